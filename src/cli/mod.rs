@@ -1,0 +1,32 @@
+//! The command-line layer: one file per subcommand, each a thin wrapper over the library.
+
+use clap::{Parser, Subcommand};
+
+pub mod run;
+pub mod simulate;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "afmpi",
+    version,
+    about = "Alkire-Foster multidimensional poverty indices from survey microdata"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a methodology on a survey file: every estimate per cutoff, subgroup and round.
+    Run(run::Args),
+    /// Write a synthetic survey with ready 0/1 deprivation columns (fixed seed).
+    Simulate(simulate::Args),
+}
+
+pub fn dispatch(cli: Cli) -> crate::Result<()> {
+    match cli.command {
+        Command::Run(args) => run::run(args),
+        Command::Simulate(args) => simulate::run(args),
+    }
+}

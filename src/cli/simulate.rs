@@ -1,0 +1,40 @@
+//! `afmpi simulate -o FILE`: a synthetic survey for examples, tests and benchmarks.
+
+use std::path::PathBuf;
+
+use crate::simulate::{survey, Settings};
+use crate::{output, Result};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Where to write the survey (.csv, .parquet or .json).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Persons in all, over all rounds.
+    #[arg(long, default_value_t = Settings::default().rows)]
+    pub rows: usize,
+    /// Number of survey rounds.
+    #[arg(long, default_value_t = Settings::default().rounds)]
+    pub rounds: usize,
+    /// Random seed: the same seed gives the same file.
+    #[arg(long, default_value_t = Settings::default().seed)]
+    pub seed: u64,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let settings = Settings {
+        rows: args.rows,
+        rounds: args.rounds,
+        seed: args.seed,
+        ..Settings::default()
+    };
+    let mut frame = survey(&settings);
+    output::write_frame(&mut frame, &args.output)?;
+    println!(
+        "wrote {} persons in {} round(s) to {}",
+        output::count(frame.height()),
+        settings.rounds,
+        args.output.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,538 @@
+//! Indicators: the columns read from a survey file in, a [`Sample`] out — one deprivation
+//! profile per person (a bitmask: bit j set when deprived in indicator j), the sampling
+//! weight, and dense integer codes for stratum, PSU, round and each subgroup column.
+//!
+//! This is where the data are checked. Indicator values must be 0/1 (integers, floats or
+//! booleans); any other value is an error naming the column, the value and the first row
+//! where it occurs. Rows missing an indicator, the weight or a design variable (stratum,
+//! PSU, round, year) are dropped, as mpitb does, and counted per column in a
+//! [`DataReport`]. A row missing a subgroup value stays in the national figures and is
+//! left out of that column's subgroups, and the report says how many.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::methodology::{Methodology, SurveyColumns};
+
+/// Code of a missing subgroup value.
+pub const MISSING: u32 = u32::MAX;
+
+/// One subgroup column: its levels (labels, sorted) and each person's level.
+#[derive(Clone, Debug)]
+pub struct Grouping {
+    pub column: String,
+    pub levels: Vec<String>,
+    /// Index into `levels`, or [`MISSING`].
+    pub codes: Vec<u32>,
+}
+
+/// One survey round.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Round {
+    pub label: String,
+    pub year: Option<f64>,
+}
+
+/// The analysis sample: one entry per person kept.
+#[derive(Clone, Debug)]
+pub struct Sample {
+    /// Deprivation profile: bit j set when deprived in indicator j.
+    pub profiles: Vec<u64>,
+    pub weights: Vec<f64>,
+    pub strata: Vec<u32>,
+    pub stratum_labels: Vec<String>,
+    pub psus: Vec<u32>,
+    pub psu_labels: Vec<String>,
+    pub rounds: Vec<u32>,
+    /// The rounds in time order (by year when there is one, else by label).
+    pub round_info: Vec<Round>,
+    pub groupings: Vec<Grouping>,
+    /// True when the data have a round column (so results carry `t`).
+    pub has_rounds: bool,
+}
+
+impl Sample {
+    pub fn len(&self) -> usize {
+        self.profiles.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.profiles.is_empty()
+    }
+}
+
+/// What a run read, used and dropped, and why.
+#[derive(Clone, Debug, Default)]
+pub struct DataReport {
+    pub file: PathBuf,
+    pub rows_read: usize,
+    pub rows_used: usize,
+    /// Rows missing each column (a row missing several columns counts in each).
+    pub missing: Vec<(String, usize)>,
+    /// Other facts the user should know (no weight column, missing subgroup values…).
+    pub notes: Vec<String>,
+}
+
+impl DataReport {
+    pub fn rows_dropped(&self) -> usize {
+        self.rows_read - self.rows_used
+    }
+}
+
+/// Builds the analysis sample from the columns read. `survey` holds the resolved survey
+/// columns (methodology file merged with command-line flags).
+pub fn prepare(
+    df: &DataFrame,
+    m: &Methodology,
+    survey: &SurveyColumns,
+    file: &Path,
+) -> Result<(Sample, DataReport)> {
+    let n = df.height();
+    let mut report = DataReport {
+        file: file.to_path_buf(),
+        rows_read: n,
+        ..Default::default()
+    };
+    let mut keep = vec![true; n];
+    let drop_missing =
+        |column: &str, missing: &[bool], keep: &mut [bool], report: &mut DataReport| {
+            let mut count = 0;
+            for (k, &miss) in keep.iter_mut().zip(missing) {
+                if miss {
+                    *k = false;
+                    count += 1;
+                }
+            }
+            if count > 0 {
+                report.missing.push((column.to_string(), count));
+            }
+        };
+
+    // Indicators: 0/1 into the profile bitmask.
+    let mut profiles = vec![0u64; n];
+    for (j, ind) in m.indicators.iter().enumerate() {
+        let values = zero_one(column(df, &ind.column, file)?, file, &ind.column)?;
+        let missing: Vec<bool> = values.iter().map(|v| v.is_none()).collect();
+        for (p, v) in profiles.iter_mut().zip(&values) {
+            if *v == Some(true) {
+                *p |= 1 << j;
+            }
+        }
+        drop_missing(&ind.column, &missing, &mut keep, &mut report);
+    }
+
+    // Sampling weight.
+    let weights = match &survey.weight {
+        Some(name) => {
+            let w = numbers(column(df, name, file)?, file, name)?;
+            for (i, v) in w.iter().enumerate() {
+                if let Some(v) = v {
+                    if !v.is_finite() || *v < 0.0 {
+                        return Err(Error::data(file, name, Some(i + 1), format!(
+                            "the sampling weight {v} is {}: weights must be finite and zero or more; fix the row or drop it",
+                            if v.is_finite() { "negative" } else { "not a finite number" })));
+                    }
+                }
+            }
+            let missing: Vec<bool> = w.iter().map(|v| v.is_none()).collect();
+            drop_missing(name, &missing, &mut keep, &mut report);
+            w.into_iter().map(|v| v.unwrap_or(0.0)).collect()
+        }
+        None => {
+            report
+                .notes
+                .push("no weight column: every row weighs 1".into());
+            vec![1.0; n]
+        }
+    };
+
+    // Design and round columns: dense codes; missing values drop the row.
+    let design = |name: &Option<String>,
+                  keep: &mut Vec<bool>,
+                  report: &mut DataReport|
+     -> Result<Option<(Vec<u32>, Vec<String>)>> {
+        let Some(name) = name else { return Ok(None) };
+        let (codes, labels) = factorize(column(df, name, file)?);
+        let missing: Vec<bool> = codes.iter().map(|&c| c == MISSING).collect();
+        drop_missing(name, &missing, keep, report);
+        Ok(Some((codes, labels)))
+    };
+    let strata = design(&survey.strata, &mut keep, &mut report)?;
+    let psus = design(&survey.psu, &mut keep, &mut report)?;
+    let rounds = design(&survey.round, &mut keep, &mut report)?;
+    let years = match &survey.year {
+        Some(name) => {
+            let y = numbers(column(df, name, file)?, file, name)?;
+            let missing: Vec<bool> = y.iter().map(|v| v.is_none()).collect();
+            drop_missing(name, &missing, &mut keep, &mut report);
+            Some(y)
+        }
+        None => None,
+    };
+
+    // Subgroups: a missing value leaves the row out of that column's subgroups only.
+    let mut groupings = Vec::new();
+    for name in &survey.over {
+        let (codes, levels) = factorize(column(df, name, file)?);
+        let missing = codes
+            .iter()
+            .zip(&keep)
+            .filter(|(&c, &k)| k && c == MISSING)
+            .count();
+        if missing > 0 {
+            report.notes.push(format!(
+                "{missing} rows have no value of `{name}`: they count nationally but in none of its subgroups"));
+        }
+        groupings.push(Grouping {
+            column: name.clone(),
+            levels,
+            codes,
+        });
+    }
+
+    // Keep the rows with every value present.
+    let kept: Vec<usize> = (0..n).filter(|&i| keep[i]).collect();
+    report.rows_used = kept.len();
+    let pick_u32 = |v: &[u32]| -> Vec<u32> { kept.iter().map(|&i| v[i]).collect() };
+
+    let (stratum_codes, stratum_labels) = match strata {
+        Some((codes, labels)) => compact(pick_u32(&codes), labels),
+        None => (vec![0; kept.len()], vec!["1".to_string()]),
+    };
+    let (psu_codes, psu_labels) = match psus {
+        Some((codes, labels)) => compact(pick_u32(&codes), labels),
+        None => {
+            report
+                .notes
+                .push("no PSU column: each row is its own primary sampling unit".into());
+            ((0..kept.len() as u32).collect(), Vec::new())
+        }
+    };
+    let (round_codes, round_info, has_rounds) = match rounds {
+        Some((codes, labels)) => {
+            let codes = pick_u32(&codes);
+            let (codes, info) = order_rounds(
+                codes,
+                labels,
+                years.as_ref().map(|y| {
+                    kept.iter()
+                        .map(|&i| y[i].unwrap_or(f64::NAN))
+                        .collect::<Vec<_>>()
+                }),
+                file,
+                survey,
+            )?;
+            (codes, info, true)
+        }
+        None => {
+            let year = match &years {
+                Some(y) => {
+                    let ys: Vec<f64> = kept.iter().filter_map(|&i| y[i]).collect();
+                    let name = survey.year.as_deref().unwrap_or("year");
+                    single_year(&ys, file, name)?
+                }
+                None => None,
+            };
+            (
+                vec![0; kept.len()],
+                vec![Round {
+                    label: String::new(),
+                    year,
+                }],
+                false,
+            )
+        }
+    };
+
+    let sample = Sample {
+        profiles: kept.iter().map(|&i| profiles[i]).collect(),
+        weights: kept.iter().map(|&i| weights[i]).collect(),
+        strata: stratum_codes,
+        stratum_labels,
+        psus: psu_codes,
+        psu_labels,
+        rounds: round_codes,
+        round_info,
+        groupings: groupings
+            .into_iter()
+            .map(|g| {
+                let (codes, levels) = compact(pick_u32(&g.codes), g.levels);
+                Grouping {
+                    column: g.column,
+                    levels,
+                    codes,
+                }
+            })
+            .collect(),
+        has_rounds,
+    };
+    if sample.is_empty() {
+        return Err(Error::input(file, format!(
+            "no row is left to analyse: all {n} rows miss a value of an indicator, the weight or a design column ({})",
+            report.missing.iter().map(|(c, k)| format!("{c}: {k}")).collect::<Vec<_>>().join(", "))));
+    }
+    Ok((sample, report))
+}
+
+fn column<'a>(df: &'a DataFrame, name: &str, file: &Path) -> Result<&'a Series> {
+    df.column(name)
+        .map(|c| c.as_materialized_series())
+        .map_err(|_| Error::data(file, name, None, "not in the data read"))
+}
+
+/// A 0/1 column as present/absent deprivations; any other value is an error.
+fn zero_one(s: &Series, file: &Path, name: &str) -> Result<Vec<Option<bool>>> {
+    let bad = |row: usize, value: String| {
+        Error::data(file, name, Some(row + 1), format!(
+            "the value {value} is not 0 or 1: indicators are 0/1 deprivation columns (1 = deprived, empty = missing); recode the column or build it with a rule"))
+    };
+    match s.dtype() {
+        DataType::Boolean => Ok(s.bool().expect("boolean").iter().collect()),
+        DataType::String => {
+            let ca = s.str().expect("string");
+            let mut out = Vec::with_capacity(s.len());
+            for (i, v) in ca.iter().enumerate() {
+                out.push(match v.map(str::trim) {
+                    None => None,
+                    Some(t) => match t.to_ascii_lowercase().as_str() {
+                        "0" | "0.0" | "false" => Some(false),
+                        "1" | "1.0" | "true" => Some(true),
+                        _ => return Err(bad(i, format!("\"{t}\""))),
+                    },
+                });
+            }
+            Ok(out)
+        }
+        dt if dt.is_primitive_numeric() => {
+            let f = s
+                .cast(&DataType::Float64)
+                .map_err(|e| Error::data(file, name, None, e.to_string()))?;
+            let ca = f.f64().expect("float");
+            let mut out = Vec::with_capacity(s.len());
+            for (i, v) in ca.iter().enumerate() {
+                out.push(match v {
+                    None => None,
+                    Some(x) if x == 0.0 => Some(false),
+                    Some(x) if x == 1.0 => Some(true),
+                    Some(x) if x.is_nan() => None,
+                    Some(x) => return Err(bad(i, format!("{x}"))),
+                });
+            }
+            Ok(out)
+        }
+        other => Err(Error::data(
+            file,
+            name,
+            None,
+            format!("has type {other}; an indicator must hold 0/1 numbers or booleans"),
+        )),
+    }
+}
+
+/// A numeric column (weight, year) as floats; text that is not a number is an error.
+fn numbers(s: &Series, file: &Path, name: &str) -> Result<Vec<Option<f64>>> {
+    match s.dtype() {
+        DataType::String => {
+            let ca = s.str().expect("string");
+            let mut out = Vec::with_capacity(s.len());
+            for (i, v) in ca.iter().enumerate() {
+                out.push(match v.map(str::trim) {
+                    None => None,
+                    Some(t) => Some(t.parse::<f64>().map_err(|_| {
+                        Error::data(
+                            file,
+                            name,
+                            Some(i + 1),
+                            format!("the value \"{t}\" is not a number"),
+                        )
+                    })?),
+                });
+            }
+            Ok(out)
+        }
+        dt if dt.is_primitive_numeric() || dt.is_bool() => {
+            let f = s
+                .cast(&DataType::Float64)
+                .map_err(|e| Error::data(file, name, None, e.to_string()))?;
+            Ok(f.f64()
+                .expect("float")
+                .iter()
+                .map(|v| v.filter(|x| !x.is_nan()))
+                .collect())
+        }
+        other => Err(Error::data(
+            file,
+            name,
+            None,
+            format!("has type {other}; expected numbers"),
+        )),
+    }
+}
+
+/// A column as dense codes into its sorted distinct labels (numeric order when every label
+/// is a number). Missing values get [`MISSING`].
+fn factorize(s: &Series) -> (Vec<u32>, Vec<String>) {
+    let labels_of_rows: Vec<Option<String>> = match s.dtype() {
+        dt if dt.is_float() => {
+            let f = s.cast(&DataType::Float64).expect("float");
+            f.f64()
+                .expect("float")
+                .iter()
+                .map(|v| v.filter(|x| !x.is_nan()).map(number_label))
+                .collect()
+        }
+        _ => {
+            let t = s.cast(&DataType::String).unwrap_or_else(|_| {
+                Series::full_null(s.name().clone(), s.len(), &DataType::String)
+            });
+            t.str()
+                .expect("string")
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect()
+        }
+    };
+    let mut distinct: Vec<String> = {
+        let mut set: Vec<&String> = labels_of_rows.iter().flatten().collect();
+        set.sort();
+        set.dedup();
+        set.into_iter().cloned().collect()
+    };
+    sort_labels(&mut distinct);
+    let index: HashMap<&str, u32> = distinct
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.as_str(), i as u32))
+        .collect();
+    let codes = labels_of_rows
+        .iter()
+        .map(|l| l.as_deref().map_or(MISSING, |l| index[l]))
+        .collect();
+    (codes, distinct)
+}
+
+/// Drops the labels no kept row has, and renumbers the codes (order kept).
+fn compact(codes: Vec<u32>, labels: Vec<String>) -> (Vec<u32>, Vec<String>) {
+    let mut used = vec![false; labels.len()];
+    for &c in &codes {
+        if c != MISSING {
+            used[c as usize] = true;
+        }
+    }
+    let mut new_code = vec![MISSING; labels.len()];
+    let mut kept = Vec::new();
+    for (old, label) in labels.into_iter().enumerate() {
+        if used[old] {
+            new_code[old] = kept.len() as u32;
+            kept.push(label);
+        }
+    }
+    let codes = codes
+        .into_iter()
+        .map(|c| {
+            if c == MISSING {
+                MISSING
+            } else {
+                new_code[c as usize]
+            }
+        })
+        .collect();
+    (codes, kept)
+}
+
+/// Labels in numeric order when all are numbers (2 before 10), else in text order.
+pub fn sort_labels(labels: &mut [String]) {
+    if labels.iter().all(|l| l.trim().parse::<f64>().is_ok()) {
+        labels.sort_by(|a, b| {
+            a.trim()
+                .parse::<f64>()
+                .unwrap()
+                .total_cmp(&b.trim().parse::<f64>().unwrap())
+        });
+    } else {
+        labels.sort();
+    }
+}
+
+/// A number as a label: 2 not 2.0, 2018.5 as is.
+pub fn number_label(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
+}
+
+fn single_year(ys: &[f64], file: &Path, name: &str) -> Result<Option<f64>> {
+    let Some(&first) = ys.first() else {
+        return Ok(None);
+    };
+    if let Some(other) = ys.iter().find(|&&y| y != first) {
+        return Err(Error::data(file, name, None, format!(
+            "holds several years ({} and {}) but no round column is given: set `survey.round` (or --round) to the column that tells the rounds apart",
+            number_label(first), number_label(*other))));
+    }
+    Ok(Some(first))
+}
+
+/// Orders rounds by year (when given) and checks that each round has one year.
+fn order_rounds(
+    codes: Vec<u32>,
+    labels: Vec<String>,
+    years: Option<Vec<f64>>,
+    file: &Path,
+    survey: &SurveyColumns,
+) -> Result<(Vec<u32>, Vec<Round>)> {
+    let mut year_of: Vec<Option<f64>> = vec![None; labels.len()];
+    if let Some(years) = &years {
+        let name = survey.year.as_deref().unwrap_or("year");
+        for (i, (&c, &y)) in codes.iter().zip(years).enumerate() {
+            match year_of[c as usize] {
+                None => year_of[c as usize] = Some(y),
+                Some(prev) if prev != y => {
+                    return Err(Error::data(
+                        file,
+                        name,
+                        Some(i + 1),
+                        format!(
+                            "round {} has two years, {} and {}: each round needs one year",
+                            labels[c as usize],
+                            number_label(prev),
+                            number_label(y)
+                        ),
+                    ))
+                }
+                _ => {}
+            }
+        }
+    }
+    // Rounds present after dropping rows, in time order.
+    let mut present: Vec<usize> = (0..labels.len())
+        .filter(|r| codes.contains(&(*r as u32)))
+        .collect();
+    if years.is_some() {
+        present.sort_by(|&a, &b| {
+            year_of[a]
+                .unwrap_or(f64::NAN)
+                .total_cmp(&year_of[b].unwrap_or(f64::NAN))
+        });
+    }
+    let mut new_code = vec![MISSING; labels.len()];
+    for (new, &old) in present.iter().enumerate() {
+        new_code[old] = new as u32;
+    }
+    let info = present
+        .iter()
+        .map(|&r| Round {
+            label: labels[r].clone(),
+            year: year_of[r],
+        })
+        .collect();
+    Ok((
+        codes.into_iter().map(|c| new_code[c as usize]).collect(),
+        info,
+    ))
+}

@@ -1,0 +1,261 @@
+//! Measures: the sufficient-statistics [`Table`] in, point [`Estimate`]s out — M0, H, A,
+//! hd, hdk, actb and pctb for every cutoff, round, the whole sample and each subgroup.
+//!
+//! Every Alkire-Foster measure is a ratio of two weighted totals, R = Σ w·y / Σ w·x, where
+//! y and x are functions of a person's deprivation profile (and the cutoff): H is the
+//! share poor, A the censored score over the poor, pctb an indicator's weighted censored
+//! deprivation over the censored score. [`Measure::terms`] is the one place that says
+//! what y and x are, so a change to one measure touches one place; the standard errors
+//! (linearization of the same ratios) reuse it.
+//!
+//! Identification is exact: a profile's score and each cutoff are integers over a common
+//! denominator ([`IntegerWeights`]), so `c_i >= k` is an integer comparison and a score of
+//! exactly 1/3 or 1/2 is never lost to floating-point rounding.
+
+use rustc_hash::FxHashMap;
+
+use crate::methodology::IntegerWeights;
+use crate::tally::Table;
+
+/// The Alkire-Foster measures, named as in mpitb's results frames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Measure {
+    /// Adjusted headcount ratio (the MPI): mean censored score.
+    M0,
+    /// Headcount ratio: share of persons who are poor.
+    H,
+    /// Intensity: mean score among the poor.
+    A,
+    /// Uncensored headcount ratio of an indicator (does not depend on k).
+    Hd,
+    /// Censored headcount ratio: share deprived in the indicator and poor.
+    Hdk,
+    /// Absolute contribution of an indicator to M0: w_j × hdk_j.
+    Actb,
+    /// Percentage contribution of an indicator to M0, as a fraction: w_j × hdk_j / M0.
+    Pctb,
+}
+
+impl Measure {
+    pub const ALL: [Measure; 7] = [
+        Measure::M0,
+        Measure::H,
+        Measure::A,
+        Measure::Hd,
+        Measure::Hdk,
+        Measure::Actb,
+        Measure::Pctb,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Measure::M0 => "M0",
+            Measure::H => "H",
+            Measure::A => "A",
+            Measure::Hd => "hd",
+            Measure::Hdk => "hdk",
+            Measure::Actb => "actb",
+            Measure::Pctb => "pctb",
+        }
+    }
+
+    /// Whether the measure is given per indicator.
+    pub fn per_indicator(self) -> bool {
+        matches!(
+            self,
+            Measure::Hd | Measure::Hdk | Measure::Actb | Measure::Pctb
+        )
+    }
+
+    /// Whether the measure depends on the poverty cutoff.
+    pub fn per_cutoff(self) -> bool {
+        self != Measure::Hd
+    }
+
+    /// The numerator and denominator terms (y, x) of one person: the measure is
+    /// Σ w·y / Σ w·x over the domain.
+    pub fn terms(self, person: &Person, indicator: Option<usize>) -> (f64, f64) {
+        let poor = if person.poor { 1.0 } else { 0.0 };
+        let censored = poor * person.score;
+        let deprived = |j: Option<usize>| {
+            let j = j.expect("an indicator measure needs an indicator");
+            if person.profile >> j & 1 == 1 {
+                1.0
+            } else {
+                0.0
+            }
+        };
+        match self {
+            Measure::M0 => (censored, 1.0),
+            Measure::H => (poor, 1.0),
+            Measure::A => (censored, poor),
+            Measure::Hd => (deprived(indicator), 1.0),
+            Measure::Hdk => (poor * deprived(indicator), 1.0),
+            Measure::Actb => (
+                person.weights[indicator.unwrap()] * poor * deprived(indicator),
+                1.0,
+            ),
+            Measure::Pctb => (
+                person.weights[indicator.unwrap()] * poor * deprived(indicator),
+                censored,
+            ),
+        }
+    }
+}
+
+/// What the measures need to know about a person: the profile and, at a given cutoff,
+/// whether the person is poor.
+pub struct Person<'a> {
+    pub profile: u64,
+    /// The deprivation score c_i (uncensored), as a float for reporting.
+    pub score: f64,
+    /// c_i >= k, decided exactly.
+    pub poor: bool,
+    /// Indicator weights as floats.
+    pub weights: &'a [f64],
+}
+
+/// A population for which every measure is reported: a round and either the whole
+/// sample or one level of one subgroup column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Domain {
+    /// The level of analysis: `None` for the whole sample ("nat"), or the subgroup column
+    /// and its level.
+    pub subgroup: Option<(usize, u32)>,
+    pub round: u32,
+}
+
+/// One point estimate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Estimate {
+    pub measure: Measure,
+    pub indicator: Option<usize>,
+    /// Index into the methodology's cutoffs (`None` for hd).
+    pub cutoff: Option<usize>,
+    pub domain: Domain,
+    /// The estimate; NaN where it is undefined (A and pctb where nobody is poor).
+    pub b: f64,
+}
+
+/// The domains of a table, with each domain's weighted count per deprivation profile.
+pub struct DomainProfiles {
+    pub domains: Vec<Domain>,
+    /// Per domain: (profile, sum of weights), sorted by profile.
+    pub profiles: Vec<Vec<(u64, f64)>>,
+}
+
+/// Adds the table's cells up per domain and profile.
+pub fn domain_profiles(table: &Table, n_rounds: usize) -> DomainProfiles {
+    let n_groups = table.radices.len();
+    let mut domains = Vec::new();
+    let mut index = FxHashMap::default();
+    for round in 0..n_rounds as u32 {
+        let mut add = |d: Domain| {
+            index.insert(d, domains.len());
+            domains.push(d);
+        };
+        add(Domain {
+            subgroup: None,
+            round,
+        });
+        for g in 0..n_groups {
+            for level in 0..(table.radices[g] - 1) as u32 {
+                add(Domain {
+                    subgroup: Some((g, level)),
+                    round,
+                });
+            }
+        }
+    }
+    let mut sums: Vec<FxHashMap<u64, f64>> = vec![FxHashMap::default(); domains.len()];
+    for cell in &table.cells {
+        let mut add =
+            |d: Domain| *sums[index[&d]].entry(cell.profile).or_insert(0.0) += cell.weight;
+        add(Domain {
+            subgroup: None,
+            round: cell.round,
+        });
+        for g in 0..n_groups {
+            if let Some(level) = table.level(cell, g) {
+                add(Domain {
+                    subgroup: Some((g, level)),
+                    round: cell.round,
+                });
+            }
+        }
+    }
+    let profiles = sums
+        .into_iter()
+        .map(|m| {
+            let mut v: Vec<(u64, f64)> = m.into_iter().collect();
+            v.sort_unstable_by_key(|(p, _)| *p);
+            v
+        })
+        .collect();
+    DomainProfiles { domains, profiles }
+}
+
+/// Every point estimate for every domain, cutoff and indicator.
+pub fn estimate(table: &Table, weights: &IntegerWeights, n_rounds: usize) -> Vec<Estimate> {
+    let dp = domain_profiles(table, n_rounds);
+    let float_weights: Vec<f64> = weights
+        .weights
+        .iter()
+        .map(|&w| w as f64 / weights.denominator as f64)
+        .collect();
+    let n_indicators = weights.weights.len();
+    let mut out = Vec::new();
+    for (domain, profiles) in dp.domains.iter().zip(&dp.profiles) {
+        if profiles.is_empty() {
+            continue; // a subgroup level absent from this round
+        }
+        let scores: Vec<(i128, f64)> = profiles
+            .iter()
+            .map(|(p, _)| (weights.score(*p), weights.score_f64(*p)))
+            .collect();
+        let ratio = |measure: Measure, indicator: Option<usize>, cutoff: Option<i128>| -> f64 {
+            let (mut y, mut x) = (0.0, 0.0);
+            for ((profile, w), (score, score_f)) in profiles.iter().zip(&scores) {
+                let person = Person {
+                    profile: *profile,
+                    score: *score_f,
+                    poor: cutoff.is_some_and(|k| *score >= k),
+                    weights: &float_weights,
+                };
+                let (py, px) = measure.terms(&person, indicator);
+                y += w * py;
+                x += w * px;
+            }
+            if x == 0.0 {
+                f64::NAN
+            } else {
+                y / x
+            }
+        };
+        for measure in Measure::ALL {
+            let indicators: Vec<Option<usize>> = if measure.per_indicator() {
+                (0..n_indicators).map(Some).collect()
+            } else {
+                vec![None]
+            };
+            let cutoffs: Vec<Option<usize>> = if measure.per_cutoff() {
+                (0..weights.cutoffs.len()).map(Some).collect()
+            } else {
+                vec![None]
+            };
+            for &indicator in &indicators {
+                for &cutoff in &cutoffs {
+                    let b = ratio(measure, indicator, cutoff.map(|c| weights.cutoffs[c]));
+                    out.push(Estimate {
+                        measure,
+                        indicator,
+                        cutoff,
+                        domain: *domain,
+                        b,
+                    });
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,46 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// `../shared` beside the project, or `AFMPI_SHARED`. `None` (and a note) when absent,
+/// unless `AFMPI_REQUIRE_SHARED` is set, when its absence fails the test.
+pub fn shared_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("AFMPI_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    if dir.join("reference").is_dir() && dir.join("data").is_dir() {
+        return Some(dir);
+    }
+    if std::env::var_os("AFMPI_REQUIRE_SHARED").is_some() {
+        panic!(
+            "AFMPI_REQUIRE_SHARED is set but {} holds no data/ and reference/",
+            dir.display()
+        );
+    }
+    eprintln!(
+        "skipped: {} not found (the conformance suite needs ../shared)",
+        dir.display()
+    );
+    None
+}
+
+/// A methodology with the global MPI's nested weights on the d_* columns, as the
+/// reference scripts set it up (dimension names, cutoffs and survey columns vary).
+pub fn global_mpi_toml(dims: [&str; 3], cutoffs: &str, survey: &str) -> String {
+    let groups: [&[&str]; 3] = [
+        &["d_nutr", "d_cm"],
+        &["d_satt", "d_educ"],
+        &["d_elct", "d_sani", "d_wtr", "d_hsg", "d_ckfl", "d_asst"],
+    ];
+    let mut s = format!("name = \"gmpi\"\ncutoffs = {cutoffs}\n");
+    for (name, columns) in dims.iter().zip(groups) {
+        s.push_str(&format!("[[dimension]]\nname = \"{name}\"\n"));
+        for c in columns {
+            s.push_str(&format!("[[dimension.indicator]]\ncolumn = \"{c}\"\n"));
+        }
+    }
+    s.push_str("[survey]\n");
+    s.push_str(survey);
+    s
+}
