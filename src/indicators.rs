@@ -315,9 +315,8 @@ fn zero_one(s: &Series, file: &Path, name: &str) -> Result<Vec<Option<bool>>> {
             for (i, v) in ca.iter().enumerate() {
                 out.push(match v {
                     None => None,
-                    Some(x) if x == 0.0 => Some(false),
-                    Some(x) if x == 1.0 => Some(true),
                     Some(x) if x.is_nan() => None,
+                    Some(x) if x == 0.0 || x == 1.0 => Some(x == 1.0),
                     Some(x) => return Err(bad(i, format!("{x}"))),
                 });
             }

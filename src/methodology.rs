@@ -683,9 +683,10 @@ column = "c"
         )
         .unwrap_err();
         assert!(e.to_string().contains("negative"), "{e}");
-        let e =
-            Methodology::from_toml(&BASE.replace("column = \"c\"", "column = \"c\"\nweight = 0.6"))
-                .unwrap_err();
+        let over = BASE
+            .replace("column = \"a\"", "column = \"a\"\nweight = 0.6")
+            .replace("column = \"b\"", "column = \"b\"\nweight = 0.5");
+        let e = Methodology::from_toml(&over).unwrap_err();
         assert!(e.to_string().contains("sum to 1.1"), "{e}");
     }
 

@@ -96,10 +96,11 @@ fn csv_reader(path: &Path) -> Result<LazyCsvReader> {
 
 /// The names of the file's columns, in file order.
 pub fn column_names(path: &Path) -> Result<Vec<String>> {
+    let format = Format::of(path)?;
     if !path.exists() {
         return Err(Error::input(path, "no such file: check the path"));
     }
-    let schema = match Format::of(path)? {
+    let schema = match format {
         Format::Csv => csv_reader(path)?
             .finish()
             .and_then(|mut lf| lf.collect_schema()),
@@ -214,6 +215,6 @@ fn read_csv(
         .map_err(|e| PolarsError::ComputeError(e.to_string().into()))?
         .with_dtype_overwrite(Some(Arc::new(schema)))
         .finish()?
-        .select(exprs.to_vec())
+        .select(exprs)
         .collect()
 }

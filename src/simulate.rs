@@ -87,7 +87,7 @@ pub fn survey(settings: &Settings) -> DataFrame {
         while persons < per_round && hh_id.len() < settings.rows {
             // PSUs cycle through the strata: region × area.
             let r = (psu_no as usize) % REGIONS.len();
-            let rural = (psu_no / REGIONS.len() as u64) % 3 != 0;
+            let rural = !(psu_no / REGIONS.len() as u64).is_multiple_of(3);
             let stratum = (round as i64 + 1) * 100 + (r as i64) * 2 + i64::from(rural);
             let psu_id = (round as i64 + 1) * 1_000_000 + psu_no as i64;
             let psu_effect = 0.4 * normal.sample(&mut rng);

@@ -244,3 +244,25 @@ fn benin_2017_known_figures() {
         get("H", 50.0)
     );
 }
+
+/// Value labels of subgroup columns come out as labels: a region reads "Alibori", not 1.
+#[test]
+fn stata_value_labels_name_the_subgroups() {
+    let Some(shared) = common::shared_dir() else {
+        return;
+    };
+    let m = Methodology::from_toml(&benin_toml(false)).unwrap();
+    let a = analyse_file(&m, &m.survey, &shared.join("data/ben_dhs17_18.dta")).unwrap();
+    let region = a
+        .sample
+        .groupings
+        .iter()
+        .find(|g| g.column == "region")
+        .unwrap();
+    assert!(
+        region.levels.iter().any(|l| l == "Alibori"),
+        "{:?}",
+        region.levels
+    );
+    assert_eq!(a.report.rows_used, 72_412);
+}

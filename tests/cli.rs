@@ -1,0 +1,247 @@
+//! The `afmpi` command end to end: the README's main command, output formats, and the
+//! errors a user meets (exit code, message, nothing half-written).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_afmpi");
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn afmpi(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Files in a folder, so a test can see that nothing was left behind.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn main_command_on_the_example_writes_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    for ext in ["csv", "parquet", "json"] {
+        let out = dir.path().join(format!("results.{ext}"));
+        let o = afmpi(&[
+            "run",
+            "data/global-mpi.toml",
+            "data/example.csv",
+            "--round",
+            "t",
+            "--year",
+            "year",
+            "-o",
+            path_str(&out),
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        let t = text(&o);
+        assert!(t.contains("rows: 12,000 read"), "{t}");
+        assert!(
+            t.contains("national estimates") && t.contains("2 (2019)"),
+            "{t}"
+        );
+        assert!(out.metadata().unwrap().len() > 1000);
+    }
+    let csv = std::fs::read_to_string(dir.path().join("results.csv")).unwrap();
+    assert_eq!(
+        csv.lines().next().unwrap(),
+        afmpi::output::COLUMNS.join(",")
+    );
+    // 3 cutoffs × (M0, H, A + 4 indicator measures × 10) + hd × 10, per domain:
+    // 2 rounds × (national + 2 areas + 6 regions) = 18 domains.
+    assert_eq!(csv.lines().count() - 1, 18 * (3 * (3 + 3 * 10) + 10));
+    assert_eq!(
+        listing(dir.path()),
+        vec!["results.csv", "results.json", "results.parquet"]
+    );
+}
+
+#[test]
+fn flags_override_the_methodology() {
+    let o = afmpi(&[
+        "run",
+        "data/global-mpi.toml",
+        "data/example.csv",
+        "--cutoffs",
+        "25,1/2",
+        "--over",
+        "sex",
+        "-o",
+        "-",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains(",sex,female,") && !stdout.contains(",region,"));
+    assert!(stdout.contains(",25.0,") && stdout.contains(",50.0,") && !stdout.contains(",20.0,"));
+    // Without --round the example's two rounds are one sample: its year column is not set.
+    assert!(String::from_utf8_lossy(&o.stderr).contains("national estimates"));
+}
+
+fn write(dir: &Path, name: &str, content: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, content).unwrap();
+    p
+}
+
+const TWO: &str = "name = \"two\"\ncutoffs = [50]\n[[dimension]]\nname = \"d\"\n[[dimension.indicator]]\ncolumn = \"a\"\n[[dimension.indicator]]\ncolumn = \"b\"\n";
+
+#[test]
+fn an_unknown_column_lists_the_closest_names_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = write(
+        dir.path(),
+        "m.toml",
+        &TWO.replace("column = \"a\"", "column = \"d_nutrr\""),
+    );
+    let o = afmpi(&["run", path_str(&m), "data/example.csv"]);
+    assert_eq!(o.status.code(), Some(1));
+    let t = text(&o);
+    assert!(
+        t.contains("data/example.csv: column `d_nutrr`")
+            && t.contains("dimension[0].indicator[0].column"),
+        "{t}"
+    );
+    assert!(t.contains("closest first: d_nutr,"), "{t}");
+}
+
+#[test]
+fn a_bad_value_fails_and_leaves_the_previous_results_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = write(dir.path(), "m.toml", TWO);
+    let data = write(dir.path(), "s.csv", "a,b\n0,1\n1,1\n1,yes\n");
+    let out = write(dir.path(), "out.csv", "previous results\n");
+    let o = afmpi(&["run", path_str(&m), path_str(&data), "-o", path_str(&out)]);
+    assert_eq!(o.status.code(), Some(1));
+    let t = text(&o);
+    assert!(
+        t.contains("s.csv: column `b`, row 3: the value \"yes\" is not 0 or 1"),
+        "{t}"
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous results\n");
+    assert_eq!(listing(dir.path()), vec!["m.toml", "out.csv", "s.csv"]);
+}
+
+#[test]
+fn a_type_change_deep_in_a_csv_is_read_right() {
+    // The weight is an integer for 2,000 rows and then a decimal: inference from the
+    // first rows would call it an integer column.
+    let dir = tempfile::tempdir().unwrap();
+    let m = write(
+        dir.path(),
+        "m.toml",
+        &format!("{TWO}[survey]\nweight = \"w\"\n"),
+    );
+    let mut csv = String::from("a,b,w\n");
+    for _ in 0..2000 {
+        csv.push_str("0,0,1\n");
+    }
+    csv.push_str("1,1,2000.5\n");
+    let data = write(dir.path(), "s.csv", &csv);
+    let o = afmpi(&["run", path_str(&m), path_str(&data), "-o", "-"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let h = stdout
+        .lines()
+        .find(|l| l.starts_with("two,H,,50.0,nat"))
+        .unwrap();
+    assert!(h.ends_with(",lev,0.5000624921884764,,,"), "{h}");
+}
+
+#[test]
+fn methodology_errors_point_at_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (TWO.replace("[50]", "[0]"), "cutoffs[0]"),
+        (
+            TWO.replace("column = \"b\"", "column = \"b\"\nweight = -1"),
+            "dimension[0].indicator[1].weight",
+        ),
+        (
+            TWO.replace("column = \"a\"", "column = \"a\"\nweight = 0.5")
+                .replace("column = \"b\"", "column = \"b\"\nweight = 0.7"),
+            "sum to 1.2",
+        ),
+        (
+            TWO.replace("column = \"b\"", "column = \"b\"\nwieght = 0.5"),
+            "unknown field `wieght`",
+        ),
+        (format!("{TWO}[[dimension]]\nname = \"e\"\n"), "is empty"),
+    ];
+    for (toml, expected) in cases {
+        let m = write(dir.path(), "m.toml", &toml);
+        let o = afmpi(&["run", path_str(&m), "data/example.csv"]);
+        assert_eq!(o.status.code(), Some(1));
+        let t = text(&o);
+        assert!(
+            t.contains("m.toml") && t.contains(expected),
+            "expected {expected:?} in: {t}"
+        );
+    }
+}
+
+#[test]
+fn unknown_formats_are_refused() {
+    let o = afmpi(&["run", "data/global-mpi.toml", "data/survey.txt"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("afmpi reads .csv, .parquet, .dta"),
+        "{}",
+        text(&o)
+    );
+    let o = afmpi(&[
+        "run",
+        "data/global-mpi.toml",
+        "data/example.csv",
+        "-o",
+        "/tmp/x.xlsx",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("use .csv, .parquet or .json"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn simulate_is_reproducible() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.csv");
+    let b = dir.path().join("b.csv");
+    for p in [&a, &b] {
+        let o = afmpi(&[
+            "simulate",
+            "--rows",
+            "500",
+            "--seed",
+            "7",
+            "-o",
+            path_str(p),
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+}
