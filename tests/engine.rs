@@ -1,6 +1,8 @@
 //! The engine on small cases computed by hand: exact identification, the identities
 //! between measures, weights as fractions and decimals, and the data checks.
 
+mod common;
+
 use std::path::Path;
 
 use afmpi::measures::{Estimate, Measure};
@@ -163,16 +165,7 @@ fn hand_computed_measures() {
 
 #[test]
 fn m0_is_h_times_a_and_contributions_add_up() {
-    let df = afmpi::simulate::survey(&afmpi::simulate::Settings {
-        rows: 3000,
-        ..Default::default()
-    });
-    let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/global-mpi.toml"))
-            .unwrap();
-    let m = Methodology::from_toml(&text).unwrap();
-    let mut survey = m.survey.clone();
-    survey.round = Some("t".into());
+    let (df, m, survey) = common::simulated(3000);
     let a = analyse_frame(&df, &m, &survey, Path::new("sim.csv")).unwrap();
     let mut checked = 0;
     for e in a.estimates.iter().filter(|e| e.measure == Measure::M0) {

@@ -1,6 +1,8 @@
 //! Property tests of the Alkire-Foster axioms on random data (proptest), and the
 //! engine's promise that results do not depend on the number of threads.
 
+mod common;
+
 use std::path::Path;
 
 use afmpi::measures::{Estimate, Measure};
@@ -182,16 +184,7 @@ proptest! {
 /// The table, and so every estimate, is identical bit for bit on 1, 2 or 3 threads.
 #[test]
 fn results_do_not_depend_on_the_number_of_threads() {
-    let df = afmpi::simulate::survey(&afmpi::simulate::Settings {
-        rows: 150_000,
-        ..Default::default()
-    });
-    let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/global-mpi.toml"))
-            .unwrap();
-    let m = Methodology::from_toml(&text).unwrap();
-    let mut survey = m.survey.clone();
-    survey.round = Some("t".into());
+    let (df, m, survey) = common::simulated(150_000);
     let run = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)

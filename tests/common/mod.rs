@@ -44,3 +44,26 @@ pub fn global_mpi_toml(dims: [&str; 3], cutoffs: &str, survey: &str) -> String {
     s.push_str(survey);
     s
 }
+
+/// A synthetic survey of `rows` persons (two rounds) with the shipped global MPI
+/// methodology, its survey columns plus the round column `t`.
+pub fn simulated(
+    rows: usize,
+) -> (
+    polars::prelude::DataFrame,
+    afmpi::methodology::Methodology,
+    afmpi::methodology::SurveyColumns,
+) {
+    let df = afmpi::simulate::survey(&afmpi::simulate::Settings {
+        rows,
+        ..Default::default()
+    });
+    let m = afmpi::methodology::Methodology::from_file(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/global-mpi.toml"
+    )))
+    .unwrap();
+    let mut survey = m.survey.clone();
+    survey.round = Some("t".into());
+    (df, m, survey)
+}
