@@ -52,6 +52,9 @@ pub struct Sample {
     pub groupings: Vec<Grouping>,
     /// True when the data have a round column (so results carry `t`).
     pub has_rounds: bool,
+    /// True without a PSU column: each row is its own PSU, and `psus` is all zero (the
+    /// tally then keeps the sum of squared weights, which is all the variance needs).
+    pub psu_is_row: bool,
 }
 
 impl Sample {
@@ -202,13 +205,14 @@ pub fn prepare(
         Some((codes, labels)) => compact(pick_u32(&codes), labels),
         None => (vec![0; kept.len()], vec!["1".to_string()]),
     };
+    let psu_is_row = psus.is_none();
     let (psu_codes, psu_labels) = match psus {
         Some((codes, labels)) => compact(pick_u32(&codes), labels),
         None => {
-            report
-                .notes
-                .push("no PSU column: each row is its own primary sampling unit".into());
-            ((0..kept.len() as u32).collect(), Vec::new())
+            report.notes.push(
+                "no PSU column: each row is its own primary sampling unit (simple random sampling within strata)".into(),
+            );
+            (vec![0; kept.len()], Vec::new())
         }
     };
     let (round_codes, round_info, has_rounds) = match rounds {
@@ -268,6 +272,7 @@ pub fn prepare(
             })
             .collect(),
         has_rounds,
+        psu_is_row,
     };
     if sample.is_empty() {
         return Err(Error::input(file, format!(

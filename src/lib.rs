@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! methodology ─┐
-//!              ├─> read ─> indicators ─> tally ─> measures ─> output
+//!              ├─> read ─> indicators ─> tally ─> measures ─> inference ─> output
 //! survey file ─┘
 //! ```
 //!
@@ -12,13 +12,15 @@
 //! [`read`] reads just the needed columns of a CSV, Parquet, Stata or SPSS file;
 //! [`indicators`] checks the values and turns each person into a deprivation profile;
 //! [`tally`] builds the sufficient-statistics table in one parallel pass; [`measures`]
-//! computes every estimate from that table; [`output`] writes the long results frame.
+//! computes every estimate from that table; [`inference`] adds standard errors,
+//! confidence intervals and changes between rounds; [`output`] writes the results frame.
 //! The command-line layer ([`cli`]) is thin on top. [`simulate`] makes synthetic surveys
 //! for examples and benchmarks.
 
 pub mod cli;
 pub mod error;
 pub mod indicators;
+pub mod inference;
 pub mod measures;
 pub mod methodology;
 pub mod output;
@@ -32,6 +34,7 @@ use polars::prelude::DataFrame;
 
 pub use error::{Error, Result};
 use indicators::{DataReport, Sample};
+use inference::Inference;
 use measures::Estimate;
 use methodology::{IntegerWeights, Methodology, SurveyColumns};
 use read::ColumnRequest;
@@ -43,6 +46,8 @@ pub struct Analysis {
     pub report: DataReport,
     pub table: Table,
     pub estimates: Vec<Estimate>,
+    /// Standard errors, intervals and changes over time.
+    pub inference: Inference,
 }
 
 /// The columns a methodology and its survey settings need, each with the key that asks
@@ -96,25 +101,33 @@ pub fn analyse_frame(
     df: &DataFrame,
     m: &Methodology,
     survey: &SurveyColumns,
+    settings: &inference::Settings,
     file: &Path,
 ) -> Result<Analysis> {
     let weights = IntegerWeights::new(m)?;
     let (sample, report) = indicators::prepare(df, m, survey, file)?;
     let table = tally::tally(&sample);
     let estimates = measures::estimate(&table, &weights, sample.round_info.len());
+    let inference = inference::infer(&table, &sample, &weights, &estimates, settings)?;
     Ok(Analysis {
         sample,
         report,
         table,
         estimates,
+        inference,
     })
 }
 
 /// Runs the pipeline on a survey file: checks the columns, reads them, analyses.
-pub fn analyse_file(m: &Methodology, survey: &SurveyColumns, path: &Path) -> Result<Analysis> {
+pub fn analyse_file(
+    m: &Methodology,
+    survey: &SurveyColumns,
+    settings: &inference::Settings,
+    path: &Path,
+) -> Result<Analysis> {
     let (request, keys) = needed_columns(m, survey);
     let available = read::column_names(path)?;
     read::check_columns(path, &available, &keys)?;
     let df = read::read(path, &request)?;
-    analyse_frame(&df, m, survey, path)
+    analyse_frame(&df, m, survey, settings, path)
 }

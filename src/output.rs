@@ -1,7 +1,8 @@
-//! Output: estimates in, the long results frame out — one estimate per row, with the
-//! column names of Stata mpitb's results frames (`spec measure indicator k loa subg t
-//! ctype b se ll ul`), so that code written for mpitb and mpitbR outputs keeps working —
-//! written as CSV, Parquet or JSON, and a summary for the terminal.
+//! Output: estimates and their inference in, the long results frame out — one estimate
+//! per row, with the column names of Stata mpitb's results frames (`spec measure
+//! indicator k loa subg t ctype yt0 yt1 ann b se ll ul`), so that code written for mpitb
+//! and mpitbR outputs keeps working — written as CSV, Parquet or JSON, and a summary for
+//! the terminal.
 //!
 //! Files are written to a temporary file beside the target and renamed into place, so a
 //! run that fails never leaves a half-written file behind.
@@ -13,12 +14,14 @@ use std::path::Path;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::indicators::{DataReport, Sample};
-use crate::measures::{Estimate, Measure};
+use crate::indicators::{number_label, DataReport, Sample};
+use crate::inference::{Change, Interval, LonelyPsu, Precision, Settings};
+use crate::measures::Measure;
 use crate::methodology::Methodology;
+use crate::Analysis;
 
 /// The results frame's columns, in order.
-pub const COLUMNS: [&str; 12] = [
+pub const COLUMNS: [&str; 15] = [
     "spec",
     "measure",
     "indicator",
@@ -27,62 +30,162 @@ pub const COLUMNS: [&str; 12] = [
     "subg",
     "t",
     "ctype",
+    "yt0",
+    "yt1",
+    "ann",
     "b",
     "se",
     "ll",
     "ul",
 ];
 
-/// Builds the long results frame of level estimates.
-pub fn results_frame(m: &Methodology, sample: &Sample, estimates: &[Estimate]) -> DataFrame {
-    let mut order: Vec<&Estimate> = estimates.iter().collect();
-    order.sort_by_key(|e| (e.measure, e.indicator, e.cutoff, e.domain));
-    let n = order.len();
-    let mut measure = Vec::with_capacity(n);
-    let mut indicator = Vec::with_capacity(n);
-    let mut k = Vec::with_capacity(n);
-    let mut loa = Vec::with_capacity(n);
-    let mut subg = Vec::with_capacity(n);
-    let mut t = Vec::with_capacity(n);
-    let mut b = Vec::with_capacity(n);
-    for e in order {
-        measure.push(e.measure.name());
-        indicator.push(e.indicator.map(|j| m.indicators[j].column.as_str()));
-        k.push(e.cutoff.map(|c| m.cutoffs[c].percent()));
-        match e.domain.subgroup {
+/// The columns of a results frame, filled row by row.
+#[derive(Default)]
+struct Rows<'a> {
+    measure: Vec<&'static str>,
+    indicator: Vec<Option<&'a str>>,
+    k: Vec<Option<f64>>,
+    loa: Vec<&'a str>,
+    subg: Vec<&'a str>,
+    t: Vec<Option<&'a str>>,
+    ctype: Vec<&'static str>,
+    yt0: Vec<Option<String>>,
+    yt1: Vec<Option<String>>,
+    ann: Vec<Option<i32>>,
+    b: Vec<Option<f64>>,
+    se: Vec<Option<f64>>,
+    ll: Vec<Option<f64>>,
+    ul: Vec<Option<f64>>,
+}
+
+fn finite(x: f64) -> Option<f64> {
+    Some(x).filter(|x| x.is_finite())
+}
+
+impl<'a> Rows<'a> {
+    /// The columns that name an estimate: measure, indicator, k, loa, subg.
+    fn push_key(
+        &mut self,
+        m: &'a Methodology,
+        sample: &'a Sample,
+        measure: Measure,
+        indicator: Option<usize>,
+        cutoff: Option<usize>,
+        subgroup: Option<(usize, u32)>,
+    ) {
+        self.measure.push(measure.name());
+        self.indicator
+            .push(indicator.map(|j| m.indicators[j].column.as_str()));
+        self.k.push(cutoff.map(|c| m.cutoffs[c].percent()));
+        match subgroup {
             None => {
-                loa.push("nat");
-                subg.push("nat");
+                self.loa.push("nat");
+                self.subg.push("nat");
             }
             Some((g, level)) => {
                 let grouping = &sample.groupings[g];
-                loa.push(grouping.column.as_str());
-                subg.push(grouping.levels[level as usize].as_str());
+                self.loa.push(grouping.column.as_str());
+                self.subg.push(grouping.levels[level as usize].as_str());
             }
         }
-        t.push(
-            sample
-                .has_rounds
-                .then(|| sample.round_info[e.domain.round as usize].label.as_str()),
-        );
-        b.push(Some(e.b).filter(|x| x.is_finite()));
     }
-    let empty = || Column::full_null("".into(), n, &DataType::Float64);
-    let columns = vec![
-        Column::new("spec".into(), vec![m.name.as_str(); n]),
-        Column::new("measure".into(), measure),
-        Column::new("indicator".into(), indicator),
-        Column::new("k".into(), k),
-        Column::new("loa".into(), loa),
-        Column::new("subg".into(), subg),
-        Column::new("t".into(), t),
-        Column::new("ctype".into(), vec!["lev"; n]),
-        Column::new("b".into(), b),
-        empty().with_name("se".into()),
-        empty().with_name("ll".into()),
-        empty().with_name("ul".into()),
-    ];
-    DataFrame::new(n, columns).expect("columns of equal length")
+
+    fn push_values(&mut self, b: f64, p: &Precision) {
+        self.b.push(finite(b));
+        self.se.push(finite(p.se));
+        self.ll.push(finite(p.ll));
+        self.ul.push(finite(p.ul));
+    }
+
+    fn frame(self, spec: &str) -> DataFrame {
+        let n = self.measure.len();
+        let columns = vec![
+            Column::new("spec".into(), vec![spec; n]),
+            Column::new("measure".into(), self.measure),
+            Column::new("indicator".into(), self.indicator),
+            Column::new("k".into(), self.k),
+            Column::new("loa".into(), self.loa),
+            Column::new("subg".into(), self.subg),
+            Column::new("t".into(), self.t),
+            Column::new("ctype".into(), self.ctype),
+            Column::new("yt0".into(), self.yt0),
+            Column::new("yt1".into(), self.yt1),
+            Column::new("ann".into(), self.ann),
+            Column::new("b".into(), self.b),
+            Column::new("se".into(), self.se),
+            Column::new("ll".into(), self.ll),
+            Column::new("ul".into(), self.ul),
+        ];
+        DataFrame::new(n, columns).expect("columns of equal length")
+    }
+}
+
+/// The long results frame of level estimates (`ctype = lev`).
+pub fn levels_frame(m: &Methodology, a: &Analysis) -> DataFrame {
+    let mut order: Vec<usize> = (0..a.estimates.len()).collect();
+    order.sort_by_key(|&i| {
+        let e = &a.estimates[i];
+        (e.measure, e.indicator, e.cutoff, e.domain)
+    });
+    let mut rows = Rows::default();
+    for i in order {
+        let e = &a.estimates[i];
+        rows.push_key(
+            m,
+            &a.sample,
+            e.measure,
+            e.indicator,
+            e.cutoff,
+            e.domain.subgroup,
+        );
+        let round = &a.sample.round_info[e.domain.round as usize];
+        rows.t
+            .push(a.sample.has_rounds.then_some(round.label.as_str()));
+        rows.ctype.push("lev");
+        rows.yt0.push(None);
+        rows.yt1.push(None);
+        rows.ann.push(None);
+        rows.push_values(e.b, &a.inference.levels[i]);
+    }
+    rows.frame(&m.name)
+}
+
+/// The long results frame of changes between rounds (`ctype = abs, rel`).
+pub fn changes_frame(m: &Methodology, a: &Analysis) -> DataFrame {
+    let mut order: Vec<&Change> = a.inference.changes.iter().collect();
+    order.sort_by_key(|c| {
+        (
+            c.measure,
+            c.indicator,
+            c.cutoff,
+            c.subgroup,
+            c.t0,
+            c.t1,
+            c.annualized,
+            c.ctype,
+        )
+    });
+    let mut rows = Rows::default();
+    for c in order {
+        rows.push_key(m, &a.sample, c.measure, c.indicator, c.cutoff, c.subgroup);
+        rows.t.push(None);
+        rows.ctype.push(c.ctype.name());
+        let (y0, y1) = c.labels(&a.sample);
+        rows.yt0.push(Some(y0));
+        rows.yt1.push(Some(y1));
+        rows.ann.push(Some(i32::from(c.annualized)));
+        rows.push_values(c.b, &c.precision);
+    }
+    rows.frame(&m.name)
+}
+
+/// Levels followed by changes, in one frame.
+pub fn results_frame(m: &Methodology, a: &Analysis) -> DataFrame {
+    let mut frame = levels_frame(m, a);
+    frame
+        .vstack_mut(&changes_frame(m, a))
+        .expect("frames of one schema");
+    frame
 }
 
 /// Writes a frame to `path`, format by extension (.csv, .parquet, .json), through a
@@ -193,66 +296,141 @@ pub fn data_summary(report: &DataReport) -> String {
     s
 }
 
-/// National H, A and M0 per cutoff and round, as a table for the terminal.
-pub fn national_summary(m: &Methodology, sample: &Sample, estimates: &[Estimate]) -> String {
+/// National H, A and M0 per cutoff and round with standard errors and intervals, and
+/// their changes between rounds, as tables for the terminal.
+pub fn national_summary(m: &Methodology, a: &Analysis, settings: &Settings) -> String {
     let mut s = String::new();
-    let show_t = sample.has_rounds;
-    let _ = writeln!(s, "national estimates");
+    let sample = &a.sample;
+    let design = &a.inference.design;
+    let interval = match settings.interval {
+        Interval::Logit => "logit",
+        Interval::Wald => "Wald",
+    };
     let _ = writeln!(
         s,
-        "  {}{:>8}  {:>8}  {:>8}  {:>8}",
-        if show_t {
-            format!("{:<10}", "round")
+        "design: {} strata, {} PSUs{}, {} degrees of freedom",
+        count(design.psus_per_stratum.len()),
+        count(design.n_psus as usize),
+        if design.psu_is_row {
+            " (each row a PSU)"
         } else {
-            String::new()
+            ""
         },
-        "k (%)",
-        "H",
-        "A",
-        "M0"
+        design.df
     );
-    for (r, round) in sample.round_info.iter().enumerate() {
+    if !design.lonely.is_empty() {
+        let policy = match design.lonely_psu {
+            LonelyPsu::Remove => "contribute no variance (--lonely-psu remove)",
+            LonelyPsu::Adjust => "are centred on the grand mean (--lonely-psu adjust)",
+            LonelyPsu::Average => "get the other strata's average variance (--lonely-psu average)",
+            LonelyPsu::Fail => "",
+        };
+        let _ = writeln!(
+            s,
+            "  note: {} strata have a single PSU and {policy}",
+            design.lonely.len()
+        );
+    }
+    let _ = writeln!(
+        s,
+        "national estimates ({}% confidence intervals, {interval})",
+        number_label(settings.level * 100.0)
+    );
+    let _ = writeln!(
+        s,
+        "  {:<12}{:>7}  {:<4}{:>9}  {:>9}  {:>21}",
+        if sample.has_rounds { "round" } else { "" },
+        "k (%)",
+        "",
+        "estimate",
+        "se",
+        "interval"
+    );
+    let round_label = |r: usize| {
+        let round = &sample.round_info[r];
+        match round.year {
+            Some(y) if sample.has_rounds => format!("{} ({})", round.label, number_label(y)),
+            _ => round.label.clone(),
+        }
+    };
+    for r in 0..sample.round_info.len() {
         for (c, cutoff) in m.cutoffs.iter().enumerate() {
-            let get = |measure: Measure| {
-                estimates
-                    .iter()
-                    .find(|e| {
-                        e.measure == measure
-                            && e.cutoff == Some(c)
-                            && e.domain.subgroup.is_none()
-                            && e.domain.round == r as u32
-                    })
-                    .map(|e| {
-                        if e.b.is_finite() {
-                            format!("{:.5}", e.b)
-                        } else {
-                            "-".into()
-                        }
-                    })
-                    .unwrap_or_else(|| "-".into())
-            };
-            let label = match round.year {
-                Some(y) if show_t => {
-                    format!("{} ({})", round.label, crate::indicators::number_label(y))
-                }
-                _ => round.label.clone(),
-            };
+            for measure in [Measure::H, Measure::A, Measure::M0] {
+                let Some(i) = a.estimates.iter().position(|e| {
+                    e.measure == measure
+                        && e.cutoff == Some(c)
+                        && e.domain.subgroup.is_none()
+                        && e.domain.round == r as u32
+                }) else {
+                    continue;
+                };
+                let p = &a.inference.levels[i];
+                let _ = writeln!(
+                    s,
+                    "  {:<12}{:>7}  {:<4}{:>9}  {:>9}  {:>21}",
+                    round_label(r),
+                    format_k(cutoff.percent()),
+                    measure.name(),
+                    fixed(a.estimates[i].b),
+                    fixed(p.se),
+                    format!("[{}, {}]", fixed(p.ll), fixed(p.ul))
+                );
+            }
+        }
+    }
+    let national: Vec<&Change> = a
+        .inference
+        .changes
+        .iter()
+        .filter(|c| {
+            c.subgroup.is_none()
+                && !c.annualized
+                && matches!(c.measure, Measure::H | Measure::A | Measure::M0)
+        })
+        .collect();
+    if !national.is_empty() {
+        let _ = writeln!(
+            s,
+            "national changes (absolute; relative in %; Wald {}% intervals; annualized changes are in the results file)",
+            number_label(settings.level * 100.0)
+        );
+        let _ = writeln!(
+            s,
+            "  {:<24}{:>7}  {:<4}{:<9}{:>9}  {:>9}  {:>21}",
+            "rounds", "k (%)", "", "change", "estimate", "se", "interval"
+        );
+        let mut rows = national.clone();
+        rows.sort_by_key(|c| (c.t0, c.t1, c.cutoff, c.measure, c.annualized, c.ctype));
+        for c in rows {
             let _ = writeln!(
                 s,
-                "  {}{:>8}  {:>8}  {:>8}  {:>8}",
-                if show_t {
-                    format!("{:<10}", label)
-                } else {
-                    String::new()
-                },
-                format_k(cutoff.percent()),
-                get(Measure::H),
-                get(Measure::A),
-                get(Measure::M0)
+                "  {:<24}{:>7}  {:<4}{:<9}{:>9}  {:>9}  {:>21}",
+                format!(
+                    "{} → {}",
+                    round_label(c.t0 as usize),
+                    round_label(c.t1 as usize)
+                ),
+                c.cutoff
+                    .map(|k| format_k(m.cutoffs[k].percent()))
+                    .unwrap_or_default(),
+                c.measure.name(),
+                c.ctype.name(),
+                fixed(c.b),
+                fixed(c.precision.se),
+                format!("[{}, {}]", fixed(c.precision.ll), fixed(c.precision.ul))
             );
         }
     }
     s
+}
+
+/// A number with five decimals, or "-" when undefined.
+fn fixed(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.5}")
+    } else {
+        "-".into()
+    }
 }
 
 fn format_k(k: f64) -> String {

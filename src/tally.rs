@@ -39,6 +39,8 @@ pub struct Cell {
     pub profile: u64,
     /// Sum of sampling weights.
     pub weight: f64,
+    /// Sum of squared sampling weights (the variance of designs whose PSUs are rows).
+    pub weight_sq: f64,
     /// Number of persons.
     pub count: u64,
 }
@@ -80,13 +82,14 @@ pub fn tally(sample: &Sample) -> Table {
     let mut cells: Vec<Cell> = map
         .into_iter()
         .map(
-            |((round, stratum, psu, levels, profile), (weight, count))| Cell {
+            |((round, stratum, psu, levels, profile), (weight, weight_sq, count))| Cell {
                 round,
                 stratum,
                 psu,
                 levels,
                 profile,
                 weight,
+                weight_sq,
                 count,
             },
         )
@@ -95,7 +98,8 @@ pub fn tally(sample: &Sample) -> Table {
     Table { cells, radices }
 }
 
-type Map = FxHashMap<Key, (f64, u64)>;
+/// Per cell: sum of weights, sum of squared weights, count.
+type Map = FxHashMap<Key, (f64, f64, u64)>;
 
 /// Tallies blocks `lo..hi`, splitting the range in halves down to single blocks.
 fn tally_blocks(sample: &Sample, radices: &[u64], lo: usize, hi: usize) -> Map {
@@ -110,10 +114,11 @@ fn tally_blocks(sample: &Sample, radices: &[u64], lo: usize, hi: usize) -> Map {
         || tally_blocks(sample, radices, mid, hi),
     );
     let (mut into, from) = if a.len() >= b.len() { (a, b) } else { (b, a) };
-    for (key, (w, c)) in from {
-        let e = into.entry(key).or_insert((0.0, 0));
+    for (key, (w, w2, c)) in from {
+        let e = into.entry(key).or_insert((0.0, 0.0, 0));
         e.0 += w;
-        e.1 += c;
+        e.1 += w2;
+        e.2 += c;
     }
     into
 }
@@ -138,9 +143,11 @@ fn tally_rows(sample: &Sample, radices: &[u64], start: usize, end: usize) -> Map
             levels,
             sample.profiles[i],
         );
-        let e = map.entry(key).or_insert((0.0, 0));
-        e.0 += sample.weights[i];
-        e.1 += 1;
+        let w = sample.weights[i];
+        let e = map.entry(key).or_insert((0.0, 0.0, 0));
+        e.0 += w;
+        e.1 += w * w;
+        e.2 += 1;
     }
     map
 }

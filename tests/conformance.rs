@@ -14,47 +14,80 @@ use polars::prelude::*;
 
 /// b of mpitbR carries about 1e-8 of numerical noise; the tolerance of the issue.
 const B_TOLERANCE: f64 = 1e-7;
+/// se, ll and ul: relative tolerance, or absolute near zero.
+const SE_RELATIVE: f64 = 1e-6;
+const SE_ABSOLUTE: f64 = 1e-9;
 
-type Key = (String, String, String, String, String, String);
+/// measure, indicator, k, loa, subg, t, ctype, yt0, yt1, ann.
+type Key = Vec<String>;
+/// b, se, ll, ul.
+type Values = [Option<f64>; 4];
 
-fn key_of(
-    measure: &str,
-    indicator: Option<&str>,
-    k: Option<f64>,
-    loa: &str,
-    subg: &str,
-    t: Option<&str>,
-) -> Key {
-    (
-        measure.to_string(),
-        indicator.unwrap_or("").to_string(),
-        k.map(|k| format!("{k}")).unwrap_or_default(),
-        loa.to_string(),
-        subg.to_string(),
-        t.unwrap_or("").to_string(),
-    )
-}
+const KEY_COLUMNS: [&str; 10] = [
+    "measure",
+    "indicator",
+    "k",
+    "loa",
+    "subg",
+    "t",
+    "ctype",
+    "yt0",
+    "yt1",
+    "ann",
+];
+const VALUE_COLUMNS: [&str; 4] = ["b", "se", "ll", "ul"];
 
-/// The estimates of a results frame by key.
-fn estimates_by_key(frame: &DataFrame) -> HashMap<Key, Option<f64>> {
-    let s = |c: &str| frame.column(c).unwrap().cast(&DataType::String).unwrap();
-    let (measure, indicator, loa, subg, t) =
-        (s("measure"), s("indicator"), s("loa"), s("subg"), s("t"));
-    let k = frame.column("k").unwrap().f64().unwrap().clone();
-    let b = frame.column("b").unwrap().f64().unwrap().clone();
+/// Rows of a results frame (ours or mpitbR's) by key. Columns a frame lacks are empty;
+/// numbers in keys are written as numbers (20, not 20.0).
+fn rows_by_key(frame: &DataFrame, only_ctype: Option<&str>) -> HashMap<Key, Values> {
+    let text = |c: &str| -> Vec<Option<String>> {
+        let Ok(col) = frame.column(c) else {
+            return vec![None; frame.height()];
+        };
+        if col.dtype().is_primitive_numeric() {
+            let f = col.cast(&DataType::Float64).unwrap();
+            f.f64()
+                .unwrap()
+                .iter()
+                .map(|v| v.map(|x| format!("{x}")))
+                .collect()
+        } else {
+            let s = col.cast(&DataType::String).unwrap();
+            s.str()
+                .unwrap()
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect()
+        }
+    };
+    let keys: Vec<Vec<Option<String>>> = KEY_COLUMNS.iter().map(|c| text(c)).collect();
+    let values: Vec<Vec<Option<f64>>> = VALUE_COLUMNS
+        .iter()
+        .map(|c| {
+            frame
+                .column(c)
+                .unwrap()
+                .cast(&DataType::Float64)
+                .unwrap()
+                .f64()
+                .unwrap()
+                .iter()
+                .collect()
+        })
+        .collect();
     let mut out = HashMap::new();
     for i in 0..frame.height() {
-        let key = key_of(
-            measure.str().unwrap().get(i).unwrap(),
-            indicator.str().unwrap().get(i),
-            k.get(i),
-            loa.str().unwrap().get(i).unwrap(),
-            subg.str().unwrap().get(i).unwrap(),
-            t.str().unwrap().get(i),
-        );
+        let key: Key = keys
+            .iter()
+            .map(|k| k[i].clone().unwrap_or_default())
+            .collect();
+        if only_ctype.is_some_and(|c| key[6] != c) {
+            continue;
+        }
+        let v = [values[0][i], values[1][i], values[2][i], values[3][i]];
         assert!(
-            out.insert(key.clone(), b.get(i)).is_none(),
-            "duplicate result row {key:?}"
+            out.insert(key.clone(), v).is_none(),
+            "duplicate row {key:?}"
         );
     }
     out
@@ -71,51 +104,51 @@ fn read_reference(path: &Path) -> DataFrame {
         .unwrap()
 }
 
-/// Checks every `lev` row of a reference lframe against a run; returns the rows matched.
-fn check_levels(reference: &Path, ours: &HashMap<Key, Option<f64>>) -> usize {
-    let r = read_reference(reference);
-    let s = |c: &str| r.column(c).unwrap().cast(&DataType::String).unwrap();
-    let (measure, indicator, loa, subg, ctype) = (
-        s("measure"),
-        s("indicator"),
-        s("loa"),
-        s("subg"),
-        s("ctype"),
-    );
-    let t = r
-        .column("t")
-        .ok()
-        .map(|c| c.cast(&DataType::String).unwrap());
-    let k = r.column("k").unwrap().cast(&DataType::Float64).unwrap();
-    let b = r.column("b").unwrap().cast(&DataType::Float64).unwrap();
+fn close(ours: f64, theirs: f64, relative: f64, absolute: f64) -> bool {
+    let diff = (ours - theirs).abs();
+    diff <= absolute || diff <= relative * theirs.abs()
+}
+
+/// Checks every row of a reference file of `ctype` rows against ours: b within 1e-7, se,
+/// ll and ul within 1e-6 relative (1e-9 absolute). Where mpitbR gives no standard error
+/// (actb, pctb) ours is not compared. Returns the rows matched.
+fn check(reference: &Path, ours: &HashMap<Key, Values>) -> usize {
+    let theirs = rows_by_key(&read_reference(reference), None);
     let mut matched = 0;
     let mut failures = Vec::new();
-    for i in 0..r.height() {
-        if ctype.str().unwrap().get(i) != Some("lev") {
+    for (key, want) in &theirs {
+        let Some(got) = ours.get(key) else {
+            failures.push(format!("{key:?}: missing from our results"));
             continue;
+        };
+        let mut ok = true;
+        for (c, (g, w)) in got.iter().zip(want).enumerate() {
+            let fine = match (g, w) {
+                (_, None) if c > 0 => true,
+                (None, None) => true,
+                (Some(g), Some(w)) if c == 0 => (g - w).abs() <= B_TOLERANCE,
+                (Some(g), Some(w)) => close(*g, *w, SE_RELATIVE, SE_ABSOLUTE),
+                _ => false,
+            };
+            if !fine {
+                failures.push(format!(
+                    "{key:?} {}: ours {g:?}, mpitbR {w:?}",
+                    VALUE_COLUMNS[c]
+                ));
+                ok = false;
+            }
         }
-        let key = key_of(
-            measure.str().unwrap().get(i).unwrap(),
-            indicator.str().unwrap().get(i),
-            k.f64().unwrap().get(i),
-            loa.str().unwrap().get(i).unwrap(),
-            subg.str().unwrap().get(i).unwrap(),
-            t.as_ref().and_then(|t| t.str().unwrap().get(i)),
-        );
-        let want = b.f64().unwrap().get(i);
-        match (ours.get(&key), want) {
-            (None, _) => failures.push(format!("{key:?}: missing from our results")),
-            (Some(Some(got)), Some(want)) if (got - want).abs() <= B_TOLERANCE => matched += 1,
-            (Some(None), None) => matched += 1,
-            (Some(got), want) => failures.push(format!("{key:?}: ours {got:?}, mpitbR {want:?}")),
+        if ok {
+            matched += 1;
         }
     }
+    failures.sort();
     assert!(
         failures.is_empty(),
         "{}: {} of {} rows differ, e.g.\n{}",
         reference.display(),
-        failures.len(),
-        failures.len() + matched,
+        theirs.len() - matched,
+        theirs.len(),
         failures
             .iter()
             .take(20)
@@ -123,14 +156,23 @@ fn check_levels(reference: &Path, ours: &HashMap<Key, Option<f64>>) -> usize {
             .collect::<Vec<_>>()
             .join("\n")
     );
-    eprintln!("{}: {matched} level rows reproduced", reference.display());
+    eprintln!(
+        "{}: {matched} rows reproduced (b, se, ll, ul)",
+        reference.display()
+    );
     matched
 }
 
-fn run(shared: &Path, data: &str, toml: &str) -> HashMap<Key, Option<f64>> {
+fn run(shared: &Path, data: &str, toml: &str) -> HashMap<Key, Values> {
     let m = Methodology::from_toml(toml).unwrap();
-    let a = analyse_file(&m, &m.survey, &shared.join("data").join(data)).unwrap();
-    estimates_by_key(&output::results_frame(&m, &a.sample, &a.estimates))
+    let a = analyse_file(
+        &m,
+        &m.survey,
+        &Default::default(),
+        &shared.join("data").join(data),
+    )
+    .unwrap();
+    rows_by_key(&output::results_frame(&m, &a), None)
 }
 
 fn syn_toml() -> String {
@@ -152,14 +194,18 @@ fn benin_toml(rounds: bool) -> String {
 }
 
 #[test]
-fn syn_cdta_levels() {
+fn syn_cdta_levels_and_changes() {
     let Some(shared) = common::shared_dir() else {
         return;
     };
     let ours = run(&shared, "syn_cdta.csv", &syn_toml());
     assert_eq!(
-        check_levels(&shared.join("reference/syn_cdta_lframe.csv"), &ours),
+        check(&shared.join("reference/syn_cdta_lframe.csv"), &ours),
         3496
+    );
+    assert_eq!(
+        check(&shared.join("reference/syn_cdta_cotframe.csv"), &ours),
+        3312
     );
 }
 
@@ -170,20 +216,27 @@ fn benin_2017_levels() {
     };
     let ours = run(&shared, "ben_dhs17_18.csv", &benin_toml(false));
     assert_eq!(
-        check_levels(&shared.join("reference/ben_dhs17_18_lframe.csv"), &ours),
+        check(&shared.join("reference/ben_dhs17_18_lframe.csv"), &ours),
         1635
     );
 }
 
 #[test]
-fn benin_two_rounds_levels() {
+fn benin_two_rounds_levels_and_changes() {
     let Some(shared) = common::shared_dir() else {
         return;
     };
     let ours = run(&shared, "benin_2006_2017.csv", &benin_toml(true));
     assert_eq!(
-        check_levels(&shared.join("reference/benin_2006_2017_lframe.csv"), &ours),
+        check(&shared.join("reference/benin_2006_2017_lframe.csv"), &ours),
         3270
+    );
+    assert_eq!(
+        check(
+            &shared.join("reference/benin_2006_2017_cotframe.csv"),
+            &ours
+        ),
+        2940
     );
 }
 
@@ -200,13 +253,15 @@ fn same_estimates(shared: &Path, csv: &str, other: &str, toml: &str) {
         let vb = b
             .get(key)
             .unwrap_or_else(|| panic!("{other}: no estimate for {key:?}"));
-        match (va, vb) {
-            (Some(x), Some(y)) => assert!(
-                (x - y).abs() <= 1e-12,
-                "{other} {key:?}: {y} vs {x} from {csv}"
-            ),
-            (None, None) => {}
-            _ => panic!("{other} {key:?}: {vb:?} vs {va:?} from {csv}"),
+        for (x, y) in va.iter().zip(vb) {
+            match (x, y) {
+                (Some(x), Some(y)) => assert!(
+                    close(*y, *x, 1e-12, 1e-15),
+                    "{other} {key:?}: {vb:?} vs {va:?} from {csv}"
+                ),
+                (None, None) => {}
+                _ => panic!("{other} {key:?}: {vb:?} vs {va:?} from {csv}"),
+            }
         }
     }
 }
@@ -233,15 +288,21 @@ fn benin_2017_known_figures() {
         return;
     };
     let ours = run(&shared, "ben_dhs17_18.csv", &benin_toml(false));
-    let get = |m: &str, k: f64| ours[&key_of(m, None, Some(k), "nat", "nat", None)].unwrap();
-    assert!((get("M0", 33.0) - 0.36686).abs() < 5e-6);
-    assert!((get("H", 33.0) - 0.66751).abs() < 5e-6);
-    assert!((get("A", 33.0) - 0.54960).abs() < 5e-6);
+    let get = |m: &str, k: &str| {
+        let key: Key = [m, "", k, "nat", "nat", "", "lev", "", "", ""]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        ours[&key][0].unwrap()
+    };
+    assert!((get("M0", "33") - 0.36686).abs() < 5e-6);
+    assert!((get("H", "33") - 0.66751).abs() < 5e-6);
+    assert!((get("A", "33") - 0.54960).abs() < 5e-6);
     // A score of exactly 1/2 (three weights of 1/6) is poor at k = 50.
     assert!(
-        (get("H", 50.0) - 0.40834).abs() < 5e-6,
+        (get("H", "50") - 0.40834).abs() < 5e-6,
         "H at k = 50 is {}",
-        get("H", 50.0)
+        get("H", "50")
     );
 }
 
@@ -252,7 +313,13 @@ fn stata_value_labels_name_the_subgroups() {
         return;
     };
     let m = Methodology::from_toml(&benin_toml(false)).unwrap();
-    let a = analyse_file(&m, &m.survey, &shared.join("data/ben_dhs17_18.dta")).unwrap();
+    let a = analyse_file(
+        &m,
+        &m.survey,
+        &Default::default(),
+        &shared.join("data/ben_dhs17_18.dta"),
+    )
+    .unwrap();
     let region = a
         .sample
         .groupings

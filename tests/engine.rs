@@ -47,7 +47,7 @@ fn analyse(m: &Methodology, df: &DataFrame) -> Analysis {
     if df.column("w").is_ok() {
         survey.weight = Some("w".into());
     }
-    analyse_frame(df, m, &survey, Path::new("test.csv")).unwrap()
+    analyse_frame(df, m, &survey, &Default::default(), Path::new("test.csv")).unwrap()
 }
 
 fn national(
@@ -142,7 +142,7 @@ fn hand_computed_measures() {
     let mut survey = m.survey.clone();
     survey.weight = Some("w".into());
     survey.over = vec!["g".into()];
-    let a = analyse_frame(&df, &m, &survey, Path::new("t.csv")).unwrap();
+    let a = analyse_frame(&df, &m, &survey, &Default::default(), Path::new("t.csv")).unwrap();
     let nat = |measure, indicator| national(&a, measure, Some(0), indicator);
     // Poor: persons 1, 2, 3 (weights 1 + 2 + 1 = 4 of 8).
     assert_relative_eq!(nat(Measure::H, None), 0.5);
@@ -166,7 +166,7 @@ fn hand_computed_measures() {
 #[test]
 fn m0_is_h_times_a_and_contributions_add_up() {
     let (df, m, survey) = common::simulated(3000);
-    let a = analyse_frame(&df, &m, &survey, Path::new("sim.csv")).unwrap();
+    let a = analyse_frame(&df, &m, &survey, &Default::default(), Path::new("sim.csv")).unwrap();
     let mut checked = 0;
     for e in a.estimates.iter().filter(|e| e.measure == Measure::M0) {
         let find = |measure: Measure, indicator: Option<usize>| {
@@ -238,7 +238,13 @@ fn data_error(df: DataFrame) -> String {
     let m = methodology(&["i0", "i1"], &["0.5", "0.5"], "[50]");
     let mut survey = m.survey.clone();
     survey.weight = Some("w".into());
-    match analyse_frame(&df, &m, &survey, Path::new("survey.csv")) {
+    match analyse_frame(
+        &df,
+        &m,
+        &survey,
+        &Default::default(),
+        Path::new("survey.csv"),
+    ) {
         Err(e @ Error::Data { .. }) => e.to_string(),
         Err(e) => panic!("expected a data error, got {e}"),
         Ok(_) => panic!("expected a data error"),
@@ -268,7 +274,14 @@ fn indicator_values_other_than_0_1_are_errors_naming_column_value_and_row() {
 fn booleans_and_text_0_1_are_indicators() {
     let m = methodology(&["i0", "i1"], &["0.5", "0.5"], "[50]");
     let df = df!("i0" => [true, false, true, false], "i1" => ["1", "0", "0", "0"]).unwrap();
-    let a = analyse_frame(&df, &m, &m.survey, Path::new("t.parquet")).unwrap();
+    let a = analyse_frame(
+        &df,
+        &m,
+        &m.survey,
+        &Default::default(),
+        Path::new("t.parquet"),
+    )
+    .unwrap();
     assert_eq!(national(&a, Measure::H, Some(0), None), 0.5);
     assert_eq!(national(&a, Measure::M0, Some(0), None), 0.375);
 }
@@ -293,7 +306,7 @@ fn rows_missing_values_are_dropped_and_counted_per_column() {
     .unwrap();
     let mut survey = m.survey.clone();
     survey.weight = Some("w".into());
-    let a = analyse_frame(&df, &m, &survey, Path::new("t.csv")).unwrap();
+    let a = analyse_frame(&df, &m, &survey, &Default::default(), Path::new("t.csv")).unwrap();
     assert_eq!(a.report.rows_read, 5);
     assert_eq!(a.report.rows_used, 1);
     assert_eq!(
@@ -314,7 +327,7 @@ fn a_missing_subgroup_value_counts_nationally_only() {
         df!("i0" => [1, 0, 1], "i1" => [0, 0, 1], "g" => [Some("a"), Some("a"), None]).unwrap();
     let mut survey = m.survey.clone();
     survey.over = vec!["g".into()];
-    let a = analyse_frame(&df, &m, &survey, Path::new("t.csv")).unwrap();
+    let a = analyse_frame(&df, &m, &survey, &Default::default(), Path::new("t.csv")).unwrap();
     assert_relative_eq!(national(&a, Measure::H, Some(0), None), 2.0 / 3.0);
     let sub = a
         .estimates

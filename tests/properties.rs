@@ -84,7 +84,14 @@ impl Case {
             over: vec!["g".into()],
             ..Default::default()
         };
-        analyse_frame(&self.frame(), &m, &survey, Path::new("random.csv")).unwrap()
+        analyse_frame(
+            &self.frame(),
+            &m,
+            &survey,
+            &Default::default(),
+            Path::new("random.csv"),
+        )
+        .unwrap()
     }
 }
 
@@ -190,7 +197,9 @@ fn results_do_not_depend_on_the_number_of_threads() {
             .num_threads(threads)
             .build()
             .unwrap();
-        pool.install(|| analyse_frame(&df, &m, &survey, Path::new("sim.csv")).unwrap())
+        pool.install(|| {
+            analyse_frame(&df, &m, &survey, &Default::default(), Path::new("sim.csv")).unwrap()
+        })
     };
     let one = run(1);
     assert!(one.table.cells.len() > 1000);

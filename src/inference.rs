@@ -1,0 +1,650 @@
+//! Inference: the sufficient-statistics table and the point estimates in; standard
+//! errors, confidence intervals and changes between rounds out.
+//!
+//! Every measure is a ratio R = Σ w·y / Σ w·x over a domain (a round, and the whole sample
+//! or one subgroup level). Its Taylor linearization is z_i = D_i w_i (y_i − R x_i) / Σ D w x,
+//! and since y and x depend on the deprivation profile only, the PSU totals of z come
+//! straight from the table's cells: no row is read again. The variance is the survey
+//! package's stratified, with-replacement first-stage estimator
+//!
+//! ```text
+//! V = Σ_h n_h/(n_h − 1) Σ_c (z_hc − z̄_h)²
+//! ```
+//!
+//! where n_h counts every PSU of stratum h in the design, so PSUs without a member of the
+//! domain contribute zero totals. The same sum over two estimates gives their covariance;
+//! a change between rounds takes its standard error by the delta method from the joint
+//! covariance of the two rounds' estimates (rounds that share PSUs are correlated, and
+//! that is kept). Degrees of freedom are PSUs minus strata. Level intervals are logit
+//! intervals with the t quantile, as the survey package's `svyciprop(method = "logit")`;
+//! change intervals are Wald intervals with the normal quantile.
+//!
+//! Without a PSU column each row is its own PSU: then Σ_c z_c² within a cell is
+//! (y − R x)² / X² times the cell's sum of squared weights, which the table keeps, so even
+//! that design costs O(cells).
+
+use ndarray::Array2;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+
+use crate::error::{Error, Result};
+use crate::indicators::{number_label, Sample};
+use crate::measures::{Domain, Estimate, Measure, Person};
+use crate::methodology::IntegerWeights;
+use crate::tally::Table;
+
+/// What to do with a stratum that has a single PSU (the survey package's options).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LonelyPsu {
+    /// Stop with an error naming the stratum (the default).
+    Fail,
+    /// The stratum contributes nothing to the variance.
+    Remove,
+    /// The stratum's PSU is centred on the grand mean of all PSU totals instead of its
+    /// stratum's mean.
+    Adjust,
+    /// The stratum gets the average variance contribution of the other strata.
+    Average,
+}
+
+/// The kind of confidence interval for levels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Interval {
+    /// On the logit scale with the t quantile (mpitbR, svyciprop): stays inside [0, 1].
+    Logit,
+    /// Symmetric: estimate ± t quantile × standard error.
+    Wald,
+}
+
+/// Which pairs of rounds changes compare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ChangePairs {
+    /// First round to last.
+    Total,
+    /// Each round to the next.
+    Insequence,
+}
+
+/// Settings of the inference.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings {
+    /// Confidence level, e.g. 0.95.
+    pub level: f64,
+    pub interval: Interval,
+    pub lonely_psu: LonelyPsu,
+    pub changes: ChangePairs,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            level: 0.95,
+            interval: Interval::Logit,
+            lonely_psu: LonelyPsu::Fail,
+            changes: ChangePairs::Total,
+        }
+    }
+}
+
+/// The sampling design as the variance sees it.
+#[derive(Clone, Debug)]
+pub struct Design {
+    /// Per stratum: its number of PSUs (of rows, when each row is a PSU).
+    pub psus_per_stratum: Vec<f64>,
+    /// All PSUs of the design.
+    pub n_psus: f64,
+    /// Degrees of freedom: PSUs minus strata.
+    pub df: f64,
+    /// Each row is its own PSU (no PSU column).
+    pub psu_is_row: bool,
+    /// The strata with a single PSU.
+    pub lonely: Vec<u32>,
+    pub lonely_psu: LonelyPsu,
+    /// The stratum of each PSU, by the PSU's index.
+    psu_stratum: Vec<u32>,
+    /// Index of each (stratum, PSU) pair.
+    psu_index: FxHashMap<(u32, u32), usize>,
+}
+
+impl Design {
+    /// Reads the design off the table; with `LonelyPsu::Fail`, a stratum with a single
+    /// PSU is an error that names it.
+    pub fn new(table: &Table, sample: &Sample, lonely_psu: LonelyPsu) -> Result<Design> {
+        let n_strata = sample.stratum_labels.len().max(1);
+        let mut psus_per_stratum = vec![0.0; n_strata];
+        let mut psu_stratum = Vec::new();
+        let mut psu_index = FxHashMap::default();
+        let mut rounds_of_stratum: Vec<Vec<u32>> = vec![Vec::new(); n_strata];
+        for cell in &table.cells {
+            let h = cell.stratum as usize;
+            if !rounds_of_stratum[h].contains(&cell.round) {
+                rounds_of_stratum[h].push(cell.round);
+            }
+            if sample.psu_is_row {
+                psus_per_stratum[h] += cell.count as f64;
+            } else if let std::collections::hash_map::Entry::Vacant(e) =
+                psu_index.entry((cell.stratum, cell.psu))
+            {
+                e.insert(psu_stratum.len());
+                psu_stratum.push(cell.stratum);
+                psus_per_stratum[h] += 1.0;
+            }
+        }
+        let n_psus: f64 = psus_per_stratum.iter().sum();
+        let lonely: Vec<u32> = (0..n_strata as u32)
+            .filter(|&h| psus_per_stratum[h as usize] == 1.0)
+            .collect();
+        if lonely_psu == LonelyPsu::Fail {
+            if let Some(&h) = lonely.first() {
+                let label = sample
+                    .stratum_labels
+                    .get(h as usize)
+                    .cloned()
+                    .unwrap_or_else(|| "1".into());
+                let rounds = if sample.has_rounds {
+                    let labels: Vec<&str> = rounds_of_stratum[h as usize]
+                        .iter()
+                        .map(|&r| sample.round_info[r as usize].label.as_str())
+                        .collect();
+                    format!(" (round {})", labels.join(", "))
+                } else {
+                    String::new()
+                };
+                return Err(Error::Usage(format!(
+                    "stratum {label}{rounds} has a single primary sampling unit, so its variance cannot be estimated ({} such strata in all). Check the strata and PSU columns, or choose how to treat it with --lonely-psu remove|adjust|average",
+                    lonely.len())));
+            }
+        }
+        Ok(Design {
+            psus_per_stratum,
+            n_psus,
+            df: n_psus - n_strata as f64,
+            psu_is_row: sample.psu_is_row,
+            lonely,
+            lonely_psu,
+            psu_stratum,
+            psu_index,
+        })
+    }
+
+    fn n_strata(&self) -> usize {
+        self.psus_per_stratum.len()
+    }
+}
+
+/// Standard error and confidence interval of one estimate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Precision {
+    pub se: f64,
+    pub ll: f64,
+    pub ul: f64,
+}
+
+const UNDEFINED: Precision = Precision {
+    se: f64::NAN,
+    ll: f64::NAN,
+    ul: f64::NAN,
+};
+
+/// Absolute or relative change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ChangeType {
+    Abs,
+    Rel,
+}
+
+impl ChangeType {
+    pub fn name(self) -> &'static str {
+        match self {
+            ChangeType::Abs => "abs",
+            ChangeType::Rel => "rel",
+        }
+    }
+}
+
+/// A change of one measure between two rounds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    pub measure: Measure,
+    pub indicator: Option<usize>,
+    pub cutoff: Option<usize>,
+    pub subgroup: Option<(usize, u32)>,
+    /// The rounds compared (indices into the sample's rounds).
+    pub t0: u32,
+    pub t1: u32,
+    pub ctype: ChangeType,
+    /// Per year of time between the rounds.
+    pub annualized: bool,
+    /// Absolute changes in the measure's unit; relative changes in percent.
+    pub b: f64,
+    pub precision: Precision,
+}
+
+impl Change {
+    /// The labels of the two rounds compared: their years when there are years, else
+    /// the round labels.
+    pub fn labels(&self, sample: &Sample) -> (String, String) {
+        let label = |r: u32| {
+            let round = &sample.round_info[r as usize];
+            round
+                .year
+                .map(number_label)
+                .unwrap_or_else(|| round.label.clone())
+        };
+        (label(self.t0), label(self.t1))
+    }
+}
+
+/// The measures whose changes over time are reported (as mpitb does).
+pub fn has_changes(measure: Measure) -> bool {
+    matches!(
+        measure,
+        Measure::M0 | Measure::H | Measure::A | Measure::Hd | Measure::Hdk
+    )
+}
+
+/// All that inference produces.
+pub struct Inference {
+    /// One per estimate, in the estimates' order.
+    pub levels: Vec<Precision>,
+    pub changes: Vec<Change>,
+    pub design: Design,
+}
+
+/// A domain's cells: (PSU index, stratum, profile, sum of weights, sum of squared weights).
+type DomainCell = (usize, u32, u64, f64, f64);
+
+/// Computes standard errors, intervals and changes for every estimate.
+pub fn infer(
+    table: &Table,
+    sample: &Sample,
+    weights: &IntegerWeights,
+    estimates: &[Estimate],
+    settings: &Settings,
+) -> Result<Inference> {
+    let design = Design::new(table, sample, settings.lonely_psu)?;
+    let n_groups = table.radices.len();
+
+    // Each domain's cells, once.
+    let mut domain_cells: FxHashMap<Domain, Vec<DomainCell>> = FxHashMap::default();
+    for cell in &table.cells {
+        let psu = if design.psu_is_row {
+            cell.stratum as usize
+        } else {
+            design.psu_index[&(cell.stratum, cell.psu)]
+        };
+        let entry = (psu, cell.stratum, cell.profile, cell.weight, cell.weight_sq);
+        domain_cells
+            .entry(Domain {
+                subgroup: None,
+                round: cell.round,
+            })
+            .or_default()
+            .push(entry);
+        for g in 0..n_groups {
+            if let Some(level) = table.level(cell, g) {
+                domain_cells
+                    .entry(Domain {
+                        subgroup: Some((g, level)),
+                        round: cell.round,
+                    })
+                    .or_default()
+                    .push(entry);
+            }
+        }
+    }
+    let mut scores: FxHashMap<u64, (i128, f64)> = FxHashMap::default();
+    for cell in &table.cells {
+        scores
+            .entry(cell.profile)
+            .or_insert_with(|| (weights.score(cell.profile), weights.score_f64(cell.profile)));
+    }
+    let float_weights: Vec<f64> = weights
+        .weights
+        .iter()
+        .map(|&w| w as f64 / weights.denominator as f64)
+        .collect();
+
+    // Series: one measure of one indicator at one cutoff in one subgroup, over the rounds.
+    type SeriesKey = (Measure, Option<usize>, Option<usize>, Option<(usize, u32)>);
+    let mut series: FxHashMap<SeriesKey, Vec<usize>> = FxHashMap::default();
+    for (i, e) in estimates.iter().enumerate() {
+        series
+            .entry((e.measure, e.indicator, e.cutoff, e.domain.subgroup))
+            .or_default()
+            .push(i);
+    }
+    let mut series: Vec<(SeriesKey, Vec<usize>)> = series.into_iter().collect();
+    series.sort_by_key(|(k, _)| *k);
+    for (_, members) in series.iter_mut() {
+        members.sort_by_key(|&i| estimates[i].domain.round);
+    }
+
+    let n_rounds = sample.round_info.len() as u32;
+    let pairs: Vec<(u32, u32)> = match settings.changes {
+        _ if n_rounds < 2 => Vec::new(),
+        ChangePairs::Total => vec![(0, n_rounds - 1)],
+        ChangePairs::Insequence => (0..n_rounds - 1).map(|r| (r, r + 1)).collect(),
+    };
+    let quantiles = Quantiles::new(settings.level, design.df);
+    let context = Context {
+        design: &design,
+        scores: &scores,
+        weights: weights,
+        float_weights: &float_weights,
+    };
+
+    let results: Vec<(Vec<(usize, Precision)>, Vec<Change>)> = series
+        .par_iter()
+        .map(|((measure, indicator, cutoff, subgroup), members)| {
+            let linear: Vec<Linearized> = members
+                .iter()
+                .map(|&i| {
+                    let e = &estimates[i];
+                    let cells = domain_cells
+                        .get(&e.domain)
+                        .map(Vec::as_slice)
+                        .unwrap_or(&[]);
+                    context.linearize(cells, e)
+                })
+                .collect();
+            let r = linear.len();
+            let mut cov = Array2::<f64>::zeros((r, r));
+            for a in 0..r {
+                for b in a..r {
+                    let v = context.covariance(&linear[a], &linear[b], a == b);
+                    cov[[a, b]] = v;
+                    cov[[b, a]] = v;
+                }
+            }
+            let levels = members
+                .iter()
+                .enumerate()
+                .map(|(a, &i)| {
+                    (
+                        i,
+                        quantiles.level(estimates[i].b, cov[[a, a]], settings.interval),
+                    )
+                })
+                .collect();
+            let mut changes = Vec::new();
+            if has_changes(*measure) {
+                for &(t0, t1) in &pairs {
+                    let find =
+                        |t: u32| members.iter().position(|&i| estimates[i].domain.round == t);
+                    let (Some(a), Some(b)) = (find(t0), find(t1)) else {
+                        continue;
+                    };
+                    let (b0, b1) = (estimates[members[a]].b, estimates[members[b]].b);
+                    let (v00, v01, v11) = (cov[[a, a]], cov[[a, b]], cov[[b, b]]);
+                    let years = match (
+                        sample.round_info[t0 as usize].year,
+                        sample.round_info[t1 as usize].year,
+                    ) {
+                        (Some(y0), Some(y1)) if y1 != y0 => Some(y1 - y0),
+                        _ => None,
+                    };
+                    for (ctype, annualized) in [
+                        (ChangeType::Abs, false),
+                        (ChangeType::Rel, false),
+                        (ChangeType::Abs, true),
+                        (ChangeType::Rel, true),
+                    ] {
+                        let span = match (annualized, years) {
+                            (false, _) => None,
+                            (true, Some(dy)) => Some(dy),
+                            (true, None) => continue,
+                        };
+                        let (b, g0, g1) = change(ctype, span, b0, b1);
+                        let var = g0 * g0 * v00 + 2.0 * g0 * g1 * v01 + g1 * g1 * v11;
+                        changes.push(Change {
+                            measure: *measure,
+                            indicator: *indicator,
+                            cutoff: *cutoff,
+                            subgroup: *subgroup,
+                            t0,
+                            t1,
+                            ctype,
+                            annualized,
+                            b,
+                            precision: quantiles.change(b, var),
+                        });
+                    }
+                }
+            }
+            (levels, changes)
+        })
+        .collect();
+
+    let mut levels = vec![UNDEFINED; estimates.len()];
+    let mut changes = Vec::new();
+    for (lv, ch) in results {
+        for (i, p) in lv {
+            levels[i] = p;
+        }
+        changes.extend(ch);
+    }
+    Ok(Inference {
+        levels,
+        changes,
+        design,
+    })
+}
+
+/// A change and its gradient with respect to (b0, b1). `span` is the years between the
+/// rounds for annualized changes.
+pub fn change(ctype: ChangeType, span: Option<f64>, b0: f64, b1: f64) -> (f64, f64, f64) {
+    match (ctype, span) {
+        (ChangeType::Abs, None) => (b1 - b0, -1.0, 1.0),
+        (ChangeType::Abs, Some(dy)) => ((b1 - b0) / dy, -1.0 / dy, 1.0 / dy),
+        (ChangeType::Rel, None) => (100.0 * (b1 - b0) / b0, -100.0 * b1 / (b0 * b0), 100.0 / b0),
+        (ChangeType::Rel, Some(dy)) => {
+            let e = 1.0 / dy;
+            let ratio = b1 / b0;
+            let d = 100.0 * e * ratio.powf(e - 1.0);
+            (100.0 * (ratio.powf(e) - 1.0), -d * b1 / (b0 * b0), d / b0)
+        }
+    }
+}
+
+/// The linearized variable of one estimate, as totals per stratum and per PSU.
+struct Linearized {
+    /// Σ z per stratum.
+    stratum_sum: Vec<f64>,
+    /// Σ z per PSU, sorted by PSU index (clustered designs).
+    psu_sum: Vec<(usize, f64)>,
+    /// Σ z² per stratum (designs whose PSUs are rows).
+    stratum_sq: Vec<f64>,
+    /// Σ z over the design.
+    total: f64,
+    defined: bool,
+}
+
+struct Context<'a> {
+    design: &'a Design,
+    scores: &'a FxHashMap<u64, (i128, f64)>,
+    weights: &'a IntegerWeights,
+    float_weights: &'a [f64],
+}
+
+impl Context<'_> {
+    fn terms(&self, e: &Estimate, profile: u64) -> (f64, f64) {
+        let (score, score_f) = self.scores[&profile];
+        let person = Person {
+            profile,
+            score: score_f,
+            poor: e.cutoff.is_some_and(|c| score >= self.weights.cutoffs[c]),
+            weights: self.float_weights,
+        };
+        e.measure.terms(&person, e.indicator)
+    }
+
+    fn linearize(&self, cells: &[DomainCell], e: &Estimate) -> Linearized {
+        let n_strata = self.design.n_strata();
+        let mut lin = Linearized {
+            stratum_sum: vec![0.0; n_strata],
+            psu_sum: Vec::new(),
+            stratum_sq: Vec::new(),
+            total: 0.0,
+            defined: e.b.is_finite(),
+        };
+        if !lin.defined {
+            return lin;
+        }
+        let denominator: f64 = cells
+            .iter()
+            .map(|&(_, _, p, w, _)| w * self.terms(e, p).1)
+            .sum();
+        if self.design.psu_is_row {
+            lin.stratum_sq = vec![0.0; n_strata];
+        }
+        for &(psu, stratum, profile, w, w2) in cells {
+            let (y, x) = self.terms(e, profile);
+            let g = (y - e.b * x) / denominator;
+            let z = w * g;
+            lin.stratum_sum[stratum as usize] += z;
+            lin.total += z;
+            if self.design.psu_is_row {
+                lin.stratum_sq[stratum as usize] += w2 * g * g;
+            } else {
+                match lin.psu_sum.last_mut() {
+                    Some((last, sum)) if *last == psu => *sum += z,
+                    _ => lin.psu_sum.push((psu, z)),
+                }
+            }
+        }
+        if !self.design.psu_is_row {
+            // Domain cells come in PSU order per round, but a subgroup's cells can revisit
+            // a PSU after another; merge the repeats.
+            lin.psu_sum.sort_by_key(|(p, _)| *p);
+            lin.psu_sum.dedup_by(|b, a| {
+                if a.0 == b.0 {
+                    a.1 += b.1;
+                    true
+                } else {
+                    false
+                }
+            });
+        }
+        lin
+    }
+
+    /// The stratified with-replacement covariance of two linearized estimates.
+    fn covariance(&self, a: &Linearized, b: &Linearized, same: bool) -> f64 {
+        if !a.defined || !b.defined {
+            return f64::NAN;
+        }
+        let d = self.design;
+        let n_strata = d.n_strata();
+        // Σ_c z_a,c z_b,c per stratum.
+        let mut cross = vec![0.0; n_strata];
+        if d.psu_is_row {
+            if same {
+                cross.clone_from(&a.stratum_sq);
+            }
+        } else {
+            let (mut i, mut j) = (0, 0);
+            while i < a.psu_sum.len() && j < b.psu_sum.len() {
+                let (pa, za) = a.psu_sum[i];
+                let (pb, zb) = b.psu_sum[j];
+                match pa.cmp(&pb) {
+                    std::cmp::Ordering::Less => i += 1,
+                    std::cmp::Ordering::Greater => j += 1,
+                    std::cmp::Ordering::Equal => {
+                        cross[d.psu_stratum[pa] as usize] += za * zb;
+                        i += 1;
+                        j += 1;
+                    }
+                }
+            }
+        }
+        let (centre_a, centre_b) = (a.total / d.n_psus, b.total / d.n_psus);
+        let mut v = 0.0;
+        let mut counted = 0usize;
+        for h in 0..n_strata {
+            let n = d.psus_per_stratum[h];
+            let (sa, sb) = (a.stratum_sum[h], b.stratum_sum[h]);
+            if n > 1.0 {
+                v += n / (n - 1.0) * (cross[h] - sa * sb / n);
+                counted += 1;
+            } else if n == 1.0 {
+                match d.lonely_psu {
+                    LonelyPsu::Remove => counted += 1,
+                    LonelyPsu::Adjust => {
+                        v += cross[h] - centre_a * sb - centre_b * sa + centre_a * centre_b;
+                        counted += 1;
+                    }
+                    LonelyPsu::Average | LonelyPsu::Fail => {}
+                }
+            }
+        }
+        let present = d.psus_per_stratum.iter().filter(|&&n| n > 0.0).count();
+        if d.lonely_psu == LonelyPsu::Average && counted > 0 {
+            v *= present as f64 / counted as f64;
+        }
+        v
+    }
+}
+
+/// The quantiles of the intervals.
+struct Quantiles {
+    /// t quantile at the design's degrees of freedom (levels).
+    t: f64,
+    /// Normal quantile (changes).
+    z: f64,
+}
+
+impl Quantiles {
+    fn new(level: f64, df: f64) -> Quantiles {
+        let p = 1.0 - (1.0 - level) / 2.0;
+        let t = if df >= 1.0 {
+            StudentsT::new(0.0, 1.0, df)
+                .map(|d| d.inverse_cdf(p))
+                .unwrap_or(f64::NAN)
+        } else {
+            f64::NAN
+        };
+        let z = Normal::new(0.0, 1.0)
+            .expect("standard normal")
+            .inverse_cdf(p);
+        Quantiles { t, z }
+    }
+
+    fn level(&self, b: f64, var: f64, interval: Interval) -> Precision {
+        let se = var.max(0.0).sqrt();
+        if !b.is_finite() || !se.is_finite() {
+            return UNDEFINED;
+        }
+        match interval {
+            Interval::Wald => Precision {
+                se,
+                ll: b - self.t * se,
+                ul: b + self.t * se,
+            },
+            Interval::Logit if b <= 0.0 || b >= 1.0 => Precision { se, ll: b, ul: b },
+            Interval::Logit => {
+                let logit = (b / (1.0 - b)).ln();
+                let half = self.t * se / (b * (1.0 - b));
+                let expit = |x: f64| 1.0 / (1.0 + (-x).exp());
+                Precision {
+                    se,
+                    ll: expit(logit - half),
+                    ul: expit(logit + half),
+                }
+            }
+        }
+    }
+
+    fn change(&self, b: f64, var: f64) -> Precision {
+        let se = var.max(0.0).sqrt();
+        if !b.is_finite() || !se.is_finite() {
+            return UNDEFINED;
+        }
+        Precision {
+            se,
+            ll: b - self.z * se,
+            ul: b + self.z * se,
+        }
+    }
+}
