@@ -252,6 +252,9 @@ pub struct Inference {
     pub design: Design,
 }
 
+/// One series' results: each estimate's precision (by estimate index), and its changes.
+type SeriesResult = (Vec<(usize, Precision)>, Vec<Change>);
+
 /// A domain's cells: (PSU index, stratum, profile, sum of weights, sum of squared weights).
 type DomainCell = (usize, u32, u64, f64, f64);
 
@@ -331,11 +334,11 @@ pub fn infer(
     let context = Context {
         design: &design,
         scores: &scores,
-        weights: weights,
+        weights,
         float_weights: &float_weights,
     };
 
-    let results: Vec<(Vec<(usize, Precision)>, Vec<Change>)> = series
+    let results: Vec<SeriesResult> = series
         .par_iter()
         .map(|((measure, indicator, cutoff, subgroup), members)| {
             let linear: Vec<Linearized> = members
@@ -531,6 +534,7 @@ impl Context<'_> {
     }
 
     /// The stratified with-replacement covariance of two linearized estimates.
+    #[allow(clippy::needless_range_loop)]
     fn covariance(&self, a: &Linearized, b: &Linearized, same: bool) -> f64 {
         if !a.defined || !b.defined {
             return f64::NAN;

@@ -70,9 +70,18 @@ fn main_command_on_the_example_writes_every_format() {
         csv.lines().next().unwrap(),
         afmpi::output::COLUMNS.join(",")
     );
-    // 3 cutoffs × (M0, H, A + 4 indicator measures × 10) + hd × 10, per domain:
+    // Levels: 3 cutoffs × (M0, H, A + 4 indicator measures × 10) + hd × 10, per domain:
     // 2 rounds × (national + 2 areas + 6 regions) = 18 domains.
-    assert_eq!(csv.lines().count() - 1, 18 * (3 * (3 + 3 * 10) + 10));
+    let levels = 18 * (3 * (3 + 3 * 10) + 10);
+    // Changes from round 1 to 2 of M0, H, A, hdk (per cutoff) and hd, in 9 domains: abs,
+    // rel, and both annualized.
+    let changes = 9 * (3 * (3 + 10) + 10) * 4;
+    assert_eq!(csv.lines().count() - 1, levels + changes);
+    assert_eq!(csv.lines().filter(|l| l.contains(",lev,")).count(), levels);
+    assert!(
+        csv.contains(",M0,,20.0,nat,nat,,rel,2012,2019,1,"),
+        "annualized relative change"
+    );
     assert_eq!(
         listing(dir.path()),
         vec!["results.csv", "results.json", "results.parquet"]
@@ -167,7 +176,9 @@ fn a_type_change_deep_in_a_csv_is_read_right() {
         .lines()
         .find(|l| l.starts_with("two,H,,50.0,nat"))
         .unwrap();
-    assert!(h.ends_with(",lev,0.5000624921884764,,,"), "{h}");
+    // One heavy row among 2,000: its weight dominates, and so does its variance (each row
+    // is its own PSU here).
+    assert!(h.contains(",lev,,,,0.5000624921884764,0.25012499"), "{h}");
 }
 
 #[test]

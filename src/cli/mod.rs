@@ -17,6 +17,7 @@ pub struct Cli {
 }
 
 #[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Run a methodology on a survey file: every estimate per cutoff, subgroup and round.
     Run(run::Args),
