@@ -306,7 +306,12 @@ fn rows_missing_values_are_dropped_and_counted_per_column() {
     .unwrap();
     let mut survey = m.survey.clone();
     survey.weight = Some("w".into());
-    let a = analyse_frame(&df, &m, &survey, &Default::default(), Path::new("t.csv")).unwrap();
+    // One row is left: a single PSU, whose variance the default policy refuses.
+    let settings = afmpi::inference::Settings {
+        lonely_psu: afmpi::inference::LonelyPsu::Remove,
+        ..Default::default()
+    };
+    let a = analyse_frame(&df, &m, &survey, &settings, Path::new("t.csv")).unwrap();
     assert_eq!(a.report.rows_read, 5);
     assert_eq!(a.report.rows_used, 1);
     assert_eq!(
