@@ -256,3 +256,56 @@ fn simulate_is_reproducible() {
     }
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
 }
+
+#[test]
+fn changes_can_go_to_a_file_of_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let levels = dir.path().join("levels.csv");
+    let changes = dir.path().join("changes.parquet");
+    let o = afmpi(&[
+        "run",
+        "data/global-mpi.toml",
+        "data/example.csv",
+        "--round",
+        "t",
+        "--year",
+        "year",
+        "--changes",
+        "insequence",
+        "--ci",
+        "wald",
+        "--level",
+        "0.9",
+        "-o",
+        path_str(&levels),
+        "--changes-out",
+        path_str(&changes),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("90% confidence intervals, Wald") && t.contains("national changes"),
+        "{t}"
+    );
+    assert!(t.contains("1 (2012) → 2 (2019)"), "{t}");
+    let csv = std::fs::read_to_string(&levels).unwrap();
+    assert!(csv.lines().skip(1).all(|l| l.contains(",lev,")));
+    assert!(changes.metadata().unwrap().len() > 1000);
+}
+
+#[test]
+fn a_confidence_level_outside_0_1_is_refused() {
+    let o = afmpi(&[
+        "run",
+        "data/global-mpi.toml",
+        "data/example.csv",
+        "--level",
+        "95",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("--level 95 is not a confidence level"),
+        "{}",
+        text(&o)
+    );
+}
