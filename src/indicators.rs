@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::methodology::{Methodology, SurveyColumns};
+use crate::methodology::{IntegerWeights, Methodology, Source, SurveyColumns};
 
 /// Code of a missing subgroup value.
 pub const MISSING: u32 = u32::MAX;
@@ -41,6 +41,10 @@ pub struct Round {
 pub struct Sample {
     /// Deprivation profile: bit j set when deprived in indicator j.
     pub profiles: Vec<u64>,
+    /// Membership of the methodology's named groups: bit g set when in group g.
+    pub flags: Vec<u32>,
+    /// Each person's row in the data read (0-based), to line up runs on the same file.
+    pub rows: Vec<u32>,
     pub weights: Vec<f64>,
     pub strata: Vec<u32>,
     pub stratum_labels: Vec<String>,
@@ -114,17 +118,36 @@ pub fn prepare(
             }
         };
 
-    // Indicators: 0/1 into the profile bitmask.
+    // Indicators: 0/1 into the profile bitmask; rules are evaluated by polars first.
+    let ruled = evaluate_rules(df, m, survey, file)?;
     let mut profiles = vec![0u64; n];
     for (j, ind) in m.indicators.iter().enumerate() {
-        let values = zero_one(column(df, &ind.column, file)?, file, &ind.column)?;
+        let values = match &ind.source {
+            Source::Column(c) => zero_one(column(df, c, file)?, file, c)?,
+            Source::Rule(rule) => {
+                let s = column(&ruled, &rule_column(j), file)?;
+                if !matches!(s.dtype(), DataType::Boolean | DataType::Null) {
+                    return Err(Error::Methodology {
+                        file: None,
+                        key: Some(format!("indicator `{}`", ind.id)),
+                        message: format!(
+                            "the rule `{}` gives {} values, not true/false: write a condition such as `x = 1`",
+                            rule.deprived.text,
+                            s.dtype()
+                        ),
+                    });
+                }
+                let b = s.cast(&DataType::Boolean).expect("boolean");
+                b.bool().expect("boolean").iter().collect()
+            }
+        };
         let missing: Vec<bool> = values.iter().map(|v| v.is_none()).collect();
         for (p, v) in profiles.iter_mut().zip(&values) {
             if *v == Some(true) {
                 *p |= 1 << j;
             }
         }
-        drop_missing(&ind.column, &missing, &mut keep, &mut report);
+        drop_missing(&ind.id, &missing, &mut keep, &mut report);
     }
 
     // Sampling weight.
@@ -142,7 +165,9 @@ pub fn prepare(
             }
             let missing: Vec<bool> = w.iter().map(|v| v.is_none()).collect();
             drop_missing(name, &missing, &mut keep, &mut report);
-            w.into_iter().map(|v| v.unwrap_or(0.0)).collect()
+            w.into_iter()
+                .map(|v| v.unwrap_or(0.0))
+                .collect::<Vec<f64>>()
         }
         None => {
             report
@@ -150,6 +175,33 @@ pub fn prepare(
                 .push("no weight column: every row weighs 1".into());
             vec![1.0; n]
         }
+    };
+
+    // Household-level rows: the household's size multiplies the weight (persons count).
+    let weights = match &survey.household_size {
+        Some(name) => {
+            let size = numbers(column(df, name, file)?, file, name)?;
+            if let Some((i, v)) = size
+                .iter()
+                .enumerate()
+                .find_map(|(i, v)| v.filter(|x| !x.is_finite() || *x < 0.0).map(|x| (i, x)))
+            {
+                return Err(Error::data(
+                    file,
+                    name,
+                    Some(i + 1),
+                    format!("the household size {v} is not a number of persons"),
+                ));
+            }
+            let missing: Vec<bool> = size.iter().map(|v| v.is_none()).collect();
+            drop_missing(name, &missing, &mut keep, &mut report);
+            weights
+                .iter()
+                .zip(&size)
+                .map(|(w, s)| w * s.unwrap_or(0.0))
+                .collect()
+        }
+        None => weights,
     };
 
     // Design and round columns: dense codes; missing values drop the row.
@@ -175,6 +227,17 @@ pub fn prepare(
         }
         None => None,
     };
+
+    // Named groups: rules over the score, the count and survey columns.
+    let flags = group_flags(
+        df,
+        m,
+        &profiles,
+        file,
+        &mut keep,
+        &mut report,
+        &drop_missing,
+    )?;
 
     // Subgroups: a missing value leaves the row out of that column's subgroups only.
     let mut groupings = Vec::new();
@@ -253,6 +316,8 @@ pub fn prepare(
 
     let sample = Sample {
         profiles: kept.iter().map(|&i| profiles[i]).collect(),
+        flags: kept.iter().map(|&i| flags[i]).collect(),
+        rows: kept.iter().map(|&i| i as u32).collect(),
         weights: kept.iter().map(|&i| weights[i]).collect(),
         strata: stratum_codes,
         stratum_labels,
@@ -539,4 +604,125 @@ fn order_rounds(
         codes.into_iter().map(|c| new_code[c as usize]).collect(),
         info,
     ))
+}
+
+/// The name of the column holding indicator j's evaluated rule.
+fn rule_column(j: usize) -> String {
+    format!("__afmpi_rule_{j}")
+}
+
+/// Evaluates every rule indicator in polars: one Boolean column per rule.
+fn evaluate_rules(
+    df: &DataFrame,
+    m: &Methodology,
+    survey: &SurveyColumns,
+    file: &Path,
+) -> Result<DataFrame> {
+    let mut exprs = Vec::new();
+    for (j, ind) in m.indicators.iter().enumerate() {
+        if let Source::Rule(rule) = &ind.source {
+            let expr = rule
+                .expr(survey.household.as_deref())
+                .map_err(|e| rule_error(&ind.id, &rule.deprived.text, e))?;
+            exprs.push(expr.alias(rule_column(j)));
+        }
+    }
+    if exprs.is_empty() {
+        return Ok(DataFrame::empty());
+    }
+    // One indicator at a time first, so that an error names its rule.
+    let out = df.clone().lazy().select(exprs.clone()).collect();
+    out.map_err(|e| {
+        for (j, ind) in m.indicators.iter().enumerate() {
+            if let Source::Rule(rule) = &ind.source {
+                let single = rule
+                    .expr(survey.household.as_deref())
+                    .map(|x| x.alias(rule_column(j)));
+                if let Err(e) = single.and_then(|x| df.clone().lazy().select([x]).collect()) {
+                    return rule_error(&ind.id, &rule.deprived.text, e);
+                }
+            }
+        }
+        Error::input(file, format!("cannot evaluate the rules: {e}"))
+    })
+}
+
+fn rule_error(id: &str, text: &str, e: PolarsError) -> Error {
+    Error::Methodology {
+        file: None,
+        key: Some(format!("indicator `{id}`")),
+        message: format!("cannot evaluate the rule `{text}`: {e}"),
+    }
+}
+
+type DropMissing = dyn Fn(&str, &[bool], &mut [bool], &mut DataReport);
+
+/// Evaluates the methodology's named groups per row: bit g set when in group g. A rule
+/// that reaches a null leaves the row unclassified: it is dropped and counted.
+fn group_flags(
+    df: &DataFrame,
+    m: &Methodology,
+    profiles: &[u64],
+    file: &Path,
+    keep: &mut [bool],
+    report: &mut DataReport,
+    drop_missing: &DropMissing,
+) -> Result<Vec<u32>> {
+    let mut flags = vec![0u32; profiles.len()];
+    if m.groups.is_empty() {
+        return Ok(flags);
+    }
+    let iw = IntegerWeights::new(m)?;
+    let score: Vec<f64> = profiles.iter().map(|&p| iw.score_f64(p)).collect();
+    let count: Vec<u32> = profiles.iter().map(|p| p.count_ones()).collect();
+    let mut columns = vec![
+        Column::new("score".into(), score),
+        Column::new("count".into(), count),
+    ];
+    for c in df.columns() {
+        if !crate::methodology::GROUP_VARIABLES.contains(&c.name().as_str()) {
+            columns.push(c.clone());
+        }
+    }
+    let frame =
+        DataFrame::new(profiles.len(), columns).map_err(|e| Error::input(file, e.to_string()))?;
+    for (g, group) in m.groups.iter().enumerate() {
+        let key = format!("group `{}`", group.name);
+        let evaluated = frame
+            .clone()
+            .lazy()
+            .select([group.rule.expr.clone().alias("member")])
+            .collect()
+            .map_err(|e| Error::Methodology {
+                file: None,
+                key: Some(key.clone()),
+                message: format!("cannot evaluate the rule `{}`: {e}", group.rule.text),
+            })?;
+        let s = evaluated
+            .column("member")
+            .expect("selected")
+            .as_materialized_series()
+            .clone();
+        if !matches!(s.dtype(), DataType::Boolean | DataType::Null) {
+            return Err(Error::Methodology {
+                file: None,
+                key: Some(key),
+                message: format!(
+                    "the rule `{}` gives {} values, not true/false",
+                    group.rule.text,
+                    s.dtype()
+                ),
+            });
+        }
+        let s = s.cast(&DataType::Boolean).expect("boolean");
+        let values: Vec<Option<bool>> = s.bool().expect("boolean").iter().collect();
+        let missing: Vec<bool> = values.iter().map(Option::is_none).collect();
+        drop_missing(&format!("group {}", group.name), &missing, keep, report);
+        for (f, v) in flags.iter_mut().zip(&values) {
+            if *v == Some(true) {
+                *f |= 1 << g;
+            }
+        }
+    }
+    Ok(flags)
 }

@@ -30,7 +30,7 @@ use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 use crate::error::{Error, Result};
 use crate::indicators::{number_label, Sample};
-use crate::measures::{Domain, Estimate, Measure, Person};
+use crate::measures::{is_poor, Domain, Estimate, Measure, Person};
 use crate::methodology::IntegerWeights;
 use crate::tally::Table;
 
@@ -209,6 +209,8 @@ pub struct Change {
     pub measure: Measure,
     pub indicator: Option<usize>,
     pub cutoff: Option<usize>,
+    /// The named group, for a group's H, A and M0.
+    pub group: Option<usize>,
     pub subgroup: Option<(usize, u32)>,
     /// The rounds compared (indices into the sample's rounds).
     pub t0: u32,
@@ -255,8 +257,9 @@ pub struct Inference {
 /// One series' results: each estimate's precision (by estimate index), and its changes.
 type SeriesResult = (Vec<(usize, Precision)>, Vec<Change>);
 
-/// A domain's cells: (PSU index, stratum, profile, sum of weights, sum of squared weights).
-type DomainCell = (usize, u32, u64, f64, f64);
+/// A domain's cells: (PSU index, stratum, profile, group flags, sum of weights, sum of
+/// squared weights).
+type DomainCell = (usize, u32, u64, u32, f64, f64);
 
 /// Computes standard errors, intervals and changes for every estimate.
 pub fn infer(
@@ -277,7 +280,14 @@ pub fn infer(
         } else {
             design.psu_index[&(cell.stratum, cell.psu)]
         };
-        let entry = (psu, cell.stratum, cell.profile, cell.weight, cell.weight_sq);
+        let entry = (
+            psu,
+            cell.stratum,
+            cell.profile,
+            cell.flags,
+            cell.weight,
+            cell.weight_sq,
+        );
         domain_cells
             .entry(Domain {
                 subgroup: None,
@@ -310,11 +320,17 @@ pub fn infer(
         .collect();
 
     // Series: one measure of one indicator at one cutoff in one subgroup, over the rounds.
-    type SeriesKey = (Measure, Option<usize>, Option<usize>, Option<(usize, u32)>);
+    type SeriesKey = (
+        Measure,
+        Option<usize>,
+        Option<usize>,
+        Option<usize>,
+        Option<(usize, u32)>,
+    );
     let mut series: FxHashMap<SeriesKey, Vec<usize>> = FxHashMap::default();
     for (i, e) in estimates.iter().enumerate() {
         series
-            .entry((e.measure, e.indicator, e.cutoff, e.domain.subgroup))
+            .entry((e.measure, e.indicator, e.cutoff, e.group, e.domain.subgroup))
             .or_default()
             .push(i);
     }
@@ -340,7 +356,7 @@ pub fn infer(
 
     let results: Vec<SeriesResult> = series
         .par_iter()
-        .map(|((measure, indicator, cutoff, subgroup), members)| {
+        .map(|((measure, indicator, cutoff, group, subgroup), members)| {
             let linear: Vec<Linearized> = members
                 .iter()
                 .map(|&i| {
@@ -405,6 +421,7 @@ pub fn infer(
                             measure: *measure,
                             indicator: *indicator,
                             cutoff: *cutoff,
+                            group: *group,
                             subgroup: *subgroup,
                             t0,
                             t1,
@@ -472,12 +489,12 @@ struct Context<'a> {
 }
 
 impl Context<'_> {
-    fn terms(&self, e: &Estimate, profile: u64) -> (f64, f64) {
+    fn terms(&self, e: &Estimate, profile: u64, flags: u32) -> (f64, f64) {
         let (score, score_f) = self.scores[&profile];
         let person = Person {
             profile,
             score: score_f,
-            poor: e.cutoff.is_some_and(|c| score >= self.weights.cutoffs[c]),
+            poor: is_poor(self.weights, e.cutoff, e.group, score, flags),
             weights: self.float_weights,
         };
         e.measure.terms(&person, e.indicator)
@@ -497,13 +514,13 @@ impl Context<'_> {
         }
         let denominator: f64 = cells
             .iter()
-            .map(|&(_, _, p, w, _)| w * self.terms(e, p).1)
+            .map(|&(_, _, p, f, w, _)| w * self.terms(e, p, f).1)
             .sum();
         if self.design.psu_is_row {
             lin.stratum_sq = vec![0.0; n_strata];
         }
-        for &(psu, stratum, profile, w, w2) in cells {
-            let (y, x) = self.terms(e, profile);
+        for &(psu, stratum, profile, flags, w, w2) in cells {
+            let (y, x) = self.terms(e, profile, flags);
             let g = (y - e.b * x) / denominator;
             let z = w * g;
             lin.stratum_sum[stratum as usize] += z;

@@ -103,6 +103,22 @@ impl Measure {
     }
 }
 
+/// Whether a person is poor: under the Alkire-Foster cutoff `cutoff` (score >= k, in
+/// exact integers), or as a member of the named group `group`.
+pub fn is_poor(
+    weights: &IntegerWeights,
+    cutoff: Option<usize>,
+    group: Option<usize>,
+    score: i128,
+    flags: u32,
+) -> bool {
+    match (cutoff, group) {
+        (Some(c), _) => score >= weights.cutoffs[c],
+        (None, Some(g)) => flags >> g & 1 == 1,
+        (None, None) => false,
+    }
+}
+
 /// What the measures need to know about a person: the profile and, at a given cutoff,
 /// whether the person is poor.
 pub struct Person<'a> {
@@ -130,8 +146,10 @@ pub struct Domain {
 pub struct Estimate {
     pub measure: Measure,
     pub indicator: Option<usize>,
-    /// Index into the methodology's cutoffs (`None` for hd).
+    /// Index into the methodology's cutoffs (`None` for hd and for groups).
     pub cutoff: Option<usize>,
+    /// Index into the methodology's named groups, for a group's H, A and M0.
+    pub group: Option<usize>,
     pub domain: Domain,
     /// The estimate; NaN where it is undefined (A and pctb where nobody is poor).
     pub b: f64,
@@ -140,8 +158,8 @@ pub struct Estimate {
 /// The domains of a table, with each domain's weighted count per deprivation profile.
 pub struct DomainProfiles {
     pub domains: Vec<Domain>,
-    /// Per domain: (profile, sum of weights), sorted by profile.
-    pub profiles: Vec<Vec<(u64, f64)>>,
+    /// Per domain: ((profile, group flags), sum of weights), sorted.
+    pub profiles: Vec<Vec<((u64, u32), f64)>>,
 }
 
 /// Adds the table's cells up per domain and profile.
@@ -167,10 +185,13 @@ pub fn domain_profiles(table: &Table, n_rounds: usize) -> DomainProfiles {
             }
         }
     }
-    let mut sums: Vec<FxHashMap<u64, f64>> = vec![FxHashMap::default(); domains.len()];
+    let mut sums: Vec<FxHashMap<(u64, u32), f64>> = vec![FxHashMap::default(); domains.len()];
     for cell in &table.cells {
-        let mut add =
-            |d: Domain| *sums[index[&d]].entry(cell.profile).or_insert(0.0) += cell.weight;
+        let mut add = |d: Domain| {
+            *sums[index[&d]]
+                .entry((cell.profile, cell.flags))
+                .or_insert(0.0) += cell.weight
+        };
         add(Domain {
             subgroup: None,
             round: cell.round,
@@ -187,7 +208,7 @@ pub fn domain_profiles(table: &Table, n_rounds: usize) -> DomainProfiles {
     let profiles = sums
         .into_iter()
         .map(|m| {
-            let mut v: Vec<(u64, f64)> = m.into_iter().collect();
+            let mut v: Vec<((u64, u32), f64)> = m.into_iter().collect();
             v.sort_unstable_by_key(|(p, _)| *p);
             v
         })
@@ -195,8 +216,14 @@ pub fn domain_profiles(table: &Table, n_rounds: usize) -> DomainProfiles {
     DomainProfiles { domains, profiles }
 }
 
-/// Every point estimate for every domain, cutoff and indicator.
-pub fn estimate(table: &Table, weights: &IntegerWeights, n_rounds: usize) -> Vec<Estimate> {
+/// Every point estimate for every domain, cutoff and indicator, and H (with A and M0
+/// where `intensity` says so) of every named group.
+pub fn estimate(
+    table: &Table,
+    weights: &IntegerWeights,
+    groups: &[bool],
+    n_rounds: usize,
+) -> Vec<Estimate> {
     let dp = domain_profiles(table, n_rounds);
     let float_weights: Vec<f64> = weights
         .weights
@@ -211,15 +238,19 @@ pub fn estimate(table: &Table, weights: &IntegerWeights, n_rounds: usize) -> Vec
         }
         let scores: Vec<(i128, f64)> = profiles
             .iter()
-            .map(|(p, _)| (weights.score(*p), weights.score_f64(*p)))
+            .map(|((p, _), _)| (weights.score(*p), weights.score_f64(*p)))
             .collect();
-        let ratio = |measure: Measure, indicator: Option<usize>, cutoff: Option<i128>| -> f64 {
+        let ratio = |measure: Measure,
+                     indicator: Option<usize>,
+                     cutoff: Option<usize>,
+                     group: Option<usize>|
+         -> f64 {
             let (mut y, mut x) = (0.0, 0.0);
-            for ((profile, w), (score, score_f)) in profiles.iter().zip(&scores) {
+            for (((profile, flags), w), (score, score_f)) in profiles.iter().zip(&scores) {
                 let person = Person {
                     profile: *profile,
                     score: *score_f,
-                    poor: cutoff.is_some_and(|k| *score >= k),
+                    poor: is_poor(weights, cutoff, group, *score, *flags),
                     weights: &float_weights,
                 };
                 let (py, px) = measure.terms(&person, indicator);
@@ -245,15 +276,32 @@ pub fn estimate(table: &Table, weights: &IntegerWeights, n_rounds: usize) -> Vec
             };
             for &indicator in &indicators {
                 for &cutoff in &cutoffs {
-                    let b = ratio(measure, indicator, cutoff.map(|c| weights.cutoffs[c]));
+                    let b = ratio(measure, indicator, cutoff, None);
                     out.push(Estimate {
                         measure,
                         indicator,
                         cutoff,
+                        group: None,
                         domain: *domain,
                         b,
                     });
                 }
+            }
+        }
+        for (g, &intensity) in groups.iter().enumerate() {
+            for measure in [Measure::M0, Measure::H, Measure::A] {
+                if measure != Measure::H && !intensity {
+                    continue;
+                }
+                let b = ratio(measure, None, None, Some(g));
+                out.push(Estimate {
+                    measure,
+                    indicator: None,
+                    cutoff: None,
+                    group: Some(g),
+                    domain: *domain,
+                    b,
+                });
             }
         }
     }

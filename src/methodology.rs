@@ -16,6 +16,7 @@ use num_rational::Ratio;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::rules::{Aggregate, Expression, NoEligible, Rule};
 
 /// An exact non-negative fraction, with a note of whether it was written as a decimal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,6 +150,23 @@ struct FileSpec {
     dimensions: Vec<FileDimension>,
     #[serde(default)]
     survey: SurveyColumns,
+    /// Named groups identified by rules over the score, the count and survey columns.
+    #[serde(rename = "group", default)]
+    groups: Vec<FileGroup>,
+    /// The survey's own names of the columns the methodology uses: harmonized = "survey".
+    #[serde(default)]
+    columns: std::collections::BTreeMap<String, String>,
+    /// The cutoff (a number or fraction, as in `cutoffs`) or group that `compare` uses.
+    headline: Option<Number>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct FileGroup {
+    name: String,
+    rule: String,
+    /// Report A and M0 beside H (default true).
+    intensity: Option<bool>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -163,9 +181,16 @@ struct FileDimension {
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 struct FileIndicator {
-    column: String,
+    column: Option<String>,
+    deprived: Option<String>,
     name: Option<String>,
     weight: Option<Number>,
+    eligible: Option<String>,
+    aggregate: Option<String>,
+    no_eligible: Option<String>,
+    min_observed: Option<Number>,
+    #[serde(default)]
+    optional: bool,
 }
 
 /// The survey's design and analysis columns. Every key can be set or overridden on the
@@ -186,6 +211,11 @@ pub struct SurveyColumns {
     pub round: Option<String>,
     /// The year of each round (decimals allowed).
     pub year: Option<String>,
+    /// Household id, for rules aggregated over a household's members.
+    pub household: Option<String>,
+    /// Household size, when each row is a household: it multiplies the weight so that
+    /// persons are counted.
+    pub household_size: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -199,14 +229,51 @@ pub struct Dimension {
 
 #[derive(Clone, Debug)]
 pub struct Indicator {
-    /// The 0/1 column in the data, 1 = deprived.
-    pub column: String,
-    /// Display name (defaults to the column).
+    /// The indicator's id in the results (`indicator` column): its column, or the name
+    /// of its rule.
+    pub id: String,
+    /// Display name (defaults to the id).
     pub name: String,
+    /// Where the deprivation comes from.
+    pub source: Source,
     /// Index into [`Methodology::dimensions`].
     pub dimension: usize,
     pub weight: Exact,
+    /// Dropped, its weight shared in its dimension, when its data are absent.
+    pub optional: bool,
 }
+
+/// Where an indicator's deprivation comes from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// A ready 0/1 column, 1 = deprived.
+    Column(String),
+    /// A rule over the survey's columns.
+    Rule(Rule),
+}
+
+impl Indicator {
+    /// The columns the indicator reads.
+    pub fn columns(&self) -> Vec<String> {
+        match &self.source {
+            Source::Column(c) => vec![c.clone()],
+            Source::Rule(r) => r.columns(),
+        }
+    }
+}
+
+/// A named group identified by a rule over `score` (the weighted deprivation score, a
+/// fraction of 1), `count` (the number of deprivations) and survey columns.
+#[derive(Clone, Debug)]
+pub struct Group {
+    pub name: String,
+    pub rule: Expression,
+    /// Report A and M0 beside H.
+    pub intensity: bool,
+}
+
+/// The variables a group rule can use beside the survey's columns.
+pub const GROUP_VARIABLES: [&str; 2] = ["score", "count"];
 
 /// A poverty cutoff k: exact as a fraction of 1, and in percent for the `k` column.
 #[derive(Clone, Copy, Debug)]
@@ -230,9 +297,21 @@ pub struct Methodology {
     pub cutoffs: Vec<Cutoff>,
     pub dimensions: Vec<Dimension>,
     pub indicators: Vec<Indicator>,
+    pub groups: Vec<Group>,
     pub survey: SurveyColumns,
+    /// The survey's own names of the columns the methodology uses (harmonized -> survey).
+    pub columns: std::collections::BTreeMap<String, String>,
+    /// What `compare` reports: a cutoff's index or a group's.
+    pub headline: Headline,
     /// Notes for the user that are not errors (weights written as rounded decimals…).
     pub notes: Vec<String>,
+}
+
+/// The identification `compare` uses for a methodology.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Headline {
+    Cutoff(usize),
+    Group(usize),
 }
 
 /// How far decimal weights may sum from 1: weights written as rounded decimals
@@ -257,9 +336,44 @@ impl Methodology {
         validate(file)
     }
 
-    /// The columns every run reads: indicators, then the survey columns that are set.
-    pub fn indicator_columns(&self) -> Vec<&str> {
-        self.indicators.iter().map(|i| i.column.as_str()).collect()
+    /// Drops indicators (by index) and shares each one's weight among the others of its
+    /// dimension, in proportion to their weights (equally, when they are equal). A
+    /// dimension left without indicators is an error.
+    pub fn without(&self, drop: &[usize]) -> Result<Methodology> {
+        let mut m = self.clone();
+        for (d, dim) in self.dimensions.iter().enumerate() {
+            let kept: Vec<usize> = (0..self.indicators.len())
+                .filter(|j| self.indicators[*j].dimension == d && !drop.contains(j))
+                .collect();
+            let dropped = (0..self.indicators.len())
+                .any(|j| self.indicators[j].dimension == d && drop.contains(&j));
+            if !dropped {
+                continue;
+            }
+            if kept.is_empty() {
+                return Err(key_err(
+                    format!("dimension[{d}]"),
+                    format!("dimension \"{}\" has no indicator left once the absent optional ones are dropped: the survey lacks its data", dim.name),
+                ));
+            }
+            let kept_sum: Ratio<i128> = kept.iter().map(|&j| self.indicators[j].weight.value).sum();
+            let dim_sum: Ratio<i128> = (0..self.indicators.len())
+                .filter(|j| self.indicators[*j].dimension == d)
+                .map(|j| self.indicators[j].weight.value)
+                .sum();
+            for &j in &kept {
+                let w = &mut m.indicators[j].weight;
+                w.value = w.value * dim_sum / kept_sum;
+            }
+        }
+        m.indicators = m
+            .indicators
+            .into_iter()
+            .enumerate()
+            .filter(|(j, _)| !drop.contains(j))
+            .map(|(_, i)| i)
+            .collect();
+        Ok(m)
     }
 
     /// Sum of the indicator weights (1, or within a rounding tolerance of 1).
@@ -319,6 +433,7 @@ fn validate(file: FileSpec) -> Result<Methodology> {
     struct Pending {
         dim_weight: Option<Exact>,
         given: Vec<Option<Exact>>,
+        sources: Vec<(String, Source)>,
     }
     let mut pending = Vec::new();
     for (d, dim) in file.dimensions.iter().enumerate() {
@@ -343,23 +458,17 @@ fn validate(file: FileSpec) -> Result<Methodology> {
         }
         let dim_weight = weight_of(&format!("{key}.weight"), &dim.weight)?;
         let mut given = Vec::new();
+        let mut sources = Vec::new();
         for (j, ind) in dim.indicators.iter().enumerate() {
             let ikey = format!("{key}.indicator[{j}]");
-            if ind.column.trim().is_empty() {
+            let (id, source) = indicator_source(ind, &ikey, file.survey.household.is_some())?;
+            if !seen_columns.insert(id.clone()) {
                 return Err(key_err(
-                    format!("{ikey}.column"),
-                    "an indicator needs the name of its 0/1 column",
+                    ikey,
+                    format!("indicator \"{id}\" is defined twice: each indicator counts once"),
                 ));
             }
-            if !seen_columns.insert(ind.column.clone()) {
-                return Err(key_err(
-                    format!("{ikey}.column"),
-                    format!(
-                        "indicator column \"{}\" is used twice: each indicator counts once",
-                        ind.column
-                    ),
-                ));
-            }
+            sources.push((id, source));
             given.push(weight_of(&format!("{ikey}.weight"), &ind.weight)?);
         }
         let given_sum: Ratio<i128> = given.iter().flatten().map(|w| w.value).sum();
@@ -377,7 +486,11 @@ fn validate(file: FileSpec) -> Result<Methodology> {
                     dim.name, w, show(given_sum, true))));
             }
         }
-        pending.push(Pending { dim_weight, given });
+        pending.push(Pending {
+            dim_weight,
+            given,
+            sources,
+        });
     }
 
     // Dimensions without a weight, whose indicators all have one, take their sum; the
@@ -427,11 +540,18 @@ fn validate(file: FileSpec) -> Result<Methodology> {
                 value: share,
                 decimal: weight.decimal,
             });
+            let (id, source) = p.sources[indicators
+                .iter()
+                .filter(|i: &&Indicator| i.dimension == d)
+                .count()]
+            .clone();
             indicators.push(Indicator {
-                column: ind.column.clone(),
-                name: ind.name.clone().unwrap_or_else(|| ind.column.clone()),
+                name: ind.name.clone().unwrap_or_else(|| id.clone()),
+                id,
+                source,
                 dimension: d,
                 weight: w,
+                optional: ind.optional,
             });
         }
         dimensions.push(Dimension {
@@ -466,7 +586,7 @@ fn validate(file: FileSpec) -> Result<Methodology> {
         let names: Vec<_> = indicators
             .iter()
             .filter(|i| i.weight.value == zero)
-            .map(|i| i.column.as_str())
+            .map(|i| i.id.as_str())
             .collect();
         notes.push(format!(
             "indicators with weight 0 count for nothing: {}",
@@ -482,6 +602,47 @@ fn validate(file: FileSpec) -> Result<Methodology> {
         }
     }
 
+    let mut groups: Vec<Group> = Vec::new();
+    for (g, group) in file.groups.iter().enumerate() {
+        let key = format!("group[{g}]");
+        if group.name.trim().is_empty() {
+            return Err(key_err(format!("{key}.name"), "a group needs a name"));
+        }
+        if groups.iter().any(|o| o.name == group.name) {
+            return Err(key_err(
+                format!("{key}.name"),
+                format!("group \"{}\" is defined twice", group.name),
+            ));
+        }
+        let rule = Expression::parse(&group.rule).map_err(|m| key_err(format!("{key}.rule"), m))?;
+        groups.push(Group {
+            name: group.name.clone(),
+            rule,
+            intensity: group.intensity.unwrap_or(true),
+        });
+    }
+    if groups.len() > 32 {
+        return Err(key_err("group", "afmpi handles at most 32 groups"));
+    }
+    let headline = match &file.headline {
+        None => Headline::Cutoff(0),
+        Some(Number::Text(t)) if groups.iter().any(|g| &g.name == t) => {
+            Headline::Group(groups.iter().position(|g| &g.name == t).unwrap())
+        }
+        Some(n) => {
+            let k = parse_cutoffs(std::slice::from_ref(n), "headline")?[0];
+            match cutoffs.iter().position(|c| c.value.value == k.value.value) {
+                Some(c) => Headline::Cutoff(c),
+                None => {
+                    return Err(key_err(
+                        "headline",
+                        "the headline must be one of the cutoffs or the name of a group",
+                    ))
+                }
+            }
+        }
+    };
+
     Ok(Methodology {
         name: file.name,
         title: file.title.unwrap_or_default(),
@@ -489,9 +650,75 @@ fn validate(file: FileSpec) -> Result<Methodology> {
         cutoffs,
         dimensions,
         indicators,
+        groups,
         survey: file.survey,
+        columns: file.columns,
+        headline,
         notes,
     })
+}
+
+/// An indicator's id and source: a ready column, or a rule with its household options.
+fn indicator_source(
+    ind: &FileIndicator,
+    key: &str,
+    has_household: bool,
+) -> Result<(String, Source)> {
+    let rule_only = [
+        ("eligible", ind.eligible.is_some()),
+        ("aggregate", ind.aggregate.is_some()),
+        ("no_eligible", ind.no_eligible.is_some()),
+        ("min_observed", ind.min_observed.is_some()),
+    ];
+    match (&ind.column, &ind.deprived) {
+        (Some(_), Some(_)) => Err(key_err(key, "give either `column` (a ready 0/1 column) or `deprived` (a rule), not both")),
+        (None, None) => Err(key_err(key, "an indicator needs `column` (a ready 0/1 column) or `deprived` (a rule over the survey's columns)")),
+        (Some(column), None) => {
+            if column.trim().is_empty() {
+                return Err(key_err(format!("{key}.column"), "an indicator needs the name of its 0/1 column"));
+            }
+            if let Some((k, _)) = rule_only.iter().find(|(_, set)| *set) {
+                return Err(key_err(format!("{key}.{k}"), format!("`{k}` goes with a rule: write the indicator as deprived = \"{column} = 1\"")));
+            }
+            Ok((column.clone(), Source::Column(column.clone())))
+        }
+        (None, Some(text)) => {
+            let id = ind.name.clone().filter(|n| !n.trim().is_empty()).ok_or_else(|| {
+                key_err(format!("{key}.name"), "an indicator given by a rule needs a `name`: it names the indicator in the results")
+            })?;
+            let deprived = Expression::parse(text).map_err(|m| key_err(format!("{key}.deprived"), m))?;
+            let eligible = match &ind.eligible {
+                Some(t) => Some(Expression::parse(t).map_err(|m| key_err(format!("{key}.eligible"), m))?),
+                None => None,
+            };
+            let aggregate = match &ind.aggregate {
+                Some(t) => Some(Aggregate::parse(t).map_err(|m| key_err(format!("{key}.aggregate"), m))?),
+                None => None,
+            };
+            if aggregate.is_none() {
+                if let Some((k, _)) = rule_only.iter().find(|(k, set)| *set && *k != "aggregate") {
+                    return Err(key_err(format!("{key}.{k}"), format!("`{k}` applies to a rule aggregated over household members: add aggregate = \"any\" (or all, none, share >= x)")));
+                }
+            } else if !has_household {
+                return Err(key_err(format!("{key}.aggregate"), "aggregating over members needs the household id: set household = \"...\" in [survey]"));
+            }
+            let no_eligible = match &ind.no_eligible {
+                Some(t) => NoEligible::parse(t).map_err(|m| key_err(format!("{key}.no_eligible"), m))?,
+                None => NoEligible::NotDeprived,
+            };
+            let min_observed = match &ind.min_observed {
+                Some(n) => {
+                    let v = n.exact().map_err(|m| key_err(format!("{key}.min_observed"), m))?.to_f64();
+                    if !(0.0..=1.0).contains(&v) {
+                        return Err(key_err(format!("{key}.min_observed"), "min_observed is a share of the eligible members, in [0, 1]"));
+                    }
+                    Some(v)
+                }
+                None => None,
+            };
+            Ok((id, Source::Rule(Rule { deprived, eligible, aggregate, no_eligible, min_observed })))
+        }
+    }
 }
 
 /// Cutoffs as written: numbers are percent, strings are fractions of 1 ("1/3").
@@ -677,7 +904,7 @@ column = "c"
         assert!(e.to_string().contains("outside (0, 100]"), "{e}");
         let e =
             Methodology::from_toml(&BASE.replace("column = \"b\"", "column = \"a\"")).unwrap_err();
-        assert!(e.to_string().contains("used twice"), "{e}");
+        assert!(e.to_string().contains("defined twice"), "{e}");
         let e = Methodology::from_toml(
             &BASE.replace("column = \"c\"", "column = \"c\"\nweight = -0.5"),
         )

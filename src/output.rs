@@ -21,11 +21,12 @@ use crate::methodology::Methodology;
 use crate::Analysis;
 
 /// The results frame's columns, in order.
-pub const COLUMNS: [&str; 15] = [
+pub const COLUMNS: [&str; 16] = [
     "spec",
     "measure",
     "indicator",
     "k",
+    "group",
     "loa",
     "subg",
     "t",
@@ -45,6 +46,7 @@ struct Rows<'a> {
     measure: Vec<&'static str>,
     indicator: Vec<Option<&'a str>>,
     k: Vec<Option<f64>>,
+    group: Vec<Option<&'a str>>,
     loa: Vec<&'a str>,
     subg: Vec<&'a str>,
     t: Vec<Option<&'a str>>,
@@ -71,12 +73,14 @@ impl<'a> Rows<'a> {
         measure: Measure,
         indicator: Option<usize>,
         cutoff: Option<usize>,
+        group: Option<usize>,
         subgroup: Option<(usize, u32)>,
     ) {
         self.measure.push(measure.name());
         self.indicator
-            .push(indicator.map(|j| m.indicators[j].column.as_str()));
+            .push(indicator.map(|j| m.indicators[j].id.as_str()));
         self.k.push(cutoff.map(|c| m.cutoffs[c].percent()));
+        self.group.push(group.map(|g| m.groups[g].name.as_str()));
         match subgroup {
             None => {
                 self.loa.push("nat");
@@ -104,6 +108,7 @@ impl<'a> Rows<'a> {
             Column::new("measure".into(), self.measure),
             Column::new("indicator".into(), self.indicator),
             Column::new("k".into(), self.k),
+            Column::new("group".into(), self.group),
             Column::new("loa".into(), self.loa),
             Column::new("subg".into(), self.subg),
             Column::new("t".into(), self.t),
@@ -121,11 +126,12 @@ impl<'a> Rows<'a> {
 }
 
 /// The long results frame of level estimates (`ctype = lev`).
-pub fn levels_frame(m: &Methodology, a: &Analysis) -> DataFrame {
+pub fn levels_frame(a: &Analysis) -> DataFrame {
+    let m = &a.methodology;
     let mut order: Vec<usize> = (0..a.estimates.len()).collect();
     order.sort_by_key(|&i| {
         let e = &a.estimates[i];
-        (e.measure, e.indicator, e.cutoff, e.domain)
+        (e.group, e.measure, e.indicator, e.cutoff, e.domain)
     });
     let mut rows = Rows::default();
     for i in order {
@@ -136,6 +142,7 @@ pub fn levels_frame(m: &Methodology, a: &Analysis) -> DataFrame {
             e.measure,
             e.indicator,
             e.cutoff,
+            e.group,
             e.domain.subgroup,
         );
         let round = &a.sample.round_info[e.domain.round as usize];
@@ -151,10 +158,12 @@ pub fn levels_frame(m: &Methodology, a: &Analysis) -> DataFrame {
 }
 
 /// The long results frame of changes between rounds (`ctype = abs, rel`).
-pub fn changes_frame(m: &Methodology, a: &Analysis) -> DataFrame {
+pub fn changes_frame(a: &Analysis) -> DataFrame {
+    let m = &a.methodology;
     let mut order: Vec<&Change> = a.inference.changes.iter().collect();
     order.sort_by_key(|c| {
         (
+            c.group,
             c.measure,
             c.indicator,
             c.cutoff,
@@ -167,7 +176,15 @@ pub fn changes_frame(m: &Methodology, a: &Analysis) -> DataFrame {
     });
     let mut rows = Rows::default();
     for c in order {
-        rows.push_key(m, &a.sample, c.measure, c.indicator, c.cutoff, c.subgroup);
+        rows.push_key(
+            m,
+            &a.sample,
+            c.measure,
+            c.indicator,
+            c.cutoff,
+            c.group,
+            c.subgroup,
+        );
         rows.t.push(None);
         rows.ctype.push(c.ctype.name());
         let (y0, y1) = c.labels(&a.sample);
@@ -180,10 +197,10 @@ pub fn changes_frame(m: &Methodology, a: &Analysis) -> DataFrame {
 }
 
 /// Levels followed by changes, in one frame.
-pub fn results_frame(m: &Methodology, a: &Analysis) -> DataFrame {
-    let mut frame = levels_frame(m, a);
+pub fn results_frame(a: &Analysis) -> DataFrame {
+    let mut frame = levels_frame(a);
     frame
-        .vstack_mut(&changes_frame(m, a))
+        .vstack_mut(&changes_frame(a))
         .expect("frames of one schema");
     frame
 }
@@ -298,7 +315,8 @@ pub fn data_summary(report: &DataReport) -> String {
 
 /// National H, A and M0 per cutoff and round with standard errors and intervals, and
 /// their changes between rounds, as tables for the terminal.
-pub fn national_summary(m: &Methodology, a: &Analysis, settings: &Settings) -> String {
+pub fn national_summary(a: &Analysis, settings: &Settings) -> String {
+    let m = &a.methodology;
     let mut s = String::new();
     let sample = &a.sample;
     let design = &a.inference.design;

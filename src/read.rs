@@ -54,12 +54,15 @@ pub struct ColumnRequest {
     pub numeric: Vec<String>,
     /// Read as text with value labels applied (subgroups, round, strata, PSU).
     pub labelled: Vec<String>,
+    /// Read as they are, for rules: numbers stay numbers (codes, not labels), text stays
+    /// text. In CSV files a column is a number when every value parses as one.
+    pub raw: Vec<String>,
 }
 
 impl ColumnRequest {
     fn all(&self) -> Vec<String> {
         let mut all = self.numeric.clone();
-        for c in &self.labelled {
+        for c in self.labelled.iter().chain(&self.raw) {
             if !all.contains(c) {
                 all.push(c.clone());
             }
@@ -160,11 +163,26 @@ pub fn read(path: &Path, request: &ColumnRequest) -> Result<DataFrame> {
             // Numbers first as Float64 (fast, typed); if a value does not parse, read them
             // as text so that the indicator checks can name the value and its row.
             let typed = read_csv(path, request, &exprs, DataType::Float64);
-            match typed {
-                Ok(df) => Ok(df),
+            let mut df = match typed {
+                Ok(df) => df,
                 Err(_) => read_csv(path, request, &exprs, DataType::String)
-                    .map_err(|e| polars_err(path, e)),
+                    .map_err(|e| polars_err(path, e))?,
+            };
+            for name in &request.raw {
+                if request.numeric.contains(name) || request.labelled.contains(name) {
+                    continue;
+                }
+                let column = df
+                    .column(name)
+                    .map_err(|e| polars_err(path, e))?
+                    .as_materialized_series()
+                    .clone();
+                if let Some(numbers) = as_numbers(&column) {
+                    df.replace(name, numbers.into())
+                        .map_err(|e| polars_err(path, e))?;
+                }
             }
+            Ok(df)
         }
         Format::Parquet => LazyFrame::scan_parquet(pl_path(path)?, ScanArgsParquet::default())
             .and_then(|lf| lf.select(exprs).collect())
@@ -176,18 +194,24 @@ pub fn read(path: &Path, request: &ColumnRequest) -> Result<DataFrame> {
                     .select(exprs)
                     .collect()
             };
-            let numeric = scan(false, &request.numeric).map_err(|e| polars_err(path, e))?;
-            let labelled_only: Vec<String> = request
+            // Numbers and raw values without labels (codes), subgroups with them.
+            let mut plain: Vec<String> = request.numeric.clone();
+            for c in &request.raw {
+                if !plain.contains(c) && !request.labelled.contains(c) {
+                    plain.push(c.clone());
+                }
+            }
+            let labelled: Vec<String> = request
                 .labelled
                 .iter()
-                .filter(|c| !request.numeric.contains(c))
+                .filter(|c| !plain.contains(c))
                 .cloned()
                 .collect();
-            if labelled_only.is_empty() {
-                return Ok(numeric);
+            let mut df = scan(false, &plain).map_err(|e| polars_err(path, e))?;
+            if labelled.is_empty() {
+                return Ok(df);
             }
-            let labelled = scan(true, &labelled_only).map_err(|e| polars_err(path, e))?;
-            let mut df = numeric;
+            let labelled = scan(true, &labelled).map_err(|e| polars_err(path, e))?;
             if df.width() == 0 {
                 return Ok(labelled);
             }
@@ -198,6 +222,15 @@ pub fn read(path: &Path, request: &ColumnRequest) -> Result<DataFrame> {
     }
 }
 
+/// A text column as numbers, when every value that is there parses as one.
+fn as_numbers(s: &Series) -> Option<Series> {
+    if s.dtype() != &DataType::String {
+        return None;
+    }
+    let numbers = s.cast(&DataType::Float64).ok()?;
+    (numbers.null_count() == s.null_count()).then_some(numbers)
+}
+
 fn read_csv(
     path: &Path,
     request: &ColumnRequest,
@@ -205,7 +238,7 @@ fn read_csv(
     numeric: DataType,
 ) -> PolarsResult<DataFrame> {
     let mut schema = Schema::default();
-    for c in &request.labelled {
+    for c in request.labelled.iter().chain(&request.raw) {
         schema.with_column(c.as_str().into(), DataType::String);
     }
     for c in &request.numeric {

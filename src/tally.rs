@@ -5,11 +5,12 @@
 //! persons per cell
 //!
 //! ```text
-//! (round, stratum, PSU, subgroup levels, deprivation profile) -> (sum of weights, count)
+//! (round, stratum, PSU, subgroup levels, deprivation profile, group flags)
+//!     -> (sum of weights, sum of squared weights, count)
 //! ```
 //!
 //! because a person's score, poverty status and censored deprivations depend on the
-//! profile alone. One pass over the rows builds it; afterwards nothing looks at rows
+//! profile alone (and membership of a methodology's named groups on the flags). One pass over the rows builds it; afterwards nothing looks at rows
 //! again, so the work downstream is O(cells), not O(rows), however many cutoffs there are.
 //!
 //! Why it is fast and still exact to the bit: the rows are split into blocks of a fixed
@@ -25,8 +26,8 @@ use crate::indicators::{Sample, MISSING};
 /// Rows tallied sequentially in one block.
 const BLOCK_ROWS: usize = 1 << 15;
 
-/// Cell key: round, stratum, PSU, joint subgroup levels, profile.
-type Key = (u32, u32, u32, u64, u64);
+/// Cell key: round, stratum, PSU, joint subgroup levels, profile, group flags.
+type Key = (u32, u32, u32, u64, u64, u32);
 
 /// One cell of the table.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -37,6 +38,8 @@ pub struct Cell {
     /// The person's levels of every subgroup column, packed (see [`Table::level`]).
     pub levels: u64,
     pub profile: u64,
+    /// Membership of the methodology's named groups (bit g for group g).
+    pub flags: u32,
     /// Sum of sampling weights.
     pub weight: f64,
     /// Sum of squared sampling weights (the variance of designs whose PSUs are rows).
@@ -82,19 +85,20 @@ pub fn tally(sample: &Sample) -> Table {
     let mut cells: Vec<Cell> = map
         .into_iter()
         .map(
-            |((round, stratum, psu, levels, profile), (weight, weight_sq, count))| Cell {
+            |((round, stratum, psu, levels, profile, flags), (weight, weight_sq, count))| Cell {
                 round,
                 stratum,
                 psu,
                 levels,
                 profile,
+                flags,
                 weight,
                 weight_sq,
                 count,
             },
         )
         .collect();
-    cells.sort_unstable_by_key(|c| (c.round, c.stratum, c.psu, c.levels, c.profile));
+    cells.sort_unstable_by_key(|c| (c.round, c.stratum, c.psu, c.levels, c.profile, c.flags));
     Table { cells, radices }
 }
 
@@ -142,6 +146,7 @@ fn tally_rows(sample: &Sample, radices: &[u64], start: usize, end: usize) -> Map
             sample.psus[i],
             levels,
             sample.profiles[i],
+            sample.flags[i],
         );
         let w = sample.weights[i];
         let e = map.entry(key).or_insert((0.0, 0.0, 0));

@@ -79,7 +79,7 @@ fn main_command_on_the_example_writes_every_format() {
     assert_eq!(csv.lines().count() - 1, levels + changes);
     assert_eq!(csv.lines().filter(|l| l.contains(",lev,")).count(), levels);
     assert!(
-        csv.contains(",M0,,20.0,nat,nat,,rel,2012,2019,1,"),
+        csv.contains(",M0,,20.0,,nat,nat,,rel,2012,2019,1,"),
         "annualized relative change"
     );
     assert_eq!(
@@ -174,7 +174,7 @@ fn a_type_change_deep_in_a_csv_is_read_right() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     let h = stdout
         .lines()
-        .find(|l| l.starts_with("two,H,,50.0,nat"))
+        .find(|l| l.starts_with("two,H,,50.0,,nat"))
         .unwrap();
     // One heavy row among 2,000: its weight dominates, and so does its variance (each row
     // is its own PSU here).

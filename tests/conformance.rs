@@ -172,7 +172,7 @@ fn run(shared: &Path, data: &str, toml: &str) -> HashMap<Key, Values> {
         &shared.join("data").join(data),
     )
     .unwrap();
-    rows_by_key(&output::results_frame(&m, &a), None)
+    rows_by_key(&output::results_frame(&a), None)
 }
 
 fn syn_toml() -> String {

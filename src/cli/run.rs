@@ -107,15 +107,15 @@ pub fn run(args: Args) -> Result<()> {
         summary.push_str(&format!("  note: {note}\n"));
     }
     summary.push_str(&output::data_summary(&analysis.report));
-    summary.push_str(&output::national_summary(&m, &analysis, &settings));
+    summary.push_str(&output::national_summary(&analysis, &settings));
 
     // Changes go with the levels unless they have a file of their own.
     let (mut main, mut changes) = match &args.changes_out {
         Some(_) => (
-            output::levels_frame(&m, &analysis),
-            Some(output::changes_frame(&m, &analysis)),
+            output::levels_frame(&analysis),
+            Some(output::changes_frame(&analysis)),
         ),
-        None => (output::results_frame(&m, &analysis), None),
+        None => (output::results_frame(&analysis), None),
     };
     if let (Some(path), Some(frame)) = (&args.changes_out, changes.as_mut()) {
         output::write_frame(frame, path)?;
