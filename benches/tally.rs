@@ -37,7 +37,7 @@ fn engine(c: &mut Criterion) {
     let (sample, _) = indicators::prepare(&df, &m, &columns, Path::new("bench")).unwrap();
     let table = tally::tally(&sample);
     c.bench_function("measures/100000-row table", |b| {
-        b.iter(|| measures::estimate(&table, &weights, sample.round_info.len()))
+        b.iter(|| measures::estimate(&table, &weights, &[], sample.round_info.len()))
     });
 }
 

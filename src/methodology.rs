@@ -249,7 +249,7 @@ pub enum Source {
     /// A ready 0/1 column, 1 = deprived.
     Column(String),
     /// A rule over the survey's columns.
-    Rule(Rule),
+    Rule(Box<Rule>),
 }
 
 impl Indicator {
@@ -716,7 +716,7 @@ fn indicator_source(
                 }
                 None => None,
             };
-            Ok((id, Source::Rule(Rule { deprived, eligible, aggregate, no_eligible, min_observed })))
+            Ok((id, Source::Rule(Box::new(Rule { deprived, eligible, aggregate, no_eligible, min_observed }))))
         }
     }
 }

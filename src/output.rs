@@ -65,7 +65,8 @@ fn finite(x: f64) -> Option<f64> {
 }
 
 impl<'a> Rows<'a> {
-    /// The columns that name an estimate: measure, indicator, k, loa, subg.
+    /// The columns that name an estimate: measure, indicator, k, group, loa, subg.
+    #[allow(clippy::too_many_arguments)]
     fn push_key(
         &mut self,
         m: &'a Methodology,
