@@ -357,7 +357,7 @@ pub fn national_summary(a: &Analysis, settings: &Settings) -> String {
     );
     let _ = writeln!(
         s,
-        "  {:<12}{:>7}  {:<4}{:>9}  {:>9}  {:>21}",
+        "  {:<12}{:>12}  {:<4}{:>9}  {:>9}  {:>21}",
         if sample.has_rounds { "round" } else { "" },
         "k (%)",
         "",
@@ -373,11 +373,25 @@ pub fn national_summary(a: &Analysis, settings: &Settings) -> String {
         }
     };
     for r in 0..sample.round_info.len() {
-        for (c, cutoff) in m.cutoffs.iter().enumerate() {
+        // Each cutoff, then each named group (by name in the k column).
+        let idents = m
+            .cutoffs
+            .iter()
+            .enumerate()
+            .map(|(c, cutoff)| (Some(c), None, format_k(cutoff.percent())))
+            .chain(
+                m.groups
+                    .iter()
+                    .enumerate()
+                    .map(|(g, group)| (None, Some(g), group.name.clone())),
+            );
+        for (cutoff, group, label) in idents {
             for measure in [Measure::H, Measure::A, Measure::M0] {
                 let Some(i) = a.estimates.iter().position(|e| {
                     e.measure == measure
-                        && e.cutoff == Some(c)
+                        && e.cutoff == cutoff
+                        && e.group == group
+                        && e.indicator.is_none()
                         && e.domain.subgroup.is_none()
                         && e.domain.round == r as u32
                 }) else {
@@ -386,9 +400,9 @@ pub fn national_summary(a: &Analysis, settings: &Settings) -> String {
                 let p = &a.inference.levels[i];
                 let _ = writeln!(
                     s,
-                    "  {:<12}{:>7}  {:<4}{:>9}  {:>9}  {:>21}",
+                    "  {:<12}{:>12}  {:<4}{:>9}  {:>9}  {:>21}",
                     round_label(r),
-                    format_k(cutoff.percent()),
+                    label,
                     measure.name(),
                     fixed(a.estimates[i].b),
                     fixed(p.se),

@@ -26,6 +26,18 @@ pub enum Aggregate {
     None,
     /// Deprived when the rule holds for at least (or more than) this share of them.
     Share { share: f64, strict: bool },
+    /// Deprived when the mean of a numeric expression over the eligible members with data
+    /// compares so with the value (`mean < 9`: average years of schooling below nine).
+    Mean { op: Comparison, value: f64 },
+}
+
+/// A comparison of a household's mean with a value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Comparison {
+    Lt,
+    Le,
+    Gt,
+    Ge,
 }
 
 impl Aggregate {
@@ -35,6 +47,24 @@ impl Aggregate {
             "any" => Aggregate::Any,
             "all" => Aggregate::All,
             "none" => Aggregate::None,
+            _ if t.starts_with("mean") => {
+                let rest = t["mean".len()..].trim();
+                let (op, number) = if let Some(n) = rest.strip_prefix("<=") {
+                    (Comparison::Le, n)
+                } else if let Some(n) = rest.strip_prefix(">=") {
+                    (Comparison::Ge, n)
+                } else if let Some(n) = rest.strip_prefix('<') {
+                    (Comparison::Lt, n)
+                } else if let Some(n) = rest.strip_prefix('>') {
+                    (Comparison::Gt, n)
+                } else {
+                    return Err(bad_aggregate(text));
+                };
+                let value = crate::methodology::Exact::parse(number.trim())
+                    .map_err(|_| bad_aggregate(text))?
+                    .to_f64();
+                Aggregate::Mean { op, value }
+            }
             _ => {
                 let rest = t
                     .strip_prefix("share")
@@ -62,7 +92,7 @@ impl Aggregate {
 }
 
 fn bad_aggregate(text: &str) -> String {
-    format!("aggregate \"{text}\" is not one of \"any\", \"all\", \"none\", \"share >= x\" or \"share > x\"")
+    format!("aggregate \"{text}\" is not one of \"any\", \"all\", \"none\", \"share >= x\", \"share > x\" or \"mean < x\" (<, <=, >, >=)")
 }
 
 /// What a household without eligible members gets.
@@ -161,6 +191,46 @@ impl Rule {
         };
         let value = self.deprived.expr.clone();
         let observed = eligible.clone().and(value.clone().is_not_null());
+        if let Aggregate::Mean {
+            op,
+            value: threshold,
+        } = aggregate
+        {
+            // The mean of a numeric expression over the eligible members with data.
+            let numbers = when(observed.clone())
+                .then(value.cast(DataType::Float64))
+                .otherwise(lit(NULL).cast(DataType::Float64));
+            let mean = numbers.mean().over([col(hh)])?;
+            let n_eligible = eligible.cast(DataType::UInt32).sum().over([col(hh)])?;
+            let compared = match op {
+                Comparison::Lt => mean.clone().lt(lit(threshold)),
+                Comparison::Le => mean.clone().lt_eq(lit(threshold)),
+                Comparison::Gt => mean.clone().gt(lit(threshold)),
+                Comparison::Ge => mean.clone().gt_eq(lit(threshold)),
+            };
+            let n_observed = observed
+                .cast(DataType::UInt32)
+                .sum()
+                .cast(DataType::Float64)
+                .over([col(hh)])?;
+            let enough = match self.min_observed {
+                Some(m) => n_observed
+                    .clone()
+                    .gt(lit(0.0))
+                    .and((n_observed / n_eligible.clone().cast(DataType::Float64)).gt_eq(lit(m))),
+                None => n_observed.gt(lit(0.0)),
+            };
+            let none_eligible = match self.no_eligible {
+                NoEligible::NotDeprived => lit(false),
+                NoEligible::Deprived => lit(true),
+                NoEligible::Missing => lit(NULL).cast(DataType::Boolean),
+            };
+            return Ok(when(n_eligible.eq(lit(0u32)))
+                .then(none_eligible)
+                .when(enough)
+                .then(compared)
+                .otherwise(lit(NULL).cast(DataType::Boolean)));
+        }
         let meets = eligible.clone().and(value.fill_null(lit(false)));
         let count = |e: Expr| {
             e.cast(DataType::UInt32)
@@ -195,6 +265,7 @@ impl Rule {
                 .when(enough)
                 .then(lit(true))
                 .otherwise(null()),
+            Aggregate::Mean { .. } => unreachable!("handled above"),
             Aggregate::Share { share, strict } => {
                 let ratio = n_meets / n_observed;
                 let passes = if strict {

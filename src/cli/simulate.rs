@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::simulate::{survey, Settings};
+use crate::simulate::{raw_survey, survey, Settings};
 use crate::{output, Result};
 
 #[derive(clap::Args, Debug)]
@@ -16,6 +16,10 @@ pub struct Args {
     /// Number of survey rounds.
     #[arg(long, default_value_t = Settings::default().rounds)]
     pub rounds: usize,
+    /// A raw survey (person rows with the harmonized variables of data/variables.md, one
+    /// round) instead of one with ready deprivation columns.
+    #[arg(long)]
+    pub raw: bool,
     /// Random seed: the same seed gives the same file.
     #[arg(long, default_value_t = Settings::default().seed)]
     pub seed: u64,
@@ -28,12 +32,16 @@ pub fn run(args: Args) -> Result<()> {
         seed: args.seed,
         ..Settings::default()
     };
-    let mut frame = survey(&settings);
+    let mut frame = if args.raw {
+        raw_survey(&settings)
+    } else {
+        survey(&settings)
+    };
     output::write_frame(&mut frame, &args.output)?;
     println!(
         "wrote {} persons in {} round(s) to {}",
         output::count(frame.height()),
-        settings.rounds,
+        if args.raw { 1 } else { settings.rounds },
         args.output.display()
     );
     Ok(())
