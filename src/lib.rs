@@ -18,6 +18,7 @@
 //! for examples and benchmarks.
 
 pub mod cli;
+pub mod compare;
 pub mod error;
 pub mod indicators;
 pub mod inference;

@@ -390,7 +390,7 @@ fn global_mpi_2018(members: &[Member], d: &Dwelling) -> [Option<bool>; 10] {
         .filter(|m| m.age < 70)
         .filter_map(|m| m.undernourished)
         .collect();
-    let d_nutr = Some(measured.iter().any(|&x| x == 1));
+    let d_nutr = Some(measured.contains(&1));
     // School attendance, ages 6-14, two-thirds rule.
     let school: Vec<Option<i32>> = members
         .iter()
@@ -399,7 +399,7 @@ fn global_mpi_2018(members: &[Member], d: &Dwelling) -> [Option<bool>; 10] {
         .collect();
     let d_satt = if school.is_empty() {
         Some(false)
-    } else if school.iter().any(|a| *a == Some(0)) {
+    } else if school.contains(&Some(0)) {
         Some(true)
     } else if school.iter().filter(|a| a.is_some()).count() as f64 / school.len() as f64
         >= 2.0 / 3.0
@@ -414,9 +414,7 @@ fn global_mpi_2018(members: &[Member], d: &Dwelling) -> [Option<bool>; 10] {
         .filter(|m| m.age >= 10)
         .map(|m| m.years_schooling)
         .collect();
-    let d_educ = if adults.is_empty() {
-        Some(false)
-    } else if adults.iter().any(|y| y.is_some_and(|y| y >= 6)) {
+    let d_educ = if adults.is_empty() || adults.iter().any(|y| y.is_some_and(|y| y >= 6)) {
         Some(false)
     } else if adults.iter().filter(|y| y.is_some()).count() as f64 / adults.len() as f64
         >= 2.0 / 3.0

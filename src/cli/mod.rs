@@ -2,6 +2,8 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod compare;
+mod flags;
 pub mod run;
 pub mod simulate;
 
@@ -21,6 +23,9 @@ pub struct Cli {
 pub enum Command {
     /// Run a methodology on a survey file: every estimate per cutoff, subgroup and round.
     Run(run::Args),
+    /// Compare methodologies on one survey: estimates side by side, overlap of the poor,
+    /// rank agreement of subgroups.
+    Compare(compare::Args),
     /// Write a synthetic survey with ready 0/1 deprivation columns (fixed seed).
     Simulate(simulate::Args),
 }
@@ -28,6 +33,7 @@ pub enum Command {
 pub fn dispatch(cli: Cli) -> crate::Result<()> {
     match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Compare(args) => compare::run(args),
         Command::Simulate(args) => simulate::run(args),
     }
 }

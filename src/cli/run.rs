@@ -2,9 +2,9 @@
 
 use std::path::PathBuf;
 
-use crate::inference::{ChangePairs, Interval, LonelyPsu, Settings};
-use crate::methodology::{cutoffs_from_list, Methodology};
-use crate::{analyse_file, output, Error, Result};
+use super::flags::{InferenceFlags, SurveyFlags};
+use crate::methodology::Methodology;
+use crate::{analyse_file, output, Result};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -18,76 +18,16 @@ pub struct Args {
     /// Write the changes between rounds to this file instead of OUT.
     #[arg(long)]
     pub changes_out: Option<PathBuf>,
-    /// Sampling weight column (overrides survey.weight).
-    #[arg(long)]
-    pub weight: Option<String>,
-    /// Stratum column (overrides survey.strata).
-    #[arg(long)]
-    pub strata: Option<String>,
-    /// Primary sampling unit column (overrides survey.psu).
-    #[arg(long)]
-    pub psu: Option<String>,
-    /// Subgroup columns, comma-separated (overrides survey.over).
-    #[arg(long, value_delimiter = ',')]
-    pub over: Option<Vec<String>>,
-    /// Survey round column (overrides survey.round).
-    #[arg(long)]
-    pub round: Option<String>,
-    /// Year column (overrides survey.year).
-    #[arg(long)]
-    pub year: Option<String>,
-    /// Poverty cutoffs: percent (20,33.33) or fractions of 1 (1/3); overrides `cutoffs`.
-    #[arg(long)]
-    pub cutoffs: Option<String>,
-    /// Confidence level of the intervals.
-    #[arg(long, default_value_t = 0.95)]
-    pub level: f64,
-    /// Intervals for levels: logit (as mpitbR, inside [0, 1]) or wald (symmetric).
-    #[arg(long, value_enum, default_value_t = Interval::Logit)]
-    pub ci: Interval,
-    /// Strata with a single PSU: fail, remove, adjust or average (the survey package's options).
-    #[arg(long, value_enum, default_value_t = LonelyPsu::Fail)]
-    pub lonely_psu: LonelyPsu,
-    /// Changes between rounds: total (first to last) or insequence (each to the next).
-    #[arg(long, value_enum, default_value_t = ChangePairs::Total)]
-    pub changes: ChangePairs,
+    #[command(flatten)]
+    pub survey: SurveyFlags,
+    #[command(flatten)]
+    pub inference: InferenceFlags,
 }
 
 pub fn run(args: Args) -> Result<()> {
     let mut m = Methodology::from_file(&args.methodology)?;
-    if let Some(list) = &args.cutoffs {
-        m.cutoffs = cutoffs_from_list(list)?;
-    }
-    if !(args.level > 0.0 && args.level < 1.0) {
-        return Err(Error::Usage(format!(
-            "--level {} is not a confidence level: give a number between 0 and 1, such as 0.95",
-            args.level
-        )));
-    }
-    let settings = Settings {
-        level: args.level,
-        interval: args.ci,
-        lonely_psu: args.lonely_psu,
-        changes: args.changes,
-    };
-    let mut survey = m.survey.clone();
-    let set = |slot: &mut Option<String>, flag: &Option<String>| {
-        if let Some(v) = flag {
-            *slot = Some(v.clone());
-        }
-    };
-    set(&mut survey.weight, &args.weight);
-    set(&mut survey.strata, &args.strata);
-    set(&mut survey.psu, &args.psu);
-    set(&mut survey.round, &args.round);
-    set(&mut survey.year, &args.year);
-    if let Some(over) = &args.over {
-        survey.over = over
-            .iter()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect();
-    }
+    let settings = args.inference.apply(&mut m)?;
+    let survey = args.survey.apply(&mut m)?;
 
     let analysis = analyse_file(&m, &survey, &settings, &args.data)?;
     let to_stdout = args.output.as_deref().is_some_and(|p| p.as_os_str() == "-");

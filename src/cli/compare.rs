@@ -1,0 +1,54 @@
+//! `afmpi compare M1.toml M2.toml … DATA [-o OUT]`: methodologies side by side.
+
+use std::path::PathBuf;
+
+use super::flags::{InferenceFlags, SurveyFlags};
+use crate::methodology::Methodology;
+use crate::{analyse_file, compare, output, Error, Result};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Two or more methodology files, then the survey file.
+    #[arg(required = true, num_args = 3..)]
+    pub files: Vec<PathBuf>,
+    /// Write the comparison to this file (.csv, .parquet, .json).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub survey: SurveyFlags,
+    #[command(flatten)]
+    pub inference: InferenceFlags,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let (data, methodologies) = args
+        .files
+        .split_last()
+        .expect("clap requires three files or more");
+    if methodologies.len() < 2 {
+        return Err(Error::Usage(
+            "compare needs two methodology files or more, then the survey file".into(),
+        ));
+    }
+    let mut analyses = Vec::new();
+    for path in methodologies {
+        let mut m = Methodology::from_file(path)?;
+        let settings = args.inference.apply(&mut m)?;
+        let survey = args.survey.apply(&mut m)?;
+        analyses.push(analyse_file(&m, &survey, &settings, data)?);
+    }
+    let comparison = compare::compare(&analyses)?;
+    let mut text = format!("afmpi compare on {}\n", data.display());
+    text.push_str(&comparison.summary());
+    if let Some(path) = &args.output {
+        let mut frame = comparison.frame();
+        output::write_frame(&mut frame, path)?;
+        text.push_str(&format!(
+            "comparison: {} ({} rows)\n",
+            path.display(),
+            output::count(frame.height())
+        ));
+    }
+    print!("{text}");
+    Ok(())
+}

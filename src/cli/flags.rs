@@ -1,0 +1,119 @@
+//! Flags shared by the subcommands that run methodologies: the survey's columns and the
+//! settings of the inference.
+
+use crate::inference::{ChangePairs, Interval, LonelyPsu, Settings};
+use crate::methodology::{cutoffs_from_list, Methodology, SurveyColumns};
+use crate::{Error, Result};
+
+/// Survey columns; each overrides the methodology's `[survey]` key.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SurveyFlags {
+    /// Sampling weight column (overrides survey.weight).
+    #[arg(long)]
+    pub weight: Option<String>,
+    /// Stratum column (overrides survey.strata).
+    #[arg(long)]
+    pub strata: Option<String>,
+    /// Primary sampling unit column (overrides survey.psu).
+    #[arg(long)]
+    pub psu: Option<String>,
+    /// Subgroup columns, comma-separated (overrides survey.over).
+    #[arg(long, value_delimiter = ',')]
+    pub over: Option<Vec<String>>,
+    /// Survey round column (overrides survey.round).
+    #[arg(long)]
+    pub round: Option<String>,
+    /// Year column (overrides survey.year).
+    #[arg(long)]
+    pub year: Option<String>,
+    /// Household id column, for rules aggregated over members (overrides survey.household).
+    #[arg(long)]
+    pub household: Option<String>,
+    /// A TOML file with a [columns] table naming this survey's own columns
+    /// (harmonized = "survey"); it adds to and overrides the methodology's [columns].
+    #[arg(long)]
+    pub columns: Option<std::path::PathBuf>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ColumnsFile {
+    columns: std::collections::BTreeMap<String, String>,
+}
+
+impl SurveyFlags {
+    /// The methodology's survey columns with the flags applied; and the column mapping
+    /// of a `--columns` file merged into the methodology.
+    pub fn apply(&self, m: &mut Methodology) -> Result<SurveyColumns> {
+        if let Some(path) = &self.columns {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::input(path, format!("cannot read the columns file: {e}")))?;
+            let file: ColumnsFile = toml::from_str(&text).map_err(|e| {
+                Error::input(path, format!("{}: the file holds one [columns] table of harmonized = \"survey name\" pairs", e.to_string().trim_end()))
+            })?;
+            m.columns.extend(file.columns);
+        }
+        let mut survey = m.survey.clone();
+        let set = |slot: &mut Option<String>, flag: &Option<String>| {
+            if let Some(v) = flag {
+                *slot = Some(v.clone());
+            }
+        };
+        set(&mut survey.weight, &self.weight);
+        set(&mut survey.strata, &self.strata);
+        set(&mut survey.psu, &self.psu);
+        set(&mut survey.round, &self.round);
+        set(&mut survey.year, &self.year);
+        set(&mut survey.household, &self.household);
+        if let Some(over) = &self.over {
+            survey.over = over
+                .iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect();
+        }
+        Ok(survey)
+    }
+}
+
+/// Settings of the standard errors, intervals and changes.
+#[derive(clap::Args, Debug, Clone)]
+pub struct InferenceFlags {
+    /// Poverty cutoffs: percent (20,33.33) or fractions of 1 (1/3); overrides `cutoffs`.
+    #[arg(long)]
+    pub cutoffs: Option<String>,
+    /// Confidence level of the intervals.
+    #[arg(long, default_value_t = 0.95)]
+    pub level: f64,
+    /// Intervals for levels: logit (as mpitbR, inside [0, 1]) or wald (symmetric).
+    #[arg(long, value_enum, default_value_t = Interval::Logit)]
+    pub ci: Interval,
+    /// Strata with a single PSU: fail, remove, adjust or average (the survey package's options).
+    #[arg(long, value_enum, default_value_t = LonelyPsu::Fail)]
+    pub lonely_psu: LonelyPsu,
+    /// Changes between rounds: total (first to last) or insequence (each to the next).
+    #[arg(long, value_enum, default_value_t = ChangePairs::Total)]
+    pub changes: ChangePairs,
+}
+
+impl InferenceFlags {
+    /// The settings, and the cutoffs applied to the methodology.
+    pub fn apply(&self, m: &mut Methodology) -> Result<Settings> {
+        if let Some(list) = &self.cutoffs {
+            m.cutoffs = cutoffs_from_list(list)?;
+            m.headline = crate::methodology::Headline::Cutoff(0);
+        }
+        if !(self.level > 0.0 && self.level < 1.0) {
+            return Err(Error::Usage(format!(
+                "--level {} is not a confidence level: give a number between 0 and 1, such as 0.95",
+                self.level
+            )));
+        }
+        Ok(Settings {
+            level: self.level,
+            interval: self.ci,
+            lonely_psu: self.lonely_psu,
+            changes: self.changes,
+        })
+    }
+}
