@@ -32,7 +32,7 @@ pub mod tally;
 
 use std::path::Path;
 
-use polars::prelude::DataFrame;
+use polars::prelude::{col, Column, DataFrame, IntoLazy, JoinArgs, JoinType};
 
 pub use error::{Error, Result};
 use indicators::{DataReport, Sample};
@@ -150,7 +150,26 @@ pub fn analyse_file(
     settings: &inference::Settings,
     path: &Path,
 ) -> Result<Analysis> {
-    let available = read::column_names(path)?;
+    analyse_files(m, survey, settings, path, None)
+}
+
+/// As [`analyse_file`], with an optional member file (MICS style): `path` holds one row
+/// per household, `members` one row per person, joined on the household id
+/// (`survey.household`). A needed column is read from the member file when it has it,
+/// else from the household file; the analysis has one row per person.
+pub fn analyse_files(
+    m: &Methodology,
+    survey: &SurveyColumns,
+    settings: &inference::Settings,
+    path: &Path,
+    members: Option<&Path>,
+) -> Result<Analysis> {
+    let mut available = read::column_names(path)?;
+    let member_columns = match members {
+        Some(p) => read::column_names(p)?,
+        None => Vec::new(),
+    };
+    available.extend(member_columns.iter().cloned());
     let in_file = |c: &String| m.columns.get(c).unwrap_or(c).clone();
     let absent: Vec<usize> = m
         .indicators
@@ -184,34 +203,77 @@ pub fn analyse_file(
         })
         .collect();
     read::check_columns(path, &available, &mapped)?;
-    let translate = |list: &[String]| list.iter().map(in_file).collect::<Vec<_>>();
-    let file_request = read::ColumnRequest {
-        numeric: translate(&request.numeric),
-        labelled: translate(&request.labelled),
-        raw: translate(&request.raw),
-    };
-    let read = read::read(path, &file_request)?;
-    // Back to the methodology's names.
-    let mut columns = Vec::new();
-    for name in request
-        .numeric
-        .iter()
-        .chain(&request.labelled)
-        .chain(&request.raw)
-    {
-        if columns
-            .iter()
-            .any(|c: &polars::prelude::Column| c.name().as_str() == name)
-        {
-            continue;
+    let df = match members {
+        None => read_named(path, &request, &in_file)?,
+        Some(member_path) => {
+            let Some(key) = &survey.household else {
+                return Err(Error::Usage(
+                    "a member file is joined to the household file on the household id: set survey.household (or --household)".into(),
+                ));
+            };
+            let file_key = in_file(key);
+            for (file, columns) in [
+                (path, &available[..available.len() - member_columns.len()]),
+                (member_path, &member_columns[..]),
+            ] {
+                if !columns.contains(&file_key) {
+                    return Err(Error::data(
+                        file,
+                        &file_key,
+                        None,
+                        "the household id is not in this file: both files need it to be joined",
+                    ));
+                }
+            }
+            // Each needed column from the member file when it has it.
+            let split = |from_members: bool| read::ColumnRequest {
+                numeric: request
+                    .numeric
+                    .iter()
+                    .filter(|c| member_columns.contains(&in_file(c)) == from_members)
+                    .cloned()
+                    .collect(),
+                labelled: request
+                    .labelled
+                    .iter()
+                    .filter(|c| *c != key && member_columns.contains(&in_file(c)) == from_members)
+                    .cloned()
+                    .chain([key.clone()])
+                    .collect(),
+                raw: request
+                    .raw
+                    .iter()
+                    .filter(|c| member_columns.contains(&in_file(c)) == from_members)
+                    .cloned()
+                    .collect(),
+            };
+            let people = read_named(member_path, &split(true), &in_file)?;
+            let households = read_named(path, &split(false), &in_file)?;
+            let (rows, n_households) = (people.height(), households.height());
+            let joined = people
+                .lazy()
+                .join(
+                    households.lazy(),
+                    [col(key.as_str())],
+                    [col(key.as_str())],
+                    JoinArgs::new(JoinType::Left),
+                )
+                .collect()
+                .map_err(|e| {
+                    Error::input(
+                        member_path,
+                        format!("cannot join the member file to {}: {e}", path.display()),
+                    )
+                })?;
+            if joined.height() != rows {
+                return Err(Error::data(path, &file_key, None, format!(
+                    "the household id is not unique in the household file ({} rows for {} members after the join): give one row per household",
+                    joined.height(), rows)));
+            }
+            let _ = n_households;
+            joined
         }
-        let column = read
-            .column(&in_file(name))
-            .map_err(|e| Error::input(path, e.to_string()))?;
-        columns.push(column.clone().with_name(name.as_str().into()));
-    }
-    let df =
-        DataFrame::new(read.height(), columns).map_err(|e| Error::input(path, e.to_string()))?;
+    };
     let mut analysis = analyse_frame(&df, &effective, survey, settings, path)?;
     for &j in &absent {
         let ind = &m.indicators[j];
@@ -224,4 +286,36 @@ pub fn analyse_file(
         ));
     }
     Ok(analysis)
+}
+
+/// Reads the requested columns of a file under their names in the file (`in_file`), and
+/// names them back as the methodology does.
+fn read_named(
+    path: &Path,
+    request: &ColumnRequest,
+    in_file: &dyn Fn(&String) -> String,
+) -> Result<DataFrame> {
+    let translate = |list: &[String]| list.iter().map(in_file).collect::<Vec<_>>();
+    let file_request = ColumnRequest {
+        numeric: translate(&request.numeric),
+        labelled: translate(&request.labelled),
+        raw: translate(&request.raw),
+    };
+    let read = read::read(path, &file_request)?;
+    let mut columns: Vec<Column> = Vec::new();
+    for name in request
+        .numeric
+        .iter()
+        .chain(&request.labelled)
+        .chain(&request.raw)
+    {
+        if columns.iter().any(|c| c.name().as_str() == name) {
+            continue;
+        }
+        let column = read
+            .column(&in_file(name))
+            .map_err(|e| Error::input(path, e.to_string()))?;
+        columns.push(column.clone().with_name(name.as_str().into()));
+    }
+    DataFrame::new(read.height(), columns).map_err(|e| Error::input(path, e.to_string()))
 }

@@ -309,3 +309,51 @@ fn a_confidence_level_outside_0_1_is_refused() {
         text(&o)
     );
 }
+
+#[test]
+fn a_columns_file_maps_a_survey_s_own_names() {
+    // The example's hh_id and age under other names, mapped back by a --columns file.
+    let dir = tempfile::tempdir().unwrap();
+    let raw = std::fs::read_to_string(root().join("data/example_raw.csv")).unwrap();
+    let mut lines = raw.lines();
+    let header = lines
+        .next()
+        .unwrap()
+        .replace("hh_id,", "hhid,")
+        .replace(",age,", ",hv105,");
+    let renamed = std::iter::once(header.as_str())
+        .chain(lines)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let data = write(dir.path(), "dhs.csv", &renamed);
+    let map = write(
+        dir.path(),
+        "dhs-columns.toml",
+        "[columns]\nhh_id = \"hhid\"\nage = \"hv105\"\n",
+    );
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "data/methodologies/global-mpi-2018.toml",
+            path_str(&data),
+            "-o",
+            "-",
+        ];
+        args.extend_from_slice(extra);
+        afmpi(&args)
+    };
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("column `age`"), "{}", text(&o));
+    let o = run(&["--columns", path_str(&map)]);
+    assert!(o.status.success(), "{}", text(&o));
+    let mapped = String::from_utf8_lossy(&o.stdout).to_string();
+    let o = afmpi(&[
+        "run",
+        "data/methodologies/global-mpi-2018.toml",
+        "data/example_raw.csv",
+        "-o",
+        "-",
+    ]);
+    assert_eq!(mapped, String::from_utf8_lossy(&o.stdout));
+}

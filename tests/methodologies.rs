@@ -119,3 +119,87 @@ fn global_mpi_from_raw_variables_equals_the_ready_columns() {
         );
     }
 }
+
+/// MICS style: a household file and a member file joined on the household id give the
+/// estimates of the one person-level file they were split from.
+#[test]
+fn a_household_file_and_a_member_file_are_joined() {
+    use polars::prelude::*;
+    let full = LazyCsvReader::new(PlRefPath::try_from_path(&data("example_raw.csv")).unwrap())
+        .with_has_header(true)
+        .with_infer_schema_length(None)
+        .finish()
+        .unwrap()
+        .collect()
+        .unwrap();
+    let person = [
+        "hh_id",
+        "line",
+        "age",
+        "sex",
+        "years_schooling",
+        "attending",
+        "undernourished",
+        "child_deaths_5y",
+    ];
+    let household: Vec<String> = full
+        .get_column_names()
+        .iter()
+        .map(|c| c.to_string())
+        .filter(|c| c == "hh_id" || !person.contains(&c.as_str()))
+        .collect();
+    let mut members = full.select(person).unwrap();
+    let mut households = full
+        .clone()
+        .lazy()
+        .select(
+            household
+                .iter()
+                .map(|c| col(c.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .unique_stable(
+            Some(Selector::ByName {
+                names: vec!["hh_id".into()].into(),
+                strict: true,
+            }),
+            UniqueKeepStrategy::First,
+        )
+        .collect()
+        .unwrap();
+    assert!(households.height() < members.height() / 2);
+    let dir = tempfile::tempdir().unwrap();
+    let (hh_path, hl_path) = (dir.path().join("hh.csv"), dir.path().join("hl.csv"));
+    CsvWriter::new(std::fs::File::create(&hh_path).unwrap())
+        .finish(&mut households)
+        .unwrap();
+    CsvWriter::new(std::fs::File::create(&hl_path).unwrap())
+        .finish(&mut members)
+        .unwrap();
+
+    let m = Methodology::from_file(&data("methodologies/global-mpi-2018.toml")).unwrap();
+    let joined = afmpi::analyse_files(
+        &m,
+        &m.survey,
+        &Settings::default(),
+        &hh_path,
+        Some(&hl_path),
+    )
+    .unwrap();
+    let single = run(&data("methodologies/global-mpi-2018.toml"));
+    assert_eq!(joined.report.rows_used, single.report.rows_used);
+    assert_eq!(joined.estimates.len(), single.estimates.len());
+    for (a, b) in joined.estimates.iter().zip(&single.estimates) {
+        assert_eq!(
+            (a.measure, a.indicator, a.cutoff, a.group, a.domain),
+            (b.measure, b.indicator, b.cutoff, b.group, b.domain)
+        );
+        assert!(
+            (a.b - b.b).abs() <= 1e-12 || (a.b.is_nan() && b.b.is_nan()),
+            "{:?}: {} vs {}",
+            a.measure,
+            a.b,
+            b.b
+        );
+    }
+}

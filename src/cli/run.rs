@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::flags::{InferenceFlags, SurveyFlags};
 use crate::methodology::Methodology;
-use crate::{analyse_file, output, Result};
+use crate::{analyse_files, output, Result};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -18,6 +18,10 @@ pub struct Args {
     /// Write the changes between rounds to this file instead of OUT.
     #[arg(long)]
     pub changes_out: Option<PathBuf>,
+    /// A member file (one row per person) to join to DATA (one row per household) on the
+    /// household id, as MICS ships its hh and hl files.
+    #[arg(long)]
+    pub members: Option<PathBuf>,
     #[command(flatten)]
     pub survey: SurveyFlags,
     #[command(flatten)]
@@ -29,7 +33,7 @@ pub fn run(args: Args) -> Result<()> {
     let settings = args.inference.apply(&mut m)?;
     let survey = args.survey.apply(&mut m)?;
 
-    let analysis = analyse_file(&m, &survey, &settings, &args.data)?;
+    let analysis = analyse_files(&m, &survey, &settings, &args.data, args.members.as_deref())?;
     let to_stdout = args.output.as_deref().is_some_and(|p| p.as_os_str() == "-");
     let mut summary = String::new();
     let title = if m.title.is_empty() {
