@@ -180,6 +180,16 @@ fn aggregations_over_eligible_members() {
         by_household("deprived = \"years < 5\"\naggregate = \"share >= 1/2\""),
         vec![Some(true), Some(true), Some(false), Some(true)]
     );
+    // mean: average years of the members with data. h1 (2, 4, 7) 4.33; h2 (3, 5) 4;
+    // h3 (8); h4 (5, 1) 3.
+    assert_eq!(
+        by_household("deprived = \"years\"\naggregate = \"mean < 4\""),
+        vec![Some(false), Some(false), Some(false), Some(true)]
+    );
+    assert_eq!(
+        by_household("deprived = \"years\"\naggregate = \"mean <= 4\""),
+        vec![Some(false), Some(true), Some(false), Some(true)]
+    );
     assert_eq!(
         by_household("deprived = \"years < 5\"\naggregate = \"share > 1/2\""),
         vec![Some(true), Some(false), Some(false), Some(false)]
