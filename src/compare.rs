@@ -240,53 +240,58 @@ impl Comparison<'_> {
 
     /// One long frame: `table` says which part a row belongs to (estimate, overlap, rank).
     pub fn frame(&self) -> DataFrame {
-        let mut table = Vec::new();
-        let mut spec: Vec<String> = Vec::new();
-        let mut spec2: Vec<Option<String>> = Vec::new();
-        let mut identification: Vec<Option<String>> = Vec::new();
-        let mut measure: Vec<String> = Vec::new();
-        let mut loa: Vec<String> = Vec::new();
-        let mut subg: Vec<Option<String>> = Vec::new();
-        let mut t: Vec<Option<String>> = Vec::new();
-        let mut b: Vec<Option<f64>> = Vec::new();
-        let mut se: Vec<Option<f64>> = Vec::new();
-        let mut ll: Vec<Option<f64>> = Vec::new();
-        let mut ul: Vec<Option<f64>> = Vec::new();
         let finite = |x: f64| Some(x).filter(|x| x.is_finite());
-        for (i, a) in self.analyses.iter().enumerate() {
+        let mut rows: Vec<Row> = Vec::new();
+        for a in self.analyses {
             for round in 0..a.sample.round_info.len() as u32 {
+                let t = a
+                    .sample
+                    .has_rounds
+                    .then(|| a.sample.round_info[round as usize].label.clone());
                 let mut domains = vec![(None, "nat".to_string(), "nat".to_string())];
                 for (g, grouping) in a.sample.groupings.iter().enumerate() {
                     for (l, label) in grouping.levels.iter().enumerate() {
                         domains.push((Some((g, l as u32)), grouping.column.clone(), label.clone()));
                     }
                 }
-                for (subgroup, level_of, level) in domains {
+                for (subgroup, loa, subg) in domains {
                     for m in [Measure::M0, Measure::H, Measure::A] {
                         let Some((value, p)) = headline_estimate(a, m, subgroup, round) else {
                             continue;
                         };
-                        table.push("estimate");
-                        spec.push(a.methodology.name.clone());
-                        spec2.push(None);
-                        identification.push(Some(headline_label(a)));
-                        measure.push(m.name().to_string());
-                        loa.push(level_of.clone());
-                        subg.push(Some(level.clone()));
-                        t.push(
-                            a.sample
-                                .has_rounds
-                                .then(|| a.sample.round_info[round as usize].label.clone()),
-                        );
-                        b.push(finite(value));
-                        se.push(finite(p.se));
-                        ll.push(finite(p.ll));
-                        ul.push(finite(p.ul));
+                        rows.push(Row {
+                            table: "estimate",
+                            spec: a.methodology.name.clone(),
+                            spec2: None,
+                            identification: Some(headline_label(a)),
+                            measure: m.name().to_string(),
+                            loa: loa.clone(),
+                            subg: Some(subg.clone()),
+                            t: t.clone(),
+                            values: [finite(value), finite(p.se), finite(p.ll), finite(p.ul)],
+                        });
                     }
                 }
             }
-            let _ = i;
         }
+        let pair = |table: &'static str,
+                    first: usize,
+                    second: usize,
+                    measure: &str,
+                    loa: String,
+                    subg: Option<String>,
+                    round: u32,
+                    value: f64| Row {
+            table,
+            spec: self.spec(first).to_string(),
+            spec2: Some(self.spec(second).to_string()),
+            identification: None,
+            measure: measure.to_string(),
+            loa,
+            subg,
+            t: self.round_label(round).map(str::to_string),
+            values: [finite(value), None, None, None],
+        };
         for o in &self.overlaps {
             for (name, value) in [
                 ("poor_both", o.both),
@@ -294,59 +299,81 @@ impl Comparison<'_> {
                 ("poor_only_second", o.only_second),
                 ("poor_neither", o.neither),
             ] {
-                table.push("overlap");
-                spec.push(self.spec(o.first).to_string());
-                spec2.push(Some(self.spec(o.second).to_string()));
-                identification.push(None);
-                measure.push(name.to_string());
-                loa.push("nat".into());
-                subg.push(Some("nat".into()));
-                t.push(self.round_label(o.round).map(str::to_string));
-                b.push(Some(value));
-                se.push(None);
-                ll.push(None);
-                ul.push(None);
+                rows.push(pair(
+                    "overlap",
+                    o.first,
+                    o.second,
+                    name,
+                    "nat".into(),
+                    Some("nat".into()),
+                    o.round,
+                    value,
+                ));
             }
         }
         for r in &self.ranks {
+            let column = self.analyses[r.first].sample.groupings[r.grouping]
+                .column
+                .clone();
             for (name, value) in [
                 ("kendall_tau_b", r.kendall_tau_b),
                 ("spearman_rho", r.spearman_rho),
             ] {
-                table.push("rank");
-                spec.push(self.spec(r.first).to_string());
-                spec2.push(Some(self.spec(r.second).to_string()));
-                identification.push(None);
-                measure.push(name.to_string());
-                loa.push(
-                    self.analyses[r.first].sample.groupings[r.grouping]
-                        .column
-                        .clone(),
-                );
-                subg.push(None);
-                t.push(self.round_label(r.round).map(str::to_string));
-                b.push(finite(value));
-                se.push(None);
-                ll.push(None);
-                ul.push(None);
+                rows.push(pair(
+                    "rank",
+                    r.first,
+                    r.second,
+                    name,
+                    column.clone(),
+                    None,
+                    r.round,
+                    value,
+                ));
             }
         }
-        let n = table.len();
+        let n = rows.len();
+        let value = |k: usize| rows.iter().map(|r| r.values[k]).collect::<Vec<_>>();
         DataFrame::new(
             n,
             vec![
-                Column::new("table".into(), table),
-                Column::new("spec".into(), spec),
-                Column::new("spec2".into(), spec2),
-                Column::new("identification".into(), identification),
-                Column::new("measure".into(), measure),
-                Column::new("loa".into(), loa),
-                Column::new("subg".into(), subg),
-                Column::new("t".into(), t),
-                Column::new("b".into(), b),
-                Column::new("se".into(), se),
-                Column::new("ll".into(), ll),
-                Column::new("ul".into(), ul),
+                Column::new(
+                    "table".into(),
+                    rows.iter().map(|r| r.table).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "spec".into(),
+                    rows.iter().map(|r| r.spec.as_str()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "spec2".into(),
+                    rows.iter().map(|r| r.spec2.as_deref()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "identification".into(),
+                    rows.iter()
+                        .map(|r| r.identification.as_deref())
+                        .collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "measure".into(),
+                    rows.iter().map(|r| r.measure.as_str()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "loa".into(),
+                    rows.iter().map(|r| r.loa.as_str()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "subg".into(),
+                    rows.iter().map(|r| r.subg.as_deref()).collect::<Vec<_>>(),
+                ),
+                Column::new(
+                    "t".into(),
+                    rows.iter().map(|r| r.t.as_deref()).collect::<Vec<_>>(),
+                ),
+                Column::new("b".into(), value(0)),
+                Column::new("se".into(), value(1)),
+                Column::new("ll".into(), value(2)),
+                Column::new("ul".into(), value(3)),
             ],
         )
         .expect("columns of equal length")
@@ -479,6 +506,20 @@ impl Comparison<'_> {
         }
         s
     }
+}
+
+/// One row of the comparison frame.
+struct Row {
+    table: &'static str,
+    spec: String,
+    spec2: Option<String>,
+    identification: Option<String>,
+    measure: String,
+    loa: String,
+    subg: Option<String>,
+    t: Option<String>,
+    /// b, se, ll, ul.
+    values: [Option<f64>; 4],
 }
 
 fn truncate(s: &str, n: usize) -> String {

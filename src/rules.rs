@@ -191,57 +191,16 @@ impl Rule {
         };
         let value = self.deprived.expr.clone();
         let observed = eligible.clone().and(value.clone().is_not_null());
-        if let Aggregate::Mean {
-            op,
-            value: threshold,
-        } = aggregate
-        {
-            // The mean of a numeric expression over the eligible members with data.
-            let numbers = when(observed.clone())
-                .then(value.cast(DataType::Float64))
-                .otherwise(lit(NULL).cast(DataType::Float64));
-            let mean = numbers.mean().over([col(hh)])?;
-            let n_eligible = eligible.cast(DataType::UInt32).sum().over([col(hh)])?;
-            let compared = match op {
-                Comparison::Lt => mean.clone().lt(lit(threshold)),
-                Comparison::Le => mean.clone().lt_eq(lit(threshold)),
-                Comparison::Gt => mean.clone().gt(lit(threshold)),
-                Comparison::Ge => mean.clone().gt_eq(lit(threshold)),
-            };
-            let n_observed = observed
-                .cast(DataType::UInt32)
-                .sum()
-                .cast(DataType::Float64)
-                .over([col(hh)])?;
-            let enough = match self.min_observed {
-                Some(m) => n_observed
-                    .clone()
-                    .gt(lit(0.0))
-                    .and((n_observed / n_eligible.clone().cast(DataType::Float64)).gt_eq(lit(m))),
-                None => n_observed.gt(lit(0.0)),
-            };
-            let none_eligible = match self.no_eligible {
-                NoEligible::NotDeprived => lit(false),
-                NoEligible::Deprived => lit(true),
-                NoEligible::Missing => lit(NULL).cast(DataType::Boolean),
-            };
-            return Ok(when(n_eligible.eq(lit(0u32)))
-                .then(none_eligible)
-                .when(enough)
-                .then(compared)
-                .otherwise(lit(NULL).cast(DataType::Boolean)));
-        }
-        let meets = eligible.clone().and(value.fill_null(lit(false)));
         let count = |e: Expr| {
             e.cast(DataType::UInt32)
                 .sum()
                 .cast(DataType::Float64)
                 .over([col(hh)])
         };
-        let n_eligible = count(eligible)?;
-        let n_observed = count(observed)?;
-        let n_meets = count(meets)?;
+        let n_eligible = count(eligible.clone())?;
+        let n_observed = count(observed.clone())?;
         let null = || lit(NULL).cast(DataType::Boolean);
+        // Enough eligible members with data to decide what they do not settle.
         let enough = match self.min_observed {
             Some(m) => n_observed
                 .clone()
@@ -249,25 +208,42 @@ impl Rule {
                 .and((n_observed.clone() / n_eligible.clone()).gt_eq(lit(m))),
             None => n_observed.clone().gt(lit(0.0)),
         };
+        let n_meets = || count(eligible.clone().and(value.clone().fill_null(lit(false))));
         let result = match aggregate {
-            Aggregate::Any => when(n_meets.clone().gt(lit(0.0)))
+            Aggregate::Any => when(n_meets()?.gt(lit(0.0)))
                 .then(lit(true))
                 .when(enough)
                 .then(lit(false))
                 .otherwise(null()),
-            Aggregate::None => when(n_meets.clone().gt(lit(0.0)))
+            Aggregate::None => when(n_meets()?.gt(lit(0.0)))
                 .then(lit(false))
                 .when(enough)
                 .then(lit(true))
                 .otherwise(null()),
-            Aggregate::All => when((n_observed.clone() - n_meets.clone()).gt(lit(0.0)))
+            Aggregate::All => when((n_observed.clone() - n_meets()?).gt(lit(0.0)))
                 .then(lit(false))
                 .when(enough)
                 .then(lit(true))
                 .otherwise(null()),
-            Aggregate::Mean { .. } => unreachable!("handled above"),
+            Aggregate::Mean {
+                op,
+                value: threshold,
+            } => {
+                // The mean of a numeric expression over the eligible members with data.
+                let numbers = when(observed)
+                    .then(value.cast(DataType::Float64))
+                    .otherwise(lit(NULL).cast(DataType::Float64));
+                let mean = numbers.mean().over([col(hh)])?;
+                let compared = match op {
+                    Comparison::Lt => mean.lt(lit(threshold)),
+                    Comparison::Le => mean.lt_eq(lit(threshold)),
+                    Comparison::Gt => mean.gt(lit(threshold)),
+                    Comparison::Ge => mean.gt_eq(lit(threshold)),
+                };
+                when(enough).then(compared).otherwise(null())
+            }
             Aggregate::Share { share, strict } => {
-                let ratio = n_meets / n_observed;
+                let ratio = n_meets()? / n_observed;
                 let passes = if strict {
                     ratio.gt(lit(share))
                 } else {
