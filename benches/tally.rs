@@ -1,45 +1,95 @@
-//! The engine's two steps on a synthetic survey: the tally pass over the rows, and the
-//! finishing step (every measure for every domain and cutoff) on the resulting table.
-//! Run with `cargo bench --bench tally`.
+//! The engine's steps, measured with criterion: the tally pass over the rows (10^5, 10^6
+//! and 10^7 persons; 10 indicators, 2 subgroup columns, strata and PSUs), the finishing
+//! step (every measure, standard error and change for 3 cutoffs) on the resulting table,
+//! and `run` end to end on a survey the size of Benin's DHS read from CSV.
+//! Run with `cargo bench --bench tally`; figures in BENCHMARKS.md.
 
 use std::path::Path;
 
+use afmpi::inference::Settings;
 use afmpi::methodology::{IntegerWeights, Methodology};
-use afmpi::simulate::{survey, Settings};
-use afmpi::{indicators, measures, tally};
+use afmpi::simulate::{survey, Settings as Simulation};
+use afmpi::{analyse_file, indicators, inference, measures, output, tally};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
-fn engine(c: &mut Criterion) {
-    let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/global-mpi.toml"))
-            .unwrap();
-    let m = Methodology::from_toml(&text).unwrap();
+fn methodology() -> (Methodology, afmpi::methodology::SurveyColumns) {
+    let m = Methodology::from_file(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/global-mpi.toml"
+    )))
+    .unwrap();
     let mut columns = m.survey.clone();
     columns.round = Some("t".into());
-    let weights = IntegerWeights::new(&m).unwrap();
+    columns.year = Some("year".into());
+    (m, columns)
+}
+
+fn tally_pass(c: &mut Criterion) {
+    let (m, columns) = methodology();
     let mut group = c.benchmark_group("tally");
-    for rows in [100_000usize, 1_000_000] {
-        let df = survey(&Settings {
+    group.sample_size(10);
+    for rows in [100_000usize, 1_000_000, 10_000_000] {
+        let df = survey(&Simulation {
             rows,
-            ..Settings::default()
+            ..Simulation::default()
         });
         let (sample, _) = indicators::prepare(&df, &m, &columns, Path::new("bench")).unwrap();
+        drop(df);
         group.throughput(Throughput::Elements(rows as u64));
         group.bench_with_input(BenchmarkId::new("rows", rows), &sample, |b, s| {
             b.iter(|| tally::tally(s))
         });
     }
     group.finish();
-    let df = survey(&Settings {
-        rows: 100_000,
-        ..Settings::default()
+}
+
+fn finishing_step(c: &mut Criterion) {
+    let (m, columns) = methodology();
+    let weights = IntegerWeights::new(&m).unwrap();
+    let df = survey(&Simulation {
+        rows: 1_000_000,
+        ..Simulation::default()
     });
     let (sample, _) = indicators::prepare(&df, &m, &columns, Path::new("bench")).unwrap();
     let table = tally::tally(&sample);
-    c.bench_function("measures/100000-row table", |b| {
+    let mut group = c.benchmark_group("finishing");
+    group.sample_size(10);
+    group.bench_function(format!("measures ({} cells)", table.cells.len()), |b| {
         b.iter(|| measures::estimate(&table, &weights, &[], sample.round_info.len()))
     });
+    let estimates = measures::estimate(&table, &weights, &[], sample.round_info.len());
+    group.bench_function(
+        format!("standard errors and changes ({} cells)", table.cells.len()),
+        |b| {
+            b.iter(|| {
+                inference::infer(&table, &sample, &weights, &estimates, &Settings::default())
+                    .unwrap()
+            })
+        },
+    );
+    group.finish();
 }
 
-criterion_group!(benches, engine);
+fn end_to_end(c: &mut Criterion) {
+    let (m, columns) = methodology();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("benin-sized.csv");
+    let mut df = survey(&Simulation {
+        rows: 72_412,
+        rounds: 1,
+        ..Simulation::default()
+    });
+    output::write_frame(&mut df, &path).unwrap();
+    let mut group = c.benchmark_group("run");
+    group.sample_size(20);
+    group.bench_function("72,412 persons from CSV, 3 cutoffs, area and region", |b| {
+        b.iter(|| {
+            let a = analyse_file(&m, &columns, &Settings::default(), &path).unwrap();
+            output::results_frame(&a).height()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, tally_pass, finishing_step, end_to_end);
 criterion_main!(benches);

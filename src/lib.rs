@@ -125,11 +125,27 @@ pub fn analyse_frame(
     settings: &inference::Settings,
     file: &Path,
 ) -> Result<Analysis> {
+    analyse_frame_with(df, m, survey, settings, file, &|_| {})
+}
+
+/// As [`analyse_frame`], telling `progress` each stage as it starts.
+pub fn analyse_frame_with(
+    df: &DataFrame,
+    m: &Methodology,
+    survey: &SurveyColumns,
+    settings: &inference::Settings,
+    file: &Path,
+    progress: &dyn Fn(&str),
+) -> Result<Analysis> {
     let weights = IntegerWeights::new(m)?;
+    progress("checking values and building deprivation profiles");
     let (sample, report) = indicators::prepare(df, m, survey, file)?;
+    progress("tallying");
     let table = tally::tally(&sample);
+    progress("estimating");
     let intensity: Vec<bool> = m.groups.iter().map(|g| g.intensity).collect();
     let estimates = measures::estimate(&table, &weights, &intensity, sample.round_info.len());
+    progress("standard errors and changes");
     let inference = inference::infer(&table, &sample, &weights, &estimates, settings)?;
     Ok(Analysis {
         methodology: m.clone(),
@@ -164,6 +180,19 @@ pub fn analyse_files(
     path: &Path,
     members: Option<&Path>,
 ) -> Result<Analysis> {
+    analyse_files_with(m, survey, settings, path, members, &|_| {})
+}
+
+/// As [`analyse_files`], telling `progress` each stage as it starts.
+pub fn analyse_files_with(
+    m: &Methodology,
+    survey: &SurveyColumns,
+    settings: &inference::Settings,
+    path: &Path,
+    members: Option<&Path>,
+    progress: &dyn Fn(&str),
+) -> Result<Analysis> {
+    progress("reading");
     let mut available = read::column_names(path)?;
     let member_columns = match members {
         Some(p) => read::column_names(p)?,
@@ -274,7 +303,7 @@ pub fn analyse_files(
             joined
         }
     };
-    let mut analysis = analyse_frame(&df, &effective, survey, settings, path)?;
+    let mut analysis = analyse_frame_with(&df, &effective, survey, settings, path, progress)?;
     for &j in &absent {
         let ind = &m.indicators[j];
         analysis.report.notes.push(format!(

@@ -4,6 +4,7 @@ use clap::{Parser, Subcommand};
 
 pub mod compare;
 mod flags;
+mod progress;
 pub mod run;
 pub mod simulate;
 

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::flags::{InferenceFlags, SurveyFlags};
 use crate::methodology::Methodology;
-use crate::{analyse_files, output, Result};
+use crate::{analyse_files_with, output, Result};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -22,6 +22,9 @@ pub struct Args {
     /// household id, as MICS ships its hh and hl files.
     #[arg(long)]
     pub members: Option<PathBuf>,
+    /// No progress display, even on a terminal.
+    #[arg(short, long)]
+    pub quiet: bool,
     #[command(flatten)]
     pub survey: SurveyFlags,
     #[command(flatten)]
@@ -33,7 +36,17 @@ pub fn run(args: Args) -> Result<()> {
     let settings = args.inference.apply(&mut m)?;
     let survey = args.survey.apply(&mut m)?;
 
-    let analysis = analyse_files(&m, &survey, &settings, &args.data, args.members.as_deref())?;
+    let progress = super::progress::Progress::new(&args.data, args.quiet);
+    let analysis = analyse_files_with(
+        &m,
+        &survey,
+        &settings,
+        &args.data,
+        args.members.as_deref(),
+        &|stage| progress.stage(stage),
+    );
+    progress.finish();
+    let analysis = analysis?;
     let to_stdout = args.output.as_deref().is_some_and(|p| p.as_os_str() == "-");
     let mut summary = String::new();
     let title = if m.title.is_empty() {
