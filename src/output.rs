@@ -335,7 +335,7 @@ pub fn national_summary(a: &Analysis, settings: &Settings) -> String {
         } else {
             ""
         },
-        design.df
+        count(design.df.max(0.0) as usize)
     );
     if !design.lonely.is_empty() {
         let policy = match design.lonely_psu {
