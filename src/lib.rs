@@ -28,6 +28,7 @@ pub mod output;
 pub mod read;
 pub mod rules;
 pub mod simulate;
+pub mod sql;
 pub mod tally;
 
 use std::path::Path;
@@ -347,4 +348,26 @@ fn read_named(
         columns.push(column.clone().with_name(name.as_str().into()));
     }
     DataFrame::new(read.height(), columns).map_err(|e| Error::input(path, e.to_string()))
+}
+
+/// Finishes every estimate from a sufficient-statistics table written by the query of
+/// `afmpi sql` (by any engine), as a run on the survey would.
+pub fn analyse_table(
+    m: &Methodology,
+    survey: &SurveyColumns,
+    settings: &inference::Settings,
+    path: &Path,
+) -> Result<Analysis> {
+    let weights = IntegerWeights::new(m)?;
+    let (sample, table, report) = sql::read_table(path, m, survey)?;
+    let estimates = measures::estimate(&table, &weights, &[], sample.round_info.len());
+    let inference = inference::infer(&table, &sample, &weights, &estimates, settings)?;
+    Ok(Analysis {
+        methodology: m.clone(),
+        sample,
+        report,
+        table,
+        estimates,
+        inference,
+    })
 }

@@ -7,6 +7,7 @@ mod flags;
 mod progress;
 pub mod run;
 pub mod simulate;
+pub mod sql;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -27,6 +28,9 @@ pub enum Command {
     /// Compare methodologies on one survey: estimates side by side, overlap of the poor,
     /// rank agreement of subgroups.
     Compare(compare::Args),
+    /// Print the SQL query that computes the sufficient-statistics table in a database
+    /// engine; finish it with `run --from-table`.
+    Sql(sql::Args),
     /// Write a synthetic survey with ready 0/1 deprivation columns (fixed seed).
     Simulate(simulate::Args),
 }
@@ -35,6 +39,7 @@ pub fn dispatch(cli: Cli) -> crate::Result<()> {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Sql(args) => sql::run(args),
         Command::Simulate(args) => simulate::run(args),
     }
 }

@@ -11,7 +11,12 @@ pub struct Args {
     /// The methodology file (TOML).
     pub methodology: PathBuf,
     /// The survey file (.csv, .parquet, .dta, .sav).
-    pub data: PathBuf,
+    #[arg(required_unless_present = "from_table")]
+    pub data: Option<PathBuf>,
+    /// Finish the estimates from a sufficient-statistics table made by the query of
+    /// `afmpi sql` (CSV or Parquet) instead of reading a survey.
+    #[arg(long, conflicts_with_all = ["data", "members"])]
+    pub from_table: Option<PathBuf>,
     /// Write every estimate to this file (.csv, .parquet, .json; `-` for CSV on stdout).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
@@ -36,17 +41,26 @@ pub fn run(args: Args) -> Result<()> {
     let settings = args.inference.apply(&mut m)?;
     let survey = args.survey.apply(&mut m)?;
 
-    let progress = super::progress::Progress::new(&args.data, args.quiet);
-    let analysis = analyse_files_with(
-        &m,
-        &survey,
-        &settings,
-        &args.data,
-        args.members.as_deref(),
-        &|stage| progress.stage(stage),
-    );
-    progress.finish();
-    let analysis = analysis?;
+    let (analysis, data) = match (&args.from_table, &args.data) {
+        (Some(table), _) => (
+            crate::analyse_table(&m, &survey, &settings, table)?,
+            table.clone(),
+        ),
+        (None, Some(data)) => {
+            let progress = super::progress::Progress::new(data, args.quiet);
+            let analysis = analyse_files_with(
+                &m,
+                &survey,
+                &settings,
+                data,
+                args.members.as_deref(),
+                &|stage| progress.stage(stage),
+            );
+            progress.finish();
+            (analysis?, data.clone())
+        }
+        (None, None) => unreachable!("clap requires DATA or --from-table"),
+    };
     let to_stdout = args.output.as_deref().is_some_and(|p| p.as_os_str() == "-");
     let mut summary = String::new();
     let title = if m.title.is_empty() {
@@ -58,7 +72,7 @@ pub fn run(args: Args) -> Result<()> {
         "afmpi run: {}{} on {}\n",
         m.name,
         title,
-        args.data.display()
+        data.display()
     ));
     for note in &m.notes {
         summary.push_str(&format!("  note: {note}\n"));

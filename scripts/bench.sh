@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Times `afmpi run` against polars reading the same columns, on synthetic surveys of any
+# size (fixed seed), and on the Benin files in ../shared when they are there.
+#
+#   bash scripts/bench.sh [ROWS ...]        default: 1000000 10000000
+#
+# Needs hyperfine for repeated timings (apt-get install hyperfine); without it each
+# command is timed once with /usr/bin/time. Files go to ${BENCH_DIR:-/tmp/afmpi-bench}.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=${BENCH_DIR:-/tmp/afmpi-bench}
+mkdir -p "$dir"
+cargo build --release --quiet
+cargo build --release --quiet --example read_columns
+afmpi=target/release/afmpi
+read_columns=target/release/examples/read_columns
+columns="d_cm d_nutr d_satt d_educ d_elct d_wtr d_sani d_hsg d_ckfl d_asst weight strata psu area region t year"
+
+time_it() {
+  if command -v hyperfine >/dev/null; then
+    hyperfine --warmup 1 --runs "${RUNS:-5}" --style basic "$@"
+  else
+    for c in "$@"; do echo "\$ $c"; /usr/bin/time -f "%e s, %M KB peak" bash -c "$c > /dev/null"; done
+  fi
+}
+
+echo "machine: $(nproc) cores, $(grep 'model name' /proc/cpuinfo | head -1 | cut -d: -f2 | xargs)"
+for rows in "${@:-1000000 10000000}"; do
+  for ext in parquet csv; do
+    f="$dir/survey-$rows.$ext"
+    [ -f "$f" ] || "$afmpi" simulate --rows "$rows" -o "$f" > /dev/null
+    echo "== $rows rows, $ext ($(du -h "$f" | cut -f1))"
+    time_it "$read_columns $f $columns" \
+      "$afmpi run data/global-mpi.toml $f --round t --year year -o $dir/results.parquet --quiet"
+  done
+done
+
+if [ -f ../shared/data/ben_dhs17_18.csv ]; then
+  m="$dir/gmpi-33.toml"
+  sed 's/cutoffs = \[20, "1\/3", 50\]/cutoffs = [20, 33, 50]/' data/global-mpi.toml > "$m"
+  echo "== Benin DHS 2017-18 (72,412 persons used) and 2006 + 2017-18 with changes"
+  time_it "$afmpi run $m ../shared/data/ben_dhs17_18.csv -o $dir/ben.csv" \
+    "$afmpi run $m ../shared/data/benin_2006_2017.csv --round t --year year -o $dir/ben2.csv"
+  echo "== cutoffs: 1 against 10 (Benin 2017-18)"
+  time_it "$afmpi run $m ../shared/data/ben_dhs17_18.csv --cutoffs 33 -o $dir/k1.csv" \
+    "$afmpi run $m ../shared/data/ben_dhs17_18.csv --cutoffs 10,20,30,33,40,50,60,70,80,90 -o $dir/k10.csv"
+fi

@@ -1,0 +1,393 @@
+//! SQL: a methodology in, the standard SQL query that computes the sufficient-statistics
+//! table from a survey table out; and such a table, written by any engine, back in as the
+//! tally's [`Table`], from which `run --from-table` finishes every estimate.
+//!
+//! The table is a GROUP BY (see [`crate::tally`]), so a survey too large for one machine
+//! can be tallied where it lives — DuckDB, Spark SQL, PostgreSQL — and only the small
+//! table travels. The rules of the methodology are SQL expressions already and go into
+//! the query as written; household aggregation becomes window sums over the household
+//! id. The query keeps one column per indicator (`d0`, `d1`, … as 0/1), the design and
+//! subgroup columns, and `weight`, `weight_sq` and `persons` per cell; rows with a
+//! missing value are left out by its WHERE clause, as `run` drops them.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::indicators::{sort_labels, DataReport, Grouping, Round, Sample, MISSING};
+use crate::methodology::{Methodology, Source, SurveyColumns};
+use crate::read::{read, ColumnRequest};
+use crate::rules::{Aggregate, Comparison, NoEligible, Rule};
+use crate::tally::{Cell, Table};
+
+/// An identifier as SQL accepts it everywhere: bare when simple, else double-quoted.
+fn ident(name: &str) -> String {
+    let simple = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if simple {
+        name.to_string()
+    } else {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+}
+
+/// The 0/1 SQL expression of an indicator for each person.
+fn indicator_sql(source: &Source, household: Option<&str>) -> Result<String> {
+    Ok(match source {
+        Source::Column(c) => format!(
+            "CASE WHEN {c} = 1 THEN 1 WHEN {c} = 0 THEN 0 END",
+            c = ident(c)
+        ),
+        Source::Rule(rule) => rule_sql(rule, household)?,
+    })
+}
+
+fn rule_sql(rule: &Rule, household: Option<&str>) -> Result<String> {
+    let r = format!("({})", rule.deprived.text);
+    let Some(aggregate) = rule.aggregate else {
+        return Ok(format!("CASE WHEN {r} THEN 1 WHEN NOT {r} THEN 0 END"));
+    };
+    let hh = ident(
+        household.ok_or_else(|| Error::Usage("aggregated rules need survey.household".into()))?,
+    );
+    let elig = rule
+        .eligible
+        .as_ref()
+        .map(|e| format!("COALESCE(({}), FALSE)", e.text))
+        .unwrap_or_else(|| "TRUE".into());
+    let over = format!("OVER (PARTITION BY {hh})");
+    let n_eligible = format!("SUM(CASE WHEN {elig} THEN 1 ELSE 0 END) {over}");
+    let n_observed = format!("SUM(CASE WHEN {elig} AND {r} IS NOT NULL THEN 1 ELSE 0 END) {over}");
+    let n_meets = format!("SUM(CASE WHEN {elig} AND {r} THEN 1 ELSE 0 END) {over}");
+    let enough = match rule.min_observed {
+        Some(m) => format!("{n_observed} > 0 AND 1.0 * {n_observed} / {n_eligible} >= {m}"),
+        None => format!("{n_observed} > 0"),
+    };
+    let result = match aggregate {
+        Aggregate::Any => format!("WHEN {n_meets} > 0 THEN 1 WHEN {enough} THEN 0"),
+        Aggregate::None => format!("WHEN {n_meets} > 0 THEN 0 WHEN {enough} THEN 1"),
+        Aggregate::All => format!("WHEN {n_observed} - {n_meets} > 0 THEN 0 WHEN {enough} THEN 1"),
+        Aggregate::Share { share, strict } => {
+            let op = if strict { ">" } else { ">=" };
+            format!("WHEN {enough} THEN CASE WHEN 1.0 * {n_meets} / {n_observed} {op} {share} THEN 1 ELSE 0 END")
+        }
+        Aggregate::Mean { op, value } => {
+            let op = match op {
+                Comparison::Lt => "<",
+                Comparison::Le => "<=",
+                Comparison::Gt => ">",
+                Comparison::Ge => ">=",
+            };
+            let mean = format!("AVG(CASE WHEN {elig} THEN 1.0 * {r} END) {over}");
+            format!("WHEN {enough} THEN CASE WHEN {mean} {op} {value} THEN 1 ELSE 0 END")
+        }
+    };
+    let none = match rule.no_eligible {
+        NoEligible::NotDeprived => "0",
+        NoEligible::Deprived => "1",
+        NoEligible::Missing => "NULL",
+    };
+    Ok(format!(
+        "CASE WHEN {n_eligible} = 0 THEN {none} {result} END"
+    ))
+}
+
+/// The columns of the table, beside `d0…` and the sums.
+fn design_columns(survey: &SurveyColumns) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if let Some(t) = &survey.round {
+        out.push(("t", t.clone()));
+    }
+    if let Some(y) = &survey.year {
+        out.push(("year", y.clone()));
+    }
+    if let Some(h) = &survey.strata {
+        out.push(("stratum", h.clone()));
+    }
+    if let Some(c) = &survey.psu {
+        out.push(("psu", c.clone()));
+    }
+    out
+}
+
+/// The SQL query computing the sufficient-statistics table from the table `table`.
+pub fn query(m: &Methodology, survey: &SurveyColumns, table: &str) -> Result<String> {
+    if !m.groups.is_empty() {
+        return Err(Error::Usage(
+            "the methodology has named groups, which `afmpi sql` does not emit yet: run it with `afmpi run` on the survey".into(),
+        ));
+    }
+    let household = survey.household.as_deref();
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "-- afmpi: sufficient-statistics table of methodology {} ({})",
+        m.name, m.title
+    );
+    let _ = writeln!(
+        s,
+        "-- finish it with: afmpi run --from-table TABLE_FILE METHODOLOGY"
+    );
+    let _ = writeln!(s, "WITH persons AS (\n  SELECT");
+    let mut select = Vec::new();
+    let mut keys = Vec::new();
+    for (alias, column) in design_columns(survey) {
+        select.push(format!("    {} AS {alias}", ident(column.as_str())));
+        keys.push(alias.to_string());
+    }
+    for (g, column) in survey.over.iter().enumerate() {
+        select.push(format!("    {} AS g{g}", ident(column)));
+        keys.push(format!("g{g}"));
+    }
+    let weight = match (&survey.weight, &survey.household_size) {
+        (Some(w), Some(size)) => format!("1.0 * {} * {}", ident(w), ident(size)),
+        (Some(w), None) => format!("1.0 * {}", ident(w)),
+        (None, Some(size)) => format!("1.0 * {}", ident(size)),
+        (None, None) => "1.0".into(),
+    };
+    select.push(format!("    {weight} AS w"));
+    for (j, ind) in m.indicators.iter().enumerate() {
+        select.push(format!(
+            "    {} AS d{j}",
+            indicator_sql(&ind.source, household)?
+        ));
+        keys.push(format!("d{j}"));
+    }
+    let _ = writeln!(s, "{}", select.join(",\n"));
+    // Mapped names: the survey's own columns under the methodology's names.
+    if m.columns.is_empty() {
+        let _ = writeln!(s, "  FROM {table}\n)");
+    } else {
+        let renames: Vec<String> = m
+            .columns
+            .iter()
+            .map(|(harmonized, own)| format!("{} AS {}", ident(own), ident(harmonized)))
+            .collect();
+        let _ = writeln!(
+            s,
+            "  FROM (SELECT *, {} FROM {table}) AS survey\n)",
+            renames.join(", ")
+        );
+    }
+    let present: Vec<String> = keys
+        .iter()
+        .chain(std::iter::once(&"w".to_string()))
+        .filter(|k| !k.starts_with('g'))
+        .map(|k| format!("{k} IS NOT NULL"))
+        .collect();
+    let _ = writeln!(s, "SELECT {},", keys.join(", "));
+    let _ = writeln!(
+        s,
+        "  SUM(w) AS weight, SUM(w * w) AS weight_sq, COUNT(*) AS persons"
+    );
+    let _ = writeln!(s, "FROM persons");
+    let _ = writeln!(s, "WHERE {}", present.join("\n  AND "));
+    let _ = writeln!(s, "GROUP BY {}", keys.join(", "));
+    Ok(s)
+}
+
+/// Reads a table written by the query (CSV or Parquet) into the tally's [`Table`], with
+/// the sample's labels (rounds, strata, PSUs, subgroup levels) and a report.
+pub fn read_table(
+    path: &Path,
+    m: &Methodology,
+    survey: &SurveyColumns,
+) -> Result<(Sample, Table, DataReport)> {
+    let design = design_columns(survey);
+    let mut request = ColumnRequest::default();
+    for (alias, _) in &design {
+        if *alias == "year" {
+            request.numeric.push(alias.to_string());
+        } else {
+            request.labelled.push(alias.to_string());
+        }
+    }
+    for g in 0..survey.over.len() {
+        request.labelled.push(format!("g{g}"));
+    }
+    for j in 0..m.indicators.len() {
+        request.numeric.push(format!("d{j}"));
+    }
+    request
+        .numeric
+        .extend(["weight", "weight_sq", "persons"].map(String::from));
+    let available = crate::read::column_names(path)?;
+    let needed: Vec<(String, String)> = request
+        .numeric
+        .iter()
+        .chain(&request.labelled)
+        .map(|c| ("the table of `afmpi sql`".to_string(), c.clone()))
+        .collect();
+    crate::read::check_columns(path, &available, &needed)?;
+    let df = read(path, &request)?;
+    let n = df.height();
+    let text = |name: &str| -> Result<Vec<Option<String>>> {
+        let c = df
+            .column(name)
+            .map_err(|e| Error::input(path, e.to_string()))?;
+        let c = c
+            .cast(&DataType::String)
+            .map_err(|e| Error::input(path, e.to_string()))?;
+        Ok(c.str()
+            .expect("string")
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect())
+    };
+    let number = |name: &str| -> Result<Vec<f64>> {
+        let c = df
+            .column(name)
+            .map_err(|e| Error::input(path, e.to_string()))?;
+        let c = c
+            .cast(&DataType::Float64)
+            .map_err(|e| Error::input(path, e.to_string()))?;
+        c.f64()
+            .expect("float")
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                v.ok_or_else(|| {
+                    Error::data(
+                        path,
+                        name,
+                        Some(i + 1),
+                        "is empty: the table holds no missing values",
+                    )
+                })
+            })
+            .collect()
+    };
+    let codes = |values: &[Option<String>]| -> (Vec<u32>, Vec<String>) {
+        let mut labels: Vec<String> = values.iter().flatten().cloned().collect();
+        labels.sort();
+        labels.dedup();
+        sort_labels(&mut labels);
+        let index: std::collections::HashMap<&str, u32> = labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.as_str(), i as u32))
+            .collect();
+        (
+            values
+                .iter()
+                .map(|v| v.as_deref().map_or(MISSING, |v| index[v]))
+                .collect(),
+            labels,
+        )
+    };
+    let (rounds, round_labels) = match &survey.round {
+        Some(_) => codes(&text("t")?),
+        None => (vec![0; n], vec![String::new()]),
+    };
+    let years = match &survey.year {
+        Some(_) => Some(number("year")?),
+        None => None,
+    };
+    let mut round_info: Vec<Round> = round_labels
+        .iter()
+        .map(|l| Round {
+            label: l.clone(),
+            year: None,
+        })
+        .collect();
+    if let Some(y) = &years {
+        for (r, y) in rounds.iter().zip(y) {
+            round_info[*r as usize].year = Some(*y);
+        }
+    }
+    let (strata, stratum_labels) = match &survey.strata {
+        Some(_) => codes(&text("stratum")?),
+        None => (vec![0; n], vec!["1".into()]),
+    };
+    let (psus, psu_labels) = match &survey.psu {
+        Some(_) => codes(&text("psu")?),
+        None => (vec![0; n], Vec::new()),
+    };
+    let mut groupings = Vec::new();
+    for (g, column) in survey.over.iter().enumerate() {
+        let (codes, levels) = codes(&text(&format!("g{g}"))?);
+        groupings.push(Grouping {
+            column: column.clone(),
+            levels,
+            codes,
+        });
+    }
+    let radices: Vec<u64> = groupings
+        .iter()
+        .map(|g| g.levels.len() as u64 + 1)
+        .collect();
+    let mut profiles = vec![0u64; n];
+    for j in 0..m.indicators.len() {
+        for (p, v) in profiles.iter_mut().zip(number(&format!("d{j}"))?) {
+            if v == 1.0 {
+                *p |= 1 << j;
+            }
+        }
+    }
+    let (weight, weight_sq, persons) =
+        (number("weight")?, number("weight_sq")?, number("persons")?);
+    let mut cells: Vec<Cell> = (0..n)
+        .map(|i| {
+            let mut levels = 0u64;
+            for (g, grouping) in groupings.iter().enumerate().rev() {
+                let code = grouping.codes[i];
+                levels = levels * radices[g]
+                    + if code == MISSING {
+                        radices[g] - 1
+                    } else {
+                        code as u64
+                    };
+            }
+            Cell {
+                round: rounds[i],
+                stratum: strata[i],
+                psu: psus[i],
+                levels,
+                profile: profiles[i],
+                flags: 0,
+                weight: weight[i],
+                weight_sq: weight_sq[i],
+                count: persons[i] as u64,
+            }
+        })
+        .collect();
+    cells.sort_unstable_by_key(|c| (c.round, c.stratum, c.psu, c.levels, c.profile, c.flags));
+    let used = persons.iter().sum::<f64>() as usize;
+    let report = DataReport {
+        file: path.to_path_buf(),
+        rows_read: used,
+        rows_used: used,
+        missing: Vec::new(),
+        notes: vec![format!(
+            "a table of {} cells made by `afmpi sql`: it counts the persons used; rows its query left out for missing values are not counted here",
+            crate::output::count(n)
+        )],
+    };
+    let sample = Sample {
+        profiles: Vec::new(),
+        flags: Vec::new(),
+        rows: Vec::new(),
+        weights: Vec::new(),
+        strata: Vec::new(),
+        stratum_labels,
+        psus: Vec::new(),
+        psu_labels,
+        rounds: Vec::new(),
+        round_info,
+        groupings: groupings
+            .into_iter()
+            .map(|g| Grouping {
+                codes: Vec::new(),
+                ..g
+            })
+            .collect(),
+        has_rounds: survey.round.is_some(),
+        psu_is_row: survey.psu.is_none(),
+    };
+    Ok((sample, Table { cells, radices }, report))
+}
