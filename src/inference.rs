@@ -257,9 +257,14 @@ pub struct Inference {
 /// One series' results: each estimate's precision (by estimate index), and its changes.
 type SeriesResult = (Vec<(usize, Precision)>, Vec<Change>);
 
-/// A domain's cells: (PSU index, stratum, profile, group flags, sum of weights, sum of
-/// squared weights).
-type DomainCell = (usize, u32, u64, u32, f64, f64);
+/// A domain's cells, each with its key into the domain's distinct (profile, flags).
+#[derive(Default)]
+struct DomainCells {
+    keys: Vec<(u64, u32)>,
+    index: FxHashMap<(u64, u32), u32>,
+    /// (PSU index, stratum, key, sum of weights, sum of squared weights).
+    cells: Vec<(usize, u32, u32, f64, f64)>,
+}
 
 /// Computes standard errors, intervals and changes for every estimate.
 pub fn infer(
@@ -272,38 +277,35 @@ pub fn infer(
     let design = Design::new(table, sample, settings.lonely_psu)?;
     let n_groups = table.radices.len();
 
-    // Each domain's cells, once.
-    let mut domain_cells: FxHashMap<Domain, Vec<DomainCell>> = FxHashMap::default();
+    // Each domain's cells, once, with the domain's distinct (profile, flags) keys: every
+    // estimate then evaluates its terms once per key, not once per cell.
+    let mut domain_cells: FxHashMap<Domain, DomainCells> = FxHashMap::default();
     for cell in &table.cells {
         let psu = if design.psu_is_row {
             cell.stratum as usize
         } else {
             design.psu_index[&(cell.stratum, cell.psu)]
         };
-        let entry = (
-            psu,
-            cell.stratum,
-            cell.profile,
-            cell.flags,
-            cell.weight,
-            cell.weight_sq,
-        );
-        domain_cells
-            .entry(Domain {
-                subgroup: None,
-                round: cell.round,
-            })
-            .or_default()
-            .push(entry);
+        let mut add = |domain: Domain| {
+            let dc = domain_cells.entry(domain).or_default();
+            let next = dc.keys.len() as u32;
+            let key = *dc.index.entry((cell.profile, cell.flags)).or_insert(next);
+            if key == next {
+                dc.keys.push((cell.profile, cell.flags));
+            }
+            dc.cells
+                .push((psu, cell.stratum, key, cell.weight, cell.weight_sq));
+        };
+        add(Domain {
+            subgroup: None,
+            round: cell.round,
+        });
         for g in 0..n_groups {
             if let Some(level) = table.level(cell, g) {
-                domain_cells
-                    .entry(Domain {
-                        subgroup: Some((g, level)),
-                        round: cell.round,
-                    })
-                    .or_default()
-                    .push(entry);
+                add(Domain {
+                    subgroup: Some((g, level)),
+                    round: cell.round,
+                });
             }
         }
     }
@@ -361,11 +363,8 @@ pub fn infer(
                 .iter()
                 .map(|&i| {
                     let e = &estimates[i];
-                    let cells = domain_cells
-                        .get(&e.domain)
-                        .map(Vec::as_slice)
-                        .unwrap_or(&[]);
-                    context.linearize(cells, e)
+                    let empty = DomainCells::default();
+                    context.linearize(domain_cells.get(&e.domain).unwrap_or(&empty), e)
                 })
                 .collect();
             let r = linear.len();
@@ -500,7 +499,7 @@ impl Context<'_> {
         e.measure.terms(&person, e.indicator)
     }
 
-    fn linearize(&self, cells: &[DomainCell], e: &Estimate) -> Linearized {
+    fn linearize(&self, domain: &DomainCells, e: &Estimate) -> Linearized {
         let n_strata = self.design.n_strata();
         let mut lin = Linearized {
             stratum_sum: vec![0.0; n_strata],
@@ -512,15 +511,21 @@ impl Context<'_> {
         if !lin.defined {
             return lin;
         }
-        let denominator: f64 = cells
+        let terms: Vec<(f64, f64)> = domain
+            .keys
             .iter()
-            .map(|&(_, _, p, f, w, _)| w * self.terms(e, p, f).1)
+            .map(|&(p, f)| self.terms(e, p, f))
+            .collect();
+        let denominator: f64 = domain
+            .cells
+            .iter()
+            .map(|&(_, _, k, w, _)| w * terms[k as usize].1)
             .sum();
         if self.design.psu_is_row {
             lin.stratum_sq = vec![0.0; n_strata];
         }
-        for &(psu, stratum, profile, flags, w, w2) in cells {
-            let (y, x) = self.terms(e, profile, flags);
+        for &(psu, stratum, key, w, w2) in &domain.cells {
+            let (y, x) = terms[key as usize];
             let g = (y - e.b * x) / denominator;
             let z = w * g;
             lin.stratum_sum[stratum as usize] += z;
