@@ -444,43 +444,70 @@ fn numbers(s: &Series, file: &Path, name: &str) -> Result<Vec<Option<f64>>> {
 /// A column as dense codes into its sorted distinct labels (numeric order when every label
 /// is a number). Missing values get [`MISSING`].
 fn factorize(s: &Series) -> (Vec<u32>, Vec<String>) {
-    let labels_of_rows: Vec<Option<String>> = match s.dtype() {
+    // Codes in order of first appearance (one hash look-up per row, no text per row for
+    // numbers), then renumbered in the labels' sorted order.
+    let (first_seen, labels): (Vec<u32>, Vec<String>) = match s.dtype() {
+        dt if dt.is_integer() => {
+            let i = s.cast(&DataType::Int64).expect("integer");
+            first_seen_codes(i.i64().expect("integer").iter(), |v: &i64| v.to_string())
+        }
         dt if dt.is_float() => {
             let f = s.cast(&DataType::Float64).expect("float");
-            f.f64()
+            let bits = f
+                .f64()
                 .expect("float")
                 .iter()
-                .map(|v| v.filter(|x| !x.is_nan()).map(number_label))
-                .collect()
+                .map(|v| v.filter(|x| !x.is_nan()).map(f64::to_bits));
+            first_seen_codes(bits, |b: &u64| number_label(f64::from_bits(*b)))
         }
         _ => {
             let t = s.cast(&DataType::String).unwrap_or_else(|_| {
                 Series::full_null(s.name().clone(), s.len(), &DataType::String)
             });
-            t.str()
-                .expect("string")
-                .iter()
-                .map(|v| v.map(str::to_string))
-                .collect()
+            first_seen_codes(t.str().expect("string").iter(), |v: &&str| v.to_string())
         }
     };
-    let mut distinct: Vec<String> = {
-        let mut set: Vec<&String> = labels_of_rows.iter().flatten().collect();
-        set.sort();
-        set.dedup();
-        set.into_iter().cloned().collect()
-    };
-    sort_labels(&mut distinct);
-    let index: HashMap<&str, u32> = distinct
+    let mut order: Vec<usize> = (0..labels.len()).collect();
+    let mut sorted = labels.clone();
+    sort_labels(&mut sorted);
+    let position: HashMap<&str, u32> = sorted
         .iter()
         .enumerate()
         .map(|(i, l)| (l.as_str(), i as u32))
         .collect();
-    let codes = labels_of_rows
-        .iter()
-        .map(|l| l.as_deref().map_or(MISSING, |l| index[l]))
+    order
+        .iter_mut()
+        .for_each(|o| *o = position[labels[*o].as_str()] as usize);
+    let codes = first_seen
+        .into_iter()
+        .map(|c| {
+            if c == MISSING {
+                MISSING
+            } else {
+                order[c as usize] as u32
+            }
+        })
         .collect();
-    (codes, distinct)
+    (codes, sorted)
+}
+
+/// Codes of values in order of first appearance, and the label of each code.
+fn first_seen_codes<T: std::hash::Hash + Eq + Copy>(
+    values: impl Iterator<Item = Option<T>>,
+    label: impl Fn(&T) -> String,
+) -> (Vec<u32>, Vec<String>) {
+    let mut index: rustc_hash::FxHashMap<T, u32> = rustc_hash::FxHashMap::default();
+    let mut labels = Vec::new();
+    let codes = values
+        .map(|v| match v {
+            None => MISSING,
+            Some(v) => *index.entry(v).or_insert_with(|| {
+                labels.push(label(&v));
+                labels.len() as u32 - 1
+            }),
+        })
+        .collect();
+    (codes, labels)
 }
 
 /// Drops the labels no kept row has, and renumbers the codes (order kept).
