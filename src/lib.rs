@@ -279,7 +279,7 @@ pub fn analyse_files_with(
             };
             let people = read_named(member_path, &split(true), &in_file)?;
             let households = read_named(path, &split(false), &in_file)?;
-            let (rows, n_households) = (people.height(), households.height());
+            let rows = people.height();
             let joined = people
                 .lazy()
                 .join(
@@ -300,7 +300,6 @@ pub fn analyse_files_with(
                     "the household id is not unique in the household file ({} rows for {} members after the join): give one row per household",
                     joined.height(), rows)));
             }
-            let _ = n_households;
             joined
         }
     };
