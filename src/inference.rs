@@ -275,7 +275,6 @@ pub fn infer(
     settings: &Settings,
 ) -> Result<Inference> {
     let design = Design::new(table, sample, settings.lonely_psu)?;
-    let n_groups = table.radices.len();
 
     // Each domain's cells, once, with the domain's distinct (profile, flags) keys: every
     // estimate then evaluates its terms once per key, not once per cell.
@@ -286,7 +285,7 @@ pub fn infer(
         } else {
             design.psu_index[&(cell.stratum, cell.psu)]
         };
-        let mut add = |domain: Domain| {
+        for domain in table.domains_of(cell) {
             let dc = domain_cells.entry(domain).or_default();
             let next = dc.keys.len() as u32;
             let key = *dc.index.entry((cell.profile, cell.flags)).or_insert(next);
@@ -295,18 +294,6 @@ pub fn infer(
             }
             dc.cells
                 .push((psu, cell.stratum, key, cell.weight, cell.weight_sq));
-        };
-        add(Domain {
-            subgroup: None,
-            round: cell.round,
-        });
-        for g in 0..n_groups {
-            if let Some(level) = table.level(cell, g) {
-                add(Domain {
-                    subgroup: Some((g, level)),
-                    round: cell.round,
-                });
-            }
         }
     }
     let mut scores: FxHashMap<u64, (i128, f64)> = FxHashMap::default();

@@ -138,11 +138,24 @@ pub fn analyse_frame_with(
     file: &Path,
     progress: &dyn Fn(&str),
 ) -> Result<Analysis> {
-    let weights = IntegerWeights::new(m)?;
+    IntegerWeights::new(m)?; // weights and cutoffs exact enough, before any work
     progress("checking values and building deprivation profiles");
     let (sample, report) = indicators::prepare(df, m, survey, file)?;
     progress("tallying");
     let table = tally::tally(&sample);
+    finish(m, sample, report, table, settings, progress)
+}
+
+/// The finishing step: every estimate, standard error and change from the table.
+fn finish(
+    m: &Methodology,
+    sample: Sample,
+    report: DataReport,
+    table: Table,
+    settings: &inference::Settings,
+    progress: &dyn Fn(&str),
+) -> Result<Analysis> {
+    let weights = IntegerWeights::new(m)?;
     progress("estimating");
     let intensity: Vec<bool> = m.groups.iter().map(|g| g.intensity).collect();
     let estimates = measures::estimate(&table, &weights, &intensity, sample.round_info.len());
@@ -357,16 +370,6 @@ pub fn analyse_table(
     settings: &inference::Settings,
     path: &Path,
 ) -> Result<Analysis> {
-    let weights = IntegerWeights::new(m)?;
     let (sample, table, report) = sql::read_table(path, m, survey)?;
-    let estimates = measures::estimate(&table, &weights, &[], sample.round_info.len());
-    let inference = inference::infer(&table, &sample, &weights, &estimates, settings)?;
-    Ok(Analysis {
-        methodology: m.clone(),
-        sample,
-        report,
-        table,
-        estimates,
-        inference,
-    })
+    finish(m, sample, report, table, settings, &|_| {})
 }

@@ -187,22 +187,10 @@ pub fn domain_profiles(table: &Table, n_rounds: usize) -> DomainProfiles {
     }
     let mut sums: Vec<FxHashMap<(u64, u32), f64>> = vec![FxHashMap::default(); domains.len()];
     for cell in &table.cells {
-        let mut add = |d: Domain| {
+        for d in table.domains_of(cell) {
             *sums[index[&d]]
                 .entry((cell.profile, cell.flags))
-                .or_insert(0.0) += cell.weight
-        };
-        add(Domain {
-            subgroup: None,
-            round: cell.round,
-        });
-        for g in 0..n_groups {
-            if let Some(level) = table.level(cell, g) {
-                add(Domain {
-                    subgroup: Some((g, level)),
-                    round: cell.round,
-                });
-            }
+                .or_insert(0.0) += cell.weight;
         }
     }
     let profiles = sums

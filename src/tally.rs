@@ -22,6 +22,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::indicators::{Sample, MISSING};
+use crate::measures::Domain;
 
 /// Rows tallied sequentially in one block.
 const BLOCK_ROWS: usize = 1 << 15;
@@ -57,6 +58,21 @@ pub struct Table {
 }
 
 impl Table {
+    /// The domains a cell belongs to: its round's whole sample, and its level of each
+    /// subgroup column that has a value.
+    pub fn domains_of<'a>(&'a self, cell: &'a Cell) -> impl Iterator<Item = Domain> + 'a {
+        std::iter::once(Domain {
+            subgroup: None,
+            round: cell.round,
+        })
+        .chain((0..self.radices.len()).filter_map(move |g| {
+            self.level(cell, g).map(|level| Domain {
+                subgroup: Some((g, level)),
+                round: cell.round,
+            })
+        }))
+    }
+
     /// The level of subgroup column `g` in a cell, or `None` when the value is missing.
     pub fn level(&self, cell: &Cell, g: usize) -> Option<u32> {
         let mut packed = cell.levels;
