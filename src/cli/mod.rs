@@ -31,7 +31,8 @@ pub enum Command {
     /// Print the SQL query that computes the sufficient-statistics table in a database
     /// engine; finish it with `run --from-table`.
     Sql(sql::Args),
-    /// Write a synthetic survey with ready 0/1 deprivation columns (fixed seed).
+    /// Write a synthetic survey (fixed seed): ready 0/1 deprivation columns, or raw
+    /// variables of persons in households with --raw.
     Simulate(simulate::Args),
 }
 
