@@ -7,8 +7,9 @@
 //! table travels. The rules of the methodology are SQL expressions already and go into
 //! the query as written; household aggregation becomes window sums over the household
 //! id. The query keeps one column per indicator (`d0`, `d1`, … as 0/1), the design and
-//! subgroup columns, and `weight`, `weight_sq` and `persons` per cell; rows with a
-//! missing value are left out by its WHERE clause, as `run` drops them.
+//! subgroup columns, one 0/1 column per named group (`f0`, … from the score computed in
+//! exact integers), and `weight`, `weight_sq` and `persons` per cell; rows with a missing
+//! value are left out by its WHERE clause, as `run` drops them.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -117,11 +118,6 @@ fn design_columns(survey: &SurveyColumns) -> Vec<(&'static str, String)> {
 
 /// The SQL query computing the sufficient-statistics table from the table `table`.
 pub fn query(m: &Methodology, survey: &SurveyColumns, table: &str) -> Result<String> {
-    if !m.groups.is_empty() {
-        return Err(Error::Usage(
-            "the methodology has named groups, which `afmpi sql` does not emit yet: run it with `afmpi run` on the survey".into(),
-        ));
-    }
     let household = survey.household.as_deref();
     let mut s = String::new();
     let _ = writeln!(
@@ -158,6 +154,16 @@ pub fn query(m: &Methodology, survey: &SurveyColumns, table: &str) -> Result<Str
         ));
         keys.push(format!("d{j}"));
     }
+    // Survey columns the groups' rules read.
+    let mut carried: Vec<String> = Vec::new();
+    for group in &m.groups {
+        for c in group.rule.columns() {
+            if !crate::methodology::GROUP_VARIABLES.contains(&c.as_str()) && !carried.contains(&c) {
+                select.push(format!("    {} AS {}", ident(&c), ident(&c)));
+                carried.push(c);
+            }
+        }
+    }
     let _ = writeln!(s, "{}", select.join(",\n"));
     // Mapped names: the survey's own columns under the methodology's names.
     if m.columns.is_empty() {
@@ -174,6 +180,47 @@ pub fn query(m: &Methodology, survey: &SurveyColumns, table: &str) -> Result<Str
             renames.join(", ")
         );
     }
+    let mut from = "persons";
+    if !m.groups.is_empty() {
+        // The score in exact integers over the common denominator, divided once: the same
+        // float as afmpi's, so that a rule such as `score < 1/3` decides alike.
+        let weights = crate::methodology::IntegerWeights::new(m)?;
+        if weights.denominator > (1i128 << 53)
+            || weights.weights.iter().sum::<i128>() > (1i128 << 53)
+        {
+            return Err(Error::Usage("the weights are written too finely for the score to be exact in SQL: use simpler fractions".into()));
+        }
+        let terms: Vec<String> = weights
+            .weights
+            .iter()
+            .enumerate()
+            .map(|(j, w)| format!("{w} * d{j}"))
+            .collect();
+        let count: Vec<String> = (0..m.indicators.len()).map(|j| format!("d{j}")).collect();
+        let _ = writeln!(
+            s,
+            ",\nscored AS (\n  SELECT *, 1.0 * ({}) / {} AS score, {} AS count\n  FROM persons\n)",
+            terms.join(" + "),
+            weights.denominator,
+            count.join(" + ")
+        );
+        let flags: Vec<String> = m
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(g, group)| {
+                let r = format!("({})", group.rule.text);
+                format!("    CASE WHEN {r} THEN 1 WHEN NOT {r} THEN 0 END AS f{g}")
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            ",\nflagged AS (\n  SELECT *,\n{}\n  FROM scored\n)",
+            flags.join(",\n")
+        );
+        keys.extend((0..m.groups.len()).map(|g| format!("f{g}")));
+        from = "flagged";
+    }
     let present: Vec<String> = keys
         .iter()
         .chain(std::iter::once(&"w".to_string()))
@@ -185,7 +232,7 @@ pub fn query(m: &Methodology, survey: &SurveyColumns, table: &str) -> Result<Str
         s,
         "  SUM(w) AS weight, SUM(w * w) AS weight_sq, COUNT(*) AS persons"
     );
-    let _ = writeln!(s, "FROM persons");
+    let _ = writeln!(s, "FROM {from}");
     let _ = writeln!(s, "WHERE {}", present.join("\n  AND "));
     let _ = writeln!(s, "GROUP BY {}", keys.join(", "));
     Ok(s)
@@ -212,6 +259,9 @@ pub fn read_table(
     }
     for j in 0..m.indicators.len() {
         request.numeric.push(format!("d{j}"));
+    }
+    for g in 0..m.groups.len() {
+        request.numeric.push(format!("f{g}"));
     }
     request
         .numeric
@@ -321,6 +371,14 @@ pub fn read_table(
         .iter()
         .map(|g| g.levels.len() as u64 + 1)
         .collect();
+    let mut flags = vec![0u32; n];
+    for g in 0..m.groups.len() {
+        for (f, v) in flags.iter_mut().zip(number(&format!("f{g}"))?) {
+            if v == 1.0 {
+                *f |= 1 << g;
+            }
+        }
+    }
     let mut profiles = vec![0u64; n];
     for j in 0..m.indicators.len() {
         for (p, v) in profiles.iter_mut().zip(number(&format!("d{j}"))?) {
@@ -349,7 +407,7 @@ pub fn read_table(
                 psu: psus[i],
                 levels,
                 profile: profiles[i],
-                flags: 0,
+                flags: flags[i],
                 weight: weight[i],
                 weight_sq: weight_sq[i],
                 count: persons[i] as u64,

@@ -55,6 +55,7 @@ fn same_as_direct(methodology: &str, survey_file: &str, round: bool) {
             e.measure,
             e.indicator,
             e.cutoff,
+            e.group,
             subgroup,
             a.sample.round_info[e.domain.round as usize].label.clone(),
         )
@@ -102,12 +103,18 @@ fn rules_with_household_windows_through_sql() {
     );
 }
 
+/// Named groups (the global MPI's bands over the exact score, CONEVAL's over income and
+/// the count) come through the query's flag columns.
 #[test]
-fn groups_are_not_emitted_yet() {
-    let m = Methodology::from_file(&data("methodologies/global-mpi-2018.toml")).unwrap();
-    let e = sql::query(&m, &m.survey, "survey")
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(e.contains("named groups"), "{e}");
+fn groups_through_sql() {
+    same_as_direct(
+        "methodologies/global-mpi-2018.toml",
+        "example_raw.csv",
+        false,
+    );
+    same_as_direct(
+        "methodologies/mexico-coneval.toml",
+        "example_raw.csv",
+        false,
+    );
 }
