@@ -401,9 +401,7 @@ fn global_mpi_2018(members: &[Member], d: &Dwelling) -> [Option<bool>; 10] {
         Some(false)
     } else if school.contains(&Some(0)) {
         Some(true)
-    } else if school.iter().filter(|a| a.is_some()).count() as f64 / school.len() as f64
-        >= 2.0 / 3.0
-    {
+    } else if two_thirds_observed(&school) {
         Some(false)
     } else {
         None
@@ -416,9 +414,7 @@ fn global_mpi_2018(members: &[Member], d: &Dwelling) -> [Option<bool>; 10] {
         .collect();
     let d_educ = if adults.is_empty() || adults.iter().any(|y| y.is_some_and(|y| y >= 6)) {
         Some(false)
-    } else if adults.iter().filter(|y| y.is_some()).count() as f64 / adults.len() as f64
-        >= 2.0 / 3.0
-    {
+    } else if two_thirds_observed(&adults) {
         Some(true)
     } else {
         None
@@ -444,6 +440,11 @@ fn global_mpi_2018(members: &[Member], d: &Dwelling) -> [Option<bool>; 10] {
         Some(d_ckfl),
         Some(d_asst),
     ]
+}
+
+/// Whether at least two thirds of the eligible members have data (OPHI's rule).
+fn two_thirds_observed<T>(values: &[Option<T>]) -> bool {
+    values.iter().filter(|v| v.is_some()).count() as f64 / values.len() as f64 >= 2.0 / 3.0
 }
 
 /// The global MPI's indicator columns, in the order of [`global_mpi_2018`].
