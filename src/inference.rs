@@ -30,7 +30,7 @@ use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 use crate::error::{Error, Result};
 use crate::indicators::{number_label, Sample};
-use crate::measures::{is_poor, Domain, Estimate, Measure, Person};
+use crate::measures::{is_poor, Domain, Estimate, Measure, Person, Total};
 use crate::methodology::IntegerWeights;
 use crate::tally::Table;
 
@@ -257,15 +257,6 @@ pub struct Inference {
 /// One series' results: each estimate's precision (by estimate index), and its changes.
 type SeriesResult = (Vec<(usize, Precision)>, Vec<Change>);
 
-/// A domain's cells, each with its key into the domain's distinct (profile, flags).
-#[derive(Default)]
-struct DomainCells {
-    keys: Vec<(u64, u32)>,
-    index: FxHashMap<(u64, u32), u32>,
-    /// (PSU index, stratum, key, sum of weights, sum of squared weights).
-    cells: Vec<(usize, u32, u32, f64, f64)>,
-}
-
 /// Computes standard errors, intervals and changes for every estimate.
 pub fn infer(
     table: &Table,
@@ -275,38 +266,14 @@ pub fn infer(
     settings: &Settings,
 ) -> Result<Inference> {
     let design = Design::new(table, sample, settings.lonely_psu)?;
-
-    // Each domain's cells, once, with the domain's distinct (profile, flags) keys: every
-    // estimate then evaluates its terms once per key, not once per cell.
-    let mut domain_cells: FxHashMap<Domain, DomainCells> = FxHashMap::default();
-    for cell in &table.cells {
-        let psu = if design.psu_is_row {
-            cell.stratum as usize
-        } else {
-            design.psu_index[&(cell.stratum, cell.psu)]
-        };
-        for domain in table.domains_of(cell) {
-            let dc = domain_cells.entry(domain).or_default();
-            let next = dc.keys.len() as u32;
-            let key = *dc.index.entry((cell.profile, cell.flags)).or_insert(next);
-            if key == next {
-                dc.keys.push((cell.profile, cell.flags));
-            }
-            dc.cells
-                .push((psu, cell.stratum, key, cell.weight, cell.weight_sq));
-        }
-    }
-    let mut scores: FxHashMap<u64, (i128, f64)> = FxHashMap::default();
-    for cell in &table.cells {
-        scores
-            .entry(cell.profile)
-            .or_insert_with(|| (weights.score(cell.profile), weights.score_f64(cell.profile)));
-    }
-    let float_weights: Vec<f64> = weights
-        .weights
+    let n_groups = estimates
         .iter()
-        .map(|&w| w as f64 / weights.denominator as f64)
-        .collect();
+        .filter_map(|e| e.group)
+        .max()
+        .map_or(0, |g| g + 1);
+    let layout = Layout::new(weights, n_groups);
+    let domains = unit_totals(table, &design, &layout, weights);
+    let float_weights = layout.float_weights.clone();
 
     // Series: one measure of one indicator at one cutoff in one subgroup, over the rounds.
     type SeriesKey = (
@@ -338,8 +305,7 @@ pub fn infer(
     let quantiles = Quantiles::new(settings.level, design.df);
     let context = Context {
         design: &design,
-        scores: &scores,
-        weights,
+        layout: &layout,
         float_weights: &float_weights,
     };
 
@@ -350,8 +316,8 @@ pub fn infer(
                 .iter()
                 .map(|&i| {
                     let e = &estimates[i];
-                    let empty = DomainCells::default();
-                    context.linearize(domain_cells.get(&e.domain).unwrap_or(&empty), e)
+                    let empty = UnitTotals::default();
+                    context.linearize(domains.get(&e.domain).unwrap_or(&empty), e)
                 })
                 .collect();
             let r = linear.len();
@@ -454,13 +420,217 @@ pub fn change(ctype: ChangeType, span: Option<f64>, b0: f64, b1: f64) -> (f64, f
     }
 }
 
+/// Where each [`Total`] sits in a unit's row of totals: the population, each indicator's
+/// deprived, then per poverty line (each cutoff, then each named group) the poor, their
+/// censored score and each indicator's poor deprived.
+struct Layout {
+    n_indicators: usize,
+    n_cutoffs: usize,
+    n_lines: usize,
+    float_weights: Vec<f64>,
+}
+
+impl Layout {
+    fn new(weights: &IntegerWeights, n_groups: usize) -> Layout {
+        Layout {
+            n_indicators: weights.weights.len(),
+            n_cutoffs: weights.cutoffs.len(),
+            n_lines: weights.cutoffs.len() + n_groups,
+            float_weights: weights
+                .weights
+                .iter()
+                .map(|&w| w as f64 / weights.denominator as f64)
+                .collect(),
+        }
+    }
+
+    fn width(&self) -> usize {
+        1 + self.n_indicators + self.n_lines * (2 + self.n_indicators)
+    }
+
+    /// The poverty line of an estimate: its cutoff, or its named group after the cutoffs.
+    fn line(&self, e: &Estimate) -> Option<usize> {
+        e.cutoff.or(e.group.map(|g| self.n_cutoffs + g))
+    }
+
+    fn index(&self, total: Total, line: Option<usize>) -> usize {
+        let at_line = |offset: usize| {
+            let line = line.expect("a total of the poor needs a poverty line");
+            1 + self.n_indicators + line * (2 + self.n_indicators) + offset
+        };
+        match total {
+            Total::Population => 0,
+            Total::Deprived(j) => 1 + j,
+            Total::Poor => at_line(0),
+            Total::PoorScore => at_line(1),
+            Total::PoorDeprived(j) => at_line(2 + j),
+        }
+    }
+
+    /// The non-zero totals one person of this profile adds to, with their values.
+    fn contributions(&self, weights: &IntegerWeights, profile: u64, flags: u32) -> Vec<(u32, f64)> {
+        let score = weights.score(profile);
+        let person = |poor: bool| Person {
+            profile,
+            score: weights.score_f64(profile),
+            poor,
+            weights: &self.float_weights,
+        };
+        let mut out = Vec::new();
+        let mut add = |total: Total, line: Option<usize>, person: &Person| {
+            let v = total.value(person);
+            if v != 0.0 {
+                out.push((self.index(total, line) as u32, v));
+            }
+        };
+        let all = person(false);
+        add(Total::Population, None, &all);
+        for j in 0..self.n_indicators {
+            add(Total::Deprived(j), None, &all);
+        }
+        for line in 0..self.n_lines {
+            let (cutoff, group) = if line < self.n_cutoffs {
+                (Some(line), None)
+            } else {
+                (None, Some(line - self.n_cutoffs))
+            };
+            let p = person(is_poor(weights, cutoff, group, score, flags));
+            if !p.poor {
+                continue;
+            }
+            add(Total::Poor, Some(line), &p);
+            add(Total::PoorScore, Some(line), &p);
+            for j in 0..self.n_indicators {
+                add(Total::PoorDeprived(j), Some(line), &p);
+            }
+        }
+        out
+    }
+}
+
+/// A sampling unit of a domain: a PSU, or — when each row is its own PSU — the rows of a
+/// stratum that share a profile (their totals are then all a variance needs, given the
+/// sum of squared weights).
+#[derive(Clone, Copy, Debug)]
+struct Unit {
+    /// The PSU's index in the design (clustered designs).
+    id: usize,
+    stratum: u32,
+    /// Σ of the squared linearized values of the unit's PSUs over the square of their
+    /// sum: 1 for a PSU; Σw²/(Σw)² for rows sharing a profile.
+    factor: f64,
+}
+
+/// One domain's weighted totals per sampling unit: every measure of the domain, at every
+/// cutoff, is a ratio of two of these columns, so its linearized value per unit is
+/// (scale·Y_u − R·X_u) / X and a standard error costs one pass over the units — not
+/// over the cells, nor the rows.
+#[derive(Default)]
+struct UnitTotals {
+    /// Sorted by id for clustered designs.
+    units: Vec<Unit>,
+    /// `units.len()` rows of [`Layout::width`] totals.
+    totals: Vec<f64>,
+}
+
+/// The totals of every domain, from one pass over the table's cells.
+fn unit_totals(
+    table: &Table,
+    design: &Design,
+    layout: &Layout,
+    weights: &IntegerWeights,
+) -> FxHashMap<Domain, UnitTotals> {
+    let width = layout.width();
+    let mut contributions: FxHashMap<(u64, u32), Vec<(u32, f64)>> = FxHashMap::default();
+    struct Building {
+        out: UnitTotals,
+        /// Rows-as-PSU designs: unit of each (stratum, profile, flags); sums of weights
+        /// and of squared weights.
+        index: FxHashMap<(u32, u64, u32), usize>,
+        squares: Vec<(f64, f64)>,
+    }
+    let mut domains: FxHashMap<Domain, Building> = FxHashMap::default();
+    for cell in &table.cells {
+        let adds = contributions
+            .entry((cell.profile, cell.flags))
+            .or_insert_with(|| layout.contributions(weights, cell.profile, cell.flags));
+        let id = if design.psu_is_row {
+            0
+        } else {
+            design.psu_index[&(cell.stratum, cell.psu)]
+        };
+        for domain in table.domains_of(cell) {
+            let b = domains.entry(domain).or_insert_with(|| Building {
+                out: UnitTotals::default(),
+                index: FxHashMap::default(),
+                squares: Vec::new(),
+            });
+            let u = if design.psu_is_row {
+                let next = b.out.units.len();
+                let u = *b
+                    .index
+                    .entry((cell.stratum, cell.profile, cell.flags))
+                    .or_insert(next);
+                if u == next {
+                    b.out.units.push(Unit {
+                        id: next,
+                        stratum: cell.stratum,
+                        factor: 0.0,
+                    });
+                    b.out.totals.resize(b.out.totals.len() + width, 0.0);
+                    b.squares.push((0.0, 0.0));
+                }
+                b.squares[u].0 += cell.weight;
+                b.squares[u].1 += cell.weight_sq;
+                u
+            } else {
+                // A domain's cells come PSU by PSU (the table is sorted by stratum, PSU).
+                if b.out.units.last().is_none_or(|last| last.id != id) {
+                    b.out.units.push(Unit {
+                        id,
+                        stratum: cell.stratum,
+                        factor: 1.0,
+                    });
+                    b.out.totals.resize(b.out.totals.len() + width, 0.0);
+                }
+                b.out.units.len() - 1
+            };
+            let row = &mut b.out.totals[u * width..(u + 1) * width];
+            for &(k, v) in adds.iter() {
+                row[k as usize] += cell.weight * v;
+            }
+        }
+    }
+    domains
+        .into_iter()
+        .map(|(domain, mut b)| {
+            if design.psu_is_row {
+                for (unit, (w, w2)) in b.out.units.iter_mut().zip(&b.squares) {
+                    unit.factor = if *w > 0.0 { w2 / (w * w) } else { 0.0 };
+                }
+            } else if !b.out.units.is_sorted_by_key(|u| u.id) {
+                // Rounds that share PSUs: a later round meets them in another order.
+                let mut order: Vec<usize> = (0..b.out.units.len()).collect();
+                order.sort_by_key(|&u| b.out.units[u].id);
+                let totals = order
+                    .iter()
+                    .flat_map(|&u| b.out.totals[u * width..(u + 1) * width].iter().copied())
+                    .collect();
+                b.out.units = order.iter().map(|&u| b.out.units[u]).collect();
+                b.out.totals = totals;
+            }
+            (domain, b.out)
+        })
+        .collect()
+}
+
 /// The linearized variable of one estimate, as totals per stratum and per PSU.
 struct Linearized {
     /// Σ z per stratum.
     stratum_sum: Vec<f64>,
     /// Σ z per PSU, sorted by PSU index (clustered designs).
     psu_sum: Vec<(usize, f64)>,
-    /// Σ z² per stratum (designs whose PSUs are rows).
+    /// Σ z² per stratum, over PSUs (over rows, when each row is a PSU).
     stratum_sq: Vec<f64>,
     /// Σ z over the design.
     total: f64,
@@ -469,75 +639,42 @@ struct Linearized {
 
 struct Context<'a> {
     design: &'a Design,
-    scores: &'a FxHashMap<u64, (i128, f64)>,
-    weights: &'a IntegerWeights,
+    layout: &'a Layout,
     float_weights: &'a [f64],
 }
 
 impl Context<'_> {
-    fn terms(&self, e: &Estimate, profile: u64, flags: u32) -> (f64, f64) {
-        let (score, score_f) = self.scores[&profile];
-        let person = Person {
-            profile,
-            score: score_f,
-            poor: is_poor(self.weights, e.cutoff, e.group, score, flags),
-            weights: self.float_weights,
-        };
-        e.measure.terms(&person, e.indicator)
-    }
-
-    fn linearize(&self, domain: &DomainCells, e: &Estimate) -> Linearized {
+    fn linearize(&self, domain: &UnitTotals, e: &Estimate) -> Linearized {
         let n_strata = self.design.n_strata();
         let mut lin = Linearized {
             stratum_sum: vec![0.0; n_strata],
             psu_sum: Vec::new(),
-            stratum_sq: Vec::new(),
+            stratum_sq: vec![0.0; n_strata],
             total: 0.0,
             defined: e.b.is_finite(),
         };
         if !lin.defined {
             return lin;
         }
-        let terms: Vec<(f64, f64)> = domain
-            .keys
-            .iter()
-            .map(|&(p, f)| self.terms(e, p, f))
-            .collect();
-        let denominator: f64 = domain
-            .cells
-            .iter()
-            .map(|&(_, _, k, w, _)| w * terms[k as usize].1)
-            .sum();
-        if self.design.psu_is_row {
-            lin.stratum_sq = vec![0.0; n_strata];
-        }
-        for &(psu, stratum, key, w, w2) in &domain.cells {
-            let (y, x) = terms[key as usize];
-            let g = (y - e.b * x) / denominator;
-            let z = w * g;
-            lin.stratum_sum[stratum as usize] += z;
-            lin.total += z;
-            if self.design.psu_is_row {
-                lin.stratum_sq[stratum as usize] += w2 * g * g;
-            } else {
-                match lin.psu_sum.last_mut() {
-                    Some((last, sum)) if *last == psu => *sum += z,
-                    _ => lin.psu_sum.push((psu, z)),
-                }
-            }
-        }
+        let ratio = e.measure.ratio(e.indicator, self.float_weights);
+        let line = self.layout.line(e);
+        let y = self.layout.index(ratio.numerator, line);
+        let x = self.layout.index(ratio.denominator, line);
+        let width = self.layout.width();
+        let rows = domain.totals.chunks_exact(width);
+        let denominator: f64 = rows.clone().map(|row| row[x]).sum();
         if !self.design.psu_is_row {
-            // Domain cells come in PSU order per round, but a subgroup's cells can revisit
-            // a PSU after another; merge the repeats.
-            lin.psu_sum.sort_by_key(|(p, _)| *p);
-            lin.psu_sum.dedup_by(|b, a| {
-                if a.0 == b.0 {
-                    a.1 += b.1;
-                    true
-                } else {
-                    false
-                }
-            });
+            lin.psu_sum.reserve(domain.units.len());
+        }
+        for (unit, row) in domain.units.iter().zip(rows) {
+            let z = (ratio.scale * row[y] - e.b * row[x]) / denominator;
+            let h = unit.stratum as usize;
+            lin.stratum_sum[h] += z;
+            lin.stratum_sq[h] += unit.factor * z * z;
+            lin.total += z;
+            if !self.design.psu_is_row {
+                lin.psu_sum.push((unit.id, z));
+            }
         }
         lin
     }
@@ -552,11 +689,9 @@ impl Context<'_> {
         let n_strata = d.n_strata();
         // Σ_c z_a,c z_b,c per stratum.
         let mut cross = vec![0.0; n_strata];
-        if d.psu_is_row {
-            if same {
-                cross.clone_from(&a.stratum_sq);
-            }
-        } else {
+        if same {
+            cross.clone_from(&a.stratum_sq);
+        } else if !d.psu_is_row {
             let (mut i, mut j) = (0, 0);
             while i < a.psu_sum.len() && j < b.psu_sum.len() {
                 let (pa, za) = a.psu_sum[i];

@@ -72,35 +72,76 @@ impl Measure {
         self != Measure::Hd
     }
 
+    /// The ratio the measure is: which totals over the domain, and the scale of the
+    /// numerator. This is the one place that defines a measure; the point estimates,
+    /// the standard errors and the SQL all follow it. `weights` are the indicator
+    /// weights as floats.
+    pub fn ratio(self, indicator: Option<usize>, weights: &[f64]) -> Ratio {
+        let j = || indicator.expect("an indicator measure needs an indicator");
+        let ratio = |scale: f64, numerator: Total, denominator: Total| Ratio {
+            scale,
+            numerator,
+            denominator,
+        };
+        match self {
+            Measure::M0 => ratio(1.0, Total::PoorScore, Total::Population),
+            Measure::H => ratio(1.0, Total::Poor, Total::Population),
+            Measure::A => ratio(1.0, Total::PoorScore, Total::Poor),
+            Measure::Hd => ratio(1.0, Total::Deprived(j()), Total::Population),
+            Measure::Hdk => ratio(1.0, Total::PoorDeprived(j()), Total::Population),
+            Measure::Actb => ratio(weights[j()], Total::PoorDeprived(j()), Total::Population),
+            Measure::Pctb => ratio(weights[j()], Total::PoorDeprived(j()), Total::PoorScore),
+        }
+    }
+
     /// The numerator and denominator terms (y, x) of one person: the measure is
     /// Σ w·y / Σ w·x over the domain.
     pub fn terms(self, person: &Person, indicator: Option<usize>) -> (f64, f64) {
-        let poor = if person.poor { 1.0 } else { 0.0 };
-        let censored = poor * person.score;
-        let deprived = |j: Option<usize>| {
-            let j = j.expect("an indicator measure needs an indicator");
-            if person.profile >> j & 1 == 1 {
-                1.0
-            } else {
-                0.0
-            }
-        };
+        let r = self.ratio(indicator, person.weights);
+        (
+            r.scale * r.numerator.value(person),
+            r.denominator.value(person),
+        )
+    }
+}
+
+/// A weighted total over a domain. The `Poor…` totals are taken at one poverty line (a
+/// cutoff k, or a named group).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Total {
+    /// Σ w: the domain's population.
+    Population,
+    /// Σ w over persons deprived in indicator j (uncensored).
+    Deprived(usize),
+    /// Σ w over the poor.
+    Poor,
+    /// Σ w·c over the poor: the censored score.
+    PoorScore,
+    /// Σ w over the poor deprived in indicator j (censored).
+    PoorDeprived(usize),
+}
+
+impl Total {
+    /// One person's value, the term the total sums with weights.
+    pub fn value(self, person: &Person) -> f64 {
+        let deprived = |j: usize| person.profile >> j & 1 == 1;
+        let one = |b: bool| if b { 1.0 } else { 0.0 };
         match self {
-            Measure::M0 => (censored, 1.0),
-            Measure::H => (poor, 1.0),
-            Measure::A => (censored, poor),
-            Measure::Hd => (deprived(indicator), 1.0),
-            Measure::Hdk => (poor * deprived(indicator), 1.0),
-            Measure::Actb => (
-                person.weights[indicator.unwrap()] * poor * deprived(indicator),
-                1.0,
-            ),
-            Measure::Pctb => (
-                person.weights[indicator.unwrap()] * poor * deprived(indicator),
-                censored,
-            ),
+            Total::Population => 1.0,
+            Total::Deprived(j) => one(deprived(j)),
+            Total::Poor => one(person.poor),
+            Total::PoorScore => one(person.poor) * person.score,
+            Total::PoorDeprived(j) => one(person.poor && deprived(j)),
         }
     }
+}
+
+/// A measure as a ratio of totals: `scale × numerator / denominator`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ratio {
+    pub scale: f64,
+    pub numerator: Total,
+    pub denominator: Total,
 }
 
 /// Whether a person is poor: under the Alkire-Foster cutoff `cutoff` (score >= k, in
