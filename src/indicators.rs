@@ -123,7 +123,18 @@ pub fn prepare(
     let mut profiles = vec![0u64; n];
     for (j, ind) in m.indicators.iter().enumerate() {
         let values = match &ind.source {
-            Source::Column(c) => zero_one(column(df, c, file)?, file, c)?,
+            Source::Column(c) => {
+                let s = column(df, c, file)?;
+                if s.dtype().is_primitive_numeric() {
+                    // The common case, in one tight pass: numbers straight into the bits.
+                    let missing = zero_one_numeric(s, file, c, j, &mut profiles, &mut keep)?;
+                    if missing > 0 {
+                        report.missing.push((ind.id.clone(), missing));
+                    }
+                    continue;
+                }
+                zero_one(s, file, c)?
+            }
             Source::Rule(rule) => {
                 let s = column(&ruled, &rule_column(j), file)?;
                 if !matches!(s.dtype(), DataType::Boolean | DataType::Null) {
@@ -262,15 +273,23 @@ pub fn prepare(
     // Keep the rows with every value present.
     let kept: Vec<usize> = (0..n).filter(|&i| keep[i]).collect();
     report.rows_used = kept.len();
-    let pick_u32 = |v: &[u32]| -> Vec<u32> { kept.iter().map(|&i| v[i]).collect() };
+    let all_kept = kept.len() == n;
+    fn pick<T: Copy>(v: Vec<T>, kept: &[usize], all_kept: bool) -> Vec<T> {
+        if all_kept {
+            v
+        } else {
+            kept.iter().map(|&i| v[i]).collect()
+        }
+    }
+    let pick_u32 = |v: Vec<u32>| pick(v, &kept, all_kept);
 
     let (stratum_codes, stratum_labels) = match strata {
-        Some((codes, labels)) => compact(pick_u32(&codes), labels),
+        Some((codes, labels)) => compact(pick_u32(codes), labels),
         None => (vec![0; kept.len()], vec!["1".to_string()]),
     };
     let psu_is_row = psus.is_none();
     let (psu_codes, psu_labels) = match psus {
-        Some((codes, labels)) => compact(pick_u32(&codes), labels),
+        Some((codes, labels)) => compact(pick_u32(codes), labels),
         None => {
             report.notes.push(
                 "no PSU column: each row is its own primary sampling unit (simple random sampling within strata)".into(),
@@ -280,7 +299,7 @@ pub fn prepare(
     };
     let (round_codes, round_info, has_rounds) = match rounds {
         Some((codes, labels)) => {
-            let codes = pick_u32(&codes);
+            let codes = pick_u32(codes);
             let (codes, info) = order_rounds(
                 codes,
                 labels,
@@ -315,10 +334,10 @@ pub fn prepare(
     };
 
     let sample = Sample {
-        profiles: kept.iter().map(|&i| profiles[i]).collect(),
-        flags: kept.iter().map(|&i| flags[i]).collect(),
+        profiles: pick(profiles, &kept, all_kept),
+        flags: pick(flags, &kept, all_kept),
         rows: kept.iter().map(|&i| i as u32).collect(),
-        weights: kept.iter().map(|&i| weights[i]).collect(),
+        weights: pick(weights, &kept, all_kept),
         strata: stratum_codes,
         stratum_labels,
         psus: psu_codes,
@@ -328,7 +347,7 @@ pub fn prepare(
         groupings: groupings
             .into_iter()
             .map(|g| {
-                let (codes, levels) = compact(pick_u32(&g.codes), g.levels);
+                let (codes, levels) = compact(pick_u32(g.codes), g.levels);
                 Grouping {
                     column: g.column,
                     levels,
@@ -353,12 +372,15 @@ fn column<'a>(df: &'a DataFrame, name: &str, file: &Path) -> Result<&'a Series> 
         .map_err(|_| Error::data(file, name, None, "not in the data read"))
 }
 
-/// A 0/1 column as present/absent deprivations; any other value is an error.
+/// The error for an indicator value that is not 0 or 1 (`row` 0-based).
+fn not_zero_one(file: &Path, name: &str, row: usize, value: String) -> Error {
+    Error::data(file, name, Some(row + 1), format!(
+        "the value {value} is not 0 or 1: indicators are 0/1 deprivation columns (1 = deprived, empty = missing); recode the column or build it with a rule"))
+}
+
+/// A boolean or text 0/1 column as present/absent deprivations; any other value is an
+/// error. (Numeric columns take [`zero_one_numeric`].)
 fn zero_one(s: &Series, file: &Path, name: &str) -> Result<Vec<Option<bool>>> {
-    let bad = |row: usize, value: String| {
-        Error::data(file, name, Some(row + 1), format!(
-            "the value {value} is not 0 or 1: indicators are 0/1 deprivation columns (1 = deprived, empty = missing); recode the column or build it with a rule"))
-    };
     match s.dtype() {
         DataType::Boolean => Ok(s.bool().expect("boolean").iter().collect()),
         DataType::String => {
@@ -370,24 +392,8 @@ fn zero_one(s: &Series, file: &Path, name: &str) -> Result<Vec<Option<bool>>> {
                     Some(t) => match t.to_ascii_lowercase().as_str() {
                         "0" | "0.0" | "false" => Some(false),
                         "1" | "1.0" | "true" => Some(true),
-                        _ => return Err(bad(i, format!("\"{t}\""))),
+                        _ => return Err(not_zero_one(file, name, i, format!("\"{t}\""))),
                     },
-                });
-            }
-            Ok(out)
-        }
-        dt if dt.is_primitive_numeric() => {
-            let f = s
-                .cast(&DataType::Float64)
-                .map_err(|e| Error::data(file, name, None, e.to_string()))?;
-            let ca = f.f64().expect("float");
-            let mut out = Vec::with_capacity(s.len());
-            for (i, v) in ca.iter().enumerate() {
-                out.push(match v {
-                    None => None,
-                    Some(x) if x.is_nan() => None,
-                    Some(x) if x == 0.0 || x == 1.0 => Some(x == 1.0),
-                    Some(x) => return Err(bad(i, format!("{x}"))),
                 });
             }
             Ok(out)
@@ -399,6 +405,39 @@ fn zero_one(s: &Series, file: &Path, name: &str) -> Result<Vec<Option<bool>>> {
             format!("has type {other}; an indicator must hold 0/1 numbers or booleans"),
         )),
     }
+}
+
+/// A numeric 0/1 column into bit `j` of the profiles; a missing value (null or NaN)
+/// clears `keep`. Returns the number of rows missing it; any value but 0 and 1 is an error.
+fn zero_one_numeric(
+    s: &Series,
+    file: &Path,
+    name: &str,
+    j: usize,
+    profiles: &mut [u64],
+    keep: &mut [bool],
+) -> Result<usize> {
+    let f = s
+        .cast(&DataType::Float64)
+        .map_err(|e| Error::data(file, name, None, e.to_string()))?;
+    let mut missing = 0;
+    let mut row = 0;
+    for array in f.f64().expect("float").downcast_iter() {
+        let validity = array.validity();
+        for (i, &x) in array.values().iter().enumerate() {
+            let present = validity.is_none_or(|v| v.get_bit(i)) && !x.is_nan();
+            if !present {
+                missing += 1;
+                keep[row + i] = false;
+            } else if x == 1.0 {
+                profiles[row + i] |= 1 << j;
+            } else if x != 0.0 {
+                return Err(not_zero_one(file, name, row + i, format!("{x}")));
+            }
+        }
+        row += array.len();
+    }
+    Ok(missing)
 }
 
 /// A numeric column (weight, year) as floats; text that is not a number is an error.
@@ -498,13 +537,23 @@ fn first_seen_codes<T: std::hash::Hash + Eq + Copy>(
 ) -> (Vec<u32>, Vec<String>) {
     let mut index: rustc_hash::FxHashMap<T, u32> = rustc_hash::FxHashMap::default();
     let mut labels = Vec::new();
+    // Survey files come household by household, cluster by cluster: a value mostly
+    // repeats the row before's, and then needs no look-up.
+    let mut last: Option<(T, u32)> = None;
     let codes = values
         .map(|v| match v {
             None => MISSING,
-            Some(v) => *index.entry(v).or_insert_with(|| {
-                labels.push(label(&v));
-                labels.len() as u32 - 1
-            }),
+            Some(v) => match last {
+                Some((l, code)) if l == v => code,
+                _ => {
+                    let code = *index.entry(v).or_insert_with(|| {
+                        labels.push(label(&v));
+                        labels.len() as u32 - 1
+                    });
+                    last = Some((v, code));
+                    code
+                }
+            },
         })
         .collect();
     (codes, labels)

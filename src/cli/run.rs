@@ -30,6 +30,10 @@ pub struct Args {
     /// No progress display, even on a terminal.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Print each stage's wall time (reading, checking, tallying, estimating, writing)
+    /// to standard error.
+    #[arg(long)]
+    pub timings: bool,
     #[command(flatten)]
     pub survey: SurveyFlags,
     #[command(flatten)]
@@ -37,6 +41,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
+    let progress = super::progress::Progress::new(
+        args.data.as_deref().unwrap_or(std::path::Path::new("")),
+        args.quiet,
+        args.timings,
+    );
     let mut m = Methodology::from_file(&args.methodology)?;
     let settings = args.inference.apply(&mut m)?;
     let survey = args.survey.apply(&mut m)?;
@@ -47,7 +56,6 @@ pub fn run(args: Args) -> Result<()> {
             table.clone(),
         ),
         (None, Some(data)) => {
-            let progress = super::progress::Progress::new(data, args.quiet);
             let analysis = analyse_files_with(
                 &m,
                 &survey,
@@ -61,6 +69,7 @@ pub fn run(args: Args) -> Result<()> {
         }
         (None, None) => unreachable!("clap requires DATA or --from-table"),
     };
+    progress.stage("writing the results");
     let to_stdout = args.output.as_deref().is_some_and(|p| p.as_os_str() == "-");
     let mut summary = String::new();
     let title = if m.title.is_empty() {
@@ -112,6 +121,7 @@ pub fn run(args: Args) -> Result<()> {
             output::count(main.height())
         )),
     }
+    progress.lap("");
     if to_stdout {
         eprint!("{summary}");
     } else {
