@@ -62,6 +62,25 @@ impl Error {
         }
     }
 
+    /// Moves a data error's row number past `rows` earlier rows (for a batch that starts
+    /// after them).
+    pub fn after_rows(self, rows: usize) -> Error {
+        match self {
+            Error::Data {
+                file,
+                column,
+                row: Some(r),
+                message,
+            } => Error::Data {
+                file,
+                column,
+                row: Some(r + rows),
+                message,
+            },
+            other => other,
+        }
+    }
+
     /// Attaches the methodology file's path to an error raised while validating it.
     pub fn in_file(self, path: &Path) -> Error {
         match self {

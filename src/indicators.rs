@@ -79,7 +79,10 @@ pub struct DataReport {
     pub rows_used: usize,
     /// Rows missing each column (a row missing several columns counts in each).
     pub missing: Vec<(String, usize)>,
-    /// Other facts the user should know (no weight column, missing subgroup values…).
+    /// Rows used without a value of a subgroup column: they count nationally, in none of
+    /// that column's subgroups.
+    pub unassigned: Vec<(String, usize)>,
+    /// Other facts the user should know (no weight column, no PSU column…).
     pub notes: Vec<String>,
 }
 
@@ -87,10 +90,32 @@ impl DataReport {
     pub fn rows_dropped(&self) -> usize {
         self.rows_read - self.rows_used
     }
+
+    /// Adds another batch's report to this one.
+    pub fn absorb(&mut self, other: DataReport) {
+        self.rows_read += other.rows_read;
+        self.rows_used += other.rows_used;
+        let add = |into: &mut Vec<(String, usize)>, from: Vec<(String, usize)>| {
+            for (column, k) in from {
+                match into.iter_mut().find(|(c, _)| *c == column) {
+                    Some((_, total)) => *total += k,
+                    None => into.push((column, k)),
+                }
+            }
+        };
+        add(&mut self.missing, other.missing);
+        add(&mut self.unassigned, other.unassigned);
+        for note in other.notes {
+            if !self.notes.contains(&note) {
+                self.notes.push(note);
+            }
+        }
+    }
 }
 
 /// Builds the analysis sample from the columns read. `survey` holds the resolved survey
-/// columns (methodology file merged with command-line flags).
+/// columns (methodology file merged with command-line flags). An empty sample is not an
+/// error here (a batch may lose all its rows); see [`check_not_empty`].
 pub fn prepare(
     df: &DataFrame,
     m: &Methodology,
@@ -260,8 +285,7 @@ pub fn prepare(
             .filter(|(&c, &k)| k && c == MISSING)
             .count();
         if missing > 0 {
-            report.notes.push(format!(
-                "{missing} rows have no value of `{name}`: they count nationally but in none of its subgroups"));
+            report.unassigned.push((name.clone(), missing));
         }
         groupings.push(Grouping {
             column: name.clone(),
@@ -358,12 +382,18 @@ pub fn prepare(
         has_rounds,
         psu_is_row,
     };
-    if sample.is_empty() {
-        return Err(Error::input(file, format!(
-            "no row is left to analyse: all {n} rows miss a value of an indicator, the weight or a design column ({})",
-            report.missing.iter().map(|(c, k)| format!("{c}: {k}")).collect::<Vec<_>>().join(", "))));
-    }
     Ok((sample, report))
+}
+
+/// The error when no row is left to analyse.
+pub fn check_not_empty(report: &DataReport) -> Result<()> {
+    if report.rows_used > 0 {
+        return Ok(());
+    }
+    Err(Error::input(&report.file, format!(
+        "no row is left to analyse: all {} rows miss a value of an indicator, the weight or a design column ({})",
+        report.rows_read,
+        report.missing.iter().map(|(c, k)| format!("{c}: {k}")).collect::<Vec<_>>().join(", "))))
 }
 
 fn column<'a>(df: &'a DataFrame, name: &str, file: &Path) -> Result<&'a Series> {

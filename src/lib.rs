@@ -17,6 +17,7 @@
 //! The command-line layer ([`cli`]) is thin on top. [`simulate`] makes synthetic surveys
 //! for examples and benchmarks.
 
+pub mod batches;
 pub mod cli;
 pub mod compare;
 pub mod error;
@@ -141,6 +142,7 @@ pub fn analyse_frame_with(
     IntegerWeights::new(m)?; // weights and cutoffs exact enough, before any work
     progress("checking values and building deprivation profiles");
     let (sample, report) = indicators::prepare(df, m, survey, file)?;
+    indicators::check_not_empty(&report)?;
     progress("tallying");
     let table = tally::tally(&sample);
     finish(m, sample, report, table, settings, progress)
@@ -206,6 +208,61 @@ pub fn analyse_files_with(
     members: Option<&Path>,
     progress: &dyn Fn(&str),
 ) -> Result<Analysis> {
+    analyse_files_reading(m, survey, settings, path, members, Reading::Auto, progress)
+}
+
+/// Files of this size or more are read in batches when they can be.
+pub const LARGE_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// How a survey file is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reading {
+    /// Whole, keeping every person's profile (what compare's overlap needs).
+    Whole,
+    /// In batches of this many rows, in memory bounded by the batch ([`batches`]): CSV
+    /// and Parquet files, without a member file or household-level rules.
+    Batches(usize),
+    /// In batches of [`batches::BATCH_ROWS`] when the file has [`LARGE_FILE_BYTES`] or
+    /// more and can be read so; else whole.
+    Auto,
+}
+
+/// Why a file cannot be read in batches, if it cannot.
+fn batches_impossible(
+    m: &Methodology,
+    request: &ColumnRequest,
+    path: &Path,
+    members: Option<&Path>,
+) -> Option<&'static str> {
+    let format = read::Format::of(path).ok()?;
+    if !matches!(format, read::Format::Csv | read::Format::Parquet) {
+        return Some("only CSV and Parquet files are read in batches");
+    }
+    if members.is_some() {
+        return Some("a member file is joined to the whole household file");
+    }
+    if m.indicators
+        .iter()
+        .any(|i| matches!(&i.source, Source::Rule(r) if r.aggregate.is_some()))
+    {
+        return Some("household-level rules need every member of a household at once");
+    }
+    if format == read::Format::Csv && !request.raw.is_empty() {
+        return Some("the columns of rules in a CSV file are typed from the whole file");
+    }
+    None
+}
+
+/// As [`analyse_files_with`], reading the file as `reading` says.
+pub fn analyse_files_reading(
+    m: &Methodology,
+    survey: &SurveyColumns,
+    settings: &inference::Settings,
+    path: &Path,
+    members: Option<&Path>,
+    reading: Reading,
+    progress: &dyn Fn(&str),
+) -> Result<Analysis> {
     progress("reading");
     let mut available = read::column_names(path)?;
     let member_columns = match members {
@@ -246,6 +303,36 @@ pub fn analyse_files_with(
         })
         .collect();
     read::check_columns(path, &available, &mapped)?;
+    let batch_rows = match (
+        reading,
+        batches_impossible(&effective, &request, path, members),
+    ) {
+        (Reading::Whole, _) => None,
+        (Reading::Batches(n), None) => Some(n),
+        (Reading::Batches(_), Some(why)) => {
+            return Err(Error::Usage(format!(
+                "{} cannot be read in batches: {why}; read it whole (without --batch-rows)",
+                path.display()
+            )))
+        }
+        (Reading::Auto, None)
+            if std::fs::metadata(path).map(|f| f.len()).unwrap_or(0) >= LARGE_FILE_BYTES =>
+        {
+            Some(batches::BATCH_ROWS)
+        }
+        (Reading::Auto, _) => None,
+    };
+    if let Some(rows) = batch_rows {
+        let frame =
+            read::scan(path, &in_file_request(&request, &in_file))?.expect("CSV or Parquet");
+        progress("reading and tallying in batches");
+        let rename = |df: DataFrame| rename_columns(&df, &request, &in_file, path);
+        let (sample, report, table) =
+            batches::tally_in_batches(frame, &effective, survey, path, rows, &rename)?;
+        let mut analysis = finish(&effective, sample, report, table, settings, progress)?;
+        note_absent(m, &absent, &mut analysis);
+        return Ok(analysis);
+    }
     let df = match members {
         None => read_named(path, &request, &in_file)?,
         Some(member_path) => {
@@ -317,7 +404,13 @@ pub fn analyse_files_with(
         }
     };
     let mut analysis = analyse_frame_with(&df, &effective, survey, settings, path, progress)?;
-    for &j in &absent {
+    note_absent(m, &absent, &mut analysis);
+    Ok(analysis)
+}
+
+/// Tells the report which optional indicators were absent and dropped.
+fn note_absent(m: &Methodology, absent: &[usize], analysis: &mut Analysis) {
+    for &j in absent {
         let ind = &m.indicators[j];
         analysis.report.notes.push(format!(
             "optional indicator `{}` is absent from the data ({}): dropped, its weight {} shared among the other indicators of dimension \"{}\"",
@@ -327,7 +420,6 @@ pub fn analyse_files_with(
             m.dimensions[ind.dimension].name
         ));
     }
-    Ok(analysis)
 }
 
 /// Reads the requested columns of a file under their names in the file (`in_file`), and
@@ -337,13 +429,27 @@ fn read_named(
     request: &ColumnRequest,
     in_file: &dyn Fn(&String) -> String,
 ) -> Result<DataFrame> {
+    let read = read::read(path, &in_file_request(request, in_file))?;
+    rename_columns(&read, request, in_file, path)
+}
+
+/// The request with the file's names of the columns.
+fn in_file_request(request: &ColumnRequest, in_file: &dyn Fn(&String) -> String) -> ColumnRequest {
     let translate = |list: &[String]| list.iter().map(in_file).collect::<Vec<_>>();
-    let file_request = ColumnRequest {
+    ColumnRequest {
         numeric: translate(&request.numeric),
         labelled: translate(&request.labelled),
         raw: translate(&request.raw),
-    };
-    let read = read::read(path, &file_request)?;
+    }
+}
+
+/// The columns read (named as in the file) named as the methodology names them.
+fn rename_columns(
+    read: &DataFrame,
+    request: &ColumnRequest,
+    in_file: &dyn Fn(&String) -> String,
+    path: &Path,
+) -> Result<DataFrame> {
     let mut columns: Vec<Column> = Vec::new();
     for name in request
         .numeric

@@ -308,6 +308,13 @@ pub fn data_summary(report: &DataReport) -> String {
             parts.join(", ")
         );
     }
+    for (column, k) in &report.unassigned {
+        let _ = writeln!(
+            s,
+            "  note: {} rows have no value of `{column}`: they count nationally but in none of its subgroups",
+            count(*k)
+        );
+    }
     for note in &report.notes {
         let _ = writeln!(s, "  note: {note}");
     }

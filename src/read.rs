@@ -237,6 +237,12 @@ fn read_csv(
     exprs: &[Expr],
     numeric: DataType,
 ) -> PolarsResult<DataFrame> {
+    scan_csv(path, request, numeric)?.select(exprs).collect()
+}
+
+/// A CSV file as a lazy frame with the request's types: numbers as `numeric`, the rest as
+/// text.
+fn scan_csv(path: &Path, request: &ColumnRequest, numeric: DataType) -> PolarsResult<LazyFrame> {
     let mut schema = Schema::default();
     for c in request.labelled.iter().chain(&request.raw) {
         schema.with_column(c.as_str().into(), DataType::String);
@@ -247,7 +253,20 @@ fn read_csv(
     csv_reader(path)
         .map_err(|e| PolarsError::ComputeError(e.to_string().into()))?
         .with_dtype_overwrite(Some(Arc::new(schema)))
-        .finish()?
-        .select(exprs)
-        .collect()
+        .finish()
+}
+
+/// The requested columns of a CSV or Parquet file as a lazy frame, for reading in batches
+/// ([`crate::batches`]); `None` for the formats read whole. CSV numbers are read as
+/// Float64 and raw columns as text (a batch cannot know whether a later one holds text).
+pub fn scan(path: &Path, request: &ColumnRequest) -> Result<Option<LazyFrame>> {
+    let exprs: Vec<Expr> = request.all().iter().map(|c| col(c.as_str())).collect();
+    let frame = match Format::of(path)? {
+        Format::Csv => scan_csv(path, request, DataType::Float64),
+        Format::Parquet => LazyFrame::scan_parquet(pl_path(path)?, ScanArgsParquet::default()),
+        _ => return Ok(None),
+    };
+    frame
+        .map(|f| Some(f.select(exprs)))
+        .map_err(|e| polars_err(path, e))
 }

@@ -421,6 +421,7 @@ pub fn read_table(
         rows_read: used,
         rows_used: used,
         missing: Vec::new(),
+        unassigned: Vec::new(),
         notes: vec![format!(
             "a table of {} cells made by `afmpi sql`: it counts the persons used; rows its query left out for missing values are not counted here",
             crate::output::count(n)

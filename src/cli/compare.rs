@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::flags::{InferenceFlags, SurveyFlags};
 use crate::methodology::Methodology;
-use crate::{analyse_file, compare, output, Error, Result};
+use crate::{analyse_files_reading, compare, output, Error, Reading, Result};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -35,7 +35,16 @@ pub fn run(args: Args) -> Result<()> {
         let mut m = Methodology::from_file(path)?;
         let settings = args.inference.apply(&mut m)?;
         let survey = args.survey.apply(&mut m)?;
-        analyses.push(analyse_file(&m, &survey, &settings, data)?);
+        // Whole: the overlap of poor sets matches persons by their row.
+        analyses.push(analyse_files_reading(
+            &m,
+            &survey,
+            &settings,
+            data,
+            None,
+            Reading::Whole,
+            &|_| {},
+        )?);
     }
     let comparison = compare::compare(&analyses)?;
     let mut text = format!("afmpi compare on {}\n", data.display());

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::flags::{InferenceFlags, SurveyFlags};
 use crate::methodology::Methodology;
-use crate::{analyse_files_with, output, Result};
+use crate::{analyse_files_reading, output, Reading, Result};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -27,6 +27,11 @@ pub struct Args {
     /// household id, as MICS ships its hh and hl files.
     #[arg(long)]
     pub members: Option<PathBuf>,
+    /// Read the survey in batches of this many rows, in memory bounded by the batch
+    /// (CSV and Parquet). Without it, files of 64 MB or more are read in batches of
+    /// 1,048,576 rows when the methodology allows (no member file, no household rules).
+    #[arg(long, value_name = "ROWS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch_rows: Option<u64>,
     /// No progress display, even on a terminal.
     #[arg(short, long)]
     pub quiet: bool,
@@ -56,12 +61,17 @@ pub fn run(args: Args) -> Result<()> {
             table.clone(),
         ),
         (None, Some(data)) => {
-            let analysis = analyse_files_with(
+            let reading = match args.batch_rows {
+                Some(rows) => Reading::Batches(rows as usize),
+                None => Reading::Auto,
+            };
+            let analysis = analyse_files_reading(
                 &m,
                 &survey,
                 &settings,
                 data,
                 args.members.as_deref(),
+                reading,
                 &|stage| progress.stage(stage),
             );
             progress.finish();

@@ -1,0 +1,357 @@
+//! Batches: a survey file too large for memory in — a census of a hundred million
+//! persons — and the same sufficient-statistics [`Table`], sample labels and
+//! [`DataReport`] out as a run that reads the file whole.
+//!
+//! polars' streaming engine reads the needed columns of a CSV or Parquet file and hands
+//! them over in batches of a fixed number of rows, in file order, through a channel of
+//! one slot: while this thread checks and tallies one batch, the engine decodes the
+//! next, and never more than two batches are held. Each batch goes through the stages a
+//! whole file goes through ([`indicators::prepare`], [`tally::tally`]); what a batch
+//! knows only for itself — the codes of its strata, PSUs, rounds and subgroup levels —
+//! is translated to codes kept across batches, and its cells are added into one table.
+//! At the end the codes are renumbered in the labels' order, as a whole-file run numbers
+//! them. The batches are fixed by the row count and merged in file order, so the sums are
+//! the same on any number of threads; they can differ from a whole-file run's in the
+//! last bits, where additions come in another order.
+
+use std::num::NonZeroUsize;
+use std::path::Path;
+use std::sync::mpsc::sync_channel;
+
+use polars::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::error::{Error, Result};
+use crate::indicators::{
+    self, number_label, sort_labels, DataReport, Grouping, Round, Sample, MISSING,
+};
+use crate::methodology::{Methodology, SurveyColumns};
+use crate::tally::{self, Cell, Table};
+
+/// Rows per batch: large enough that a batch's fixed costs vanish, small enough that two
+/// batches of a few dozen columns stay well under a gigabyte.
+pub const BATCH_ROWS: usize = 1 << 20;
+
+/// Labels numbered in order of first appearance across batches.
+#[derive(Default)]
+struct Codes {
+    labels: Vec<String>,
+    index: FxHashMap<String, u32>,
+}
+
+impl Codes {
+    fn code(&mut self, label: &str) -> u32 {
+        if let Some(&c) = self.index.get(label) {
+            return c;
+        }
+        let c = self.labels.len() as u32;
+        self.labels.push(label.to_string());
+        self.index.insert(label.to_string(), c);
+        c
+    }
+
+    /// New code of each code, in the labels' sorted order, and the sorted labels.
+    fn sorted(self) -> (Vec<u32>, Vec<String>) {
+        let mut sorted = self.labels.clone();
+        sort_labels(&mut sorted);
+        let position: FxHashMap<&str, u32> = sorted
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.as_str(), i as u32))
+            .collect();
+        let new = self.labels.iter().map(|l| position[l.as_str()]).collect();
+        (new, sorted)
+    }
+}
+
+/// Per cell (round, stratum, PSU, levels one per subgroup column, profile, flags):
+/// sums of weights and squared weights, and the count.
+type Key = (u32, u32, u32, Vec<u32>, u64, u32);
+
+/// What the batches so far add up to.
+struct Accumulator {
+    strata: Codes,
+    psus: Codes,
+    rounds: Codes,
+    /// The year of each round (by its code), when the data have years.
+    years: Vec<Option<f64>>,
+    /// The single year of data without rounds.
+    year: Option<f64>,
+    levels: Vec<Codes>,
+    columns: Vec<String>,
+    cells: FxHashMap<Key, (f64, f64, u64)>,
+    report: Option<DataReport>,
+    has_rounds: bool,
+    psu_is_row: bool,
+}
+
+/// Reads `frame` (the needed columns, named as the methodology names them) in batches of
+/// `batch_rows` rows, and returns the labels of the sample (without per-person values),
+/// the table and the report. `rename` names a batch's columns as the methodology does.
+pub fn tally_in_batches(
+    frame: LazyFrame,
+    m: &Methodology,
+    survey: &SurveyColumns,
+    file: &Path,
+    batch_rows: usize,
+    rename: &dyn Fn(DataFrame) -> Result<DataFrame>,
+) -> Result<(Sample, DataReport, Table)> {
+    let (send, receive) = sync_channel::<PolarsResult<DataFrame>>(1);
+    let on_error = send.clone();
+    let sink = frame
+        .sink_batches(
+            PlanCallback::new(move |df: DataFrame| Ok(send.send(Ok(df)).is_err())),
+            true,
+            NonZeroUsize::new(batch_rows.max(1)),
+        )
+        .map_err(|e| Error::input(file, format!("cannot read the file: {e}")))?;
+    let reader = std::thread::spawn(move || {
+        if let Err(e) = sink.collect_with_engine(Engine::Streaming) {
+            let _ = on_error.send(Err(e));
+        }
+    });
+
+    let mut acc = Accumulator {
+        strata: Codes::default(),
+        psus: Codes::default(),
+        rounds: Codes::default(),
+        years: Vec::new(),
+        year: None,
+        levels: survey.over.iter().map(|_| Codes::default()).collect(),
+        columns: survey.over.clone(),
+        cells: FxHashMap::default(),
+        report: None,
+        has_rounds: survey.round.is_some(),
+        psu_is_row: survey.psu.is_none(),
+    };
+    let mut first_row = 0;
+    for batch in receive.iter() {
+        let df = batch.map_err(|e| Error::input(file, format!("cannot read the file: {e}")))?;
+        let df = rename(df)?;
+        let (sample, report) =
+            indicators::prepare(&df, m, survey, file).map_err(|e| e.after_rows(first_row))?;
+        first_row += df.height();
+        drop(df);
+        acc.add(sample, report, survey, file)?;
+    }
+    drop(receive);
+    reader.join().expect("the reading thread does not panic");
+    let report = acc.report.take().unwrap_or_else(|| DataReport {
+        file: file.to_path_buf(),
+        ..Default::default()
+    });
+    indicators::check_not_empty(&report)?;
+    let (sample, table) = acc.finish();
+    Ok((sample, report, table))
+}
+
+impl Accumulator {
+    fn add(
+        &mut self,
+        sample: Sample,
+        report: DataReport,
+        survey: &SurveyColumns,
+        file: &Path,
+    ) -> Result<()> {
+        match &mut self.report {
+            Some(r) => r.absorb(report),
+            None => self.report = Some(report),
+        }
+        if sample.is_empty() {
+            return Ok(());
+        }
+        let strata: Vec<u32> = sample
+            .stratum_labels
+            .iter()
+            .map(|l| self.strata.code(l))
+            .collect();
+        let psus: Vec<u32> = sample
+            .psu_labels
+            .iter()
+            .map(|l| self.psus.code(l))
+            .collect();
+        let mut rounds = Vec::new();
+        for round in &sample.round_info {
+            if !self.has_rounds {
+                if let (Some(y), Some(prev)) = (round.year, self.year) {
+                    if y != prev {
+                        let name = survey.year.as_deref().unwrap_or("year");
+                        return Err(Error::data(file, name, None, format!(
+                            "holds several years ({} and {}) but no round column is given: set `survey.round` (or --round) to the column that tells the rounds apart",
+                            number_label(prev), number_label(y))));
+                    }
+                }
+                self.year = self.year.or(round.year);
+                rounds.push(0);
+                continue;
+            }
+            let code = self.rounds.code(&round.label);
+            if code as usize == self.years.len() {
+                self.years.push(round.year);
+            } else if self.years[code as usize] != round.year {
+                let name = survey.year.as_deref().unwrap_or("year");
+                return Err(Error::data(
+                    file,
+                    name,
+                    None,
+                    format!(
+                        "round {} has two years, {} and {}: each round needs one year",
+                        round.label,
+                        self.years[code as usize]
+                            .map(number_label)
+                            .unwrap_or_default(),
+                        round.year.map(number_label).unwrap_or_default()
+                    ),
+                ));
+            }
+            rounds.push(code);
+        }
+        let levels: Vec<Vec<u32>> = sample
+            .groupings
+            .iter()
+            .zip(&mut self.levels)
+            .map(|(g, codes)| g.levels.iter().map(|l| codes.code(l)).collect())
+            .collect();
+
+        let table = tally::tally(&sample);
+        for cell in &table.cells {
+            let key: Key = (
+                rounds[cell.round as usize],
+                strata[cell.stratum as usize],
+                if self.psu_is_row {
+                    0
+                } else {
+                    psus[cell.psu as usize]
+                },
+                (0..levels.len())
+                    .map(|g| match table.level(cell, g) {
+                        Some(l) => levels[g][l as usize],
+                        None => MISSING,
+                    })
+                    .collect(),
+                cell.profile,
+                cell.flags,
+            );
+            let e = self.cells.entry(key).or_insert((0.0, 0.0, 0));
+            e.0 += cell.weight;
+            e.1 += cell.weight_sq;
+            e.2 += cell.count;
+        }
+        Ok(())
+    }
+
+    /// Renumbers every code in its labels' order (rounds in time order) and builds the
+    /// sorted table.
+    fn finish(self) -> (Sample, Table) {
+        let (stratum_new, stratum_labels) = if self.strata.labels.is_empty() {
+            (vec![0], vec!["1".to_string()])
+        } else {
+            self.strata.sorted()
+        };
+        let (psu_new, psu_labels) = self.psus.sorted();
+        let (round_new, round_info) = if self.has_rounds {
+            let years = self.years.clone();
+            let (by_label, labels) = self.rounds.sorted();
+            // Rounds in time order when there are years, else in label order.
+            let mut order: Vec<usize> = (0..labels.len()).collect();
+            let year_of_sorted: Vec<Option<f64>> = {
+                let mut y = vec![None; labels.len()];
+                for (old, &new) in by_label.iter().enumerate() {
+                    y[new as usize] = years[old];
+                }
+                y
+            };
+            if years.iter().any(Option::is_some) {
+                order.sort_by(|&a, &b| {
+                    year_of_sorted[a]
+                        .unwrap_or(f64::NAN)
+                        .total_cmp(&year_of_sorted[b].unwrap_or(f64::NAN))
+                });
+            }
+            let mut position = vec![0u32; labels.len()];
+            for (p, &r) in order.iter().enumerate() {
+                position[r] = p as u32;
+            }
+            let new = by_label.iter().map(|&s| position[s as usize]).collect();
+            let info = order
+                .iter()
+                .map(|&r| Round {
+                    label: labels[r].clone(),
+                    year: year_of_sorted[r],
+                })
+                .collect();
+            (new, info)
+        } else {
+            (
+                vec![0],
+                vec![Round {
+                    label: String::new(),
+                    year: self.year,
+                }],
+            )
+        };
+        let mut groupings = Vec::new();
+        let mut level_new = Vec::new();
+        for (codes, column) in self.levels.into_iter().zip(self.columns) {
+            let (new, levels) = codes.sorted();
+            level_new.push(new);
+            groupings.push(Grouping {
+                column,
+                levels,
+                codes: Vec::new(),
+            });
+        }
+        let radices: Vec<u64> = groupings
+            .iter()
+            .map(|g| g.levels.len() as u64 + 1)
+            .collect();
+        let mut cells: Vec<Cell> = self
+            .cells
+            .into_iter()
+            .map(
+                |((round, stratum, psu, levels, profile, flags), (weight, weight_sq, count))| {
+                    let mut packed = 0u64;
+                    for g in (0..levels.len()).rev() {
+                        let level = match levels[g] {
+                            MISSING => radices[g] - 1,
+                            l => level_new[g][l as usize] as u64,
+                        };
+                        packed = packed * radices[g] + level;
+                    }
+                    Cell {
+                        round: round_new[round as usize],
+                        stratum: stratum_new[stratum as usize],
+                        psu: if self.psu_is_row {
+                            0
+                        } else {
+                            psu_new[psu as usize]
+                        },
+                        levels: packed,
+                        profile,
+                        flags,
+                        weight,
+                        weight_sq,
+                        count,
+                    }
+                },
+            )
+            .collect();
+        cells.sort_unstable_by_key(|c| (c.round, c.stratum, c.psu, c.levels, c.profile, c.flags));
+        let sample = Sample {
+            profiles: Vec::new(),
+            flags: Vec::new(),
+            rows: Vec::new(),
+            weights: Vec::new(),
+            strata: Vec::new(),
+            stratum_labels,
+            psus: Vec::new(),
+            psu_labels,
+            rounds: Vec::new(),
+            round_info,
+            groupings,
+            has_rounds: self.has_rounds,
+            psu_is_row: self.psu_is_row,
+        };
+        (sample, Table { cells, radices })
+    }
+}

@@ -1,0 +1,191 @@
+//! Reading in batches: the same estimates, labels and report as reading the file whole;
+//! errors that name the row in the whole file; the same bits on any number of threads.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use afmpi::methodology::{Methodology, SurveyColumns};
+use afmpi::{analyse_files_reading, Analysis, Error, Reading};
+use approx::assert_relative_eq;
+use polars::prelude::*;
+
+fn write(df: &DataFrame, dir: &Path, name: &str) -> PathBuf {
+    let path = dir.join(name);
+    afmpi::output::write_frame(&mut df.clone(), &path).unwrap();
+    path
+}
+
+fn run(m: &Methodology, survey: &SurveyColumns, path: &Path, reading: Reading) -> Analysis {
+    analyse_files_reading(m, survey, &Default::default(), path, None, reading, &|_| {}).unwrap()
+}
+
+fn assert_same(whole: &Analysis, batched: &Analysis) {
+    let (s, t) = (&whole.sample, &batched.sample);
+    assert_eq!(s.stratum_labels, t.stratum_labels);
+    assert_eq!(s.psu_labels, t.psu_labels);
+    assert_eq!(s.round_info, t.round_info);
+    assert_eq!(s.groupings.len(), t.groupings.len());
+    for (a, b) in s.groupings.iter().zip(&t.groupings) {
+        assert_eq!((&a.column, &a.levels), (&b.column, &b.levels));
+    }
+    let (r, q) = (&whole.report, &batched.report);
+    assert_eq!(
+        (
+            r.rows_read,
+            r.rows_used,
+            &r.missing,
+            &r.unassigned,
+            &r.notes
+        ),
+        (
+            q.rows_read,
+            q.rows_used,
+            &q.missing,
+            &q.unassigned,
+            &q.notes
+        )
+    );
+    assert_eq!(whole.table.cells.len(), batched.table.cells.len());
+    assert_eq!(whole.inference.design.df, batched.inference.design.df);
+    assert_eq!(whole.estimates.len(), batched.estimates.len());
+    for (i, (a, b)) in whole.estimates.iter().zip(&batched.estimates).enumerate() {
+        assert_eq!(
+            (a.measure, a.indicator, a.cutoff, a.domain),
+            (b.measure, b.indicator, b.cutoff, b.domain)
+        );
+        if a.b.is_nan() {
+            assert!(b.b.is_nan());
+            continue;
+        }
+        assert_relative_eq!(a.b, b.b, max_relative = 1e-12, epsilon = 1e-15);
+        let (p, q) = (whole.inference.levels[i], batched.inference.levels[i]);
+        assert_relative_eq!(p.se, q.se, max_relative = 1e-9, epsilon = 1e-15);
+    }
+    assert_eq!(
+        whole.inference.changes.len(),
+        batched.inference.changes.len()
+    );
+}
+
+#[test]
+fn batches_give_the_estimates_of_the_whole_file() {
+    let (df, m, survey) = common::simulated(30_000);
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["survey.csv", "survey.parquet"] {
+        let path = write(&df, dir.path(), name);
+        let whole = run(&m, &survey, &path, Reading::Whole);
+        assert!(
+            whole.report.rows_dropped() > 0,
+            "the test needs dropped rows"
+        );
+        assert_eq!(whole.sample.len(), whole.report.rows_used);
+        for rows in [1_000, 4_096, 29_999] {
+            let batched = run(&m, &survey, &path, Reading::Batches(rows));
+            assert!(
+                batched.sample.is_empty(),
+                "batches keep no per-person values"
+            );
+            assert_same(&whole, &batched);
+        }
+    }
+}
+
+#[test]
+fn a_missing_subgroup_value_is_counted_across_batches() {
+    let (df, m, survey) = common::simulated(5_000);
+    let area = df.column("area").unwrap().cast(&DataType::String).unwrap();
+    let area: StringChunked = area
+        .str()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, v)| if i % 997 == 5 { None } else { v })
+        .collect();
+    let mut df = df.clone();
+    df.replace("area", area.into_series().into()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&df, dir.path(), "survey.parquet");
+    let whole = run(&m, &survey, &path, Reading::Whole);
+    let batched = run(&m, &survey, &path, Reading::Batches(700));
+    assert!(!whole.report.unassigned.is_empty());
+    assert_same(&whole, &batched);
+}
+
+#[test]
+fn an_error_in_a_later_batch_names_the_row_of_the_file() {
+    let (df, m, survey) = common::simulated(3_000);
+    let d_cm = df.column("d_cm").unwrap().cast(&DataType::Float64).unwrap();
+    let d_cm: Float64Chunked = d_cm
+        .f64()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, v)| if i == 2_344 { Some(2.0) } else { v })
+        .collect();
+    let mut df = df.clone();
+    df.replace("d_cm", d_cm.into_series().into()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&df, dir.path(), "survey.csv");
+    let err = analyse_files_reading(
+        &m,
+        &survey,
+        &Default::default(),
+        &path,
+        None,
+        Reading::Batches(1_000),
+        &|_| {},
+    )
+    .err()
+    .expect("the value 2 is an error");
+    match &err {
+        Error::Data { column, row, .. } => {
+            assert_eq!((column.as_str(), *row), ("d_cm", Some(2_345)), "{err}")
+        }
+        other => panic!("expected a data error, got {other}"),
+    }
+}
+
+#[test]
+fn batches_are_the_same_on_any_number_of_threads() {
+    let (df, m, survey) = common::simulated(40_000);
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&df, dir.path(), "survey.parquet");
+    let on = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| run(&m, &survey, &path, Reading::Batches(6_000)))
+    };
+    let one = on(1);
+    let three = on(3);
+    assert!(one.table == three.table, "the tables differ");
+    let bits = |a: &Analysis| {
+        a.estimates
+            .iter()
+            .zip(&a.inference.levels)
+            .flat_map(|(e, p)| [e.b.to_bits(), p.se.to_bits()])
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(bits(&one), bits(&three));
+}
+
+#[test]
+fn household_rules_are_not_read_in_batches() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let m = Methodology::from_file(&root.join("data/methodologies/global-mpi-2018.toml")).unwrap();
+    let survey = m.survey.clone();
+    let err = analyse_files_reading(
+        &m,
+        &survey,
+        &Default::default(),
+        &root.join("data/example_raw.csv"),
+        None,
+        Reading::Batches(1_000),
+        &|_| {},
+    )
+    .err()
+    .expect("household rules need whole households");
+    assert!(err.to_string().contains("household-level rules"), "{err}");
+}
