@@ -217,6 +217,13 @@ pub fn write_frame(frame: &mut DataFrame, path: &Path) -> Result<()> {
             .map_err(|e| Error::input(path, e.to_string()))?;
         return lock.flush().map_err(|e| Error::input(path, e.to_string()));
     }
+    write_frames(path, &mut std::iter::once(frame.clone())).map(|_| ())
+}
+
+/// Writes frames of one schema one after the other into one CSV or Parquet file (JSON
+/// takes a single frame), through a temporary file renamed at the end, so that a file
+/// too large for memory can be written piece by piece. Returns the rows written.
+pub fn write_frames(path: &Path, frames: &mut dyn Iterator<Item = DataFrame>) -> Result<usize> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
@@ -246,21 +253,44 @@ pub fn write_frame(frame: &mut DataFrame, path: &Path) -> Result<()> {
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| fail(&e))?;
+    let mut rows = 0;
     {
         let file = tmp.as_file_mut();
+        let Some(mut first) = frames.next() else {
+            return Err(fail(&"nothing to write"));
+        };
+        rows += first.height();
         match ext.as_str() {
-            "csv" => CsvWriter::new(&mut *file)
-                .finish(frame)
-                .map_err(|e| fail(&e))?,
-            "parquet" => {
-                ParquetWriter::new(&mut *file)
-                    .finish(frame)
+            "csv" => {
+                let mut w = CsvWriter::new(&mut *file)
+                    .batched(first.schema())
                     .map_err(|e| fail(&e))?;
+                w.write_batch(&first).map_err(|e| fail(&e))?;
+                for frame in frames {
+                    rows += frame.height();
+                    w.write_batch(&frame).map_err(|e| fail(&e))?;
+                }
             }
-            _ => JsonWriter::new(&mut *file)
-                .with_json_format(JsonFormat::Json)
-                .finish(frame)
-                .map_err(|e| fail(&e))?,
+            "parquet" => {
+                let mut w = ParquetWriter::new(&mut *file)
+                    .batched(first.schema())
+                    .map_err(|e| fail(&e))?;
+                w.write_batch(&first).map_err(|e| fail(&e))?;
+                for frame in frames {
+                    rows += frame.height();
+                    w.write_batch(&frame).map_err(|e| fail(&e))?;
+                }
+                w.finish().map_err(|e| fail(&e))?;
+            }
+            _ => {
+                if frames.next().is_some() {
+                    return Err(fail(&"JSON takes one frame: write .csv or .parquet"));
+                }
+                JsonWriter::new(&mut *file)
+                    .with_json_format(JsonFormat::Json)
+                    .finish(&mut first)
+                    .map_err(|e| fail(&e))?
+            }
         }
         file.sync_all().map_err(|e| fail(&e))?;
     }
@@ -270,7 +300,7 @@ pub fn write_frame(frame: &mut DataFrame, path: &Path) -> Result<()> {
         let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644));
     }
     tmp.persist(path).map_err(|e| fail(&e.error))?;
-    Ok(())
+    Ok(rows)
 }
 
 /// Thousands separators for counts read by people.

@@ -47,6 +47,9 @@ pub struct Settings {
     /// Households per PSU.
     pub households_per_psu: usize,
     pub seed: u64,
+    /// Added to every PSU (and so household and person) id: surveys made in parts get
+    /// ids of their own ([`write_survey`]).
+    pub id_offset: i64,
 }
 
 impl Default for Settings {
@@ -56,6 +59,7 @@ impl Default for Settings {
             rounds: 2,
             households_per_psu: 12,
             seed: 20_260_601,
+            id_offset: 0,
         }
     }
 }
@@ -89,7 +93,7 @@ pub fn survey(settings: &Settings) -> DataFrame {
             let r = (psu_no as usize) % REGIONS.len();
             let rural = !(psu_no / REGIONS.len() as u64).is_multiple_of(3);
             let stratum = (round as i64 + 1) * 100 + (r as i64) * 2 + i64::from(rural);
-            let psu_id = (round as i64 + 1) * 1_000_000 + psu_no as i64;
+            let psu_id = settings.id_offset + (round as i64 + 1) * 1_000_000 + psu_no as i64;
             let psu_effect = 0.4 * normal.sample(&mut rng);
             let psu_weight = (if rural { 1.4 } else { 0.8 }) * (0.6 + 0.8 * rng.gen::<f64>());
             for h in 0..settings.households_per_psu {
@@ -154,6 +158,36 @@ pub fn survey(settings: &Settings) -> DataFrame {
         columns.push(Column::new((*name).into(), values));
     }
     DataFrame::new_infer_height(columns).expect("columns of equal length")
+}
+
+/// Persons per part of a survey written in parts.
+pub const PART_ROWS: usize = 1 << 22;
+
+/// Writes a survey of any size to a CSV or Parquet file in parts of `part_rows` persons
+/// ([`PART_ROWS`] from the command line), so that memory holds one part: part p has its
+/// own seed (the seed plus p) and ids (PSU ids offset by p × 10^8), each with every
+/// round. A survey of one part is [`survey`] itself. Returns the persons written.
+pub fn write_survey(
+    settings: &Settings,
+    path: &std::path::Path,
+    part_rows: usize,
+) -> crate::Result<usize> {
+    let part_rows = part_rows.max(1);
+    let parts = settings.rows.div_ceil(part_rows).max(1);
+    let mut frames = (0..parts).map(|p| {
+        let rows = if p + 1 == parts {
+            settings.rows - p * part_rows
+        } else {
+            part_rows
+        };
+        survey(&Settings {
+            rows,
+            seed: settings.seed.wrapping_add(p as u64),
+            id_offset: settings.id_offset + p as i64 * 100_000_000,
+            ..settings.clone()
+        })
+    });
+    crate::output::write_frames(path, &mut frames)
 }
 
 // ---------------------------------------------------------------------------------------

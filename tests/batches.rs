@@ -189,3 +189,45 @@ fn household_rules_are_not_read_in_batches() {
     .expect("household rules need whole households");
     assert!(err.to_string().contains("household-level rules"), "{err}");
 }
+
+/// A survey written in parts (as `afmpi simulate` writes 10^8 persons) has every person,
+/// PSUs of its own in each part, and reads back in batches as it does whole.
+#[test]
+fn a_survey_written_in_parts_reads_as_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("parts.parquet");
+    let settings = afmpi::simulate::Settings {
+        rows: 12_000,
+        ..Default::default()
+    };
+    assert_eq!(
+        afmpi::simulate::write_survey(&settings, &path, 4_000).unwrap(),
+        12_000
+    );
+    let df = LazyFrame::scan_parquet(
+        PlRefPath::try_from_path(&path).unwrap(),
+        ScanArgsParquet::default(),
+    )
+    .unwrap()
+    .collect()
+    .unwrap();
+    assert_eq!(df.height(), 12_000);
+    // Each PSU's rows are contiguous: no PSU id comes back in a later part.
+    let psu: Vec<i64> = df
+        .column("psu")
+        .unwrap()
+        .i64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    for w in psu.windows(2) {
+        if w[0] != w[1] {
+            assert!(seen.insert(w[0]), "PSU {} comes back", w[0]);
+        }
+    }
+    let (_, m, survey) = common::simulated(10);
+    let whole = run(&m, &survey, &path, Reading::Whole);
+    let batched = run(&m, &survey, &path, Reading::Batches(600));
+    assert_same(&whole, &batched);
+}

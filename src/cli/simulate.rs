@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::simulate::{raw_survey, survey, Settings};
+use crate::simulate::{raw_survey, write_survey, Settings, PART_ROWS};
 use crate::{output, Result};
 
 #[derive(clap::Args, Debug)]
@@ -32,15 +32,16 @@ pub fn run(args: Args) -> Result<()> {
         seed: args.seed,
         ..Settings::default()
     };
-    let mut frame = if args.raw {
-        raw_survey(&settings)
+    let rows = if args.raw {
+        let mut frame = raw_survey(&settings);
+        output::write_frame(&mut frame, &args.output)?;
+        frame.height()
     } else {
-        survey(&settings)
+        write_survey(&settings, &args.output, PART_ROWS)?
     };
-    output::write_frame(&mut frame, &args.output)?;
     println!(
         "wrote {} persons in {} round(s) to {}",
-        output::count(frame.height()),
+        output::count(rows),
         if args.raw { 1 } else { settings.rounds },
         args.output.display()
     );
