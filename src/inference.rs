@@ -735,6 +735,41 @@ impl Context<'_> {
     }
 }
 
+fn normal_quantile(p: f64) -> f64 {
+    Normal::new(0.0, 1.0)
+        .expect("standard normal")
+        .inverse_cdf(p)
+}
+
+/// Degrees of freedom above which the t quantile comes from its expansion about the
+/// normal quantile.
+const LARGE_DF: f64 = 1e4;
+
+/// The quantile of Student's t distribution at probability `p` with `df` degrees of
+/// freedom (NaN below 1). statrs computes it from the inverse incomplete beta function,
+/// which loses its accuracy for large `df` (statrs 0.18 gives 1.8266 for the 0.975
+/// quantile at 10^7 degrees of freedom, not 1.95996) and does not return at 10^8 — the
+/// degrees of freedom of a census, where each person is a PSU. Above [`LARGE_DF`] the
+/// Cornish-Fisher expansion of t about the normal quantile z (Abramowitz and Stegun
+/// 26.7.5, four terms) is exact to the last bits; at 10^4 the two agree to 10^-12.
+pub fn t_quantile(p: f64, df: f64) -> f64 {
+    if df.is_nan() || df < 1.0 {
+        return f64::NAN;
+    }
+    if df <= LARGE_DF {
+        return StudentsT::new(0.0, 1.0, df)
+            .map(|d| d.inverse_cdf(p))
+            .unwrap_or(f64::NAN);
+    }
+    let z = normal_quantile(p);
+    let (z2, v) = (z * z, df);
+    let g1 = z * (z2 + 1.0) / 4.0;
+    let g2 = z * ((5.0 * z2 + 16.0) * z2 + 3.0) / 96.0;
+    let g3 = z * (((3.0 * z2 + 19.0) * z2 + 17.0) * z2 - 15.0) / 384.0;
+    let g4 = z * ((((79.0 * z2 + 776.0) * z2 + 1482.0) * z2 - 1920.0) * z2 - 945.0) / 92160.0;
+    z + g1 / v + g2 / (v * v) + g3 / v.powi(3) + g4 / v.powi(4)
+}
+
 /// The quantiles of the intervals.
 struct Quantiles {
     /// t quantile at the design's degrees of freedom (levels).
@@ -746,17 +781,10 @@ struct Quantiles {
 impl Quantiles {
     fn new(level: f64, df: f64) -> Quantiles {
         let p = 1.0 - (1.0 - level) / 2.0;
-        let t = if df >= 1.0 {
-            StudentsT::new(0.0, 1.0, df)
-                .map(|d| d.inverse_cdf(p))
-                .unwrap_or(f64::NAN)
-        } else {
-            f64::NAN
-        };
-        let z = Normal::new(0.0, 1.0)
-            .expect("standard normal")
-            .inverse_cdf(p);
-        Quantiles { t, z }
+        Quantiles {
+            t: t_quantile(p, df),
+            z: normal_quantile(p),
+        }
     }
 
     fn level(&self, b: f64, var: f64, interval: Interval) -> Precision {

@@ -411,3 +411,30 @@ fn contribution_standard_errors_by_a_numerical_delta_method() {
     }
     assert_eq!(checked, 9);
 }
+
+/// The t quantile stays right for the degrees of freedom of a census (each person a PSU):
+/// the expansion used above 10^4 meets statrs' value there, and tends to the normal
+/// quantile.
+#[test]
+fn t_quantiles_for_census_sized_designs() {
+    use afmpi::inference::t_quantile;
+    use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
+    let z = Normal::new(0.0, 1.0).unwrap().inverse_cdf(0.975);
+    for df in [2.0, 30.0, 228.0, 1e3, 1e4] {
+        let direct = StudentsT::new(0.0, 1.0, df).unwrap().inverse_cdf(0.975);
+        assert_eq!(t_quantile(0.975, df), direct);
+    }
+    // Just above the switch, the expansion agrees with statrs (still accurate there).
+    let above = 1e4 + 1.0;
+    let statrs = StudentsT::new(0.0, 1.0, above).unwrap().inverse_cdf(0.975);
+    assert!((t_quantile(0.975, above) - statrs).abs() < 1e-11);
+    // t(0.975, df) decreases to z.
+    let mut last = t_quantile(0.975, 1e4 + 1.0);
+    for df in [1e5, 1e6, 1e7, 1e8, 1e12] {
+        let t = t_quantile(0.975, df);
+        assert!(t < last && t > z, "t at {df} = {t}");
+        last = t;
+    }
+    assert!((t_quantile(0.975, 1e8) - z).abs() < 1e-7);
+    assert!(t_quantile(0.975, 0.5).is_nan());
+}
