@@ -2,10 +2,12 @@
 //! persons — and the same sufficient-statistics [`Table`], sample labels and
 //! [`DataReport`] out as a run that reads the file whole.
 //!
-//! polars' streaming engine reads the needed columns of a CSV or Parquet file and hands
-//! them over in batches of a fixed number of rows, in file order, through a channel of
-//! one slot: while this thread checks and tallies one batch, the engine decodes the
-//! next, and never more than two batches are held. Each batch goes through the stages a
+//! A reading thread hands the needed columns over in batches of a fixed number of rows,
+//! in file order, through a channel of one slot: while this thread checks and tallies
+//! one batch, the reader decodes the next, and at most three batches are held. Parquet
+//! is read a slice at a time (polars reads only the row groups a slice covers); CSV
+//! through polars' streaming engine, which cuts the batches as it parses (parsing text
+//! is slower than tallying, so batches do not pile up). Each batch goes through the stages a
 //! whole file goes through ([`indicators::prepare`], [`tally::tally`]); what a batch
 //! knows only for itself — the codes of its strata, PSUs, rounds and subgroup levels —
 //! is translated to codes kept across batches, and its cells are added into one table.
@@ -26,6 +28,7 @@ use crate::indicators::{
     self, number_label, sort_labels, DataReport, Grouping, Round, Sample, MISSING,
 };
 use crate::methodology::{Methodology, SurveyColumns};
+use crate::read;
 use crate::tally::{self, Cell, Table};
 
 /// Rows per batch: large enough that a batch's fixed costs vanish, small enough that two
@@ -85,8 +88,7 @@ struct Accumulator {
     psu_is_row: bool,
 }
 
-/// Reads `frame` (the needed columns, named as the methodology names them) in batches of
-/// `batch_rows` rows, and returns the labels of the sample (without per-person values),
+/// Reads `frame` (the needed columns of `file`) in batches of `batch_rows` rows, and returns the labels of the sample (without per-person values),
 /// the table and the report. `rename` names a batch's columns as the methodology does.
 pub fn tally_in_batches(
     frame: LazyFrame,
@@ -96,20 +98,42 @@ pub fn tally_in_batches(
     batch_rows: usize,
     rename: &dyn Fn(DataFrame) -> Result<DataFrame>,
 ) -> Result<(Sample, DataReport, Table)> {
+    let batch_rows = batch_rows.max(1);
     let (send, receive) = sync_channel::<PolarsResult<DataFrame>>(1);
-    let on_error = send.clone();
-    let sink = frame
-        .sink_batches(
-            PlanCallback::new(move |df: DataFrame| Ok(send.send(Ok(df)).is_err())),
-            true,
-            NonZeroUsize::new(batch_rows.max(1)),
-        )
-        .map_err(|e| Error::input(file, format!("cannot read the file: {e}")))?;
-    let reader = std::thread::spawn(move || {
-        if let Err(e) = sink.collect_with_engine(Engine::Streaming) {
-            let _ = on_error.send(Err(e));
+    let reader = match read::Format::of(file)? {
+        // Parquet: a slice of the file at a time (row groups outside it are not read).
+        read::Format::Parquet => std::thread::spawn(move || {
+            let mut offset = 0;
+            loop {
+                let batch = frame
+                    .clone()
+                    .slice(offset as i64, batch_rows as IdxSize)
+                    .collect();
+                let done = batch.as_ref().map_or(true, |df| df.height() < batch_rows);
+                let empty = batch.as_ref().is_ok_and(|df| df.height() == 0);
+                if (!empty && send.send(batch).is_err()) || done {
+                    return;
+                }
+                offset += batch_rows;
+            }
+        }),
+        // CSV: polars' streaming engine cuts the batches as it parses.
+        _ => {
+            let on_error = send.clone();
+            let sink = frame
+                .sink_batches(
+                    PlanCallback::new(move |df: DataFrame| Ok(send.send(Ok(df)).is_err())),
+                    true,
+                    NonZeroUsize::new(batch_rows),
+                )
+                .map_err(|e| Error::input(file, format!("cannot read the file: {e}")))?;
+            std::thread::spawn(move || {
+                if let Err(e) = sink.collect_with_engine(Engine::Streaming) {
+                    let _ = on_error.send(Err(e));
+                }
+            })
         }
-    });
+    };
 
     let mut acc = Accumulator {
         strata: Codes::default(),

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
+use rustc_hash::FxHashMap;
 
 use crate::error::{Error, Result};
 use crate::methodology::{IntegerWeights, Methodology, Source, SurveyColumns};
@@ -128,7 +129,39 @@ pub fn prepare(
         rows_read: n,
         ..Default::default()
     };
-    let mut keep = vec![true; n];
+    // The codes of the design and subgroup columns are worked out on another thread
+    // while this one checks the indicators.
+    let coded: Vec<&String> = [&survey.strata, &survey.psu, &survey.round]
+        .into_iter()
+        .flatten()
+        .chain(&survey.over)
+        .collect();
+    let (factorized, checked) = rayon::join(
+        || -> Result<FxHashMap<&String, (Vec<u32>, Vec<String>)>> {
+            coded
+                .iter()
+                .map(|&name| Ok((name, factorize(column(df, name, file)?))))
+                .collect()
+        },
+        || check_indicators(df, m, survey, file),
+    );
+    let mut factorized = factorized?;
+    // A column can be both a design column and a subgroup: the last use takes it.
+    let mut uses: FxHashMap<&String, usize> = FxHashMap::default();
+    for &name in &coded {
+        *uses.entry(name).or_default() += 1;
+    }
+    let mut take = |name: &String| {
+        let left = uses.get_mut(name).expect("coded");
+        *left -= 1;
+        if *left == 0 {
+            factorized.remove(name).expect("coded")
+        } else {
+            factorized[name].clone()
+        }
+    };
+    let (profiles, mut keep, indicator_missing) = checked?;
+    report.missing = indicator_missing;
     let drop_missing =
         |column: &str, missing: &[bool], keep: &mut [bool], report: &mut DataReport| {
             let mut count = 0;
@@ -143,7 +176,240 @@ pub fn prepare(
             }
         };
 
-    // Indicators: 0/1 into the profile bitmask; rules are evaluated by polars first.
+    // Sampling weight.
+    let weights = match &survey.weight {
+        Some(name) => {
+            let mut w = numbers(column(df, name, file)?, file, name)?;
+            if let Some((i, v)) = w
+                .iter()
+                .enumerate()
+                .find(|(_, v)| v.is_infinite() || **v < 0.0)
+            {
+                return Err(Error::data(file, name, Some(i + 1), format!(
+                    "the sampling weight {v} is {}: weights must be finite and zero or more; fix the row or drop it",
+                    if v.is_finite() { "negative" } else { "not a finite number" })));
+            }
+            let missing = drop_nan(&w, &mut keep);
+            if missing > 0 {
+                report.missing.push((name.clone(), missing));
+                w.iter_mut().filter(|v| v.is_nan()).for_each(|v| *v = 0.0);
+            }
+            w
+        }
+        None => {
+            report
+                .notes
+                .push("no weight column: every row weighs 1".into());
+            vec![1.0; n]
+        }
+    };
+
+    // Household-level rows: the household's size multiplies the weight (persons count).
+    let weights = match &survey.household_size {
+        Some(name) => {
+            let size = numbers(column(df, name, file)?, file, name)?;
+            if let Some((i, v)) = size
+                .iter()
+                .enumerate()
+                .find(|(_, x)| x.is_infinite() || **x < 0.0)
+            {
+                return Err(Error::data(
+                    file,
+                    name,
+                    Some(i + 1),
+                    format!("the household size {v} is not a number of persons"),
+                ));
+            }
+            let missing = drop_nan(&size, &mut keep);
+            if missing > 0 {
+                report.missing.push((name.clone(), missing));
+            }
+            weights
+                .iter()
+                .zip(&size)
+                .map(|(w, s)| if s.is_nan() { 0.0 } else { w * s })
+                .collect()
+        }
+        None => weights,
+    };
+
+    // Design and round columns: dense codes; missing values drop the row.
+    let mut design = |name: &Option<String>,
+                      keep: &mut Vec<bool>,
+                      report: &mut DataReport|
+     -> Result<Option<(Vec<u32>, Vec<String>)>> {
+        let Some(name) = name else { return Ok(None) };
+        let (codes, labels) = take(name);
+        let mut missing = 0;
+        for (k, &c) in keep.iter_mut().zip(&codes) {
+            if c == MISSING {
+                *k = false;
+                missing += 1;
+            }
+        }
+        if missing > 0 {
+            report.missing.push((name.clone(), missing));
+        }
+        Ok(Some((codes, labels)))
+    };
+    let strata = design(&survey.strata, &mut keep, &mut report)?;
+    let psus = design(&survey.psu, &mut keep, &mut report)?;
+    let rounds = design(&survey.round, &mut keep, &mut report)?;
+    let years = match &survey.year {
+        Some(name) => {
+            let y = numbers(column(df, name, file)?, file, name)?;
+            let missing = drop_nan(&y, &mut keep);
+            if missing > 0 {
+                report.missing.push((name.clone(), missing));
+            }
+            Some(y)
+        }
+        None => None,
+    };
+
+    // Named groups: rules over the score, the count and survey columns.
+    let flags = group_flags(
+        df,
+        m,
+        &profiles,
+        file,
+        &mut keep,
+        &mut report,
+        &drop_missing,
+    )?;
+
+    // Subgroups: a missing value leaves the row out of that column's subgroups only.
+    let mut groupings = Vec::new();
+    for name in &survey.over {
+        let (codes, levels) = take(name);
+        let missing = codes
+            .iter()
+            .zip(&keep)
+            .filter(|(&c, &k)| k && c == MISSING)
+            .count();
+        if missing > 0 {
+            report.unassigned.push((name.clone(), missing));
+        }
+        groupings.push(Grouping {
+            column: name.clone(),
+            levels,
+            codes,
+        });
+    }
+
+    // Keep the rows with every value present.
+    let kept: Vec<u32> = (0..n as u32).filter(|&i| keep[i as usize]).collect();
+    report.rows_used = kept.len();
+    let all_kept = kept.len() == n;
+    let pick_u32 = |v| keep_rows::<u32>(v, &keep, all_kept);
+
+    let (stratum_codes, stratum_labels) = match strata {
+        Some((codes, labels)) => compact(pick_u32(codes), labels),
+        None => (vec![0; kept.len()], vec!["1".to_string()]),
+    };
+    let psu_is_row = psus.is_none();
+    let (psu_codes, psu_labels) = match psus {
+        Some((codes, labels)) => compact(pick_u32(codes), labels),
+        None => {
+            report.notes.push(
+                "no PSU column: each row is its own primary sampling unit (simple random sampling within strata)".into(),
+            );
+            (vec![0; kept.len()], Vec::new())
+        }
+    };
+    let years = years.map(|y| keep_rows(y, &keep, all_kept));
+    let (round_codes, round_info, has_rounds) = match rounds {
+        Some((codes, labels)) => {
+            let codes = pick_u32(codes);
+            let (codes, info) = order_rounds(codes, labels, years, &kept, file, survey)?;
+            (codes, info, true)
+        }
+        None => {
+            let year = match &years {
+                Some(ys) => {
+                    let name = survey.year.as_deref().unwrap_or("year");
+                    single_year(ys, file, name)?
+                }
+                None => None,
+            };
+            (
+                vec![0; kept.len()],
+                vec![Round {
+                    label: String::new(),
+                    year,
+                }],
+                false,
+            )
+        }
+    };
+
+    let sample = Sample {
+        profiles: keep_rows(profiles, &keep, all_kept),
+        flags: keep_rows(flags, &keep, all_kept),
+        weights: keep_rows(weights, &keep, all_kept),
+        rows: kept,
+        strata: stratum_codes,
+        stratum_labels,
+        psus: psu_codes,
+        psu_labels,
+        rounds: round_codes,
+        round_info,
+        groupings: groupings
+            .into_iter()
+            .map(|g| {
+                let (codes, levels) = compact(pick_u32(g.codes), g.levels);
+                Grouping {
+                    column: g.column,
+                    levels,
+                    codes,
+                }
+            })
+            .collect(),
+        has_rounds,
+        psu_is_row,
+    };
+    Ok((sample, report))
+}
+
+/// The values of the rows kept, moved to the front in place (no second vector).
+fn keep_rows<T: Copy>(mut v: Vec<T>, keep: &[bool], all_kept: bool) -> Vec<T> {
+    if all_kept {
+        return v;
+    }
+    let mut to = 0;
+    for from in 0..v.len() {
+        if keep[from] {
+            v[to] = v[from];
+            to += 1;
+        }
+    }
+    v.truncate(to);
+    v
+}
+
+/// The error when no row is left to analyse.
+pub fn check_not_empty(report: &DataReport) -> Result<()> {
+    if report.rows_used > 0 {
+        return Ok(());
+    }
+    Err(Error::input(&report.file, format!(
+        "no row is left to analyse: all {} rows miss a value of an indicator, the weight or a design column ({})",
+        report.rows_read,
+        report.missing.iter().map(|(c, k)| format!("{c}: {k}")).collect::<Vec<_>>().join(", "))))
+}
+
+/// The indicators' 0/1 values into the profile bits (rules evaluated by polars first):
+/// the profiles, which rows have every indicator, and the rows missing each.
+#[allow(clippy::type_complexity)]
+fn check_indicators(
+    df: &DataFrame,
+    m: &Methodology,
+    survey: &SurveyColumns,
+    file: &Path,
+) -> Result<(Vec<u64>, Vec<bool>, Vec<(String, usize)>)> {
+    let n = df.height();
+    let mut keep = vec![true; n];
+    let mut missing_counts = Vec::new();
     let ruled = evaluate_rules(df, m, survey, file)?;
     let mut profiles = vec![0u64; n];
     for (j, ind) in m.indicators.iter().enumerate() {
@@ -154,7 +420,7 @@ pub fn prepare(
                     // The common case, in one tight pass: numbers straight into the bits.
                     let missing = zero_one_numeric(s, file, c, j, &mut profiles, &mut keep)?;
                     if missing > 0 {
-                        report.missing.push((ind.id.clone(), missing));
+                        missing_counts.push((ind.id.clone(), missing));
                     }
                     continue;
                 }
@@ -183,217 +449,16 @@ pub fn prepare(
                 *p |= 1 << j;
             }
         }
-        drop_missing(&ind.id, &missing, &mut keep, &mut report);
-    }
-
-    // Sampling weight.
-    let weights = match &survey.weight {
-        Some(name) => {
-            let w = numbers(column(df, name, file)?, file, name)?;
-            for (i, v) in w.iter().enumerate() {
-                if let Some(v) = v {
-                    if !v.is_finite() || *v < 0.0 {
-                        return Err(Error::data(file, name, Some(i + 1), format!(
-                            "the sampling weight {v} is {}: weights must be finite and zero or more; fix the row or drop it",
-                            if v.is_finite() { "negative" } else { "not a finite number" })));
-                    }
-                }
-            }
-            let missing: Vec<bool> = w.iter().map(|v| v.is_none()).collect();
-            drop_missing(name, &missing, &mut keep, &mut report);
-            w.into_iter()
-                .map(|v| v.unwrap_or(0.0))
-                .collect::<Vec<f64>>()
+        let count = missing.iter().filter(|&&x| x).count();
+        for (k, &miss) in keep.iter_mut().zip(&missing) {
+            *k &= !miss;
         }
-        None => {
-            report
-                .notes
-                .push("no weight column: every row weighs 1".into());
-            vec![1.0; n]
-        }
-    };
-
-    // Household-level rows: the household's size multiplies the weight (persons count).
-    let weights = match &survey.household_size {
-        Some(name) => {
-            let size = numbers(column(df, name, file)?, file, name)?;
-            if let Some((i, v)) = size
-                .iter()
-                .enumerate()
-                .find_map(|(i, v)| v.filter(|x| !x.is_finite() || *x < 0.0).map(|x| (i, x)))
-            {
-                return Err(Error::data(
-                    file,
-                    name,
-                    Some(i + 1),
-                    format!("the household size {v} is not a number of persons"),
-                ));
-            }
-            let missing: Vec<bool> = size.iter().map(|v| v.is_none()).collect();
-            drop_missing(name, &missing, &mut keep, &mut report);
-            weights
-                .iter()
-                .zip(&size)
-                .map(|(w, s)| w * s.unwrap_or(0.0))
-                .collect()
-        }
-        None => weights,
-    };
-
-    // Design and round columns: dense codes; missing values drop the row.
-    let design = |name: &Option<String>,
-                  keep: &mut Vec<bool>,
-                  report: &mut DataReport|
-     -> Result<Option<(Vec<u32>, Vec<String>)>> {
-        let Some(name) = name else { return Ok(None) };
-        let (codes, labels) = factorize(column(df, name, file)?);
-        let missing: Vec<bool> = codes.iter().map(|&c| c == MISSING).collect();
-        drop_missing(name, &missing, keep, report);
-        Ok(Some((codes, labels)))
-    };
-    let strata = design(&survey.strata, &mut keep, &mut report)?;
-    let psus = design(&survey.psu, &mut keep, &mut report)?;
-    let rounds = design(&survey.round, &mut keep, &mut report)?;
-    let years = match &survey.year {
-        Some(name) => {
-            let y = numbers(column(df, name, file)?, file, name)?;
-            let missing: Vec<bool> = y.iter().map(|v| v.is_none()).collect();
-            drop_missing(name, &missing, &mut keep, &mut report);
-            Some(y)
-        }
-        None => None,
-    };
-
-    // Named groups: rules over the score, the count and survey columns.
-    let flags = group_flags(
-        df,
-        m,
-        &profiles,
-        file,
-        &mut keep,
-        &mut report,
-        &drop_missing,
-    )?;
-
-    // Subgroups: a missing value leaves the row out of that column's subgroups only.
-    let mut groupings = Vec::new();
-    for name in &survey.over {
-        let (codes, levels) = factorize(column(df, name, file)?);
-        let missing = codes
-            .iter()
-            .zip(&keep)
-            .filter(|(&c, &k)| k && c == MISSING)
-            .count();
-        if missing > 0 {
-            report.unassigned.push((name.clone(), missing));
-        }
-        groupings.push(Grouping {
-            column: name.clone(),
-            levels,
-            codes,
-        });
-    }
-
-    // Keep the rows with every value present.
-    let kept: Vec<usize> = (0..n).filter(|&i| keep[i]).collect();
-    report.rows_used = kept.len();
-    let all_kept = kept.len() == n;
-    fn pick<T: Copy>(v: Vec<T>, kept: &[usize], all_kept: bool) -> Vec<T> {
-        if all_kept {
-            v
-        } else {
-            kept.iter().map(|&i| v[i]).collect()
+        if count > 0 {
+            missing_counts.push((ind.id.clone(), count));
         }
     }
-    let pick_u32 = |v: Vec<u32>| pick(v, &kept, all_kept);
 
-    let (stratum_codes, stratum_labels) = match strata {
-        Some((codes, labels)) => compact(pick_u32(codes), labels),
-        None => (vec![0; kept.len()], vec!["1".to_string()]),
-    };
-    let psu_is_row = psus.is_none();
-    let (psu_codes, psu_labels) = match psus {
-        Some((codes, labels)) => compact(pick_u32(codes), labels),
-        None => {
-            report.notes.push(
-                "no PSU column: each row is its own primary sampling unit (simple random sampling within strata)".into(),
-            );
-            (vec![0; kept.len()], Vec::new())
-        }
-    };
-    let (round_codes, round_info, has_rounds) = match rounds {
-        Some((codes, labels)) => {
-            let codes = pick_u32(codes);
-            let (codes, info) = order_rounds(
-                codes,
-                labels,
-                years.as_ref().map(|y| {
-                    kept.iter()
-                        .map(|&i| y[i].unwrap_or(f64::NAN))
-                        .collect::<Vec<_>>()
-                }),
-                file,
-                survey,
-            )?;
-            (codes, info, true)
-        }
-        None => {
-            let year = match &years {
-                Some(y) => {
-                    let ys: Vec<f64> = kept.iter().filter_map(|&i| y[i]).collect();
-                    let name = survey.year.as_deref().unwrap_or("year");
-                    single_year(&ys, file, name)?
-                }
-                None => None,
-            };
-            (
-                vec![0; kept.len()],
-                vec![Round {
-                    label: String::new(),
-                    year,
-                }],
-                false,
-            )
-        }
-    };
-
-    let sample = Sample {
-        profiles: pick(profiles, &kept, all_kept),
-        flags: pick(flags, &kept, all_kept),
-        rows: kept.iter().map(|&i| i as u32).collect(),
-        weights: pick(weights, &kept, all_kept),
-        strata: stratum_codes,
-        stratum_labels,
-        psus: psu_codes,
-        psu_labels,
-        rounds: round_codes,
-        round_info,
-        groupings: groupings
-            .into_iter()
-            .map(|g| {
-                let (codes, levels) = compact(pick_u32(g.codes), g.levels);
-                Grouping {
-                    column: g.column,
-                    levels,
-                    codes,
-                }
-            })
-            .collect(),
-        has_rounds,
-        psu_is_row,
-    };
-    Ok((sample, report))
-}
-
-/// The error when no row is left to analyse.
-pub fn check_not_empty(report: &DataReport) -> Result<()> {
-    if report.rows_used > 0 {
-        return Ok(());
-    }
-    Err(Error::input(&report.file, format!(
-        "no row is left to analyse: all {} rows miss a value of an indicator, the weight or a design column ({})",
-        report.rows_read,
-        report.missing.iter().map(|(c, k)| format!("{c}: {k}")).collect::<Vec<_>>().join(", "))))
+    Ok((profiles, keep, missing_counts))
 }
 
 fn column<'a>(df: &'a DataFrame, name: &str, file: &Path) -> Result<&'a Series> {
@@ -437,6 +502,48 @@ fn zero_one(s: &Series, file: &Path, name: &str) -> Result<Vec<Option<bool>>> {
     }
 }
 
+/// Calls `f(row, value)` for every value of a numeric column as a float, NaN where the
+/// value is missing, reading polars' arrays in place: no cast copy of the column for the
+/// common types, and one pass.
+fn each_number(s: &Series, mut f: impl FnMut(usize, f64) -> Result<()>) -> Result<()> {
+    macro_rules! each {
+        ($ca:expr) => {{
+            let mut row = 0;
+            for array in $ca.downcast_iter() {
+                let values = array.values();
+                match array.validity() {
+                    None => {
+                        for (i, &v) in values.iter().enumerate() {
+                            f(row + i, v as f64)?;
+                        }
+                    }
+                    Some(valid) => {
+                        for (i, &v) in values.iter().enumerate() {
+                            f(row + i, if valid.get_bit(i) { v as f64 } else { f64::NAN })?;
+                        }
+                    }
+                }
+                row += array.len();
+            }
+            Ok(())
+        }};
+    }
+    match s.dtype() {
+        DataType::Float64 => each!(s.f64().expect("f64")),
+        DataType::Float32 => each!(s.f32().expect("f32")),
+        DataType::Int64 => each!(s.i64().expect("i64")),
+        DataType::Int32 => each!(s.i32().expect("i32")),
+        DataType::UInt32 => each!(s.u32().expect("u32")),
+        DataType::UInt64 => each!(s.u64().expect("u64")),
+        _ => {
+            let f64s = s
+                .cast(&DataType::Float64)
+                .map_err(|e| Error::input(Path::new(""), e.to_string()))?;
+            each!(f64s.f64().expect("f64"))
+        }
+    }
+}
+
 /// A numeric 0/1 column into bit `j` of the profiles; a missing value (null or NaN)
 /// clears `keep`. Returns the number of rows missing it; any value but 0 and 1 is an error.
 fn zero_one_numeric(
@@ -447,59 +554,51 @@ fn zero_one_numeric(
     profiles: &mut [u64],
     keep: &mut [bool],
 ) -> Result<usize> {
-    let f = s
-        .cast(&DataType::Float64)
-        .map_err(|e| Error::data(file, name, None, e.to_string()))?;
     let mut missing = 0;
-    let mut row = 0;
-    for array in f.f64().expect("float").downcast_iter() {
-        let validity = array.validity();
-        for (i, &x) in array.values().iter().enumerate() {
-            let present = validity.is_none_or(|v| v.get_bit(i)) && !x.is_nan();
-            if !present {
-                missing += 1;
-                keep[row + i] = false;
-            } else if x == 1.0 {
-                profiles[row + i] |= 1 << j;
-            } else if x != 0.0 {
-                return Err(not_zero_one(file, name, row + i, format!("{x}")));
-            }
+    each_number(s, |i, x| {
+        if x == 1.0 {
+            profiles[i] |= 1 << j;
+        } else if x.is_nan() {
+            missing += 1;
+            keep[i] = false;
+        } else if x != 0.0 {
+            return Err(not_zero_one(file, name, i, format!("{x}")));
         }
-        row += array.len();
-    }
+        Ok(())
+    })?;
     Ok(missing)
 }
 
-/// A numeric column (weight, year) as floats; text that is not a number is an error.
-fn numbers(s: &Series, file: &Path, name: &str) -> Result<Vec<Option<f64>>> {
+/// A numeric column (weight, year) as floats, NaN where a value is missing; text that is
+/// not a number is an error.
+fn numbers(s: &Series, file: &Path, name: &str) -> Result<Vec<f64>> {
     match s.dtype() {
         DataType::String => {
             let ca = s.str().expect("string");
             let mut out = Vec::with_capacity(s.len());
             for (i, v) in ca.iter().enumerate() {
                 out.push(match v.map(str::trim) {
-                    None => None,
-                    Some(t) => Some(t.parse::<f64>().map_err(|_| {
+                    None => f64::NAN,
+                    Some(t) => t.parse::<f64>().map_err(|_| {
                         Error::data(
                             file,
                             name,
                             Some(i + 1),
                             format!("the value \"{t}\" is not a number"),
                         )
-                    })?),
+                    })?,
                 });
             }
             Ok(out)
         }
         dt if dt.is_primitive_numeric() || dt.is_bool() => {
-            let f = s
-                .cast(&DataType::Float64)
-                .map_err(|e| Error::data(file, name, None, e.to_string()))?;
-            Ok(f.f64()
-                .expect("float")
-                .iter()
-                .map(|v| v.filter(|x| !x.is_nan()))
-                .collect())
+            let mut out = vec![0.0; s.len()];
+            each_number(s, |i, x| {
+                out[i] = x;
+                Ok(())
+            })
+            .map_err(|e| Error::data(file, name, None, e.to_string()))?;
+            Ok(out)
         }
         other => Err(Error::data(
             file,
@@ -508,6 +607,18 @@ fn numbers(s: &Series, file: &Path, name: &str) -> Result<Vec<Option<f64>>> {
             format!("has type {other}; expected numbers"),
         )),
     }
+}
+
+/// Clears `keep` where a value is missing (NaN); returns how many are.
+fn drop_nan(values: &[f64], keep: &mut [bool]) -> usize {
+    let mut count = 0;
+    for (k, v) in keep.iter_mut().zip(values) {
+        if v.is_nan() {
+            *k = false;
+            count += 1;
+        }
+    }
+    count
 }
 
 /// A column as dense codes into its sorted distinct labels (numeric order when every label
@@ -605,16 +716,10 @@ fn compact(codes: Vec<u32>, labels: Vec<String>) -> (Vec<u32>, Vec<String>) {
             kept.push(label);
         }
     }
-    let codes = codes
-        .into_iter()
-        .map(|c| {
-            if c == MISSING {
-                MISSING
-            } else {
-                new_code[c as usize]
-            }
-        })
-        .collect();
+    let mut codes = codes;
+    for c in codes.iter_mut().filter(|c| **c != MISSING) {
+        *c = new_code[*c as usize];
+    }
     (codes, kept)
 }
 
@@ -658,6 +763,7 @@ fn order_rounds(
     codes: Vec<u32>,
     labels: Vec<String>,
     years: Option<Vec<f64>>,
+    rows: &[u32],
     file: &Path,
     survey: &SurveyColumns,
 ) -> Result<(Vec<u32>, Vec<Round>)> {
@@ -671,7 +777,7 @@ fn order_rounds(
                     return Err(Error::data(
                         file,
                         name,
-                        Some(i + 1),
+                        Some(rows[i] as usize + 1),
                         format!(
                             "round {} has two years, {} and {}: each round needs one year",
                             labels[c as usize],
@@ -685,9 +791,11 @@ fn order_rounds(
         }
     }
     // Rounds present after dropping rows, in time order.
-    let mut present: Vec<usize> = (0..labels.len())
-        .filter(|r| codes.contains(&(*r as u32)))
-        .collect();
+    let mut seen = vec![false; labels.len()];
+    for &c in &codes {
+        seen[c as usize] = true;
+    }
+    let mut present: Vec<usize> = (0..labels.len()).filter(|&r| seen[r]).collect();
     if years.is_some() {
         present.sort_by(|&a, &b| {
             year_of[a]
