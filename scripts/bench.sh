@@ -3,6 +3,8 @@
 # size (fixed seed), and on the Benin files in ../shared when they are there.
 #
 #   bash scripts/bench.sh [ROWS ...]        default: 1000000 10000000
+#   CENSUS=100000000 bash scripts/bench.sh  also a census-sized Parquet file, run without
+#                                           PSUs (each person a unit), in batches
 #
 # Needs hyperfine for repeated timings (apt-get install hyperfine); without it each
 # command is timed once with /usr/bin/time. Files go to ${BENCH_DIR:-/tmp/afmpi-bench}.
@@ -14,15 +16,19 @@ cargo build --release --quiet
 cargo build --release --quiet --example read_columns
 afmpi=target/release/afmpi
 read_columns=target/release/examples/read_columns
-columns="d_cm d_nutr d_satt d_educ d_elct d_wtr d_sani d_hsg d_ckfl d_asst weight strata psu area region t year"
+# The columns afmpi reads, with the types it reads them as (:text for labels).
+columns="d_cm d_nutr d_satt d_educ d_elct d_wtr d_sani d_hsg d_ckfl d_asst weight year"
+columns="$columns strata:text psu:text area:text region:text t:text"
 
 time_it() {
   if command -v hyperfine >/dev/null; then
-    hyperfine --warmup 1 --runs "${RUNS:-5}" --style basic "$@"
+    hyperfine -N --warmup 1 --runs "${RUNS:-5}" --style basic "$@"
   else
     for c in "$@"; do echo "\$ $c"; /usr/bin/time -f "%e s, %M KB peak" bash -c "$c > /dev/null"; done
   fi
 }
+
+peak() { /usr/bin/time -f "  peak memory: %M KB, %e s" "$@" > /dev/null; }
 
 echo "machine: $(nproc) cores, $(grep 'model name' /proc/cpuinfo | head -1 | cut -d: -f2 | xargs)"
 for rows in "${@:-1000000 10000000}"; do
@@ -30,16 +36,34 @@ for rows in "${@:-1000000 10000000}"; do
     f="$dir/survey-$rows.$ext"
     [ -f "$f" ] || "$afmpi" simulate --rows "$rows" -o "$f" > /dev/null
     echo "== $rows rows, $ext ($(du -h "$f" | cut -f1))"
-    time_it "$read_columns $f $columns" \
+    cols=$columns
+    [ "$ext" = parquet ] && cols=${columns//:text/}
+    time_it "$read_columns $f $cols" \
       "$afmpi run data/global-mpi.toml $f --round t --year year -o $dir/results.parquet --quiet"
+    peak "$afmpi" run data/global-mpi.toml "$f" --round t --year year -o "$dir/results.parquet" --quiet
   done
 done
+
+if [ -n "${CENSUS:-}" ]; then
+  f="$dir/survey-$CENSUS.parquet"
+  [ -f "$f" ] || "$afmpi" simulate --rows "$CENSUS" -o "$f" > /dev/null
+  sed '/^psu = "psu"/d' data/global-mpi.toml > "$dir/census.toml"
+  echo "== census: $CENSUS rows, Parquet ($(du -h "$f" | cut -f1)), no PSU column, in batches"
+  RUNS=${CENSUS_RUNS:-3} time_it "$read_columns $f ${columns//:text/}" \
+    "$afmpi run $dir/census.toml $f --round t --year year -o $dir/census.csv --quiet"
+  peak "$read_columns" "$f" ${columns//:text/}
+  peak "$afmpi" run "$dir/census.toml" "$f" --round t --year year -o "$dir/census.csv" --quiet
+  echo "   one thread:"
+  RAYON_NUM_THREADS=1 POLARS_MAX_THREADS=1 peak "$afmpi" run "$dir/census.toml" "$f" --round t --year year -o "$dir/census.csv" --quiet
+fi
 
 if [ -f ../shared/data/ben_dhs17_18.csv ]; then
   m="$dir/gmpi-33.toml"
   sed 's/cutoffs = \[20, "1\/3", 50\]/cutoffs = [20, 33, 50]/' data/global-mpi.toml > "$m"
   echo "== Benin DHS 2017-18 (72,412 persons used) and 2006 + 2017-18 with changes"
-  time_it "$afmpi run $m ../shared/data/ben_dhs17_18.csv -o $dir/ben.csv" \
+  time_it "$read_columns ../shared/data/ben_dhs17_18.csv ${columns% t:text}" \
+    "$afmpi run $m ../shared/data/ben_dhs17_18.csv -o $dir/ben.csv" \
+    "$read_columns ../shared/data/benin_2006_2017.csv $columns" \
     "$afmpi run $m ../shared/data/benin_2006_2017.csv --round t --year year -o $dir/ben2.csv"
   echo "== cutoffs: 1 against 10 (Benin 2017-18)"
   time_it "$afmpi run $m ../shared/data/ben_dhs17_18.csv --cutoffs 33 -o $dir/k1.csv" \

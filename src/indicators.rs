@@ -18,6 +18,9 @@ use rustc_hash::FxHashMap;
 use crate::error::{Error, Result};
 use crate::methodology::{IntegerWeights, Methodology, Source, SurveyColumns};
 
+/// A column's codes and the labels they stand for.
+type Codes = (Vec<u32>, Vec<String>);
+
 /// Code of a missing subgroup value.
 pub const MISSING: u32 = u32::MAX;
 
@@ -137,7 +140,7 @@ pub fn prepare(
         .chain(&survey.over)
         .collect();
     let (factorized, checked) = rayon::join(
-        || -> Result<FxHashMap<&String, (Vec<u32>, Vec<String>)>> {
+        || -> Result<FxHashMap<&String, Codes>> {
             coded
                 .iter()
                 .map(|&name| Ok((name, factorize(column(df, name, file)?))))
