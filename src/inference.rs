@@ -30,7 +30,7 @@ use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 use crate::error::{Error, Result};
 use crate::indicators::{number_label, Sample};
-use crate::measures::{is_poor, Domain, Estimate, Measure, Person, Total};
+use crate::measures::{Contribution, Domain, Estimate, Layout, Measure};
 use crate::methodology::IntegerWeights;
 use crate::tally::Table;
 
@@ -420,94 +420,6 @@ pub fn change(ctype: ChangeType, span: Option<f64>, b0: f64, b1: f64) -> (f64, f
     }
 }
 
-/// Where each [`Total`] sits in a unit's row of totals: the population, each indicator's
-/// deprived, then per poverty line (each cutoff, then each named group) the poor, their
-/// censored score and each indicator's poor deprived.
-struct Layout {
-    n_indicators: usize,
-    n_cutoffs: usize,
-    n_lines: usize,
-    float_weights: Vec<f64>,
-}
-
-impl Layout {
-    fn new(weights: &IntegerWeights, n_groups: usize) -> Layout {
-        Layout {
-            n_indicators: weights.weights.len(),
-            n_cutoffs: weights.cutoffs.len(),
-            n_lines: weights.cutoffs.len() + n_groups,
-            float_weights: weights
-                .weights
-                .iter()
-                .map(|&w| w as f64 / weights.denominator as f64)
-                .collect(),
-        }
-    }
-
-    fn width(&self) -> usize {
-        1 + self.n_indicators + self.n_lines * (2 + self.n_indicators)
-    }
-
-    /// The poverty line of an estimate: its cutoff, or its named group after the cutoffs.
-    fn line(&self, e: &Estimate) -> Option<usize> {
-        e.cutoff.or(e.group.map(|g| self.n_cutoffs + g))
-    }
-
-    fn index(&self, total: Total, line: Option<usize>) -> usize {
-        let at_line = |offset: usize| {
-            let line = line.expect("a total of the poor needs a poverty line");
-            1 + self.n_indicators + line * (2 + self.n_indicators) + offset
-        };
-        match total {
-            Total::Population => 0,
-            Total::Deprived(j) => 1 + j,
-            Total::Poor => at_line(0),
-            Total::PoorScore => at_line(1),
-            Total::PoorDeprived(j) => at_line(2 + j),
-        }
-    }
-
-    /// The non-zero totals one person of this profile adds to, with their values.
-    fn contributions(&self, weights: &IntegerWeights, profile: u64, flags: u32) -> Vec<(u32, f64)> {
-        let score = weights.score(profile);
-        let person = |poor: bool| Person {
-            profile,
-            score: weights.score_f64(profile),
-            poor,
-            weights: &self.float_weights,
-        };
-        let mut out = Vec::new();
-        let mut add = |total: Total, line: Option<usize>, person: &Person| {
-            let v = total.value(person);
-            if v != 0.0 {
-                out.push((self.index(total, line) as u32, v));
-            }
-        };
-        let all = person(false);
-        add(Total::Population, None, &all);
-        for j in 0..self.n_indicators {
-            add(Total::Deprived(j), None, &all);
-        }
-        for line in 0..self.n_lines {
-            let (cutoff, group) = if line < self.n_cutoffs {
-                (Some(line), None)
-            } else {
-                (None, Some(line - self.n_cutoffs))
-            };
-            let p = person(is_poor(weights, cutoff, group, score, flags));
-            if !p.poor {
-                continue;
-            }
-            add(Total::Poor, Some(line), &p);
-            add(Total::PoorScore, Some(line), &p);
-            for j in 0..self.n_indicators {
-                add(Total::PoorDeprived(j), Some(line), &p);
-            }
-        }
-        out
-    }
-}
-
 /// A sampling unit of a domain: a PSU, or — when each row is its own PSU — the rows of a
 /// stratum that share a profile (their totals are then all a variance needs, given the
 /// sum of squared weights).
@@ -541,7 +453,7 @@ fn unit_totals(
     weights: &IntegerWeights,
 ) -> FxHashMap<Domain, UnitTotals> {
     let width = layout.width();
-    let mut contributions: FxHashMap<(u64, u32), Vec<(u32, f64)>> = FxHashMap::default();
+    let mut contributions: FxHashMap<(u64, u32), Contribution> = FxHashMap::default();
     struct Building {
         out: UnitTotals,
         /// Rows-as-PSU designs: unit of each (stratum, profile, flags); sums of weights
@@ -553,7 +465,7 @@ fn unit_totals(
     for cell in &table.cells {
         let adds = contributions
             .entry((cell.profile, cell.flags))
-            .or_insert_with(|| layout.contributions(weights, cell.profile, cell.flags));
+            .or_insert_with(|| layout.contribution(weights, cell.profile, cell.flags));
         let id = if design.psu_is_row {
             0
         } else {
@@ -595,10 +507,7 @@ fn unit_totals(
                 }
                 b.out.units.len() - 1
             };
-            let row = &mut b.out.totals[u * width..(u + 1) * width];
-            for &(k, v) in adds.iter() {
-                row[k as usize] += cell.weight * v;
-            }
+            adds.add_to(&mut b.out.totals[u * width..(u + 1) * width], cell.weight);
         }
     }
     domains

@@ -4,9 +4,12 @@
 //! Every Alkire-Foster measure is a ratio of two weighted totals, R = Σ w·y / Σ w·x, where
 //! y and x are functions of a person's deprivation profile (and the cutoff): H is the
 //! share poor, A the censored score over the poor, pctb an indicator's weighted censored
-//! deprivation over the censored score. [`Measure::terms`] is the one place that says
-//! what y and x are, so a change to one measure touches one place; the standard errors
-//! (linearization of the same ratios) reuse it.
+//! deprivation over the censored score. [`Measure::ratio`] is the one place that says
+//! which totals y and x are ([`Total`]), so a change to one measure touches one place.
+//! A domain's totals are added up once per distinct profile ([`Layout`] says where each
+//! sits in a row, [`Layout::contribution`] what a person adds), and every estimate of
+//! the domain, at every cutoff, is then one division; the standard errors linearize the
+//! same ratios from the same totals per PSU ([`crate::inference`]).
 //!
 //! Identification is exact: a profile's score and each cutoff are integers over a common
 //! denominator ([`IntegerWeights`]), so `c_i >= k` is an integer comparison and a score of
@@ -93,16 +96,6 @@ impl Measure {
             Measure::Pctb => ratio(weights[j()], Total::PoorDeprived(j()), Total::PoorScore),
         }
     }
-
-    /// The numerator and denominator terms (y, x) of one person: the measure is
-    /// Σ w·y / Σ w·x over the domain.
-    pub fn terms(self, person: &Person, indicator: Option<usize>) -> (f64, f64) {
-        let r = self.ratio(indicator, person.weights);
-        (
-            r.scale * r.numerator.value(person),
-            r.denominator.value(person),
-        )
-    }
 }
 
 /// A weighted total over a domain. The `Poor…` totals are taken at one poverty line (a
@@ -142,6 +135,120 @@ pub struct Ratio {
     pub scale: f64,
     pub numerator: Total,
     pub denominator: Total,
+}
+
+/// Where each [`Total`] sits in a unit's row of totals: the population, each indicator's
+/// deprived, then per poverty line (each cutoff, then each named group) the poor, their
+/// censored score and each indicator's poor deprived.
+pub struct Layout {
+    n_indicators: usize,
+    n_cutoffs: usize,
+    n_lines: usize,
+    pub float_weights: Vec<f64>,
+}
+
+impl Layout {
+    pub fn new(weights: &IntegerWeights, n_groups: usize) -> Layout {
+        Layout {
+            n_indicators: weights.weights.len(),
+            n_cutoffs: weights.cutoffs.len(),
+            n_lines: weights.cutoffs.len() + n_groups,
+            float_weights: weights
+                .weights
+                .iter()
+                .map(|&w| w as f64 / weights.denominator as f64)
+                .collect(),
+        }
+    }
+
+    pub fn width(&self) -> usize {
+        1 + self.n_indicators + self.n_lines * (2 + self.n_indicators)
+    }
+
+    /// The poverty line of an estimate: its cutoff, or its named group after the cutoffs.
+    pub fn line(&self, e: &Estimate) -> Option<usize> {
+        self.line_of(e.cutoff, e.group)
+    }
+
+    fn line_of(&self, cutoff: Option<usize>, group: Option<usize>) -> Option<usize> {
+        cutoff.or(group.map(|g| self.n_cutoffs + g))
+    }
+
+    pub fn index(&self, total: Total, line: Option<usize>) -> usize {
+        let at_line = |offset: usize| {
+            let line = line.expect("a total of the poor needs a poverty line");
+            1 + self.n_indicators + line * (2 + self.n_indicators) + offset
+        };
+        match total {
+            Total::Population => 0,
+            Total::Deprived(j) => 1 + j,
+            Total::Poor => at_line(0),
+            Total::PoorScore => at_line(1),
+            Total::PoorDeprived(j) => at_line(2 + j),
+        }
+    }
+
+    /// What one person of this profile and these group flags adds to the totals.
+    pub fn contribution(&self, weights: &IntegerWeights, profile: u64, flags: u32) -> Contribution {
+        let score = weights.score(profile);
+        let person = |poor: bool| Person {
+            profile,
+            score: weights.score_f64(profile),
+            poor,
+            weights: &self.float_weights,
+        };
+        let all = person(false);
+        let poor = person(true);
+        // Population and deprivations, then the block each poverty line where the
+        // person is poor gets: poor, censored score, poor deprived per indicator.
+        let mut common = vec![Total::Population.value(&all)];
+        common.extend((0..self.n_indicators).map(|j| Total::Deprived(j).value(&all)));
+        let mut block = vec![Total::Poor.value(&poor), Total::PoorScore.value(&poor)];
+        block.extend((0..self.n_indicators).map(|j| Total::PoorDeprived(j).value(&poor)));
+        let lines = (0..self.n_lines)
+            .filter(|&line| {
+                let (cutoff, group) = if line < self.n_cutoffs {
+                    (Some(line), None)
+                } else {
+                    (None, Some(line - self.n_cutoffs))
+                };
+                is_poor(weights, cutoff, group, score, flags)
+            })
+            .map(|line| self.index(Total::Poor, Some(line)))
+            .collect();
+        Contribution {
+            common,
+            block,
+            lines,
+        }
+    }
+}
+
+/// One person's values of every total (see [`Layout::contribution`]).
+pub struct Contribution {
+    /// The population and each indicator's deprivation (the first totals of a row).
+    common: Vec<f64>,
+    /// Poor, censored score and each poor deprivation, at a line where the person is poor.
+    block: Vec<f64>,
+    /// Where the block starts for each line at which the person is poor.
+    lines: Vec<usize>,
+}
+
+impl Contribution {
+    /// Adds `weight` persons to a row of totals.
+    pub fn add_to(&self, row: &mut [f64], weight: f64) {
+        for (t, v) in row.iter_mut().zip(&self.common) {
+            *t += weight * v;
+        }
+        for &start in &self.lines {
+            for (t, v) in row[start..start + self.block.len()]
+                .iter_mut()
+                .zip(&self.block)
+            {
+                *t += weight * v;
+            }
+        }
+    }
 }
 
 /// Whether a person is poor: under the Alkire-Foster cutoff `cutoff` (score >= k, in
@@ -254,42 +361,32 @@ pub fn estimate(
     n_rounds: usize,
 ) -> Vec<Estimate> {
     let dp = domain_profiles(table, n_rounds);
-    let float_weights: Vec<f64> = weights
-        .weights
-        .iter()
-        .map(|&w| w as f64 / weights.denominator as f64)
-        .collect();
+    let layout = Layout::new(weights, groups.len());
     let n_indicators = weights.weights.len();
     let mut out = Vec::new();
     for (domain, profiles) in dp.domains.iter().zip(&dp.profiles) {
         if profiles.is_empty() {
             continue; // a subgroup level absent from this round
         }
-        let scores: Vec<(i128, f64)> = profiles
-            .iter()
-            .map(|((p, _), _)| (weights.score(*p), weights.score_f64(*p)))
-            .collect();
+        // The domain's totals, once: every estimate is then a ratio of two of them.
+        let mut totals = vec![0.0; layout.width()];
+        for ((profile, flags), w) in profiles {
+            layout
+                .contribution(weights, *profile, *flags)
+                .add_to(&mut totals, *w);
+        }
         let ratio = |measure: Measure,
                      indicator: Option<usize>,
                      cutoff: Option<usize>,
                      group: Option<usize>|
          -> f64 {
-            let (mut y, mut x) = (0.0, 0.0);
-            for (((profile, flags), w), (score, score_f)) in profiles.iter().zip(&scores) {
-                let person = Person {
-                    profile: *profile,
-                    score: *score_f,
-                    poor: is_poor(weights, cutoff, group, *score, *flags),
-                    weights: &float_weights,
-                };
-                let (py, px) = measure.terms(&person, indicator);
-                y += w * py;
-                x += w * px;
-            }
+            let r = measure.ratio(indicator, &layout.float_weights);
+            let line = layout.line_of(cutoff, group);
+            let x = totals[layout.index(r.denominator, line)];
             if x == 0.0 {
                 f64::NAN
             } else {
-                y / x
+                r.scale * totals[layout.index(r.numerator, line)] / x
             }
         };
         for measure in Measure::ALL {
