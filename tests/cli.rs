@@ -357,3 +357,52 @@ fn a_columns_file_maps_a_survey_s_own_names() {
     ]);
     assert_eq!(mapped, String::from_utf8_lossy(&o.stdout));
 }
+
+/// `--batch-rows` gives the figures of a whole-file run; `--timings` names each stage.
+#[test]
+fn run_in_batches_and_with_timings() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole.csv");
+    let batched = dir.path().join("batched.csv");
+    let base = [
+        "run",
+        "data/global-mpi.toml",
+        "data/example.csv",
+        "--round",
+        "t",
+        "--year",
+        "year",
+    ];
+    let o = afmpi(&[&base[..], &["-o", path_str(&whole)]].concat());
+    assert!(o.status.success(), "{}", text(&o));
+    let o = afmpi(
+        &[
+            &base[..],
+            &["-o", path_str(&batched), "--batch-rows", "1000", "--timings"],
+        ]
+        .concat(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    for stage in ["reading and tallying in batches", "standard errors", "writing"] {
+        assert!(stderr.contains(stage), "no timing of {stage}: {stderr}");
+    }
+    let (a, b) = (
+        std::fs::read_to_string(&whole).unwrap(),
+        std::fs::read_to_string(&batched).unwrap(),
+    );
+    let (a, b): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
+    assert_eq!(a.len(), b.len());
+    assert_eq!(a[0], b[0]);
+    for (x, y) in a.iter().zip(&b).skip(1) {
+        for (u, v) in x.split(',').zip(y.split(',')) {
+            match (u.parse::<f64>(), v.parse::<f64>()) {
+                (Ok(u), Ok(v)) => assert!(
+                    (u - v).abs() <= 1e-12 * u.abs().max(1e-3),
+                    "{x}\n{y}"
+                ),
+                _ => assert_eq!(u, v),
+            }
+        }
+    }
+}
