@@ -3,9 +3,9 @@
 //! [`DataReport`] out as a run that reads the file whole.
 //!
 //! A reading thread hands the needed columns over in batches of a fixed number of rows,
-//! in file order, through a channel of one slot: while this thread checks and tallies
-//! one batch, the reader decodes the next, and at most three batches are held. Parquet
-//! is read a slice at a time (polars reads only the row groups a slice covers); CSV
+//! in file order, through a channel of one slot: while two batches are checked and
+//! tallied in parallel, the reader decodes the next, and at most four batches are held.
+//! Parquet is read a slice at a time (polars reads only the row groups a slice covers); CSV
 //! through polars' streaming engine, which cuts the batches as it parses (parsing text
 //! is slower than tallying, so batches do not pile up). Each batch goes through the stages a
 //! whole file goes through ([`indicators::prepare`], [`tally::tally`]); what a batch
@@ -33,7 +33,7 @@ use crate::tally::{self, Cell, Table};
 
 /// Rows per batch: large enough that a batch's fixed costs vanish, small enough that two
 /// batches of a few dozen columns stay well under a gigabyte.
-pub const BATCH_ROWS: usize = 1 << 20;
+pub const BATCH_ROWS: usize = 1 << 19;
 
 /// Labels numbered in order of first appearance across batches.
 #[derive(Default)]
@@ -96,7 +96,7 @@ pub fn tally_in_batches(
     survey: &SurveyColumns,
     file: &Path,
     batch_rows: usize,
-    rename: &dyn Fn(DataFrame) -> Result<DataFrame>,
+    rename: &(dyn Fn(DataFrame) -> Result<DataFrame> + Sync),
 ) -> Result<(Sample, DataReport, Table)> {
     let batch_rows = batch_rows.max(1);
     let (send, receive) = sync_channel::<PolarsResult<DataFrame>>(1);
@@ -149,14 +149,31 @@ pub fn tally_in_batches(
         psu_is_row: survey.psu.is_none(),
     };
     let mut first_row = 0;
-    for batch in receive.iter() {
+    // Two batches at a time, checked and tallied in parallel, added in file order.
+    let process = |batch: PolarsResult<DataFrame>, first_row: usize| {
         let df = batch.map_err(|e| Error::input(file, format!("cannot read the file: {e}")))?;
         let df = rename(df)?;
         let (sample, report) =
             indicators::prepare(&df, m, survey, file).map_err(|e| e.after_rows(first_row))?;
-        first_row += df.height();
         drop(df);
-        acc.add(sample, report, survey, file)?;
+        let table = tally::tally(&sample);
+        Ok::<_, Error>((sample, report, table))
+    };
+    let mut batches = receive.iter();
+    while let Some(first) = batches.next() {
+        let rows = |b: &PolarsResult<DataFrame>| b.as_ref().map_or(0, |df| df.height());
+        let after = first_row + rows(&first);
+        let second = batches.next();
+        let end = after + second.as_ref().map_or(0, rows);
+        let (a, b) = rayon::join(
+            || process(first, first_row),
+            || second.map(|batch| process(batch, after)),
+        );
+        for done in std::iter::once(a).chain(b) {
+            let (sample, report, table) = done?;
+            acc.add(sample, report, table, survey, file)?;
+        }
+        first_row = end;
     }
     drop(receive);
     reader.join().expect("the reading thread does not panic");
@@ -174,6 +191,7 @@ impl Accumulator {
         &mut self,
         sample: Sample,
         report: DataReport,
+        table: Table,
         survey: &SurveyColumns,
         file: &Path,
     ) -> Result<()> {
@@ -237,7 +255,6 @@ impl Accumulator {
             .map(|(g, codes)| g.levels.iter().map(|l| codes.code(l)).collect())
             .collect();
 
-        let table = tally::tally(&sample);
         for cell in &table.cells {
             let key: Key = (
                 rounds[cell.round as usize],

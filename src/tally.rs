@@ -145,6 +145,7 @@ fn tally_blocks(sample: &Sample, radices: &[u64], lo: usize, hi: usize) -> Map {
 
 fn tally_rows(sample: &Sample, radices: &[u64], start: usize, end: usize) -> Map {
     let mut map = Map::default();
+    let mut run: Option<(Key, (f64, f64, u64))> = None;
     for i in start..end {
         let mut levels = 0u64;
         for (g, grouping) in sample.groupings.iter().enumerate().rev() {
@@ -165,10 +166,30 @@ fn tally_rows(sample: &Sample, radices: &[u64], start: usize, end: usize) -> Map
             sample.flags[i],
         );
         let w = sample.weights[i];
-        let e = map.entry(key).or_insert((0.0, 0.0, 0));
-        e.0 += w;
-        e.1 += w * w;
-        e.2 += 1;
+        // Members of a household mostly share their cell: add up the run, then look the
+        // cell up once.
+        match &mut run {
+            Some((k, sums)) if *k == key => {
+                sums.0 += w;
+                sums.1 += w * w;
+                sums.2 += 1;
+            }
+            _ => {
+                if let Some((k, sums)) = run.replace((key, (w, w * w, 1))) {
+                    add(&mut map, k, sums);
+                }
+            }
+        }
+    }
+    if let Some((k, sums)) = run {
+        add(&mut map, k, sums);
     }
     map
+}
+
+fn add(map: &mut Map, key: Key, (w, w2, c): (f64, f64, u64)) {
+    let e = map.entry(key).or_insert((0.0, 0.0, 0));
+    e.0 += w;
+    e.1 += w2;
+    e.2 += c;
 }

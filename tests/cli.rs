@@ -378,13 +378,23 @@ fn run_in_batches_and_with_timings() {
     let o = afmpi(
         &[
             &base[..],
-            &["-o", path_str(&batched), "--batch-rows", "1000", "--timings"],
+            &[
+                "-o",
+                path_str(&batched),
+                "--batch-rows",
+                "1000",
+                "--timings",
+            ],
         ]
         .concat(),
     );
     assert!(o.status.success(), "{}", text(&o));
     let stderr = String::from_utf8_lossy(&o.stderr);
-    for stage in ["reading and tallying in batches", "standard errors", "writing"] {
+    for stage in [
+        "reading and tallying in batches",
+        "standard errors",
+        "writing",
+    ] {
         assert!(stderr.contains(stage), "no timing of {stage}: {stderr}");
     }
     let (a, b) = (
@@ -397,10 +407,7 @@ fn run_in_batches_and_with_timings() {
     for (x, y) in a.iter().zip(&b).skip(1) {
         for (u, v) in x.split(',').zip(y.split(',')) {
             match (u.parse::<f64>(), v.parse::<f64>()) {
-                (Ok(u), Ok(v)) => assert!(
-                    (u - v).abs() <= 1e-12 * u.abs().max(1e-3),
-                    "{x}\n{y}"
-                ),
+                (Ok(u), Ok(v)) => assert!((u - v).abs() <= 1e-12 * u.abs().max(1e-3), "{x}\n{y}"),
                 _ => assert_eq!(u, v),
             }
         }
