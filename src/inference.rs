@@ -513,6 +513,9 @@ fn unit_totals(
     domains
         .into_iter()
         .map(|(domain, mut b)| {
+            for row in b.out.totals.chunks_exact_mut(width) {
+                layout.cumulate(row);
+            }
             if design.psu_is_row {
                 for (unit, (w, w2)) in b.out.units.iter_mut().zip(&b.squares) {
                     unit.factor = if *w > 0.0 { w2 / (w * w) } else { 0.0 };

@@ -144,6 +144,8 @@ pub struct Layout {
     n_indicators: usize,
     n_cutoffs: usize,
     n_lines: usize,
+    /// The cutoffs, lowest first.
+    ascending: Vec<usize>,
     pub float_weights: Vec<f64>,
 }
 
@@ -153,6 +155,11 @@ impl Layout {
             n_indicators: weights.weights.len(),
             n_cutoffs: weights.cutoffs.len(),
             n_lines: weights.cutoffs.len() + n_groups,
+            ascending: {
+                let mut order: Vec<usize> = (0..weights.cutoffs.len()).collect();
+                order.sort_by_key(|&c| weights.cutoffs[c]);
+                order
+            },
             float_weights: weights
                 .weights
                 .iter()
@@ -205,21 +212,44 @@ impl Layout {
         common.extend((0..self.n_indicators).map(|j| Total::Deprived(j).value(&all)));
         let mut block = vec![Total::Poor.value(&poor), Total::PoorScore.value(&poor)];
         block.extend((0..self.n_indicators).map(|j| Total::PoorDeprived(j).value(&poor)));
-        let lines = (0..self.n_lines)
-            .filter(|&line| {
-                let (cutoff, group) = if line < self.n_cutoffs {
-                    (Some(line), None)
-                } else {
-                    (None, Some(line - self.n_cutoffs))
-                };
-                is_poor(weights, cutoff, group, score, flags)
-            })
+        // A person poor at cutoff k is poor at every lower cutoff: the block goes to the
+        // highest cutoff the score reaches, and [`Layout::cumulate`] hands it down to the
+        // lower ones once the totals are added up (one block per person, not one per
+        // cutoff). Named groups are not nested: each gets its own.
+        let highest = self
+            .ascending
+            .iter()
+            .rev()
+            .find(|&&c| is_poor(weights, Some(c), None, score, flags));
+        let groups = (self.n_cutoffs..self.n_lines)
+            .filter(|&line| is_poor(weights, None, Some(line - self.n_cutoffs), score, flags));
+        let lines = highest
+            .copied()
+            .into_iter()
+            .chain(groups)
             .map(|line| self.index(Total::Poor, Some(line)))
             .collect();
         Contribution {
             common,
             block,
             lines,
+        }
+    }
+}
+
+impl Layout {
+    /// Completes a row of totals made with [`Contribution::add_to`]: each cutoff's
+    /// totals of the poor take in those of the cutoffs above it.
+    pub fn cumulate(&self, row: &mut [f64]) {
+        let block = 2 + self.n_indicators;
+        for pair in self.ascending.windows(2).rev() {
+            let (low, high) = (
+                self.index(Total::Poor, Some(pair[0])),
+                self.index(Total::Poor, Some(pair[1])),
+            );
+            for i in 0..block {
+                row[low + i] += row[high + i];
+            }
         }
     }
 }
@@ -235,7 +265,7 @@ pub struct Contribution {
 }
 
 impl Contribution {
-    /// Adds `weight` persons to a row of totals.
+    /// Adds `weight` persons to a row of totals ([`Layout::cumulate`] completes it).
     pub fn add_to(&self, row: &mut [f64], weight: f64) {
         for (t, v) in row.iter_mut().zip(&self.common) {
             *t += weight * v;
@@ -375,6 +405,7 @@ pub fn estimate(
                 .contribution(weights, *profile, *flags)
                 .add_to(&mut totals, *w);
         }
+        layout.cumulate(&mut totals);
         let ratio = |measure: Measure,
                      indicator: Option<usize>,
                      cutoff: Option<usize>,

@@ -343,3 +343,35 @@ fn a_missing_subgroup_value_counts_nationally_only() {
     assert_eq!(a.report.unassigned, vec![("g".to_string(), 1)]);
     assert!(afmpi::output::data_summary(&a.report).contains("1 rows have no value of `g`"));
 }
+
+/// Cutoffs in any order give the same estimates at each cutoff (the totals of the poor
+/// are accumulated from the highest cutoff down), with a cutoff no one reaches.
+#[test]
+fn cutoffs_in_any_order_give_the_same_estimates() {
+    let (df, base, survey) = common::simulated(6_000);
+    let at = |cutoffs: &[&str]| {
+        let mut m = base.clone();
+        m.cutoffs = afmpi::methodology::cutoffs_from_list(&cutoffs.join(",")).unwrap();
+        let a = analyse_frame(&df, &m, &survey, &Default::default(), Path::new("t.csv")).unwrap();
+        let mut by_cutoff = std::collections::BTreeMap::new();
+        for (e, p) in a.estimates.iter().zip(&a.inference.levels) {
+            let k = e.cutoff.map(|c| cutoffs[c].to_string());
+            by_cutoff.insert(
+                (format!("{:?}", (e.measure, e.indicator, e.domain)), k),
+                (e.b, p.se),
+            );
+        }
+        by_cutoff
+    };
+    let sorted = at(&["20", "1/3", "50", "100"]);
+    let shuffled = at(&["50", "100", "20", "1/3"]);
+    for (key, (b, se)) in &sorted {
+        let (b2, se2) = shuffled[key];
+        if b.is_nan() {
+            assert!(b2.is_nan(), "{key:?}");
+            continue;
+        }
+        assert_relative_eq!(*b, b2, max_relative = 1e-12);
+        assert_relative_eq!(*se, se2, max_relative = 1e-9);
+    }
+}
