@@ -671,24 +671,36 @@ fn factorize(s: &Series) -> (Vec<u32>, Vec<String>) {
     // Codes in order of first appearance (one hash look-up per row, no text per row for
     // numbers), then renumbered in the labels' sorted order.
     let (first_seen, labels): (Vec<u32>, Vec<String>) = match s.dtype() {
+        // Over polars' arrays directly: the chunked array's own iterator costs more.
+        DataType::Int32 => {
+            let values = s.i32().expect("i32").downcast_iter().flat_map(|a| a.iter());
+            first_seen_codes(values.map(|v| v.copied()), |v: &i32| v.to_string())
+        }
         dt if dt.is_integer() => {
             let i = s.cast(&DataType::Int64).expect("integer");
-            first_seen_codes(i.i64().expect("integer").iter(), |v: &i64| v.to_string())
+            let values = i.i64().expect("i64").downcast_iter().flat_map(|a| a.iter());
+            first_seen_codes(values.map(|v| v.copied()), |v: &i64| v.to_string())
         }
         dt if dt.is_float() => {
             let f = s.cast(&DataType::Float64).expect("float");
             let bits = f
                 .f64()
                 .expect("float")
-                .iter()
-                .map(|v| v.filter(|x| !x.is_nan()).map(f64::to_bits));
+                .downcast_iter()
+                .flat_map(|a| a.iter())
+                .map(|v| v.filter(|x| !x.is_nan()).map(|x| x.to_bits()));
             first_seen_codes(bits, |b: &u64| number_label(f64::from_bits(*b)))
         }
         _ => {
             let t = s.cast(&DataType::String).unwrap_or_else(|_| {
                 Series::full_null(s.name().clone(), s.len(), &DataType::String)
             });
-            first_seen_codes(t.str().expect("string").iter(), |v: &&str| v.to_string())
+            let values = t
+                .str()
+                .expect("string")
+                .downcast_iter()
+                .flat_map(|a| a.iter());
+            first_seen_codes(values, |v: &&str| v.to_string())
         }
     };
     let mut order: Vec<usize> = (0..labels.len()).collect();
