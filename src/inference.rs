@@ -441,8 +441,18 @@ struct Unit {
 struct UnitTotals {
     /// Sorted by id for clustered designs.
     units: Vec<Unit>,
-    /// `units.len()` rows of [`Layout::width`] totals.
+    /// While building: `units.len()` rows of [`Layout::width`] totals. Then by total:
+    /// each total's values over the units side by side, so that a standard error reads
+    /// two contiguous columns instead of two values from every row.
     totals: Vec<f64>,
+}
+
+impl UnitTotals {
+    /// A total's values over the units (once built).
+    fn column(&self, k: usize) -> &[f64] {
+        let n = self.units.len();
+        &self.totals[k * n..(k + 1) * n]
+    }
 }
 
 /// The totals of every domain, from one pass over the table's cells.
@@ -531,6 +541,15 @@ fn unit_totals(
                 b.out.units = order.iter().map(|&u| b.out.units[u]).collect();
                 b.out.totals = totals;
             }
+            // Rows to columns.
+            let n = b.out.units.len();
+            let mut columns = vec![0.0; n * width];
+            for (u, row) in b.out.totals.chunks_exact(width).enumerate() {
+                for (k, &v) in row.iter().enumerate() {
+                    columns[k * n + u] = v;
+                }
+            }
+            b.out.totals = columns;
             (domain, b.out)
         })
         .collect()
@@ -572,14 +591,13 @@ impl Context<'_> {
         let line = self.layout.line(e);
         let y = self.layout.index(ratio.numerator, line);
         let x = self.layout.index(ratio.denominator, line);
-        let width = self.layout.width();
-        let rows = domain.totals.chunks_exact(width);
-        let denominator: f64 = rows.clone().map(|row| row[x]).sum();
+        let (ys, xs) = (domain.column(y), domain.column(x));
+        let denominator: f64 = xs.iter().sum();
         if !self.design.psu_is_row {
             lin.psu_sum.reserve(domain.units.len());
         }
-        for (unit, row) in domain.units.iter().zip(rows) {
-            let z = (ratio.scale * row[y] - e.b * row[x]) / denominator;
+        for ((unit, y), x) in domain.units.iter().zip(ys).zip(xs) {
+            let z = (ratio.scale * y - e.b * x) / denominator;
             let h = unit.stratum as usize;
             lin.stratum_sum[h] += z;
             lin.stratum_sq[h] += unit.factor * z * z;
