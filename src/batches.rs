@@ -3,8 +3,8 @@
 //! [`DataReport`] out as a run that reads the file whole.
 //!
 //! A reading thread hands the needed columns over in batches of a fixed number of rows,
-//! in file order, through a channel of one slot: while two batches are checked and
-//! tallied in parallel, the reader decodes the next, and at most four batches are held.
+//! in file order, through a channel of one slot: while two workers check and tally a
+//! batch each, the reader decodes the next, and at most four batches are held.
 //! Parquet is read a slice at a time (polars reads only the row groups a slice covers); CSV
 //! through polars' streaming engine, which cuts the batches as it parses (parsing text
 //! is slower than tallying, so batches do not pile up). Each batch goes through the stages a
@@ -34,6 +34,31 @@ use crate::tally::{self, Cell, Table};
 /// Rows per batch: large enough that a batch's fixed costs vanish, small enough that two
 /// batches of a few dozen columns stay well under a gigabyte.
 pub const BATCH_ROWS: usize = 1 << 19;
+
+/// Batches checked and tallied at once.
+const WORKERS: usize = 2;
+
+/// A sample's labels without its per-person values (what the batches' sum needs).
+fn labels_only(sample: Sample) -> Sample {
+    Sample {
+        profiles: Vec::new(),
+        flags: Vec::new(),
+        rows: Vec::new(),
+        weights: Vec::new(),
+        strata: Vec::new(),
+        psus: Vec::new(),
+        rounds: Vec::new(),
+        groupings: sample
+            .groupings
+            .into_iter()
+            .map(|g| Grouping {
+                codes: Vec::new(),
+                ..g
+            })
+            .collect(),
+        ..sample
+    }
+}
 
 /// Labels numbered in order of first appearance across batches.
 #[derive(Default)]
@@ -99,19 +124,19 @@ pub fn tally_in_batches(
     rename: &(dyn Fn(DataFrame) -> Result<DataFrame> + Sync),
 ) -> Result<(Sample, DataReport, Table)> {
     let batch_rows = batch_rows.max(1);
-    let (send, receive) = sync_channel::<PolarsResult<DataFrame>>(1);
+    let (send, receive) = sync_channel::<(usize, usize, PolarsResult<DataFrame>)>(1);
     let reader = match read::Format::of(file)? {
         // Parquet: a slice of the file at a time (row groups outside it are not read).
         read::Format::Parquet => std::thread::spawn(move || {
             let mut offset = 0;
-            loop {
+            for index in 0.. {
                 let batch = frame
                     .clone()
                     .slice(offset as i64, batch_rows as IdxSize)
                     .collect();
                 let done = batch.as_ref().map_or(true, |df| df.height() < batch_rows);
                 let empty = batch.as_ref().is_ok_and(|df| df.height() == 0);
-                if (!empty && send.send(batch).is_err()) || done {
+                if (!empty && send.send((index, offset, batch)).is_err()) || done {
                     return;
                 }
                 offset += batch_rows;
@@ -120,16 +145,21 @@ pub fn tally_in_batches(
         // CSV: polars' streaming engine cuts the batches as it parses.
         _ => {
             let on_error = send.clone();
+            // Batches come in order and all but the last hold `batch_rows` rows.
+            let index = std::sync::atomic::AtomicUsize::new(0);
             let sink = frame
                 .sink_batches(
-                    PlanCallback::new(move |df: DataFrame| Ok(send.send(Ok(df)).is_err())),
+                    PlanCallback::new(move |df: DataFrame| {
+                        let i = index.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        Ok(send.send((i, i * batch_rows, Ok(df))).is_err())
+                    }),
                     true,
                     NonZeroUsize::new(batch_rows),
                 )
                 .map_err(|e| Error::input(file, format!("cannot read the file: {e}")))?;
             std::thread::spawn(move || {
                 if let Err(e) = sink.collect_with_engine(Engine::Streaming) {
-                    let _ = on_error.send(Err(e));
+                    let _ = on_error.send((usize::MAX, 0, Err(e)));
                 }
             })
         }
@@ -148,8 +178,8 @@ pub fn tally_in_batches(
         has_rounds: survey.round.is_some(),
         psu_is_row: survey.psu.is_none(),
     };
-    let mut first_row = 0;
-    // Two batches at a time, checked and tallied in parallel, added in file order.
+    // Two workers check and tally batches as they come; their tables are added in file
+    // order (a batch that finishes early waits for the one before it).
     let process = |batch: PolarsResult<DataFrame>, first_row: usize| {
         let df = batch.map_err(|e| Error::input(file, format!("cannot read the file: {e}")))?;
         let df = rename(df)?;
@@ -157,25 +187,53 @@ pub fn tally_in_batches(
             indicators::prepare(&df, m, survey, file).map_err(|e| e.after_rows(first_row))?;
         drop(df);
         let table = tally::tally(&sample);
-        Ok::<_, Error>((sample, report, table))
+        Ok::<_, Error>((labels_only(sample), report, table))
     };
-    let mut batches = receive.iter();
-    while let Some(first) = batches.next() {
-        let rows = |b: &PolarsResult<DataFrame>| b.as_ref().map_or(0, |df| df.height());
-        let after = first_row + rows(&first);
-        let second = batches.next();
-        let end = after + second.as_ref().map_or(0, rows);
-        let (a, b) = rayon::join(
-            || process(first, first_row),
-            || second.map(|batch| process(batch, after)),
-        );
-        for done in std::iter::once(a).chain(b) {
-            let (sample, report, table) = done?;
-            acc.add(sample, report, table, survey, file)?;
+    let receive = std::sync::Mutex::new(receive);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let outcome = std::thread::scope(|scope| {
+        let (done_send, done) = std::sync::mpsc::channel();
+        for _ in 0..WORKERS {
+            let done_send = done_send.clone();
+            let (receive, stop, process) = (&receive, &stop, &process);
+            scope.spawn(move || loop {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    return;
+                }
+                let next = receive.lock().expect("not poisoned").recv();
+                let Ok((index, first_row, batch)) = next else {
+                    return;
+                };
+                if done_send.send((index, process(batch, first_row))).is_err() {
+                    return;
+                }
+            });
         }
-        first_row = end;
-    }
+        drop(done_send);
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut next = 0;
+        for (index, result) in done.iter() {
+            waiting.insert(index, result);
+            while let Some(result) = waiting.remove(&next) {
+                let added = result.and_then(|(sample, report, table)| {
+                    acc.add(sample, report, table, survey, file)
+                });
+                if let Err(e) = added {
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                    return Err(e);
+                }
+                next += 1;
+            }
+        }
+        // A reading error that came after the last batch (polars' streaming engine).
+        match waiting.into_values().find(Result::is_err) {
+            Some(Err(e)) => Err(e),
+            _ => Ok(()),
+        }
+    });
+    // The reader stops when nobody receives.
     drop(receive);
+    outcome?;
     reader.join().expect("the reading thread does not panic");
     let report = acc.report.take().unwrap_or_else(|| DataReport {
         file: file.to_path_buf(),
@@ -195,11 +253,12 @@ impl Accumulator {
         survey: &SurveyColumns,
         file: &Path,
     ) -> Result<()> {
+        let used = report.rows_used;
         match &mut self.report {
             Some(r) => r.absorb(report),
             None => self.report = Some(report),
         }
-        if sample.is_empty() {
+        if used == 0 {
             return Ok(());
         }
         let strata: Vec<u32> = sample

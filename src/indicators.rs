@@ -695,12 +695,7 @@ fn factorize(s: &Series) -> (Vec<u32>, Vec<String>) {
             let t = s.cast(&DataType::String).unwrap_or_else(|_| {
                 Series::full_null(s.name().clone(), s.len(), &DataType::String)
             });
-            let values = t
-                .str()
-                .expect("string")
-                .downcast_iter()
-                .flat_map(|a| a.iter());
-            first_seen_codes(values, |v: &&str| v.to_string())
+            first_seen_strings(t.str().expect("string"))
         }
     };
     let mut order: Vec<usize> = (0..labels.len()).collect();
@@ -753,6 +748,39 @@ fn first_seen_codes<T: std::hash::Hash + Eq + Copy>(
             },
         })
         .collect();
+    (codes, labels)
+}
+
+/// As [`first_seen_codes`] for text. A row whose 16-byte view (length, prefix and
+/// place of the text in polars' buffers) equals the row before's holds the same text, so
+/// the repeats of a household or cluster cost one comparison of two integers.
+fn first_seen_strings(ca: &StringChunked) -> (Vec<u32>, Vec<String>) {
+    let mut index: rustc_hash::FxHashMap<&str, u32> = rustc_hash::FxHashMap::default();
+    let mut labels = Vec::new();
+    let mut codes = Vec::with_capacity(ca.len());
+    for array in ca.downcast_iter() {
+        // Views point into this array's buffers: a run does not cross arrays.
+        let mut last: Option<(u128, u32)> = None;
+        for (text, view) in array.iter().zip(array.views().iter()) {
+            let Some(text) = text else {
+                codes.push(MISSING);
+                continue;
+            };
+            let view = view.as_u128();
+            let code = match last {
+                Some((v, code)) if v == view => code,
+                _ => {
+                    let code = *index.entry(text).or_insert_with(|| {
+                        labels.push(text.to_string());
+                        labels.len() as u32 - 1
+                    });
+                    last = Some((view, code));
+                    code
+                }
+            };
+            codes.push(code);
+        }
+    }
     (codes, labels)
 }
 

@@ -231,3 +231,45 @@ fn a_survey_written_in_parts_reads_as_one() {
     let batched = run(&m, &survey, &path, Reading::Batches(600));
     assert_same(&whole, &batched);
 }
+
+/// A CSV value that cannot be read stops the run, whichever batch it is in: no batch is
+/// silently left out.
+#[test]
+fn a_csv_value_that_cannot_be_read_stops_a_batched_run() {
+    let (df, m, survey) = common::simulated(3_000);
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&df, dir.path(), "survey.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    let weight = header.iter().position(|c| *c == "weight").unwrap();
+    let lines: Vec<String> = text
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            if i == 2_500 {
+                let mut fields: Vec<&str> = line.split(',').collect();
+                fields[weight] = "heavy";
+                fields.join(",")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect();
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let err = analyse_files_reading(
+        &m,
+        &survey,
+        &Default::default(),
+        &path,
+        None,
+        Reading::Batches(1_000),
+        &|_| {},
+    )
+    .err()
+    .expect("an unreadable weight is an error");
+    let message = err.to_string();
+    assert!(
+        message.contains("heavy") || message.contains("weight"),
+        "{message}"
+    );
+}
