@@ -20,6 +20,7 @@
 pub mod batches;
 pub mod cli;
 pub mod compare;
+pub mod describe;
 pub mod error;
 pub mod indicators;
 pub mod inference;
@@ -227,6 +228,67 @@ pub enum Reading {
     Auto,
 }
 
+/// What a methodology needs from a survey file whose columns are `available`.
+pub struct Plan {
+    /// The methodology as it will run: optional indicators absent from the file dropped,
+    /// their weight shared within their dimension.
+    pub effective: Methodology,
+    /// The optional indicators dropped (indices into the methodology's indicators).
+    pub absent: Vec<usize>,
+    /// The columns to read, named as the methodology names them.
+    pub request: ColumnRequest,
+}
+
+/// Checks that the file has every column the methodology and survey settings need
+/// (through the `[columns]` map), and says which optional indicators are absent. The
+/// error names the key that asked for a missing column and lists the file's columns,
+/// closest first.
+pub fn plan(
+    m: &Methodology,
+    survey: &SurveyColumns,
+    path: &Path,
+    available: &[String],
+) -> Result<Plan> {
+    let in_file = |c: &String| m.columns.get(c).unwrap_or(c).clone();
+    let absent: Vec<usize> = m
+        .indicators
+        .iter()
+        .enumerate()
+        .filter(|(_, ind)| {
+            ind.optional
+                && ind
+                    .columns()
+                    .iter()
+                    .any(|c| !available.contains(&in_file(c)))
+        })
+        .map(|(j, _)| j)
+        .collect();
+    let effective = if absent.is_empty() {
+        m.clone()
+    } else {
+        m.without(&absent)?
+    };
+    let (request, keys) = needed_columns(&effective, survey);
+    let mapped: Vec<(String, String)> = keys
+        .iter()
+        .map(|(key, c)| {
+            let f = in_file(c);
+            let key = if &f == c {
+                key.clone()
+            } else {
+                format!("{key}, as `{c}` in [columns]")
+            };
+            (key, f)
+        })
+        .collect();
+    read::check_columns(path, available, &mapped)?;
+    Ok(Plan {
+        effective,
+        absent,
+        request,
+    })
+}
+
 /// Why a file cannot be read in batches, if it cannot.
 fn batches_impossible(
     m: &Methodology,
@@ -270,39 +332,12 @@ pub fn analyse_files_reading(
         None => Vec::new(),
     };
     available.extend(member_columns.iter().cloned());
+    let Plan {
+        effective,
+        absent,
+        request,
+    } = plan(m, survey, path, &available)?;
     let in_file = |c: &String| m.columns.get(c).unwrap_or(c).clone();
-    let absent: Vec<usize> = m
-        .indicators
-        .iter()
-        .enumerate()
-        .filter(|(_, ind)| {
-            ind.optional
-                && ind
-                    .columns()
-                    .iter()
-                    .any(|c| !available.contains(&in_file(c)))
-        })
-        .map(|(j, _)| j)
-        .collect();
-    let effective = if absent.is_empty() {
-        m.clone()
-    } else {
-        m.without(&absent)?
-    };
-    let (request, keys) = needed_columns(&effective, survey);
-    let mapped: Vec<(String, String)> = keys
-        .iter()
-        .map(|(key, c)| {
-            let f = in_file(c);
-            let key = if &f == c {
-                key.clone()
-            } else {
-                format!("{key}, as `{c}` in [columns]")
-            };
-            (key, f)
-        })
-        .collect();
-    read::check_columns(path, &available, &mapped)?;
     let batch_rows = match (
         reading,
         batches_impossible(&effective, &request, path, members),

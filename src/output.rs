@@ -511,3 +511,62 @@ fn format_k(k: f64) -> String {
         format!("{k:.2}")
     }
 }
+
+/// The methodology in words, for the terminal: source, cutoffs, named groups, and each
+/// dimension's indicators with their weights and where their values come from.
+pub fn methodology_summary(m: &crate::methodology::Methodology) -> String {
+    use crate::methodology::Source;
+    let mut s = String::new();
+    let title = if m.title.is_empty() {
+        &m.name
+    } else {
+        &m.title
+    };
+    let _ = writeln!(s, "{title} ({})", m.name);
+    if !m.source.is_empty() {
+        let _ = writeln!(s, "  source: {}", m.source);
+    }
+    let cutoffs: Vec<String> = m
+        .cutoffs
+        .iter()
+        .map(|c| format!("{} ({:.2}%)", c.value, c.percent()))
+        .collect();
+    let _ = writeln!(
+        s,
+        "  {} dimensions, {} indicators; poor when the weighted deprivations reach k = {}",
+        m.dimensions.len(),
+        m.indicators.len(),
+        cutoffs.join(", ")
+    );
+    for g in &m.groups {
+        let _ = writeln!(s, "  group {}: {}", g.name, g.rule.text);
+    }
+    for (d, dimension) in m.dimensions.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "  {} (weight {}, {:.2}%)",
+            dimension.name,
+            dimension.weight,
+            100.0 * dimension.weight.to_f64()
+        );
+        for ind in m.indicators.iter().filter(|i| i.dimension == d) {
+            let from = match &ind.source {
+                Source::Column(c) => format!("column {c}"),
+                Source::Rule(rule) if rule.aggregate.is_some() => format!(
+                    "rule per member, aggregated to the household: {}",
+                    rule.deprived.text
+                ),
+                Source::Rule(rule) => format!("rule: {}", rule.deprived.text),
+            };
+            let _ = writeln!(
+                s,
+                "    {:<34} {:>6} {:>7.2}%  {from}{}",
+                ind.name,
+                ind.weight.to_string(),
+                100.0 * ind.weight.to_f64(),
+                if ind.optional { " (optional)" } else { "" }
+            );
+        }
+    }
+    s
+}

@@ -79,7 +79,7 @@ fn pl_path(path: &Path) -> Result<PlRefPath> {
     PlRefPath::try_from_path(path).map_err(|e| polars_err(path, e))
 }
 
-fn readstat_options(labels: bool) -> ScanOptions {
+pub(crate) fn readstat_options(labels: bool) -> ScanOptions {
     ScanOptions {
         value_labels_as_strings: Some(labels),
         preserve_order: Some(true),

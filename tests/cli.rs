@@ -413,3 +413,137 @@ fn run_in_batches_and_with_timings() {
         }
     }
 }
+
+/// `init` writes each template; every one is a valid methodology; the default is the
+/// global MPI on ready columns; an unknown name lists the templates.
+#[test]
+fn init_writes_valid_methodologies() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = afmpi(&["init", "--list"]);
+    assert!(list.status.success());
+    let names: Vec<String> = String::from_utf8_lossy(&list.stdout)
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap().to_string())
+        .collect();
+    assert_eq!(names.len(), 8, "{names:?}");
+    for name in &names {
+        let o = afmpi(&["init", "--from", name]);
+        assert!(o.status.success(), "{}", text(&o));
+        let path = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&path, &o.stdout).unwrap();
+        afmpi::methodology::Methodology::from_file(&path)
+            .unwrap_or_else(|e| panic!("template {name}: {e}"));
+        assert!(
+            String::from_utf8_lossy(&o.stdout).starts_with('#'),
+            "{name} opens with a comment"
+        );
+    }
+    let default = afmpi(&["init"]);
+    assert_eq!(
+        String::from_utf8_lossy(&default.stdout),
+        std::fs::read_to_string(root().join("data/global-mpi.toml")).unwrap()
+    );
+    let o = afmpi(&["init", "--from", "colombiaa"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("no template named `colombiaa`") && text(&o).contains("colombia,"));
+}
+
+/// `check` describes a valid methodology and finds its columns in the data; a column
+/// the data lack is an error naming the column, the key and the closest names.
+#[test]
+fn check_validates_a_methodology_against_the_data() {
+    let o = afmpi(&[
+        "check",
+        "data/methodologies/colombia-ipm.toml",
+        "data/example_raw.csv",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains("valid") && out.contains("5 dimensions, 15 indicators"),
+        "{out}"
+    );
+    assert!(
+        out.contains("analfabetismo") && out.contains("1/10"),
+        "{out}"
+    );
+    assert!(out.contains("data/example_raw.csv: has the"), "{out}");
+
+    let o = afmpi(&[
+        "check",
+        "data/global-mpi.toml",
+        "data/example.csv",
+        "--round",
+        "round",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = text(&o);
+    assert!(
+        out.contains("column `round`")
+            && out.contains("survey.round")
+            && out.contains("Columns, closest first"),
+        "{out}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        std::fs::read_to_string(root().join("data/global-mpi.toml"))
+            .unwrap()
+            .replace("cutoffs = [20, \"1/3\", 50]", "cutoffs = [20, 150]"),
+    )
+    .unwrap();
+    let o = afmpi(&["check", path_str(&bad)]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("cutoffs"), "{}", text(&o));
+}
+
+/// `describe` counts each column's missing and distinct values, the most common values
+/// first, and shows Stata value labels.
+#[test]
+fn describe_lists_columns_counts_and_labels() {
+    let o = afmpi(&["describe", "data/example.csv", "--columns", "d_cm,area"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("12,000 rows, 2 columns"), "{out}");
+    let d_cm = out.lines().find(|l| l.starts_with("d_cm")).unwrap();
+    let expected_missing = std::fs::read_to_string(root().join("data/example.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            let header = "hh_id,ind_id,t,year,strata,psu,weight,area,region,sex,d_cm";
+            let at = header.split(',').count() - 1;
+            l.split(',').nth(at) == Some("")
+        })
+        .count();
+    let fields: Vec<&str> = d_cm.split_whitespace().collect();
+    assert_eq!(fields[2], afmpi::output::count(expected_missing), "{d_cm}");
+    assert_eq!(fields[3], "2", "{d_cm}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("area") && l.contains("rural (")),
+        "{out}"
+    );
+
+    let o = afmpi(&["describe", "data/example.csv", "--columns", "regoin"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("column `regoin`") && text(&o).contains("region"));
+
+    if let Some(shared) = shared() {
+        let dta = shared.join("data/ben_dhs17_18.dta");
+        let o = afmpi(&["describe", path_str(&dta), "--columns", "region"]);
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(
+            text(&o).contains("values: 1 = Alibori, 2 = Atacora"),
+            "{}",
+            text(&o)
+        );
+    }
+}
+
+fn shared() -> Option<PathBuf> {
+    let dir = root().join("../shared");
+    dir.join("data/ben_dhs17_18.dta").exists().then_some(dir)
+}

@@ -2,8 +2,11 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod check;
 pub mod compare;
+pub mod describe;
 mod flags;
+pub mod init;
 mod progress;
 pub mod run;
 pub mod simulate;
@@ -31,6 +34,13 @@ pub enum Command {
     /// Print the SQL query that computes the sufficient-statistics table in a database
     /// engine; finish it with `run --from-table`.
     Sql(sql::Args),
+    /// List a survey file's columns: types, missing and distinct values, the most common
+    /// values, value labels — what writing rules needs.
+    Describe(describe::Args),
+    /// Write a commented methodology file to start from (to standard output).
+    Init(init::Args),
+    /// Check a methodology file, and its columns against a survey file, without running.
+    Check(check::Args),
     /// Write a synthetic survey (fixed seed): ready 0/1 deprivation columns, or raw
     /// variables of persons in households with --raw.
     Simulate(simulate::Args),
@@ -42,5 +52,8 @@ pub fn dispatch(cli: Cli) -> crate::Result<()> {
         Command::Compare(args) => compare::run(args),
         Command::Sql(args) => sql::run(args),
         Command::Simulate(args) => simulate::run(args),
+        Command::Init(args) => init::run(args),
+        Command::Describe(args) => describe::run(args),
+        Command::Check(args) => check::run(args),
     }
 }

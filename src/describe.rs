@@ -1,0 +1,191 @@
+//! Describe: a survey file in, what a user needs to write a methodology's rules out — per
+//! column its type, missing values, distinct values, the most common values, and for
+//! Stata and SPSS files the variable label and value labels.
+//!
+//! The file is read whole with polars (CSV types inferred from every row, not the first
+//! hundred: survey files change type deep inside); the counts are polars group-bys; the
+//! labels come from the file's metadata through polars-readstat-rs. Values are shown as
+//! the file stores them (codes, not labels), since rules compare codes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::read::Format;
+
+/// One column's description.
+#[derive(Clone, Debug)]
+pub struct ColumnSummary {
+    pub name: String,
+    pub dtype: String,
+    pub missing: usize,
+    pub distinct: usize,
+    /// The most common values with their counts, most common first.
+    pub common: Vec<(String, usize)>,
+    /// The variable label (Stata, SPSS).
+    pub label: Option<String>,
+    /// Value labels, code to label (Stata, SPSS).
+    pub value_labels: Vec<(String, String)>,
+}
+
+/// A file's description.
+#[derive(Clone, Debug)]
+pub struct Description {
+    pub rows: usize,
+    pub columns: Vec<ColumnSummary>,
+}
+
+/// Values shown per column.
+const COMMON: usize = 6;
+
+/// Describes the file's columns (all of them, or those named in `only`).
+pub fn describe(path: &Path, only: &[String]) -> Result<Description> {
+    let format = Format::of(path)?;
+    if !path.exists() {
+        return Err(Error::input(path, "no such file: check the path"));
+    }
+    let fail = |e: PolarsError| Error::input(path, format!("cannot read the file: {e}"));
+    let pl_path = PlRefPath::try_from_path(path).map_err(fail)?;
+    let frame = match format {
+        Format::Csv => LazyCsvReader::new(pl_path)
+            .with_has_header(true)
+            .with_infer_schema_length(None)
+            .with_null_values(Some(NullValues::AllColumns(
+                ["", "NA", "."].iter().map(|s| (*s).into()).collect(),
+            )))
+            .finish(),
+        Format::Parquet => LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default()),
+        _ => polars_readstat_rs::readstat_scan(
+            path,
+            Some(crate::read::readstat_options(false)),
+            None,
+        ),
+    }
+    .map_err(fail)?;
+    let mut frame = frame;
+    let names: Vec<String> = frame
+        .collect_schema()
+        .map_err(fail)?
+        .iter_names()
+        .map(|n| n.to_string())
+        .collect();
+    for name in only {
+        if !names.contains(name) {
+            return Err(Error::data(
+                path,
+                name,
+                None,
+                format!(
+                    "not in the file. Columns, closest first: {}",
+                    crate::read::closest_first(name, &names)
+                ),
+            ));
+        }
+    }
+    let chosen: Vec<&String> = if only.is_empty() {
+        names.iter().collect()
+    } else {
+        only.iter().collect()
+    };
+    let df = frame
+        .select(chosen.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
+        .collect()
+        .map_err(fail)?;
+    let labels = match format {
+        Format::Stata | Format::Spss | Format::Sas => metadata_labels(path),
+        _ => BTreeMap::new(),
+    };
+    let mut columns = Vec::new();
+    for name in chosen {
+        let s = df.column(name).map_err(fail)?.as_materialized_series();
+        let counts = df
+            .clone()
+            .lazy()
+            .select([col(name.as_str())])
+            .drop_nulls(None)
+            .group_by([col(name.as_str())])
+            .agg([len().alias("__n")])
+            .sort_by_exprs(
+                [col("__n"), col(name.as_str())],
+                SortMultipleOptions::default().with_order_descending_multi([true, false]),
+            )
+            .collect()
+            .map_err(fail)?;
+        let values = counts
+            .column(name)
+            .map_err(fail)?
+            .as_materialized_series()
+            .cast(&DataType::String)
+            .map_err(fail)?;
+        let n = counts
+            .column("__n")
+            .map_err(fail)?
+            .as_materialized_series()
+            .clone();
+        let n = n.cast(&DataType::UInt64).map_err(fail)?;
+        let common = values
+            .str()
+            .map_err(fail)?
+            .iter()
+            .zip(n.u64().map_err(fail)?.iter())
+            .take(COMMON)
+            .map(|(v, k)| (v.unwrap_or("").to_string(), k.unwrap_or(0) as usize))
+            .collect();
+        let (label, value_labels) = labels.get(name.as_str()).cloned().unwrap_or_default();
+        columns.push(ColumnSummary {
+            name: name.clone(),
+            dtype: s.dtype().to_string(),
+            missing: s.null_count(),
+            distinct: counts.height(),
+            common,
+            label,
+            value_labels,
+        });
+    }
+    Ok(Description {
+        rows: df.height(),
+        columns,
+    })
+}
+
+/// Variable labels and value labels from a Stata, SPSS or SAS file's metadata (none when
+/// the metadata cannot be read: the rest of the description stands without them).
+#[allow(clippy::type_complexity)]
+fn metadata_labels(path: &Path) -> BTreeMap<String, (Option<String>, Vec<(String, String)>)> {
+    let mut out = BTreeMap::new();
+    let Ok(json) = polars_readstat_rs::readstat_metadata_json(path, None) else {
+        return out;
+    };
+    let Ok(meta) = serde_json::from_str::<serde_json::Value>(&json) else {
+        return out;
+    };
+    let Some(variables) = meta.get("variables").and_then(|v| v.as_array()) else {
+        return out;
+    };
+    for v in variables {
+        let Some(name) = v.get("name").and_then(|n| n.as_str()) else {
+            continue;
+        };
+        let label = v
+            .get("label")
+            .and_then(|l| l.as_str())
+            .filter(|l| !l.is_empty())
+            .map(str::to_string);
+        let mut value_labels: Vec<(String, String)> = ["value_labels", "value_label"]
+            .iter()
+            .filter_map(|k| v.get(*k).and_then(|m| m.as_object()))
+            .flat_map(|m| {
+                m.iter()
+                    .map(|(code, l)| (code.clone(), l.as_str().unwrap_or("").to_string()))
+            })
+            .collect();
+        value_labels.sort_by(|a, b| match (a.0.parse::<f64>(), b.0.parse::<f64>()) {
+            (Ok(x), Ok(y)) => x.total_cmp(&y),
+            _ => a.0.cmp(&b.0),
+        });
+        out.insert(name.to_string(), (label, value_labels));
+    }
+    out
+}
