@@ -10,6 +10,12 @@ use clap::Parser;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    // `afmpi describe data.csv | head` ends quietly when head stops reading, as other
+    // Unix tools do, instead of panicking on the closed pipe.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = afmpi::cli::Cli::parse();
     if let Err(e) = afmpi::cli::dispatch(cli) {
         eprintln!("afmpi: error: {e}");
