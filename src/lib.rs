@@ -22,6 +22,7 @@ pub mod cli;
 pub mod compare;
 pub mod describe;
 pub mod error;
+pub mod excel;
 pub mod indicators;
 pub mod inference;
 pub mod measures;

@@ -11,7 +11,7 @@ pub struct Args {
     /// Two or more methodology files, then the survey file.
     #[arg(required = true, num_args = 3..)]
     pub files: Vec<PathBuf>,
-    /// Write the comparison to this file (.csv, .parquet, .json).
+    /// Write the comparison to this file (.csv, .parquet, .json; .xlsx for a workbook).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
     #[command(flatten)]
@@ -49,7 +49,17 @@ pub fn run(args: Args) -> Result<()> {
     let comparison = compare::compare(&analyses)?;
     let mut text = format!("afmpi compare on {}\n", data.display());
     text.push_str(&comparison.summary());
-    if let Some(path) = &args.output {
+    if let Some(path) = args
+        .output
+        .as_ref()
+        .filter(|p| crate::excel::is_workbook(p))
+    {
+        crate::excel::write_comparison(&comparison, path)?;
+        text.push_str(&format!(
+            "comparison: {} (sheets estimates, overlap, ranks and each methodology)\n",
+            path.display()
+        ));
+    } else if let Some(path) = &args.output {
         let mut frame = comparison.frame();
         output::write_frame(&mut frame, path)?;
         text.push_str(&format!(

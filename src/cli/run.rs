@@ -17,7 +17,8 @@ pub struct Args {
     /// `afmpi sql` (CSV or Parquet) instead of reading a survey.
     #[arg(long, conflicts_with_all = ["data", "members"])]
     pub from_table: Option<PathBuf>,
-    /// Write every estimate to this file (.csv, .parquet, .json; `-` for CSV on stdout).
+    /// Write every estimate to this file (.csv, .parquet, .json; `-` for CSV on stdout;
+    /// .xlsx for a workbook with a sheet per table).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
     /// Write the changes between rounds to this file instead of OUT.
@@ -116,6 +117,15 @@ pub fn run(args: Args) -> Result<()> {
         ));
     }
     match &args.output {
+        Some(path) if crate::excel::is_workbook(path) => {
+            crate::excel::write_run(&analysis, path)?;
+            summary.push_str(&format!(
+                "results: {} ({} estimates; sheets national, subgroups, indicators, {}methodology, data)\n",
+                path.display(),
+                output::count(main.height()),
+                if analysis.inference.changes.is_empty() { "" } else { "changes, " }
+            ));
+        }
         Some(path) => {
             output::write_frame(&mut main, path)?;
             if !to_stdout {
