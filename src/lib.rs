@@ -29,6 +29,7 @@ pub mod measures;
 pub mod methodology;
 pub mod output;
 pub mod read;
+pub mod report;
 pub mod rules;
 pub mod simulate;
 pub mod sql;

@@ -87,10 +87,7 @@ fn a_run_workbook_holds_the_estimates_as_numbers() {
 
     // The data sheet counts rows as numbers.
     let data = book.worksheet_range("data").unwrap();
-    let read = data
-        .rows()
-        .find(|r| r[0] == "rows read")
-        .unwrap();
+    let read = data.rows().find(|r| r[0] == "rows read").unwrap();
     assert_eq!(read[1], Data::Float(12_000.0));
 
     // The methodology sheet: ten indicators with their weights as numbers.

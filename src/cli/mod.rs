@@ -8,6 +8,7 @@ pub mod describe;
 mod flags;
 pub mod init;
 mod progress;
+pub mod report;
 pub mod run;
 pub mod simulate;
 pub mod sql;
@@ -31,6 +32,8 @@ pub enum Command {
     /// Compare methodologies on one survey: estimates side by side, overlap of the poor,
     /// rank agreement of subgroups.
     Compare(compare::Args),
+    /// Write a self-contained HTML report: headline table, charts, changes, methodology.
+    Report(report::Args),
     /// Print the SQL query that computes the sufficient-statistics table in a database
     /// engine; finish it with `run --from-table`.
     Sql(sql::Args),
@@ -50,6 +53,7 @@ pub fn dispatch(cli: Cli) -> crate::Result<()> {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Report(args) => report::run(args),
         Command::Sql(args) => sql::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Init(args) => init::run(args),

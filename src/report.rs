@@ -1,0 +1,893 @@
+//! Report: an [`Analysis`] in, one self-contained HTML page out — tables, and charts as
+//! inline SVG drawn by plotters: no script, no font or image to fetch, so the page opens
+//! anywhere and prints as it shows.
+//!
+//! Everything comes from the analysis (estimates, standard errors, the table); the curve
+//! of H and M0 against the cutoff k re-runs the measures and their standard errors on the
+//! same sufficient-statistics table with every distinct score as a cutoff, which costs
+//! no pass over the data.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use plotters::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::inference::{self, Precision, Settings};
+use crate::measures::{self, Domain, Measure};
+use crate::methodology::{Cutoff, Exact, Headline, IntegerWeights};
+use crate::{output, Analysis};
+
+/// A poverty line: a cutoff's index or a named group's.
+type Line = (Option<usize>, Option<usize>);
+
+/// An estimate and its interval, in percent.
+type Interval3 = (f64, f64, f64);
+
+/// Chart size in pixels.
+const WIDTH: u32 = 900;
+
+/// Writes the report to `path` through a temporary file renamed into place.
+pub fn write(a: &Analysis, settings: &Settings, path: &Path) -> Result<()> {
+    let page = html(a, settings)?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let fail = |e: &dyn std::fmt::Display| Error::input(path, format!("cannot write: {e}"));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".afmpi-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| fail(&e))?;
+    std::io::Write::write_all(tmp.as_file_mut(), page.as_bytes()).map_err(|e| fail(&e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644));
+    }
+    tmp.persist(path).map_err(|e| fail(&e.error))?;
+    Ok(())
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn pct(x: f64) -> String {
+    if x.is_finite() {
+        format!("{:.2}", 100.0 * x)
+    } else {
+        "–".into()
+    }
+}
+
+/// The headline's cutoff or group.
+fn headline(a: &Analysis) -> Line {
+    match a.methodology.headline {
+        Headline::Cutoff(c) => (Some(c), None),
+        Headline::Group(g) => (None, Some(g)),
+    }
+}
+
+/// An estimate and its precision, if computed.
+fn find(
+    a: &Analysis,
+    measure: Measure,
+    indicator: Option<usize>,
+    (cutoff, group): Line,
+    domain: Domain,
+) -> Option<(f64, Precision)> {
+    let cutoff = if measure == Measure::Hd { None } else { cutoff };
+    let group = if measure == Measure::Hd { None } else { group };
+    a.estimates
+        .iter()
+        .position(|e| {
+            e.measure == measure
+                && e.indicator == indicator
+                && e.cutoff == cutoff
+                && e.group == group
+                && e.domain == domain
+        })
+        .map(|i| (a.estimates[i].b, a.inference.levels[i]))
+}
+
+fn round_name(a: &Analysis, r: u32) -> String {
+    let round = &a.sample.round_info[r as usize];
+    match (a.sample.has_rounds, round.year) {
+        (true, Some(y)) => format!("{} ({})", round.label, crate::indicators::number_label(y)),
+        (true, None) => round.label.clone(),
+        (false, Some(y)) => crate::indicators::number_label(y),
+        (false, None) => "survey".into(),
+    }
+}
+
+fn svg(draw: impl FnOnce(&mut String) -> std::result::Result<(), String>) -> Result<String> {
+    let mut buf = String::new();
+    draw(&mut buf).map_err(|e| Error::Usage(format!("cannot draw a chart: {e}")))?;
+    Ok(format!("<figure>{buf}</figure>"))
+}
+
+/// The whole page.
+pub fn html(a: &Analysis, settings: &Settings) -> Result<String> {
+    let m = &a.methodology;
+    let last = a.sample.round_info.len() as u32 - 1;
+    let national = Domain {
+        subgroup: None,
+        round: last,
+    };
+    let head = headline(a);
+    let head_label = crate::compare::headline_label(a);
+    let mut s = String::new();
+    let title = if m.title.is_empty() {
+        &m.name
+    } else {
+        &m.title
+    };
+    let _ = write!(
+        s,
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title><style>{STYLE}</style></head><body><h1>{t}</h1><p class=\"sub\">{file} — afmpi {v}</p>",
+        t = escape(title),
+        file = escape(&a.report.file.display().to_string()),
+        v = env!("CARGO_PKG_VERSION")
+    );
+
+    // Headline table.
+    let _ = write!(s, "<h2>Headline estimates</h2><p>Percent, with standard errors and {:.0}% confidence intervals ({}).</p><table><tr><th>round</th><th>poverty line</th><th>measure</th><th>estimate</th><th>s.e.</th><th>interval</th></tr>",
+        100.0 * settings.level,
+        match settings.interval { inference::Interval::Logit => "logit", inference::Interval::Wald => "Wald" });
+    for r in 0..=last {
+        let domain = Domain {
+            subgroup: None,
+            round: r,
+        };
+        let lines: Vec<(String, Line)> = (0..m.cutoffs.len())
+            .map(|c| {
+                (
+                    format!("k = {:.2}%", m.cutoffs[c].percent()),
+                    (Some(c), None),
+                )
+            })
+            .chain(
+                (0..m.groups.len())
+                    .map(|g| (format!("group {}", m.groups[g].name), (None, Some(g)))),
+            )
+            .collect();
+        for (label, line) in lines {
+            for measure in [Measure::H, Measure::A, Measure::M0] {
+                if let Some((b, p)) = find(a, measure, None, line, domain) {
+                    let _ = write!(
+                        s,
+                        "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">[{}, {}]</td></tr>",
+                        escape(&round_name(a, r)),
+                        escape(&label),
+                        measure.name(),
+                        pct(b),
+                        pct(p.se),
+                        pct(p.ll),
+                        pct(p.ul)
+                    );
+                }
+            }
+        }
+    }
+    s.push_str("</table>");
+
+    // Contributions.
+    let _ = write!(
+        s,
+        "<h2>Contributions of the indicators to M0</h2><p>Percentage contribution of each indicator to M0 ({}), {}, nationally and per subgroup.</p>",
+        escape(&head_label),
+        escape(&round_name(a, last))
+    );
+    s.push_str(&contributions_chart(a, head, last)?);
+    s.push_str("<table><tr><th>dimension</th><th>contribution to national M0 (%)</th></tr>");
+    for (d, dim) in m.dimensions.iter().enumerate() {
+        let total: f64 = (0..m.indicators.len())
+            .filter(|&j| m.indicators[j].dimension == d)
+            .filter_map(|j| find(a, Measure::Pctb, Some(j), head, national).map(|x| x.0))
+            .sum();
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td class=\"n\">{}</td></tr>",
+            escape(&dim.name),
+            pct(total)
+        );
+    }
+    s.push_str("</table>");
+
+    // Headcount ratios.
+    let _ = write!(s, "<h2>Headcount ratios by indicator</h2><p>Uncensored (deprived) and censored (deprived and poor, {}) headcount ratios, national, {}.</p>", escape(&head_label), escape(&round_name(a, last)));
+    s.push_str(&headcount_chart(a, head, national)?);
+
+    // H and M0 against k.
+    s.push_str("<h2>Poverty against the cutoff k</h2><p>H and M0 at every distinct deprivation score as the cutoff, national, with confidence bands; the methodology's cutoffs are marked.</p>");
+    s.push_str(&cutoff_chart(a, settings, last)?);
+
+    // Subgroups.
+    for (g, grouping) in a.sample.groupings.iter().enumerate() {
+        let _ = write!(s, "<h2>Subgroups: {}</h2><p>M0 ({}) by {} with confidence intervals, highest first; and each level's share of the population against its contribution to national M0.</p>", escape(&grouping.column), escape(&head_label), escape(&grouping.column));
+        s.push_str(&subgroup_chart(a, head, g, last)?);
+        s.push_str(&share_chart(a, head, g, last)?);
+    }
+
+    // Changes.
+    if !a.inference.changes.is_empty() {
+        s.push_str("<h2>Changes over time</h2><p>National changes of H, A and M0 between rounds: absolute (percentage points), relative (%), and per year when the rounds have years, with Wald intervals.</p>");
+        s.push_str(&levels_chart(a, head)?);
+        s.push_str("<table><tr><th>rounds</th><th>measure</th><th>change</th><th>estimate</th><th>s.e.</th><th>interval</th></tr>");
+        for c in &a.inference.changes {
+            if c.subgroup.is_some() || c.indicator.is_some() || (c.cutoff, c.group) != head {
+                continue;
+            }
+            let (y0, y1) = c.labels(&a.sample);
+            let scale = if c.ctype == inference::ChangeType::Abs {
+                100.0
+            } else {
+                1.0
+            };
+            let kind = format!(
+                "{}{}",
+                if c.ctype == inference::ChangeType::Abs {
+                    "absolute (pp)"
+                } else {
+                    "relative (%)"
+                },
+                if c.annualized { " per year" } else { "" }
+            );
+            let f = |x: f64| {
+                if x.is_finite() {
+                    format!("{:.2}", scale * x)
+                } else {
+                    "–".into()
+                }
+            };
+            let _ = write!(s, "<tr><td>{} → {}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">[{}, {}]</td></tr>",
+                escape(&y0), escape(&y1), c.measure.name(), kind, f(c.b), f(c.precision.se), f(c.precision.ll), f(c.precision.ul));
+        }
+        s.push_str("</table>");
+    }
+
+    // Scores.
+    let _ = write!(s, "<h2>Distribution of deprivation scores</h2><p>Share of the population at each weighted deprivation score, {}; the cutoffs are marked.</p>", escape(&round_name(a, last)));
+    s.push_str(&score_chart(a, last)?);
+
+    // Methodology and data.
+    let _ = write!(
+        s,
+        "<h2>Methodology</h2><pre>{}</pre><h2>Data</h2><pre>{}</pre></body></html>",
+        escape(&output::methodology_summary(m)),
+        escape(&output::data_summary(&a.report))
+    );
+    Ok(s)
+}
+
+const STYLE: &str = "body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}\
+h1{margin-bottom:0}.sub{color:#666;margin-top:.2em}h2{border-bottom:1px solid #ccc;margin-top:2em}\
+table{border-collapse:collapse;margin:1em 0}td,th{padding:.2em .6em;border-bottom:1px solid #eee;text-align:left}\
+td.n{text-align:right;font-variant-numeric:tabular-nums}figure{margin:1em 0}svg{max-width:100%;height:auto}\
+pre{background:#f6f6f6;padding:1em;overflow-x:auto}.legend span{margin-right:1.2em;white-space:nowrap;font-size:.9em}\
+.legend i{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:middle}@media print{h2{break-before:auto}figure{break-inside:avoid}}";
+
+fn colour(i: usize) -> RGBColor {
+    const COLOURS: [RGBColor; 12] = [
+        RGBColor(31, 119, 180),
+        RGBColor(255, 127, 14),
+        RGBColor(44, 160, 44),
+        RGBColor(214, 39, 40),
+        RGBColor(148, 103, 189),
+        RGBColor(140, 86, 75),
+        RGBColor(227, 119, 194),
+        RGBColor(127, 127, 127),
+        RGBColor(188, 189, 34),
+        RGBColor(23, 190, 207),
+        RGBColor(57, 59, 121),
+        RGBColor(173, 73, 74),
+    ];
+    COLOURS[i % COLOURS.len()]
+}
+
+/// The label of the bar centred at `y` (bars listed top first), none between bars.
+fn row_label(y: f64, n: usize, label: impl Fn(usize) -> String) -> String {
+    let r = y.round();
+    if (y - r).abs() < 1e-6 && r >= 0.0 && (r as usize) < n {
+        label(n - 1 - r as usize)
+    } else {
+        String::new()
+    }
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// Stacked horizontal bars: each domain's M0 split by indicator (percent).
+fn contributions_chart(a: &Analysis, head: Line, round: u32) -> Result<String> {
+    let m = &a.methodology;
+    let mut bars: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut domains = vec![(
+        "national".to_string(),
+        Domain {
+            subgroup: None,
+            round,
+        },
+    )];
+    for (g, grouping) in a.sample.groupings.iter().enumerate() {
+        for (l, level) in grouping.levels.iter().enumerate() {
+            domains.push((
+                format!("{}: {}", grouping.column, level),
+                Domain {
+                    subgroup: Some((g, l as u32)),
+                    round,
+                },
+            ));
+        }
+    }
+    for (label, domain) in domains {
+        let shares: Vec<f64> = (0..m.indicators.len())
+            .map(|j| {
+                find(a, Measure::Pctb, Some(j), head, domain)
+                    .map_or(0.0, |x| x.0)
+                    .max(0.0)
+                    * 100.0
+            })
+            .collect();
+        if shares.iter().sum::<f64>() > 0.0 {
+            bars.push((label, shares));
+        }
+    }
+    let height = 80 + 26 * bars.len() as u32;
+    svg(|buf| {
+        let root = SVGBackend::with_string(buf, (WIDTH, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let n = bars.len();
+        let mut chart = ChartBuilder::on(&root)
+            .margin(10)
+            .margin_right(30)
+            .x_label_area_size(40)
+            .y_label_area_size(200)
+            .build_cartesian_2d(0.0..100.0, -0.5..(n as f64 - 0.5))
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|y| row_label(*y, n, |i| bars[i].0.clone()))
+            .x_desc("percentage contribution to M0 (%)")
+            .draw()
+            .map_err(err)?;
+        for j in 0..m.indicators.len() {
+            let rects: Vec<Rectangle<(f64, f64)>> = bars
+                .iter()
+                .enumerate()
+                .map(|(i, (_, shares))| {
+                    let start: f64 = shares[..j].iter().sum();
+                    let y = (n - 1 - i) as f64;
+                    Rectangle::new(
+                        [(start, y - 0.35), (start + shares[j], y + 0.35)],
+                        colour(j).filled(),
+                    )
+                })
+                .collect();
+            chart.draw_series(rects).map_err(err)?;
+        }
+        root.present().map_err(err)
+    })
+    .map(|chart| {
+        // The legend below the bars, which fill the plot from 0 to 100%.
+        let keys: String = m
+            .indicators
+            .iter()
+            .enumerate()
+            .map(|(j, ind)| {
+                let RGBColor(r, g, b) = colour(j);
+                format!(
+                    "<span><i style=\"background:#{r:02x}{g:02x}{b:02x}\"></i>{}</span>",
+                    escape(&ind.name)
+                )
+            })
+            .collect();
+        format!("{chart}<p class=\"legend\">{keys}</p>")
+    })
+}
+
+/// Grouped bars: uncensored and censored headcount ratio per indicator.
+fn headcount_chart(a: &Analysis, head: Line, domain: Domain) -> Result<String> {
+    let m = &a.methodology;
+    let values: Vec<(f64, f64)> = (0..m.indicators.len())
+        .map(|j| {
+            let hd = find(a, Measure::Hd, Some(j), head, domain).map_or(0.0, |x| x.0);
+            let hdk = find(a, Measure::Hdk, Some(j), head, domain).map_or(0.0, |x| x.0);
+            (100.0 * hd, 100.0 * hdk)
+        })
+        .collect();
+    let n = values.len();
+    svg(|buf| {
+        let root = SVGBackend::with_string(buf, (WIDTH, 160 + 30 * n as u32)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(10)
+            .margin_right(30)
+            .x_label_area_size(40)
+            .y_label_area_size(200)
+            .build_cartesian_2d(0.0..100.0, -0.5..(n as f64 - 0.5))
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|y| row_label(*y, n, |i| m.indicators[i].name.clone()))
+            .x_desc("share of the population (%)")
+            .draw()
+            .map_err(err)?;
+        for (k, (name, c)) in [
+            ("uncensored (deprived)", colour(0)),
+            ("censored (deprived and poor)", colour(1)),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let rects: Vec<Rectangle<(f64, f64)>> = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let x = if k == 0 { v.0 } else { v.1 };
+                    let y = (n - 1 - i) as f64 + if k == 0 { 0.02 } else { -0.4 };
+                    Rectangle::new([(0.0, y), (x, y + 0.38)], c.filled())
+                })
+                .collect();
+            chart
+                .draw_series(rects)
+                .map_err(err)?
+                .label(name)
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], c.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::LowerRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)
+    })
+}
+
+/// H and M0 (with intervals) at every distinct score as the cutoff, in percent.
+pub type CurvePoint = (f64, (f64, f64, f64), (f64, f64, f64));
+
+/// The national H and M0 of round `round` with their intervals at every distinct positive
+/// deprivation score as the cutoff k (k in percent), from the analysis's table.
+pub fn cutoff_curve(a: &Analysis, settings: &Settings, round: u32) -> Result<Vec<CurvePoint>> {
+    let weights = IntegerWeights::new(&a.methodology)?;
+    let mut scores: Vec<i128> = a
+        .table
+        .cells
+        .iter()
+        .map(|c| weights.score(c.profile))
+        .filter(|&s| s > 0)
+        .collect();
+    scores.sort_unstable();
+    scores.dedup();
+    let mut m = a.methodology.clone();
+    m.cutoffs = scores
+        .iter()
+        .map(|&s| Cutoff {
+            value: Exact {
+                value: num_rational::Ratio::new(s, weights.denominator),
+                decimal: false,
+            },
+        })
+        .collect();
+    m.groups.clear();
+    let curve_weights = IntegerWeights::new(&m)?;
+    let estimates = measures::estimate(&a.table, &curve_weights, &[], a.sample.round_info.len());
+    let inference = inference::infer(&a.table, &a.sample, &curve_weights, &estimates, settings)?;
+    let at = |measure: Measure, c: usize| {
+        estimates
+            .iter()
+            .position(|e| {
+                e.measure == measure
+                    && e.cutoff == Some(c)
+                    && e.domain
+                        == Domain {
+                            subgroup: None,
+                            round,
+                        }
+            })
+            .map(|i| {
+                let p = inference.levels[i];
+                (100.0 * estimates[i].b, 100.0 * p.ll, 100.0 * p.ul)
+            })
+            .unwrap_or((f64::NAN, f64::NAN, f64::NAN))
+    };
+    Ok((0..m.cutoffs.len())
+        .map(|c| {
+            (
+                m.cutoffs[c].percent(),
+                at(Measure::H, c),
+                at(Measure::M0, c),
+            )
+        })
+        .collect())
+}
+
+fn cutoff_chart(a: &Analysis, settings: &Settings, round: u32) -> Result<String> {
+    let curve = cutoff_curve(a, settings, round)?;
+    let cutoffs: Vec<f64> = a.methodology.cutoffs.iter().map(Cutoff::percent).collect();
+    svg(|buf| {
+        let root = SVGBackend::with_string(buf, (WIDTH, 460)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(10)
+            .margin_right(30)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(0.0..100.0, 0.0..100.0)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("poverty cutoff k (% of weighted deprivations)")
+            .y_desc("percent")
+            .draw()
+            .map_err(err)?;
+        for (i, (name, pick)) in [
+            ("H (headcount ratio)", 0usize),
+            ("M0 (adjusted headcount ratio)", 1),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let c = colour(i);
+            let points: Vec<(f64, (f64, f64, f64))> = curve
+                .iter()
+                .map(|(k, h, m0)| (*k, if pick == 0 { *h } else { *m0 }))
+                .filter(|(_, v)| v.0.is_finite())
+                .collect();
+            let band: Vec<(f64, f64)> = points
+                .iter()
+                .map(|(k, v)| (*k, v.2))
+                .chain(points.iter().rev().map(|(k, v)| (*k, v.1)))
+                .collect();
+            chart
+                .draw_series(std::iter::once(Polygon::new(band, c.mix(0.2).filled())))
+                .map_err(err)?;
+            chart
+                .draw_series(LineSeries::new(
+                    points.iter().map(|(k, v)| (*k, v.0)),
+                    c.stroke_width(2),
+                ))
+                .map_err(err)?
+                .label(name)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2))
+                });
+        }
+        for k in cutoffs {
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(k, 0.0), (k, 100.0)],
+                    BLACK.mix(0.5).stroke_width(1),
+                )))
+                .map_err(err)?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)
+    })
+}
+
+/// Subgroup levels ranked by M0, with interval whiskers.
+fn subgroup_chart(a: &Analysis, head: Line, g: usize, round: u32) -> Result<String> {
+    let grouping = &a.sample.groupings[g];
+    let mut rows: Vec<(String, f64, f64, f64)> = (0..grouping.levels.len())
+        .filter_map(|l| {
+            let d = Domain {
+                subgroup: Some((g, l as u32)),
+                round,
+            };
+            find(a, Measure::M0, None, head, d)
+                .filter(|(b, _)| b.is_finite())
+                .map(|(b, p)| {
+                    (
+                        grouping.levels[l].clone(),
+                        100.0 * b,
+                        100.0 * p.ll,
+                        100.0 * p.ul,
+                    )
+                })
+        })
+        .collect();
+    rows.sort_by(|x, y| y.1.total_cmp(&x.1));
+    let top = rows
+        .iter()
+        .map(|r| r.3)
+        .filter(|x| x.is_finite())
+        .fold(1.0_f64, f64::max);
+    let n = rows.len();
+    svg(|buf| {
+        let root = SVGBackend::with_string(buf, (WIDTH, 100 + 28 * n as u32)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(10)
+            .margin_right(30)
+            .x_label_area_size(40)
+            .y_label_area_size(200)
+            .build_cartesian_2d(0.0..(top * 1.1), -0.5..(n.max(1) as f64 - 0.5))
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|y| row_label(*y, n, |i| rows[i].0.clone()))
+            .x_desc("M0 (%)")
+            .draw()
+            .map_err(err)?;
+        let y = |i: usize| (n - 1 - i) as f64;
+        chart
+            .draw_series(
+                rows.iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.2.is_finite())
+                    .map(|(i, r)| {
+                        PathElement::new(vec![(r.2, y(i)), (r.3, y(i))], colour(0).stroke_width(2))
+                    }),
+            )
+            .map_err(err)?;
+        chart
+            .draw_series(
+                rows.iter()
+                    .enumerate()
+                    .map(|(i, r)| Circle::new((r.1, y(i)), 4, colour(0).filled())),
+            )
+            .map_err(err)?;
+        root.present().map_err(err)
+    })
+}
+
+/// Each level's population share against its contribution to national M0.
+fn share_chart(a: &Analysis, head: Line, g: usize, round: u32) -> Result<String> {
+    let grouping = &a.sample.groupings[g];
+    let national = find(
+        a,
+        Measure::M0,
+        None,
+        head,
+        Domain {
+            subgroup: None,
+            round,
+        },
+    )
+    .map_or(f64::NAN, |x| x.0);
+    let mut population = vec![0.0; grouping.levels.len()];
+    let mut total = 0.0;
+    for cell in a.table.cells.iter().filter(|c| c.round == round) {
+        total += cell.weight;
+        if let Some(l) = a.table.level(cell, g) {
+            population[l as usize] += cell.weight;
+        }
+    }
+    let rows: Vec<(String, f64, f64)> = (0..grouping.levels.len())
+        .map(|l| {
+            let share = population[l] / total;
+            let m0 = find(
+                a,
+                Measure::M0,
+                None,
+                head,
+                Domain {
+                    subgroup: Some((g, l as u32)),
+                    round,
+                },
+            )
+            .map_or(0.0, |x| x.0);
+            (
+                grouping.levels[l].clone(),
+                100.0 * share,
+                100.0 * share * m0 / national,
+            )
+        })
+        .collect();
+    let n = rows.len();
+    let top = rows
+        .iter()
+        .flat_map(|r| [r.1, r.2])
+        .filter(|x| x.is_finite())
+        .fold(1.0_f64, f64::max);
+    svg(|buf| {
+        let root = SVGBackend::with_string(buf, (WIDTH, 140 + 34 * n as u32)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(10)
+            .margin_right(30)
+            .x_label_area_size(40)
+            .y_label_area_size(200)
+            .build_cartesian_2d(0.0..(top * 1.45), -0.5..(n.max(1) as f64 - 0.5))
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|y| row_label(*y, n, |i| rows[i].0.clone()))
+            .x_desc("percent")
+            .draw()
+            .map_err(err)?;
+        for (k, (name, c)) in [
+            ("population share", colour(7)),
+            ("contribution to national M0", colour(3)),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let rects: Vec<Rectangle<(f64, f64)>> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    let x = if k == 0 { r.1 } else { r.2 };
+                    let y = (n - 1 - i) as f64 + if k == 0 { 0.02 } else { -0.4 };
+                    Rectangle::new([(0.0, y), (x.max(0.0), y + 0.38)], c.filled())
+                })
+                .collect();
+            chart
+                .draw_series(rects)
+                .map_err(err)?
+                .label(name)
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], c.filled()));
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)
+    })
+}
+
+/// National H, A and M0 per round with intervals.
+fn levels_chart(a: &Analysis, head: Line) -> Result<String> {
+    let rounds = a.sample.round_info.len();
+    let series: Vec<(Measure, Vec<Interval3>)> = [Measure::H, Measure::A, Measure::M0]
+        .into_iter()
+        .map(|measure| {
+            let values = (0..rounds as u32)
+                .map(|r| {
+                    find(
+                        a,
+                        measure,
+                        None,
+                        head,
+                        Domain {
+                            subgroup: None,
+                            round: r,
+                        },
+                    )
+                    .map_or((f64::NAN, f64::NAN, f64::NAN), |(b, p)| {
+                        (100.0 * b, 100.0 * p.ll, 100.0 * p.ul)
+                    })
+                })
+                .collect();
+            (measure, values)
+        })
+        .collect();
+    let labels: Vec<String> = (0..rounds as u32).map(|r| round_name(a, r)).collect();
+    svg(|buf| {
+        let root = SVGBackend::with_string(buf, (WIDTH, 420)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(10)
+            .margin_right(30)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(-0.5..(rounds as f64 - 0.5), 0.0..100.0)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_labels(rounds)
+            .x_label_formatter(&|x| {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < labels.len() {
+                    labels[i as usize].clone()
+                } else {
+                    String::new()
+                }
+            })
+            .y_desc("percent")
+            .x_desc("round")
+            .draw()
+            .map_err(err)?;
+        for (i, (measure, values)) in series.iter().enumerate() {
+            let c = colour(i);
+            let offset = (i as f64 - 1.0) * 0.06;
+            chart
+                .draw_series(LineSeries::new(
+                    values
+                        .iter()
+                        .enumerate()
+                        .map(|(r, v)| (r as f64 + offset, v.0)),
+                    c.stroke_width(2),
+                ))
+                .map_err(err)?
+                .label(measure.name())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2))
+                });
+            chart
+                .draw_series(values.iter().enumerate().map(|(r, v)| {
+                    ErrorBar::new_vertical(r as f64 + offset, v.1, v.0, v.2, c.filled(), 8)
+                }))
+                .map_err(err)?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.9))
+            .border_style(BLACK)
+            .draw()
+            .map_err(err)?;
+        root.present().map_err(err)
+    })
+}
+
+/// The population share at each deprivation score.
+fn score_chart(a: &Analysis, round: u32) -> Result<String> {
+    let weights = IntegerWeights::new(&a.methodology)?;
+    let mut by_score: std::collections::BTreeMap<i128, f64> = Default::default();
+    let mut total = 0.0;
+    for cell in a.table.cells.iter().filter(|c| c.round == round) {
+        *by_score.entry(weights.score(cell.profile)).or_default() += cell.weight;
+        total += cell.weight;
+    }
+    let bars: Vec<(f64, f64)> = by_score
+        .into_iter()
+        .map(|(s, w)| {
+            (
+                100.0 * s as f64 / weights.denominator as f64,
+                100.0 * w / total,
+            )
+        })
+        .collect();
+    let top = bars.iter().map(|b| b.1).fold(1.0_f64, f64::max);
+    let cutoffs: Vec<f64> = a.methodology.cutoffs.iter().map(Cutoff::percent).collect();
+    svg(|buf| {
+        let root = SVGBackend::with_string(buf, (WIDTH, 420)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(10)
+            .margin_right(30)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(-1.0..101.0, 0.0..(top * 1.1))
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .x_desc("deprivation score (% of weighted deprivations)")
+            .y_desc("share of the population (%)")
+            .draw()
+            .map_err(err)?;
+        chart
+            .draw_series(
+                bars.iter().map(|(x, y)| {
+                    Rectangle::new([(x - 0.6, 0.0), (x + 0.6, *y)], colour(0).filled())
+                }),
+            )
+            .map_err(err)?;
+        for k in cutoffs {
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(k, 0.0), (k, top * 1.1)],
+                    colour(3).stroke_width(1),
+                )))
+                .map_err(err)?;
+        }
+        root.present().map_err(err)
+    })
+}
