@@ -231,7 +231,7 @@ pub fn write_frames(path: &Path, frames: &mut dyn Iterator<Item = DataFrame>) ->
         .to_ascii_lowercase();
     if !matches!(ext.as_str(), "csv" | "parquet" | "json") {
         return Err(Error::input(path, format!(
-            "cannot tell the output format from the extension \"{ext}\": use .csv, .parquet or .json")));
+            "cannot tell the output format from the extension \"{ext}\": use .csv, .parquet or .json (or .xlsx for the workbook of run and compare)")));
     }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,

@@ -268,7 +268,7 @@ const STYLE: &str = "body{font-family:sans-serif;max-width:960px;margin:2em auto
 h1{margin-bottom:0}.sub{color:#666;margin-top:.2em}h2{border-bottom:1px solid #ccc;margin-top:2em}\
 table{border-collapse:collapse;margin:1em 0}td,th{padding:.2em .6em;border-bottom:1px solid #eee;text-align:left}\
 td.n{text-align:right;font-variant-numeric:tabular-nums}figure{margin:1em 0}svg{max-width:100%;height:auto}\
-pre{background:#f6f6f6;padding:1em;overflow-x:auto}.legend span{margin-right:1.2em;white-space:nowrap;font-size:.9em}\
+pre{background:#f6f6f6;padding:1em;white-space:pre-wrap}.legend span{margin-right:1.2em;white-space:nowrap;font-size:.9em}\
 .legend i{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:middle}@media print{h2{break-before:auto}figure{break-inside:avoid}}";
 
 fn colour(i: usize) -> RGBColor {

@@ -227,11 +227,11 @@ fn unknown_formats_are_refused() {
         "data/global-mpi.toml",
         "data/example.csv",
         "-o",
-        "/tmp/x.xlsx",
+        "/tmp/x.xls",
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        text(&o).contains("use .csv, .parquet or .json"),
+        text(&o).contains("use .csv, .parquet or .json (or .xlsx"),
         "{}",
         text(&o)
     );
