@@ -415,20 +415,46 @@ fn check_indicators(
     let mut missing_counts = Vec::new();
     let ruled = evaluate_rules(df, m, survey, file)?;
     let mut profiles = vec![0u64; n];
+    // The common case first: numeric 0/1 columns straight into the bits, a block of rows
+    // at a time through every column, so that the block's profiles stay in cache.
+    let mut missing_of = vec![0usize; m.indicators.len()];
+    let numeric: Vec<(usize, &Series, &str)> = m
+        .indicators
+        .iter()
+        .enumerate()
+        .filter_map(|(j, ind)| match &ind.source {
+            Source::Column(c) => column(df, c, file)
+                .ok()
+                .filter(|s| s.dtype().is_primitive_numeric())
+                .map(|s| (j, s, c.as_str())),
+            Source::Rule(_) => None,
+        })
+        .collect();
+    const BLOCK: usize = 8192;
+    for start in (0..n).step_by(BLOCK) {
+        let end = (start + BLOCK).min(n);
+        for &(j, s, c) in &numeric {
+            let block = s.slice(start as i64, end - start);
+            missing_of[j] += zero_one_numeric(
+                &block,
+                file,
+                c,
+                j,
+                &mut profiles[start..end],
+                &mut keep[start..end],
+            )
+            .map_err(|e| e.after_rows(start))?;
+        }
+    }
     for (j, ind) in m.indicators.iter().enumerate() {
         let values = match &ind.source {
-            Source::Column(c) => {
-                let s = column(df, c, file)?;
-                if s.dtype().is_primitive_numeric() {
-                    // The common case, in one tight pass: numbers straight into the bits.
-                    let missing = zero_one_numeric(s, file, c, j, &mut profiles, &mut keep)?;
-                    if missing > 0 {
-                        missing_counts.push((ind.id.clone(), missing));
-                    }
-                    continue;
+            Source::Column(_) if numeric.iter().any(|&(k, _, _)| k == j) => {
+                if missing_of[j] > 0 {
+                    missing_counts.push((ind.id.clone(), missing_of[j]));
                 }
-                zero_one(s, file, c)?
+                continue;
             }
+            Source::Column(c) => zero_one(column(df, c, file)?, file, c)?,
             Source::Rule(rule) => {
                 let s = column(&ruled, &rule_column(j), file)?;
                 if !matches!(s.dtype(), DataType::Boolean | DataType::Null) {
@@ -791,6 +817,9 @@ fn compact(codes: Vec<u32>, labels: Vec<String>) -> (Vec<u32>, Vec<String>) {
         if c != MISSING {
             used[c as usize] = true;
         }
+    }
+    if used.iter().all(|&u| u) {
+        return (codes, labels); // every label still has a row: nothing to renumber
     }
     let mut new_code = vec![MISSING; labels.len()];
     let mut kept = Vec::new();

@@ -114,35 +114,38 @@ fn a_missing_subgroup_value_is_counted_across_batches() {
 
 #[test]
 fn an_error_in_a_later_batch_names_the_row_of_the_file() {
-    let (df, m, survey) = common::simulated(3_000);
+    // Row 12,345: past the first batch, and past the first block of rows the checks take.
+    let (df, m, survey) = common::simulated(13_000);
     let d_cm = df.column("d_cm").unwrap().cast(&DataType::Float64).unwrap();
     let d_cm: Float64Chunked = d_cm
         .f64()
         .unwrap()
         .iter()
         .enumerate()
-        .map(|(i, v)| if i == 2_344 { Some(2.0) } else { v })
+        .map(|(i, v)| if i == 12_344 { Some(2.0) } else { v })
         .collect();
     let mut df = df.clone();
     df.replace("d_cm", d_cm.into_series().into()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let path = write(&df, dir.path(), "survey.csv");
-    let err = analyse_files_reading(
-        &m,
-        &survey,
-        &Default::default(),
-        &path,
-        None,
-        Reading::Batches(1_000),
-        &|_| {},
-    )
-    .err()
-    .expect("the value 2 is an error");
-    match &err {
-        Error::Data { column, row, .. } => {
-            assert_eq!((column.as_str(), *row), ("d_cm", Some(2_345)), "{err}")
+    for reading in [Reading::Whole, Reading::Batches(5_000)] {
+        let err = analyse_files_reading(
+            &m,
+            &survey,
+            &Default::default(),
+            &path,
+            None,
+            reading,
+            &|_| {},
+        )
+        .err()
+        .expect("the value 2 is an error");
+        match &err {
+            Error::Data { column, row, .. } => {
+                assert_eq!((column.as_str(), *row), ("d_cm", Some(12_345)), "{err}")
+            }
+            other => panic!("expected a data error, got {other}"),
         }
-        other => panic!("expected a data error, got {other}"),
     }
 }
 
