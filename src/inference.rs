@@ -283,18 +283,17 @@ pub fn infer(
         Option<usize>,
         Option<(usize, u32)>,
     );
-    let mut series: FxHashMap<SeriesKey, Vec<usize>> = FxHashMap::default();
-    for (i, e) in estimates.iter().enumerate() {
-        series
-            .entry((e.measure, e.indicator, e.cutoff, e.group, e.domain.subgroup))
-            .or_default()
-            .push(i);
-    }
-    let mut series: Vec<(SeriesKey, Vec<usize>)> = series.into_iter().collect();
-    series.sort_by_key(|(k, _)| *k);
-    for (_, members) in series.iter_mut() {
-        members.sort_by_key(|&i| estimates[i].domain.round);
-    }
+    // One sort of the estimates by series and round, then runs of equal keys.
+    let key = |i: usize| {
+        let e = &estimates[i];
+        (e.measure, e.indicator, e.cutoff, e.group, e.domain.subgroup)
+    };
+    let mut order: Vec<usize> = (0..estimates.len()).collect();
+    order.sort_unstable_by_key(|&i| (key(i), estimates[i].domain.round));
+    let series: Vec<(SeriesKey, Vec<usize>)> = order
+        .chunk_by(|&a, &b| key(a) == key(b))
+        .map(|members| (key(members[0]), members.to_vec()))
+        .collect();
 
     let n_rounds = sample.round_info.len() as u32;
     let pairs: Vec<(u32, u32)> = match settings.changes {
@@ -317,7 +316,9 @@ pub fn infer(
                 .map(|&i| {
                     let e = &estimates[i];
                     let empty = UnitTotals::default();
-                    context.linearize(domains.get(&e.domain).unwrap_or(&empty), e)
+                    // PSU by PSU values are only needed to pair rounds.
+                    let pairs_rounds = members.len() > 1;
+                    context.linearize(domains.get(&e.domain).unwrap_or(&empty), e, pairs_rounds)
                 })
                 .collect();
             let r = linear.len();
@@ -575,7 +576,7 @@ struct Context<'a> {
 }
 
 impl Context<'_> {
-    fn linearize(&self, domain: &UnitTotals, e: &Estimate) -> Linearized {
+    fn linearize(&self, domain: &UnitTotals, e: &Estimate, keep_psus: bool) -> Linearized {
         let n_strata = self.design.n_strata();
         let mut lin = Linearized {
             stratum_sum: vec![0.0; n_strata],
@@ -593,7 +594,8 @@ impl Context<'_> {
         let x = self.layout.index(ratio.denominator, line);
         let (ys, xs) = (domain.column(y), domain.column(x));
         let denominator: f64 = xs.iter().sum();
-        if !self.design.psu_is_row {
+        let keep_psus = keep_psus && !self.design.psu_is_row;
+        if keep_psus {
             lin.psu_sum.reserve(domain.units.len());
         }
         for ((unit, y), x) in domain.units.iter().zip(ys).zip(xs) {
@@ -602,7 +604,7 @@ impl Context<'_> {
             lin.stratum_sum[h] += z;
             lin.stratum_sq[h] += unit.factor * z * z;
             lin.total += z;
-            if !self.design.psu_is_row {
+            if keep_psus {
                 lin.psu_sum.push((unit.id, z));
             }
         }
