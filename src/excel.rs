@@ -268,37 +268,11 @@ fn data_sheet(sheet: &mut Worksheet, name: &str, report: &DataReport, path: &Pat
     Ok(())
 }
 
-/// Saves through a temporary file in the same folder, renamed into place.
+/// Saves through a temporary file renamed into place ([`output::write_atomically`]).
 fn save(workbook: &mut Workbook, path: &Path) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
-        return Err(Error::input(
-            path,
-            format!(
-                "the folder {} does not exist: create it first",
-                dir.display()
-            ),
-        ));
-    }
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".afmpi-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| fail(path, e))?;
-    workbook
-        .save_to_writer(tmp.as_file_mut())
-        .map_err(|e| fail(path, e))?;
-    tmp.as_file_mut().sync_all().map_err(|e| fail(path, e))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644));
-    }
-    tmp.persist(path).map_err(|e| fail(path, e.error))?;
-    Ok(())
+    output::write_atomically(path, |file| {
+        workbook.save_to_writer(file).map_err(|e| fail(path, e))
+    })
 }
 
 /// Whether a path asks for a workbook.

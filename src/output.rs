@@ -221,8 +221,8 @@ pub fn write_frame(frame: &mut DataFrame, path: &Path) -> Result<()> {
 }
 
 /// Writes frames of one schema one after the other into one CSV or Parquet file (JSON
-/// takes a single frame), through a temporary file renamed at the end, so that a file
-/// too large for memory can be written piece by piece. Returns the rows written.
+/// takes a single frame), through [`write_atomically`], so that a file too large for
+/// memory can be written piece by piece. Returns the rows written.
 pub fn write_frames(path: &Path, frames: &mut dyn Iterator<Item = DataFrame>) -> Result<usize> {
     let ext = path
         .extension()
@@ -233,6 +233,54 @@ pub fn write_frames(path: &Path, frames: &mut dyn Iterator<Item = DataFrame>) ->
         return Err(Error::input(path, format!(
             "cannot tell the output format from the extension \"{ext}\": use .csv, .parquet or .json (or .xlsx for the workbook of run and compare)")));
     }
+    let fail =
+        |e: &dyn std::fmt::Display| Error::input(path, format!("cannot write the results: {e}"));
+    let mut rows = 0;
+    write_atomically(path, |file| {
+        let Some(mut first) = frames.next() else {
+            return Err(fail(&"nothing to write"));
+        };
+        rows += first.height();
+        if ext == "json" {
+            if frames.next().is_some() {
+                return Err(fail(&"JSON takes one frame: write .csv or .parquet"));
+            }
+            return JsonWriter::new(file)
+                .with_json_format(JsonFormat::Json)
+                .finish(&mut first)
+                .map_err(|e| fail(&e));
+        }
+        // The rest one after the other, through the format's batched writer.
+        let mut write_all = |write: &mut dyn FnMut(&DataFrame) -> PolarsResult<()>| {
+            write(&first)?;
+            for frame in &mut *frames {
+                rows += frame.height();
+                write(&frame)?;
+            }
+            Ok::<_, PolarsError>(())
+        };
+        if ext == "csv" {
+            let mut w = CsvWriter::new(file)
+                .batched(first.schema())
+                .map_err(|e| fail(&e))?;
+            write_all(&mut |df| w.write_batch(df)).map_err(|e| fail(&e))
+        } else {
+            let mut w = ParquetWriter::new(file)
+                .batched(first.schema())
+                .map_err(|e| fail(&e))?;
+            write_all(&mut |df| w.write_batch(df)).map_err(|e| fail(&e))?;
+            w.finish().map(|_| ()).map_err(|e| fail(&e))
+        }
+    })?;
+    Ok(rows)
+}
+
+/// Writes `path` through a temporary file in the same folder, synced and renamed into
+/// place: a failed write never leaves a half-written file behind.
+pub fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> Result<()>,
+) -> Result<()> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -246,61 +294,21 @@ pub fn write_frames(path: &Path, frames: &mut dyn Iterator<Item = DataFrame>) ->
             ),
         ));
     }
-    let fail =
-        |e: &dyn std::fmt::Display| Error::input(path, format!("cannot write the results: {e}"));
+    let fail = |e: &dyn std::fmt::Display| Error::input(path, format!("cannot write: {e}"));
     let mut tmp = tempfile::Builder::new()
         .prefix(".afmpi-")
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| fail(&e))?;
-    let mut rows = 0;
-    {
-        let file = tmp.as_file_mut();
-        let Some(mut first) = frames.next() else {
-            return Err(fail(&"nothing to write"));
-        };
-        rows += first.height();
-        match ext.as_str() {
-            "csv" => {
-                let mut w = CsvWriter::new(&mut *file)
-                    .batched(first.schema())
-                    .map_err(|e| fail(&e))?;
-                w.write_batch(&first).map_err(|e| fail(&e))?;
-                for frame in frames {
-                    rows += frame.height();
-                    w.write_batch(&frame).map_err(|e| fail(&e))?;
-                }
-            }
-            "parquet" => {
-                let mut w = ParquetWriter::new(&mut *file)
-                    .batched(first.schema())
-                    .map_err(|e| fail(&e))?;
-                w.write_batch(&first).map_err(|e| fail(&e))?;
-                for frame in frames {
-                    rows += frame.height();
-                    w.write_batch(&frame).map_err(|e| fail(&e))?;
-                }
-                w.finish().map_err(|e| fail(&e))?;
-            }
-            _ => {
-                if frames.next().is_some() {
-                    return Err(fail(&"JSON takes one frame: write .csv or .parquet"));
-                }
-                JsonWriter::new(&mut *file)
-                    .with_json_format(JsonFormat::Json)
-                    .finish(&mut first)
-                    .map_err(|e| fail(&e))?
-            }
-        }
-        file.sync_all().map_err(|e| fail(&e))?;
-    }
+    write(tmp.as_file_mut())?;
+    tmp.as_file_mut().sync_all().map_err(|e| fail(&e))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644));
     }
     tmp.persist(path).map_err(|e| fail(&e.error))?;
-    Ok(rows)
+    Ok(())
 }
 
 /// Thousands separators for counts read by people.

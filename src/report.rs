@@ -30,24 +30,10 @@ const WIDTH: u32 = 900;
 /// Writes the report to `path` through a temporary file renamed into place.
 pub fn write(a: &Analysis, settings: &Settings, path: &Path) -> Result<()> {
     let page = html(a, settings)?;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let fail = |e: &dyn std::fmt::Display| Error::input(path, format!("cannot write: {e}"));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".afmpi-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| fail(&e))?;
-    std::io::Write::write_all(tmp.as_file_mut(), page.as_bytes()).map_err(|e| fail(&e))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644));
-    }
-    tmp.persist(path).map_err(|e| fail(&e.error))?;
-    Ok(())
+    output::write_atomically(path, |file| {
+        std::io::Write::write_all(file, page.as_bytes())
+            .map_err(|e| Error::input(path, format!("cannot write: {e}")))
+    })
 }
 
 fn escape(s: &str) -> String {
