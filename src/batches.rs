@@ -38,28 +38,6 @@ pub const BATCH_ROWS: usize = 1 << 19;
 /// Batches checked and tallied at once.
 const WORKERS: usize = 2;
 
-/// A sample's labels without its per-person values (what the batches' sum needs).
-fn labels_only(sample: Sample) -> Sample {
-    Sample {
-        profiles: Vec::new(),
-        flags: Vec::new(),
-        rows: Vec::new(),
-        weights: Vec::new(),
-        strata: Vec::new(),
-        psus: Vec::new(),
-        rounds: Vec::new(),
-        groupings: sample
-            .groupings
-            .into_iter()
-            .map(|g| Grouping {
-                codes: Vec::new(),
-                ..g
-            })
-            .collect(),
-        ..sample
-    }
-}
-
 /// Labels numbered in order of first appearance across batches.
 #[derive(Default)]
 struct Codes {
@@ -187,7 +165,7 @@ pub fn tally_in_batches(
             indicators::prepare(&df, m, survey, file).map_err(|e| e.after_rows(first_row))?;
         drop(df);
         let table = tally::tally(&sample);
-        Ok::<_, Error>((labels_only(sample), report, table))
+        Ok::<_, Error>((sample.labels_only(), report, table))
     };
     let receive = std::sync::Mutex::new(receive);
     let stop = std::sync::atomic::AtomicBool::new(false);
@@ -437,21 +415,14 @@ impl Accumulator {
             )
             .collect();
         cells.sort_unstable_by_key(|c| (c.round, c.stratum, c.psu, c.levels, c.profile, c.flags));
-        let sample = Sample {
-            profiles: Vec::new(),
-            flags: Vec::new(),
-            rows: Vec::new(),
-            weights: Vec::new(),
-            strata: Vec::new(),
+        let sample = Sample::from_labels(
             stratum_labels,
-            psus: Vec::new(),
             psu_labels,
-            rounds: Vec::new(),
             round_info,
             groupings,
-            has_rounds: self.has_rounds,
-            psu_is_row: self.psu_is_row,
-        };
+            self.has_rounds,
+            self.psu_is_row,
+        );
         (sample, Table { cells, radices })
     }
 }

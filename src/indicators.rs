@@ -66,6 +66,51 @@ pub struct Sample {
 }
 
 impl Sample {
+    /// A sample of labels only, without per-person values: what a table made in batches
+    /// or by a database engine comes with.
+    pub fn from_labels(
+        stratum_labels: Vec<String>,
+        psu_labels: Vec<String>,
+        round_info: Vec<Round>,
+        groupings: Vec<Grouping>,
+        has_rounds: bool,
+        psu_is_row: bool,
+    ) -> Sample {
+        Sample {
+            profiles: Vec::new(),
+            flags: Vec::new(),
+            rows: Vec::new(),
+            weights: Vec::new(),
+            strata: Vec::new(),
+            stratum_labels,
+            psus: Vec::new(),
+            psu_labels,
+            rounds: Vec::new(),
+            round_info,
+            groupings: groupings
+                .into_iter()
+                .map(|g| Grouping {
+                    codes: Vec::new(),
+                    ..g
+                })
+                .collect(),
+            has_rounds,
+            psu_is_row,
+        }
+    }
+
+    /// The sample's labels without its per-person values.
+    pub fn labels_only(self) -> Sample {
+        Sample::from_labels(
+            self.stratum_labels,
+            self.psu_labels,
+            self.round_info,
+            self.groupings,
+            self.has_rounds,
+            self.psu_is_row,
+        )
+    }
+
     pub fn len(&self) -> usize {
         self.profiles.len()
     }

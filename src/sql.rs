@@ -427,26 +427,13 @@ pub fn read_table(
             crate::output::count(n)
         )],
     };
-    let sample = Sample {
-        profiles: Vec::new(),
-        flags: Vec::new(),
-        rows: Vec::new(),
-        weights: Vec::new(),
-        strata: Vec::new(),
+    let sample = Sample::from_labels(
         stratum_labels,
-        psus: Vec::new(),
         psu_labels,
-        rounds: Vec::new(),
         round_info,
-        groupings: groupings
-            .into_iter()
-            .map(|g| Grouping {
-                codes: Vec::new(),
-                ..g
-            })
-            .collect(),
-        has_rounds: survey.round.is_some(),
-        psu_is_row: survey.psu.is_none(),
-    };
+        groupings,
+        survey.round.is_some(),
+        survey.psu.is_none(),
+    );
     Ok((sample, Table { cells, radices }, report))
 }
