@@ -20,7 +20,7 @@ use crate::output::count;
 use crate::{Analysis, Result};
 
 /// The headline identification of an analysis: its cutoff or group.
-fn headline(a: &Analysis) -> (Option<usize>, Option<usize>) {
+pub fn headline(a: &Analysis) -> (Option<usize>, Option<usize>) {
     match a.methodology.headline {
         Headline::Cutoff(c) => (Some(c), None),
         Headline::Group(g) => (None, Some(g)),

@@ -15,7 +15,7 @@ use plotters::prelude::*;
 use crate::error::{Error, Result};
 use crate::inference::{self, Precision, Settings};
 use crate::measures::{self, Domain, Measure};
-use crate::methodology::{Cutoff, Exact, Headline, IntegerWeights};
+use crate::methodology::{Cutoff, Exact, IntegerWeights};
 use crate::{output, Analysis};
 
 /// A poverty line: a cutoff's index or a named group's.
@@ -47,14 +47,6 @@ fn pct(x: f64) -> String {
         format!("{:.2}", 100.0 * x)
     } else {
         "–".into()
-    }
-}
-
-/// The headline's cutoff or group.
-fn headline(a: &Analysis) -> Line {
-    match a.methodology.headline {
-        Headline::Cutoff(c) => (Some(c), None),
-        Headline::Group(g) => (None, Some(g)),
     }
 }
 
@@ -104,7 +96,7 @@ pub fn html(a: &Analysis, settings: &Settings) -> Result<String> {
         subgroup: None,
         round: last,
     };
-    let head = headline(a);
+    let head = crate::compare::headline(a);
     let head_label = crate::compare::headline_label(a);
     let mut s = String::new();
     let title = if m.title.is_empty() {
@@ -289,6 +281,90 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
+/// A chart of rows, one per category, drawn on an SVG string.
+type RowChart<'a, 'b> = ChartContext<
+    'a,
+    SVGBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// The y of row `i` of `n`: rows are listed top first.
+fn row_y(i: usize, n: usize) -> f64 {
+    (n - 1 - i) as f64
+}
+
+/// A chart whose rows are `labels` (top first, row i centred at [`row_y`]), x from 0 to
+/// `x_max`, with its axes drawn.
+fn row_chart<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    x_max: f64,
+    labels: &[String],
+    x_desc: &str,
+) -> std::result::Result<RowChart<'a, 'b>, String> {
+    root.fill(&WHITE).map_err(err)?;
+    let n = labels.len();
+    let mut chart = ChartBuilder::on(root)
+        .margin(10)
+        .margin_right(30)
+        .x_label_area_size(40)
+        .y_label_area_size(200)
+        .build_cartesian_2d(0.0..x_max, -0.5..(n.max(1) as f64 - 0.5))
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .y_labels(n)
+        .y_label_formatter(&|y| row_label(*y, n, |i| labels[i].clone()))
+        .x_desc(x_desc)
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
+}
+
+/// The legend of the labelled series, boxed, at `position`.
+fn legend<'a, 'b: 'a>(
+    chart: &mut RowChart<'a, 'b>,
+    position: SeriesLabelPosition,
+) -> std::result::Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)
+}
+
+/// Two bars per row — `values` (first, second) — named and coloured by `series`.
+fn paired_bars(
+    labels: &[String],
+    values: &[(f64, f64)],
+    series: [(&str, RGBColor); 2],
+    x_max: f64,
+    x_desc: &str,
+    position: SeriesLabelPosition,
+) -> Result<String> {
+    let n = labels.len();
+    svg(|buf| {
+        let root = SVGBackend::with_string(buf, (WIDTH, 150 + 32 * n as u32)).into_drawing_area();
+        let mut chart = row_chart(&root, x_max, labels, x_desc)?;
+        for (k, (name, c)) in series.into_iter().enumerate() {
+            let rects = values.iter().enumerate().map(|(i, v)| {
+                let x = if k == 0 { v.0 } else { v.1 };
+                let y = row_y(i, n) + if k == 0 { 0.02 } else { -0.4 };
+                Rectangle::new([(0.0, y), (x.max(0.0), y + 0.38)], c.filled())
+            });
+            chart
+                .draw_series(rects)
+                .map_err(err)?
+                .label(name)
+                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], c.filled()));
+        }
+        legend(&mut chart, position)?;
+        root.present().map_err(err)
+    })
+}
+
 /// Stacked horizontal bars: each domain's M0 split by indicator (percent).
 fn contributions_chart(a: &Analysis, head: Line, round: u32) -> Result<String> {
     let m = &a.methodology;
@@ -324,39 +400,20 @@ fn contributions_chart(a: &Analysis, head: Line, round: u32) -> Result<String> {
             bars.push((label, shares));
         }
     }
-    let height = 80 + 26 * bars.len() as u32;
+    let labels: Vec<String> = bars.iter().map(|(label, _)| label.clone()).collect();
+    let n = bars.len();
     svg(|buf| {
-        let root = SVGBackend::with_string(buf, (WIDTH, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let n = bars.len();
-        let mut chart = ChartBuilder::on(&root)
-            .margin(10)
-            .margin_right(30)
-            .x_label_area_size(40)
-            .y_label_area_size(200)
-            .build_cartesian_2d(0.0..100.0, -0.5..(n as f64 - 0.5))
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .y_labels(n)
-            .y_label_formatter(&|y| row_label(*y, n, |i| bars[i].0.clone()))
-            .x_desc("percentage contribution to M0 (%)")
-            .draw()
-            .map_err(err)?;
+        let root = SVGBackend::with_string(buf, (WIDTH, 80 + 26 * n as u32)).into_drawing_area();
+        let mut chart = row_chart(&root, 100.0, &labels, "percentage contribution to M0 (%)")?;
         for j in 0..m.indicators.len() {
-            let rects: Vec<Rectangle<(f64, f64)>> = bars
-                .iter()
-                .enumerate()
-                .map(|(i, (_, shares))| {
-                    let start: f64 = shares[..j].iter().sum();
-                    let y = (n - 1 - i) as f64;
-                    Rectangle::new(
-                        [(start, y - 0.35), (start + shares[j], y + 0.35)],
-                        colour(j).filled(),
-                    )
-                })
-                .collect();
+            let rects = bars.iter().enumerate().map(|(i, (_, shares))| {
+                let start: f64 = shares[..j].iter().sum();
+                let y = row_y(i, n);
+                Rectangle::new(
+                    [(start, y - 0.35), (start + shares[j], y + 0.35)],
+                    colour(j).filled(),
+                )
+            });
             chart.draw_series(rects).map_err(err)?;
         }
         root.present().map_err(err)
@@ -389,56 +446,18 @@ fn headcount_chart(a: &Analysis, head: Line, domain: Domain) -> Result<String> {
             (100.0 * hd, 100.0 * hdk)
         })
         .collect();
-    let n = values.len();
-    svg(|buf| {
-        let root = SVGBackend::with_string(buf, (WIDTH, 160 + 30 * n as u32)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(10)
-            .margin_right(30)
-            .x_label_area_size(40)
-            .y_label_area_size(200)
-            .build_cartesian_2d(0.0..100.0, -0.5..(n as f64 - 0.5))
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .y_labels(n)
-            .y_label_formatter(&|y| row_label(*y, n, |i| m.indicators[i].name.clone()))
-            .x_desc("share of the population (%)")
-            .draw()
-            .map_err(err)?;
-        for (k, (name, c)) in [
+    let labels: Vec<String> = m.indicators.iter().map(|i| i.name.clone()).collect();
+    paired_bars(
+        &labels,
+        &values,
+        [
             ("uncensored (deprived)", colour(0)),
             ("censored (deprived and poor)", colour(1)),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let rects: Vec<Rectangle<(f64, f64)>> = values
-                .iter()
-                .enumerate()
-                .map(|(i, v)| {
-                    let x = if k == 0 { v.0 } else { v.1 };
-                    let y = (n - 1 - i) as f64 + if k == 0 { 0.02 } else { -0.4 };
-                    Rectangle::new([(0.0, y), (x, y + 0.38)], c.filled())
-                })
-                .collect();
-            chart
-                .draw_series(rects)
-                .map_err(err)?
-                .label(name)
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], c.filled()));
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
-        root.present().map_err(err)
-    })
+        ],
+        100.0,
+        "share of the population (%)",
+        SeriesLabelPosition::LowerRight,
+    )
 }
 
 /// H and M0 (with intervals) at every distinct score as the cutoff, in percent.
@@ -559,13 +578,7 @@ fn cutoff_chart(a: &Analysis, settings: &Settings, round: u32) -> Result<String>
                 )))
                 .map_err(err)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         root.present().map_err(err)
     })
 }
@@ -598,32 +611,18 @@ fn subgroup_chart(a: &Analysis, head: Line, g: usize, round: u32) -> Result<Stri
         .filter(|x| x.is_finite())
         .fold(1.0_f64, f64::max);
     let n = rows.len();
+    let labels: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
     svg(|buf| {
         let root = SVGBackend::with_string(buf, (WIDTH, 100 + 28 * n as u32)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(10)
-            .margin_right(30)
-            .x_label_area_size(40)
-            .y_label_area_size(200)
-            .build_cartesian_2d(0.0..(top * 1.1), -0.5..(n.max(1) as f64 - 0.5))
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .y_labels(n)
-            .y_label_formatter(&|y| row_label(*y, n, |i| rows[i].0.clone()))
-            .x_desc("M0 (%)")
-            .draw()
-            .map_err(err)?;
-        let y = |i: usize| (n - 1 - i) as f64;
+        let mut chart = row_chart(&root, top * 1.1, &labels, "M0 (%)")?;
         chart
             .draw_series(
                 rows.iter()
                     .enumerate()
                     .filter(|(_, r)| r.2.is_finite())
                     .map(|(i, r)| {
-                        PathElement::new(vec![(r.2, y(i)), (r.3, y(i))], colour(0).stroke_width(2))
+                        let y = row_y(i, n);
+                        PathElement::new(vec![(r.2, y), (r.3, y)], colour(0).stroke_width(2))
                     }),
             )
             .map_err(err)?;
@@ -631,7 +630,7 @@ fn subgroup_chart(a: &Analysis, head: Line, g: usize, round: u32) -> Result<Stri
             .draw_series(
                 rows.iter()
                     .enumerate()
-                    .map(|(i, r)| Circle::new((r.1, y(i)), 4, colour(0).filled())),
+                    .map(|(i, r)| Circle::new((r.1, row_y(i, n)), 4, colour(0).filled())),
             )
             .map_err(err)?;
         root.present().map_err(err)
@@ -681,61 +680,24 @@ fn share_chart(a: &Analysis, head: Line, g: usize, round: u32) -> Result<String>
             )
         })
         .collect();
-    let n = rows.len();
     let top = rows
         .iter()
         .flat_map(|r| [r.1, r.2])
         .filter(|x| x.is_finite())
         .fold(1.0_f64, f64::max);
-    svg(|buf| {
-        let root = SVGBackend::with_string(buf, (WIDTH, 140 + 34 * n as u32)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(10)
-            .margin_right(30)
-            .x_label_area_size(40)
-            .y_label_area_size(200)
-            .build_cartesian_2d(0.0..(top * 1.45), -0.5..(n.max(1) as f64 - 0.5))
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .y_labels(n)
-            .y_label_formatter(&|y| row_label(*y, n, |i| rows[i].0.clone()))
-            .x_desc("percent")
-            .draw()
-            .map_err(err)?;
-        for (k, (name, c)) in [
+    let labels: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+    let values: Vec<(f64, f64)> = rows.iter().map(|r| (r.1, r.2)).collect();
+    paired_bars(
+        &labels,
+        &values,
+        [
             ("population share", colour(7)),
             ("contribution to national M0", colour(3)),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let rects: Vec<Rectangle<(f64, f64)>> = rows
-                .iter()
-                .enumerate()
-                .map(|(i, r)| {
-                    let x = if k == 0 { r.1 } else { r.2 };
-                    let y = (n - 1 - i) as f64 + if k == 0 { 0.02 } else { -0.4 };
-                    Rectangle::new([(0.0, y), (x.max(0.0), y + 0.38)], c.filled())
-                })
-                .collect();
-            chart
-                .draw_series(rects)
-                .map_err(err)?
-                .label(name)
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], c.filled()));
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
-        root.present().map_err(err)
-    })
+        ],
+        top * 1.45,
+        "percent",
+        SeriesLabelPosition::UpperRight,
+    )
 }
 
 /// National H, A and M0 per round with intervals.
@@ -812,13 +774,7 @@ fn levels_chart(a: &Analysis, head: Line) -> Result<String> {
                 }))
                 .map_err(err)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(BLACK)
-            .draw()
-            .map_err(err)?;
+        legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         root.present().map_err(err)
     })
 }
