@@ -273,7 +273,6 @@ pub fn infer(
         .map_or(0, |g| g + 1);
     let layout = Layout::new(weights, n_groups);
     let domains = unit_totals(table, &design, &layout, weights);
-    let float_weights = layout.float_weights.clone();
 
     // Series: one measure of one indicator at one cutoff in one subgroup, over the rounds.
     type SeriesKey = (
@@ -305,7 +304,6 @@ pub fn infer(
     let context = Context {
         design: &design,
         layout: &layout,
-        float_weights: &float_weights,
     };
 
     let results: Vec<SeriesResult> = series
@@ -572,7 +570,6 @@ struct Linearized {
 struct Context<'a> {
     design: &'a Design,
     layout: &'a Layout,
-    float_weights: &'a [f64],
 }
 
 impl Context<'_> {
@@ -588,7 +585,7 @@ impl Context<'_> {
         if !lin.defined {
             return lin;
         }
-        let ratio = e.measure.ratio(e.indicator, self.float_weights);
+        let ratio = e.measure.ratio(e.indicator, &self.layout.float_weights);
         let line = self.layout.line(e);
         let y = self.layout.index(ratio.numerator, line);
         let x = self.layout.index(ratio.denominator, line);
