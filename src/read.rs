@@ -60,7 +60,8 @@ pub struct ColumnRequest {
 }
 
 impl ColumnRequest {
-    fn all(&self) -> Vec<String> {
+    /// Every column asked for, once.
+    pub fn all(&self) -> Vec<String> {
         let mut all = self.numeric.clone();
         for c in self.labelled.iter().chain(&self.raw) {
             if !all.contains(c) {

@@ -31,8 +31,7 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(data) = &args.data {
         let available = read::column_names(data)?;
         let plan = crate::plan(&m, &survey, data, &available)?;
-        let needed =
-            plan.request.numeric.len() + plan.request.labelled.len() + plan.request.raw.len();
+        let needed = plan.request.all().len();
         println!(
             "{}: has the {} columns the run reads (of its {})",
             data.display(),
