@@ -9,7 +9,6 @@
 //! [`DataReport`]. A row missing a subgroup value stays in the national figures and is
 //! left out of that column's subgroups, and the report says how many.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
@@ -352,12 +351,12 @@ pub fn prepare(
     let pick_u32 = |v| keep_rows::<u32>(v, &keep, all_kept);
 
     let (stratum_codes, stratum_labels) = match strata {
-        Some((codes, labels)) => compact(pick_u32(codes), labels),
+        Some((codes, labels)) => relabel(pick_u32(codes), labels),
         None => (vec![0; kept.len()], vec!["1".to_string()]),
     };
     let psu_is_row = psus.is_none();
     let (psu_codes, psu_labels) = match psus {
-        Some((codes, labels)) => compact(pick_u32(codes), labels),
+        Some((codes, labels)) => relabel(pick_u32(codes), labels),
         None => {
             report.notes.push(
                 "no PSU column: each row is its own primary sampling unit (simple random sampling within strata)".into(),
@@ -368,7 +367,7 @@ pub fn prepare(
     let years = years.map(|y| keep_rows(y, &keep, all_kept));
     let (round_codes, round_info, has_rounds) = match rounds {
         Some((codes, labels)) => {
-            let codes = pick_u32(codes);
+            let (codes, labels) = relabel(pick_u32(codes), labels);
             let (codes, info) = order_rounds(codes, labels, years, &kept, file, survey)?;
             (codes, info, true)
         }
@@ -405,7 +404,7 @@ pub fn prepare(
         groupings: groupings
             .into_iter()
             .map(|g| {
-                let (codes, levels) = compact(pick_u32(g.codes), g.levels);
+                let (codes, levels) = relabel(pick_u32(g.codes), g.levels);
                 Grouping {
                     column: g.column,
                     levels,
@@ -736,31 +735,25 @@ fn drop_nan(values: &[f64], keep: &mut [bool]) -> usize {
     count
 }
 
-/// A column as dense codes into its sorted distinct labels (numeric order when every label
-/// is a number). Missing values get [`MISSING`].
+/// A column as codes in order of first appearance, and the label of each code; missing
+/// values get [`MISSING`]. One hash look-up per change of value and no text per row for
+/// numbers. The codes are put in the labels' sorted order by [`relabel`], once the rows
+/// are kept: one pass over the kept rows instead of one over all rows and another after.
 fn factorize(s: &Series) -> (Vec<u32>, Vec<String>) {
-    // Codes in order of first appearance (one hash look-up per row, no text per row for
-    // numbers), then renumbered in the labels' sorted order.
-    let (first_seen, labels): (Vec<u32>, Vec<String>) = match s.dtype() {
-        // Over polars' arrays directly: the chunked array's own iterator costs more.
-        DataType::Int32 => {
-            let values = s.i32().expect("i32").downcast_iter().flat_map(|a| a.iter());
-            first_seen_codes(values.map(|v| v.copied()), |v: &i32| v.to_string())
-        }
+    // Over polars' arrays directly: the chunked array's own iterator costs more.
+    match s.dtype() {
+        DataType::Int32 => first_seen_numbers(s.i32().expect("i32"), Some, |v: i32| v.to_string()),
         dt if dt.is_integer() => {
             let i = s.cast(&DataType::Int64).expect("integer");
-            let values = i.i64().expect("i64").downcast_iter().flat_map(|a| a.iter());
-            first_seen_codes(values.map(|v| v.copied()), |v: &i64| v.to_string())
+            first_seen_numbers(i.i64().expect("i64"), Some, |v: i64| v.to_string())
         }
         dt if dt.is_float() => {
             let f = s.cast(&DataType::Float64).expect("float");
-            let bits = f
-                .f64()
-                .expect("float")
-                .downcast_iter()
-                .flat_map(|a| a.iter())
-                .map(|v| v.filter(|x| !x.is_nan()).map(|x| x.to_bits()));
-            first_seen_codes(bits, |b: &u64| number_label(f64::from_bits(*b)))
+            first_seen_numbers(
+                f.f64().expect("float"),
+                |x: f64| (!x.is_nan()).then_some(x.to_bits()),
+                |b: u64| number_label(f64::from_bits(b)),
+            )
         }
         _ => {
             let t = s.cast(&DataType::String).unwrap_or_else(|_| {
@@ -768,79 +761,75 @@ fn factorize(s: &Series) -> (Vec<u32>, Vec<String>) {
             });
             first_seen_strings(t.str().expect("string"))
         }
-    };
-    let mut order: Vec<usize> = (0..labels.len()).collect();
-    let mut sorted = labels.clone();
-    sort_labels(&mut sorted);
-    let position: HashMap<&str, u32> = sorted
-        .iter()
-        .enumerate()
-        .map(|(i, l)| (l.as_str(), i as u32))
-        .collect();
-    order
-        .iter_mut()
-        .for_each(|o| *o = position[labels[*o].as_str()] as usize);
-    let codes = first_seen
-        .into_iter()
-        .map(|c| {
-            if c == MISSING {
-                MISSING
-            } else {
-                order[c as usize] as u32
-            }
-        })
-        .collect();
-    (codes, sorted)
+    }
 }
 
-/// Codes of values in order of first appearance, and the label of each code.
-fn first_seen_codes<T: std::hash::Hash + Eq + Copy>(
-    values: impl Iterator<Item = Option<T>>,
-    label: impl Fn(&T) -> String,
-) -> (Vec<u32>, Vec<String>) {
-    let mut index: rustc_hash::FxHashMap<T, u32> = rustc_hash::FxHashMap::default();
+/// Codes of the values of a numeric column in order of first appearance, and the label of
+/// each code. `key` gives the value's key, `None` for a missing one (NaN).
+fn first_seen_numbers<T, K>(
+    ca: &ChunkedArray<T>,
+    key: impl Fn(T::Native) -> Option<K>,
+    label: impl Fn(K) -> String,
+) -> (Vec<u32>, Vec<String>)
+where
+    T: PolarsNumericType,
+    K: std::hash::Hash + Eq + Copy,
+{
+    let mut index: FxHashMap<K, u32> = FxHashMap::default();
     let mut labels = Vec::new();
+    let mut codes = Vec::with_capacity(ca.len());
     // Survey files come household by household, cluster by cluster: a value mostly
     // repeats the row before's, and then needs no look-up.
-    let mut last: Option<(T, u32)> = None;
-    let codes = values
-        .map(|v| match v {
-            None => MISSING,
-            Some(v) => match last {
-                Some((l, code)) if l == v => code,
-                _ => {
-                    let code = *index.entry(v).or_insert_with(|| {
-                        labels.push(label(&v));
-                        labels.len() as u32 - 1
-                    });
-                    last = Some((v, code));
-                    code
-                }
-            },
-        })
-        .collect();
+    let mut last: Option<(K, u32)> = None;
+    for array in ca.downcast_iter() {
+        let valid = array.validity();
+        for (i, &v) in array.values().iter().enumerate() {
+            let k = match valid {
+                Some(bits) if !bits.get_bit(i) => None,
+                _ => key(v),
+            };
+            codes.push(match k {
+                None => MISSING,
+                Some(k) => match last {
+                    Some((l, code)) if l == k => code,
+                    _ => {
+                        let code = *index.entry(k).or_insert_with(|| {
+                            labels.push(label(k));
+                            labels.len() as u32 - 1
+                        });
+                        last = Some((k, code));
+                        code
+                    }
+                },
+            });
+        }
+    }
     (codes, labels)
 }
 
-/// As [`first_seen_codes`] for text. A row whose 16-byte view (length, prefix and
+/// As [`first_seen_numbers`] for text. A row whose 16-byte view (length, prefix and
 /// place of the text in polars' buffers) equals the row before's holds the same text, so
-/// the repeats of a household or cluster cost one comparison of two integers.
+/// the repeats of a household or cluster cost one comparison of two integers, and the
+/// text itself is looked at only when the view changes.
 fn first_seen_strings(ca: &StringChunked) -> (Vec<u32>, Vec<String>) {
-    let mut index: rustc_hash::FxHashMap<&str, u32> = rustc_hash::FxHashMap::default();
+    use polars_arrow::array::Array as _; // validity()
+    let mut index: FxHashMap<&str, u32> = FxHashMap::default();
     let mut labels = Vec::new();
     let mut codes = Vec::with_capacity(ca.len());
     for array in ca.downcast_iter() {
+        let valid = array.validity();
         // Views point into this array's buffers: a run does not cross arrays.
         let mut last: Option<(u128, u32)> = None;
-        for (text, view) in array.iter().zip(array.views().iter()) {
-            let Some(text) = text else {
+        for (i, view) in array.views().iter().enumerate() {
+            if valid.is_some_and(|bits| !bits.get_bit(i)) {
                 codes.push(MISSING);
                 continue;
-            };
+            }
             let view = view.as_u128();
             let code = match last {
                 Some((v, code)) if v == view => code,
                 _ => {
+                    let text = array.value(i);
                     let code = *index.entry(text).or_insert_with(|| {
                         labels.push(text.to_string());
                         labels.len() as u32 - 1
@@ -855,30 +844,44 @@ fn first_seen_strings(ca: &StringChunked) -> (Vec<u32>, Vec<String>) {
     (codes, labels)
 }
 
-/// Drops the labels no kept row has, and renumbers the codes (order kept).
-fn compact(codes: Vec<u32>, labels: Vec<String>) -> (Vec<u32>, Vec<String>) {
+/// The codes of the rows kept, renumbered into the labels that some kept row has, in
+/// sorted order ([`sort_labels`]); the others are dropped. When the codes are already so
+/// numbered they are returned as they are.
+fn relabel(mut codes: Vec<u32>, labels: Vec<String>) -> (Vec<u32>, Vec<String>) {
     let mut used = vec![false; labels.len()];
     for &c in &codes {
         if c != MISSING {
             used[c as usize] = true;
         }
     }
-    if used.iter().all(|&u| u) {
-        return (codes, labels); // every label still has a row: nothing to renumber
+    let mut sorted: Vec<String> = labels
+        .iter()
+        .zip(&used)
+        .filter(|(_, &u)| u)
+        .map(|(l, _)| l.clone())
+        .collect();
+    sort_labels(&mut sorted);
+    let position: FxHashMap<&str, u32> = sorted
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.as_str(), i as u32))
+        .collect();
+    let new_code: Vec<u32> = labels
+        .iter()
+        .zip(&used)
+        .map(|(l, &u)| if u { position[l.as_str()] } else { MISSING })
+        .collect();
+    if new_code
+        .iter()
+        .enumerate()
+        .all(|(old, &new)| new == old as u32)
+    {
+        return (codes, labels); // sorted, and every label has a row
     }
-    let mut new_code = vec![MISSING; labels.len()];
-    let mut kept = Vec::new();
-    for (old, label) in labels.into_iter().enumerate() {
-        if used[old] {
-            new_code[old] = kept.len() as u32;
-            kept.push(label);
-        }
-    }
-    let mut codes = codes;
     for c in codes.iter_mut().filter(|c| **c != MISSING) {
         *c = new_code[*c as usize];
     }
-    (codes, kept)
+    (codes, sorted)
 }
 
 /// Labels in numeric order when all are numbers (2 before 10), else in text order.
@@ -972,10 +975,16 @@ fn order_rounds(
             year: year_of[r],
         })
         .collect();
-    Ok((
-        codes.into_iter().map(|c| new_code[c as usize]).collect(),
-        info,
-    ))
+    let codes = if new_code
+        .iter()
+        .enumerate()
+        .all(|(old, &new)| new == old as u32)
+    {
+        codes // already in time order
+    } else {
+        codes.into_iter().map(|c| new_code[c as usize]).collect()
+    };
+    Ok((codes, info))
 }
 
 /// The name of the column holding indicator j's evaluated rule.
