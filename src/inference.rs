@@ -32,7 +32,7 @@ use crate::error::{Error, Result};
 use crate::indicators::{number_label, Sample};
 use crate::measures::{Contribution, Domain, Estimate, Layout, Measure};
 use crate::methodology::IntegerWeights;
-use crate::tally::Table;
+use crate::tally::{Cell, Table};
 
 /// What to do with a stratum that has a single PSU (the survey package's options).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -282,17 +282,25 @@ pub fn infer(
         Option<usize>,
         Option<(usize, u32)>,
     );
-    // One sort of the estimates by series and round, then runs of equal keys.
+    // One sort of the estimates by series and round, then runs of equal series.
     let key = |i: usize| {
         let e = &estimates[i];
         (e.measure, e.indicator, e.cutoff, e.group, e.domain.subgroup)
     };
-    let mut order: Vec<usize> = (0..estimates.len()).collect();
-    order.sort_unstable_by_key(|&i| (key(i), estimates[i].domain.round));
-    let series: Vec<(SeriesKey, Vec<usize>)> = order
-        .chunk_by(|&a, &b| key(a) == key(b))
-        .map(|members| (key(members[0]), members.to_vec()))
+    let mut order: Vec<(u128, usize)> = estimates
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (series_order(e), i))
         .collect();
+    order.sort_unstable();
+    let sorted: Vec<usize> = order.iter().map(|&(_, i)| i).collect();
+    let mut series: Vec<(SeriesKey, &[usize])> = Vec::new();
+    let mut rest = &sorted[..];
+    for run in order.chunk_by(|a, b| a.0 >> ROUND_BITS == b.0 >> ROUND_BITS) {
+        let (members, after) = rest.split_at(run.len());
+        series.push((key(members[0]), members));
+        rest = after;
+    }
 
     let n_rounds = sample.round_info.len() as u32;
     let pairs: Vec<(u32, u32)> = match settings.changes {
@@ -403,6 +411,33 @@ pub fn infer(
     })
 }
 
+/// Bits of the round in [`series_order`].
+const ROUND_BITS: u32 = 16;
+
+/// An estimate's series and round packed into one integer that sorts as the tuple
+/// (measure, indicator, cutoff, group, subgroup column, level, round) does, absent
+/// before present: thousands of estimates are sorted comparing integers, not tuples of
+/// options.
+fn series_order(e: &Estimate) -> u128 {
+    let present = |x: Option<usize>| x.map_or(0, |v| v as u128 + 1);
+    let fields = [
+        (e.measure as u128, 4),
+        (present(e.indicator), 8),
+        (present(e.cutoff), 24),
+        (present(e.group), 16),
+        (present(e.domain.subgroup.map(|(g, _)| g)), 8),
+        (present(e.domain.subgroup.map(|(_, l)| l as usize)), 33),
+        (e.domain.round as u128, ROUND_BITS),
+    ];
+    fields.iter().fold(0, |packed, &(value, bits)| {
+        assert!(
+            value < 1 << bits,
+            "too many estimates of one kind to sort ({value})"
+        );
+        packed << bits | value
+    })
+}
+
 /// A change and its gradient with respect to (b0, b1). `span` is the years between the
 /// rounds for annualized changes.
 pub fn change(ctype: ChangeType, span: Option<f64>, b0: f64, b1: f64) -> (f64, f64, f64) {
@@ -440,13 +475,23 @@ struct Unit {
 struct UnitTotals {
     /// Sorted by id for clustered designs.
     units: Vec<Unit>,
-    /// While building: `units.len()` rows of [`Layout::width`] totals. Then by total:
-    /// each total's values over the units side by side, so that a standard error reads
-    /// two contiguous columns instead of two values from every row.
+    /// Each unit's factor (see [`Unit`]), side by side.
+    factors: Vec<f64>,
+    /// Runs of consecutive units of one stratum: (stratum, first unit, end).
+    runs: Vec<(u32, usize, usize)>,
+    /// By total: each total's values over the units side by side, so that a standard
+    /// error reads two contiguous columns instead of two values from every row.
     totals: Vec<f64>,
+    /// Each total over all the units (the denominators of the linearized values).
+    sums: Vec<f64>,
 }
 
 impl UnitTotals {
+    /// A total over all the units.
+    fn sum(&self, k: usize) -> f64 {
+        self.sums.get(k).copied().unwrap_or(0.0)
+    }
+
     /// A total's values over the units (once built).
     fn column(&self, k: usize) -> &[f64] {
         let n = self.units.len();
@@ -454,7 +499,25 @@ impl UnitTotals {
     }
 }
 
-/// The totals of every domain, from one pass over the table's cells.
+/// A domain's units and their rows of totals, as a piece of the table adds them up
+/// (completed by [`Layout::cumulate`]).
+#[derive(Default)]
+struct Building {
+    units: Vec<Unit>,
+    /// `units.len()` rows of [`Layout::width`] totals.
+    rows: Vec<f64>,
+    /// Rows-as-PSU designs: sums of weights and of squared weights per unit.
+    squares: Vec<(f64, f64)>,
+}
+
+/// Cells per piece of the table that [`unit_totals`] adds up on its own.
+const PIECE_CELLS: usize = 4096;
+
+/// The totals of every domain, from one pass over the table's cells. The table is cut
+/// into pieces of whole (round, stratum) runs, added up in parallel: a sampling unit lies
+/// within one round and stratum, so no unit spans two pieces, and a domain's units are
+/// the pieces' units one after the other — the same sums, in the same order, as one
+/// pass.
 fn unit_totals(
     table: &Table,
     design: &Design,
@@ -462,43 +525,74 @@ fn unit_totals(
     weights: &IntegerWeights,
 ) -> FxHashMap<Domain, UnitTotals> {
     let width = layout.width();
+    // What a person of each profile adds, worked out once.
     let mut contributions: FxHashMap<(u64, u32), Contribution> = FxHashMap::default();
-    struct Building {
-        out: UnitTotals,
-        /// Rows-as-PSU designs: unit of each (stratum, profile, flags); sums of weights
-        /// and of squared weights.
-        index: FxHashMap<(u32, u64, u32), usize>,
-        squares: Vec<(f64, f64)>,
-    }
-    let mut domains: FxHashMap<Domain, Building> = FxHashMap::default();
     for cell in &table.cells {
-        let adds = contributions
+        contributions
             .entry((cell.profile, cell.flags))
             .or_insert_with(|| layout.contribution(weights, cell.profile, cell.flags));
+    }
+    let mut pieces = Vec::new();
+    let mut rest = &table.cells[..];
+    while !rest.is_empty() {
+        let mut end = PIECE_CELLS.min(rest.len());
+        let last = (rest[end - 1].round, rest[end - 1].stratum);
+        while end < rest.len() && (rest[end].round, rest[end].stratum) == last {
+            end += 1;
+        }
+        let (piece, after) = rest.split_at(end);
+        pieces.push(piece);
+        rest = after;
+    }
+    let built: Vec<FxHashMap<Domain, Building>> = pieces
+        .par_iter()
+        .map(|cells| add_up(cells, table, design, &contributions, layout))
+        .collect();
+    let mut domains: FxHashMap<Domain, Vec<Building>> = FxHashMap::default();
+    for piece in built {
+        for (domain, b) in piece {
+            domains.entry(domain).or_default().push(b);
+        }
+    }
+    domains
+        .into_par_iter()
+        .map(|(domain, parts)| (domain, finish_units(parts, design, width)))
+        .collect()
+}
+
+/// One piece of the table's cells added up per domain and unit.
+fn add_up(
+    cells: &[Cell],
+    table: &Table,
+    design: &Design,
+    contributions: &FxHashMap<(u64, u32), Contribution>,
+    layout: &Layout,
+) -> FxHashMap<Domain, Building> {
+    let width = layout.width();
+    let mut domains: FxHashMap<Domain, Building> = FxHashMap::default();
+    // Rows-as-PSU designs: the unit of each (domain, stratum, profile, flags).
+    let mut index: FxHashMap<(Domain, u32, u64, u32), usize> = FxHashMap::default();
+    for cell in cells {
+        let adds = &contributions[&(cell.profile, cell.flags)];
         let id = if design.psu_is_row {
             0
         } else {
             design.psu_index[&(cell.stratum, cell.psu)]
         };
         for domain in table.domains_of(cell) {
-            let b = domains.entry(domain).or_insert_with(|| Building {
-                out: UnitTotals::default(),
-                index: FxHashMap::default(),
-                squares: Vec::new(),
-            });
+            let b = domains.entry(domain).or_default();
             let u = if design.psu_is_row {
-                let next = b.out.units.len();
-                let u = *b
-                    .index
-                    .entry((cell.stratum, cell.profile, cell.flags))
+                let next = b.units.len();
+                let u = *index
+                    .entry((domain, cell.stratum, cell.profile, cell.flags))
                     .or_insert(next);
                 if u == next {
-                    b.out.units.push(Unit {
+                    b.units.push(Unit {
                         id: next,
                         stratum: cell.stratum,
                         factor: 0.0,
                     });
-                    b.out.totals.resize(b.out.totals.len() + width, 0.0);
+                    b.rows.resize(b.rows.len() + width, 0.0);
                     b.squares.push((0.0, 0.0));
                 }
                 b.squares[u].0 += cell.weight;
@@ -506,52 +600,73 @@ fn unit_totals(
                 u
             } else {
                 // A domain's cells come PSU by PSU (the table is sorted by stratum, PSU).
-                if b.out.units.last().is_none_or(|last| last.id != id) {
-                    b.out.units.push(Unit {
+                if b.units.last().is_none_or(|last| last.id != id) {
+                    b.units.push(Unit {
                         id,
                         stratum: cell.stratum,
                         factor: 1.0,
                     });
-                    b.out.totals.resize(b.out.totals.len() + width, 0.0);
+                    b.rows.resize(b.rows.len() + width, 0.0);
                 }
-                b.out.units.len() - 1
+                b.units.len() - 1
             };
-            adds.add_to(&mut b.out.totals[u * width..(u + 1) * width], cell.weight);
+            adds.add_to(&mut b.rows[u * width..(u + 1) * width], cell.weight);
+        }
+    }
+    for b in domains.values_mut() {
+        for row in b.rows.chunks_exact_mut(width) {
+            layout.cumulate(row);
         }
     }
     domains
-        .into_iter()
-        .map(|(domain, mut b)| {
-            for row in b.out.totals.chunks_exact_mut(width) {
-                layout.cumulate(row);
-            }
-            if design.psu_is_row {
-                for (unit, (w, w2)) in b.out.units.iter_mut().zip(&b.squares) {
-                    unit.factor = if *w > 0.0 { w2 / (w * w) } else { 0.0 };
-                }
-            } else if !b.out.units.is_sorted_by_key(|u| u.id) {
-                // Rounds that share PSUs: a later round meets them in another order.
-                let mut order: Vec<usize> = (0..b.out.units.len()).collect();
-                order.sort_by_key(|&u| b.out.units[u].id);
-                let totals = order
-                    .iter()
-                    .flat_map(|&u| b.out.totals[u * width..(u + 1) * width].iter().copied())
-                    .collect();
-                b.out.units = order.iter().map(|&u| b.out.units[u]).collect();
-                b.out.totals = totals;
-            }
-            // Rows to columns.
-            let n = b.out.units.len();
-            let mut columns = vec![0.0; n * width];
-            for (u, row) in b.out.totals.chunks_exact(width).enumerate() {
-                for (k, &v) in row.iter().enumerate() {
-                    columns[k * n + u] = v;
-                }
-            }
-            b.out.totals = columns;
-            (domain, b.out)
-        })
-        .collect()
+}
+
+/// A domain's units from the pieces that have them, in PSU order, and its totals stored
+/// total by total.
+fn finish_units(parts: Vec<Building>, design: &Design, width: usize) -> UnitTotals {
+    let mut units: Vec<Unit> = parts.iter().flat_map(|b| b.units.iter().copied()).collect();
+    let rows: Vec<&[f64]> = parts
+        .iter()
+        .flat_map(|b| b.rows.chunks_exact(width))
+        .collect();
+    let mut order: Vec<usize> = (0..units.len()).collect();
+    if design.psu_is_row {
+        let squares = parts.iter().flat_map(|b| b.squares.iter());
+        for (u, (unit, (w, w2))) in units.iter_mut().zip(squares).enumerate() {
+            unit.id = u;
+            unit.factor = if *w > 0.0 { w2 / (w * w) } else { 0.0 };
+        }
+    } else if !units.is_sorted_by_key(|u| u.id) {
+        // Rounds that share PSUs: a later round meets them in another order.
+        order.sort_by_key(|&u| units[u].id);
+        units = order.iter().map(|&u| units[u]).collect();
+    }
+    // Rows to columns.
+    let n = units.len();
+    let mut totals = vec![0.0; n * width];
+    for (u, &from) in order.iter().enumerate() {
+        for (k, &v) in rows[from].iter().enumerate() {
+            totals[k * n + u] = v;
+        }
+    }
+    let sums = totals
+        .chunks_exact(n.max(1))
+        .map(|c| c.iter().sum())
+        .collect();
+    let mut runs: Vec<(u32, usize, usize)> = Vec::new();
+    for (u, unit) in units.iter().enumerate() {
+        match runs.last_mut() {
+            Some((h, _, end)) if *h == unit.stratum => *end = u + 1,
+            _ => runs.push((unit.stratum, u, u + 1)),
+        }
+    }
+    UnitTotals {
+        factors: units.iter().map(|u| u.factor).collect(),
+        units,
+        runs,
+        totals,
+        sums,
+    }
 }
 
 /// The linearized variable of one estimate, as totals per stratum and per PSU.
@@ -565,6 +680,53 @@ struct Linearized {
     /// Σ z over the design.
     total: f64,
     defined: bool,
+}
+
+/// Σ z and Σ factor·z² of the units z(y, x), added in four lanes (the compiler's vector
+/// registers) and the lanes then in a fixed order: the same bits on every machine and
+/// thread count.
+fn lane_sums(ys: &[f64], xs: &[f64], factors: &[f64], z: impl Fn(f64, f64) -> f64) -> (f64, f64) {
+    let (mut sum, mut sq) = ([0.0; 4], [0.0; 4]);
+    let (y4s, x4s, f4s) = (
+        ys.chunks_exact(4),
+        xs.chunks_exact(4),
+        factors.chunks_exact(4),
+    );
+    let rest = y4s
+        .remainder()
+        .iter()
+        .zip(x4s.remainder())
+        .zip(f4s.remainder());
+    for ((y4, x4), f4) in y4s.zip(x4s).zip(f4s) {
+        for lane in 0..4 {
+            let z = z(y4[lane], x4[lane]);
+            sum[lane] += z;
+            sq[lane] += f4[lane] * z * z;
+        }
+    }
+    let (mut s, mut q) = (
+        (sum[0] + sum[1]) + (sum[2] + sum[3]),
+        (sq[0] + sq[1]) + (sq[2] + sq[3]),
+    );
+    for ((&y, &x), f) in rest {
+        let z = z(y, x);
+        s += z;
+        q += f * z * z;
+    }
+    (s, q)
+}
+
+impl Linearized {
+    /// Adds a run of units of stratum `h`: their Σ z and Σ factor·z².
+    fn add_run(&mut self, h: u32, sum: f64, sq: f64) {
+        if let (Some(s), Some(q)) = (
+            self.stratum_sum.get_mut(h as usize),
+            self.stratum_sq.get_mut(h as usize),
+        ) {
+            *s += sum;
+            *q += sq;
+        }
+    }
 }
 
 struct Context<'a> {
@@ -590,21 +752,30 @@ impl Context<'_> {
         let y = self.layout.index(ratio.numerator, line);
         let x = self.layout.index(ratio.denominator, line);
         let (ys, xs) = (domain.column(y), domain.column(x));
-        let denominator: f64 = xs.iter().sum();
         let keep_psus = keep_psus && !self.design.psu_is_row;
         if keep_psus {
             lin.psu_sum.reserve(domain.units.len());
         }
-        for ((unit, y), x) in domain.units.iter().zip(ys).zip(xs) {
-            let z = (ratio.scale * y - e.b * x) / denominator;
-            let h = unit.stratum as usize;
-            lin.stratum_sum[h] += z;
-            lin.stratum_sq[h] += unit.factor * z * z;
-            lin.total += z;
-            if keep_psus {
-                lin.psu_sum.push((unit.id, z));
-            }
+        // Σ z and Σ factor·z² over each run of one stratum's units, in loops without
+        // branches that the compiler turns into vector instructions.
+        let (scale, b, per_x) = (ratio.scale, e.b, 1.0 / domain.sum(x));
+        let z = |y: f64, x: f64| (scale * y - b * x) * per_x;
+        let mut total = 0.0;
+        for &(h, start, end) in &domain.runs {
+            let (sum, sq) = lane_sums(
+                &ys[start..end],
+                &xs[start..end],
+                &domain.factors[start..end],
+                z,
+            );
+            lin.add_run(h, sum, sq);
+            total += sum;
         }
+        if keep_psus {
+            let zs = ys.iter().zip(xs).map(|(&y, &x)| z(y, x));
+            lin.psu_sum = domain.units.iter().map(|u| u.id).zip(zs).collect();
+        }
+        lin.total = total;
         lin
     }
 
