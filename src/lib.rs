@@ -142,13 +142,25 @@ pub fn analyse_frame_with(
     file: &Path,
     progress: &dyn Fn(&str),
 ) -> Result<Analysis> {
+    let (sample, report, table) = tabulate(df, m, survey, file, progress)?;
+    finish(m, sample, report, table, settings, progress)
+}
+
+/// The sample and its table from columns in memory.
+fn tabulate(
+    df: &DataFrame,
+    m: &Methodology,
+    survey: &SurveyColumns,
+    file: &Path,
+    progress: &dyn Fn(&str),
+) -> Result<(Sample, DataReport, Table)> {
     IntegerWeights::new(m)?; // weights and cutoffs exact enough, before any work
     progress("checking values and building deprivation profiles");
     let (sample, report) = indicators::prepare(df, m, survey, file)?;
     indicators::check_not_empty(&report)?;
     progress("tallying");
     let table = tally::tally(&sample);
-    finish(m, sample, report, table, settings, progress)
+    Ok((sample, report, table))
 }
 
 /// The finishing step: every estimate, standard error and change from the table.
@@ -440,7 +452,11 @@ pub fn analyse_files_reading(
             joined
         }
     };
-    let mut analysis = analyse_frame_with(&df, &effective, survey, settings, path, progress)?;
+    let (sample, report, table) = tabulate(&df, &effective, survey, path, progress)?;
+    // The columns read are not needed once tallied: the memory they held serves the
+    // standard errors and the results, which then need no fresh pages from the system.
+    drop(df);
+    let mut analysis = finish(&effective, sample, report, table, settings, progress)?;
     note_absent(m, &absent, &mut analysis);
     Ok(analysis)
 }

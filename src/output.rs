@@ -43,6 +43,8 @@ pub const COLUMNS: [&str; 16] = [
 /// The columns of a results frame, filled row by row.
 #[derive(Default)]
 struct Rows<'a> {
+    /// Each cutoff in percent, worked out once from its exact fraction.
+    percents: Vec<f64>,
     measure: Vec<&'static str>,
     indicator: Vec<Option<&'a str>>,
     k: Vec<Option<f64>>,
@@ -80,7 +82,10 @@ impl<'a> Rows<'a> {
         self.measure.push(measure.name());
         self.indicator
             .push(indicator.map(|j| m.indicators[j].id.as_str()));
-        self.k.push(cutoff.map(|c| m.cutoffs[c].percent()));
+        if self.percents.is_empty() {
+            self.percents = m.cutoffs.iter().map(|c| c.percent()).collect();
+        }
+        self.k.push(cutoff.map(|c| self.percents[c]));
         self.group.push(group.map(|g| m.groups[g].name.as_str()));
         match subgroup {
             None => {
@@ -130,7 +135,7 @@ impl<'a> Rows<'a> {
 pub fn levels_frame(a: &Analysis) -> DataFrame {
     let m = &a.methodology;
     let mut order: Vec<usize> = (0..a.estimates.len()).collect();
-    order.sort_by_key(|&i| {
+    order.sort_by_cached_key(|&i| {
         let e = &a.estimates[i];
         (e.group, e.measure, e.indicator, e.cutoff, e.domain)
     });
@@ -162,7 +167,7 @@ pub fn levels_frame(a: &Analysis) -> DataFrame {
 pub fn changes_frame(a: &Analysis) -> DataFrame {
     let m = &a.methodology;
     let mut order: Vec<&Change> = a.inference.changes.iter().collect();
-    order.sort_by_key(|c| {
+    order.sort_by_cached_key(|c| {
         (
             c.group,
             c.measure,
