@@ -787,11 +787,10 @@ impl Context<'_> {
         }
         let d = self.design;
         let n_strata = d.n_strata();
-        // Σ_c z_a,c z_b,c per stratum.
-        let mut cross = vec![0.0; n_strata];
-        if same {
-            cross.clone_from(&a.stratum_sq);
-        } else if !d.psu_is_row {
+        // Σ_c z_a,c z_b,c per stratum: an estimate's own sums of squares, or the products
+        // of two estimates' PSU totals.
+        let mut products = vec![0.0; if same { 0 } else { n_strata }];
+        if !same && !d.psu_is_row {
             let (mut i, mut j) = (0, 0);
             while i < a.psu_sum.len() && j < b.psu_sum.len() {
                 let (pa, za) = a.psu_sum[i];
@@ -800,13 +799,14 @@ impl Context<'_> {
                     std::cmp::Ordering::Less => i += 1,
                     std::cmp::Ordering::Greater => j += 1,
                     std::cmp::Ordering::Equal => {
-                        cross[d.psu_stratum[pa] as usize] += za * zb;
+                        products[d.psu_stratum[pa] as usize] += za * zb;
                         i += 1;
                         j += 1;
                     }
                 }
             }
         }
+        let cross: &[f64] = if same { &a.stratum_sq } else { &products };
         let (centre_a, centre_b) = (a.total / d.n_psus, b.total / d.n_psus);
         let mut v = 0.0;
         let mut counted = 0usize;
