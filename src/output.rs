@@ -12,6 +12,7 @@ use std::io::Write as _;
 use std::path::Path;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::indicators::{number_label, DataReport, Sample};
@@ -131,6 +132,9 @@ impl<'a> Rows<'a> {
     }
 }
 
+/// Rows of a results frame built at once (see [`in_pieces`]).
+const FRAME_PIECE: usize = 2048;
+
 /// The long results frame of level estimates (`ctype = lev`).
 pub fn levels_frame(a: &Analysis) -> DataFrame {
     let m = &a.methodology;
@@ -139,8 +143,7 @@ pub fn levels_frame(a: &Analysis) -> DataFrame {
         let e = &a.estimates[i];
         (e.group, e.measure, e.indicator, e.cutoff, e.domain)
     });
-    let mut rows = Rows::default();
-    for i in order {
+    in_pieces(&order, &m.name, |rows, &i| {
         let e = &a.estimates[i];
         rows.push_key(
             m,
@@ -159,8 +162,32 @@ pub fn levels_frame(a: &Analysis) -> DataFrame {
         rows.yt1.push(None);
         rows.ann.push(None);
         rows.push_values(e.b, &a.inference.levels[i]);
+    })
+}
+
+/// A results frame with a row per item, made by `push`: larger outputs in pieces of
+/// [`FRAME_PIECE`] rows, built in parallel and stacked in order.
+fn in_pieces<'a, T: Sync>(
+    items: &[T],
+    spec: &str,
+    push: impl Fn(&mut Rows<'a>, &T) + Sync,
+) -> DataFrame {
+    let pieces: Vec<DataFrame> = items
+        .par_chunks(FRAME_PIECE)
+        .map(|piece| {
+            let mut rows = Rows::default();
+            for item in piece {
+                push(&mut rows, item);
+            }
+            rows.frame(spec)
+        })
+        .collect();
+    let mut pieces = pieces.into_iter();
+    let mut frame = pieces.next().unwrap_or_else(|| Rows::default().frame(spec));
+    for piece in pieces {
+        frame.vstack_mut(&piece).expect("frames of one schema");
     }
-    rows.frame(&m.name)
+    frame
 }
 
 /// The long results frame of changes between rounds (`ctype = abs, rel`).
@@ -180,8 +207,7 @@ pub fn changes_frame(a: &Analysis) -> DataFrame {
             c.ctype,
         )
     });
-    let mut rows = Rows::default();
-    for c in order {
+    in_pieces(&order, &m.name, |rows, c| {
         rows.push_key(
             m,
             &a.sample,
@@ -198,8 +224,7 @@ pub fn changes_frame(a: &Analysis) -> DataFrame {
         rows.yt1.push(Some(y1));
         rows.ann.push(Some(i32::from(c.annualized)));
         rows.push_values(c.b, &c.precision);
-    }
-    rows.frame(&m.name)
+    })
 }
 
 /// Levels followed by changes, in one frame.
