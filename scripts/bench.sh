@@ -48,10 +48,12 @@ if [ -n "${CENSUS:-}" ]; then
   f="$dir/survey-$CENSUS.parquet"
   [ -f "$f" ] || "$afmpi" simulate --rows "$CENSUS" -o "$f" > /dev/null
   sed '/^psu = "psu"/d' data/global-mpi.toml > "$dir/census.toml"
+  # The same columns afmpi reads: the census methodology has no PSU column.
+  census_columns=$(echo "${columns//:text/}" | sed 's/ psu / /')
   echo "== census: $CENSUS rows, Parquet ($(du -h "$f" | cut -f1)), no PSU column, in batches"
-  RUNS=${CENSUS_RUNS:-3} time_it "$read_columns $f ${columns//:text/}" \
+  RUNS=${CENSUS_RUNS:-3} time_it "$read_columns $f $census_columns" \
     "$afmpi run $dir/census.toml $f --round t --year year -o $dir/census.csv --quiet"
-  peak "$read_columns" "$f" ${columns//:text/}
+  peak "$read_columns" "$f" $census_columns
   peak "$afmpi" run "$dir/census.toml" "$f" --round t --year year -o "$dir/census.csv" --quiet
   echo "   one thread:"
   RAYON_NUM_THREADS=1 POLARS_MAX_THREADS=1 peak "$afmpi" run "$dir/census.toml" "$f" --round t --year year -o "$dir/census.csv" --quiet
