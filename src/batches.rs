@@ -36,6 +36,7 @@ use crate::tally::{self, Cell, Table};
 pub const BATCH_ROWS: usize = 1 << 19;
 
 /// Batches checked and tallied at once.
+/// (Fewer when the thread pool is smaller: `RAYON_NUM_THREADS=1` reads on one worker.)
 const WORKERS: usize = 2;
 
 /// Labels numbered in order of first appearance across batches.
@@ -171,7 +172,7 @@ pub fn tally_in_batches(
     let stop = std::sync::atomic::AtomicBool::new(false);
     let outcome = std::thread::scope(|scope| {
         let (done_send, done) = std::sync::mpsc::channel();
-        for _ in 0..WORKERS {
+        for _ in 0..WORKERS.min(rayon::current_num_threads()) {
             let done_send = done_send.clone();
             let (receive, stop, process) = (&receive, &stop, &process);
             scope.spawn(move || loop {
