@@ -30,7 +30,9 @@ use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 use crate::error::{Error, Result};
 use crate::indicators::{number_label, Sample};
-use crate::measures::{Contribution, Domain, Estimate, Layout, Measure};
+use crate::measures::{
+    packed, present, subgroup_fields, Contribution, Domain, Estimate, Layout, Measure,
+};
 use crate::methodology::IntegerWeights;
 use crate::tally::{Cell, Table};
 
@@ -415,27 +417,18 @@ pub fn infer(
 const ROUND_BITS: u32 = 16;
 
 /// An estimate's series and round packed into one integer that sorts as the tuple
-/// (measure, indicator, cutoff, group, subgroup column, level, round) does, absent
-/// before present: thousands of estimates are sorted comparing integers, not tuples of
-/// options.
+/// (measure, indicator, cutoff, group, subgroup, round) does.
 fn series_order(e: &Estimate) -> u128 {
-    let present = |x: Option<usize>| x.map_or(0, |v| v as u128 + 1);
-    let fields = [
+    let [column, level] = subgroup_fields(e.domain.subgroup);
+    packed(&[
         (e.measure as u128, 4),
         (present(e.indicator), 8),
         (present(e.cutoff), 24),
         (present(e.group), 16),
-        (present(e.domain.subgroup.map(|(g, _)| g)), 8),
-        (present(e.domain.subgroup.map(|(_, l)| l as usize)), 33),
+        column,
+        level,
         (e.domain.round as u128, ROUND_BITS),
-    ];
-    fields.iter().fold(0, |packed, &(value, bits)| {
-        assert!(
-            value < 1 << bits,
-            "too many estimates of one kind to sort ({value})"
-        );
-        packed << bits | value
-    })
+    ])
 }
 
 /// A change and its gradient with respect to (b0, b1). `span` is the years between the

@@ -319,6 +319,35 @@ pub struct Domain {
     pub round: u32,
 }
 
+/// Fields packed into one integer that sorts as the tuple of the fields does: each field
+/// is (value, bits), the first the most significant. Thousands of estimates sort on it
+/// comparing integers instead of tuples of options.
+pub fn packed(fields: &[(u128, u32)]) -> u128 {
+    let total: u32 = fields.iter().map(|&(_, bits)| bits).sum();
+    assert!(total <= 128, "a sort key of {total} bits");
+    fields.iter().fold(0, |key, &(value, bits)| {
+        assert!(
+            value < 1 << bits,
+            "too many estimates of one kind to sort ({value})"
+        );
+        key << bits | value
+    })
+}
+
+/// An optional index as a field of [`packed`]: absent (0) before any present.
+pub fn present(x: Option<usize>) -> u128 {
+    x.map_or(0, |v| v as u128 + 1)
+}
+
+/// The fields of a subgroup (column and level, absent for the whole sample) for
+/// [`packed`].
+pub fn subgroup_fields(subgroup: Option<(usize, u32)>) -> [(u128, u32); 2] {
+    [
+        (present(subgroup.map(|(g, _)| g)), 8),
+        (present(subgroup.map(|(_, l)| l as usize)), 33),
+    ]
+}
+
 /// One point estimate.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Estimate {

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::indicators::{number_label, DataReport, Sample};
 use crate::inference::{Change, Interval, LonelyPsu, Precision, Settings};
-use crate::measures::Measure;
+use crate::measures::{packed, present, subgroup_fields, Measure};
 use crate::methodology::Methodology;
 use crate::Analysis;
 
@@ -139,9 +139,19 @@ const FRAME_PIECE: usize = 2048;
 pub fn levels_frame(a: &Analysis) -> DataFrame {
     let m = &a.methodology;
     let mut order: Vec<usize> = (0..a.estimates.len()).collect();
+    // By (group, measure, indicator, cutoff, subgroup, round).
     order.sort_by_cached_key(|&i| {
         let e = &a.estimates[i];
-        (e.group, e.measure, e.indicator, e.cutoff, e.domain)
+        let [column, level] = subgroup_fields(e.domain.subgroup);
+        packed(&[
+            (present(e.group), 16),
+            (e.measure as u128, 4),
+            (present(e.indicator), 8),
+            (present(e.cutoff), 24),
+            column,
+            level,
+            (e.domain.round as u128, 16),
+        ])
     });
     in_pieces(&order, &m.name, |rows, &i| {
         let e = &a.estimates[i];
@@ -195,17 +205,19 @@ pub fn changes_frame(a: &Analysis) -> DataFrame {
     let m = &a.methodology;
     let mut order: Vec<&Change> = a.inference.changes.iter().collect();
     order.sort_by_cached_key(|c| {
-        (
-            c.group,
-            c.measure,
-            c.indicator,
-            c.cutoff,
-            c.subgroup,
-            c.t0,
-            c.t1,
-            c.annualized,
-            c.ctype,
-        )
+        let [column, level] = subgroup_fields(c.subgroup);
+        packed(&[
+            (present(c.group), 16),
+            (c.measure as u128, 4),
+            (present(c.indicator), 8),
+            (present(c.cutoff), 24),
+            column,
+            level,
+            (c.t0 as u128, 16),
+            (c.t1 as u128, 16),
+            (u128::from(c.annualized), 1),
+            (c.ctype as u128, 1),
+        ])
     });
     in_pieces(&order, &m.name, |rows, c| {
         rows.push_key(
