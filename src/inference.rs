@@ -277,32 +277,22 @@ pub fn infer(
     let domains = unit_totals(table, &design, &layout, weights);
 
     // Series: one measure of one indicator at one cutoff in one subgroup, over the rounds.
-    type SeriesKey = (
-        Measure,
-        Option<usize>,
-        Option<usize>,
-        Option<usize>,
-        Option<(usize, u32)>,
-    );
-    // One sort of the estimates by series and round, then runs of equal series.
-    let key = |i: usize| {
-        let e = &estimates[i];
-        (e.measure, e.indicator, e.cutoff, e.group, e.domain.subgroup)
+    // With one round each estimate is a series of its own; else one sort of the
+    // estimates by series and round, then runs of equal series.
+    let sorted: Vec<usize> = if sample.round_info.len() < 2 {
+        (0..estimates.len()).collect()
+    } else {
+        let mut order: Vec<(u128, usize)> = estimates
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (series_order(e), i))
+            .collect();
+        order.sort_unstable();
+        order.into_iter().map(|(_, i)| i).collect()
     };
-    let mut order: Vec<(u128, usize)> = estimates
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (series_order(e), i))
+    let series: Vec<&[usize]> = sorted
+        .chunk_by(|&a, &b| same_series(&estimates[a], &estimates[b]))
         .collect();
-    order.sort_unstable();
-    let sorted: Vec<usize> = order.iter().map(|&(_, i)| i).collect();
-    let mut series: Vec<(SeriesKey, &[usize])> = Vec::new();
-    let mut rest = &sorted[..];
-    for run in order.chunk_by(|a, b| a.0 >> ROUND_BITS == b.0 >> ROUND_BITS) {
-        let (members, after) = rest.split_at(run.len());
-        series.push((key(members[0]), members));
-        rest = after;
-    }
 
     let n_rounds = sample.round_info.len() as u32;
     let pairs: Vec<(u32, u32)> = match settings.changes {
@@ -318,7 +308,15 @@ pub fn infer(
 
     let results: Vec<SeriesResult> = series
         .par_iter()
-        .map(|((measure, indicator, cutoff, group, subgroup), members)| {
+        .map(|members| {
+            let first = &estimates[members[0]];
+            let (measure, indicator, cutoff, group, subgroup) = (
+                first.measure,
+                first.indicator,
+                first.cutoff,
+                first.group,
+                first.domain.subgroup,
+            );
             let linear: Vec<Linearized> = members
                 .iter()
                 .map(|&i| {
@@ -349,7 +347,7 @@ pub fn infer(
                 })
                 .collect();
             let mut changes = Vec::new();
-            if has_changes(*measure) {
+            if has_changes(measure) {
                 for &(t0, t1) in &pairs {
                     let find =
                         |t: u32| members.iter().position(|&i| estimates[i].domain.round == t);
@@ -379,11 +377,11 @@ pub fn infer(
                         let (b, g0, g1) = change(ctype, span, b0, b1);
                         let var = g0 * g0 * v00 + 2.0 * g0 * g1 * v01 + g1 * g1 * v11;
                         changes.push(Change {
-                            measure: *measure,
-                            indicator: *indicator,
-                            cutoff: *cutoff,
-                            group: *group,
-                            subgroup: *subgroup,
+                            measure,
+                            indicator,
+                            cutoff,
+                            group,
+                            subgroup,
                             t0,
                             t1,
                             ctype,
@@ -413,8 +411,11 @@ pub fn infer(
     })
 }
 
-/// Bits of the round in [`series_order`].
-const ROUND_BITS: u32 = 16;
+/// Whether two estimates are of one series (they may differ in their round only).
+fn same_series(a: &Estimate, b: &Estimate) -> bool {
+    (a.measure, a.indicator, a.cutoff, a.group, a.domain.subgroup)
+        == (b.measure, b.indicator, b.cutoff, b.group, b.domain.subgroup)
+}
 
 /// An estimate's series and round packed into one integer that sorts as the tuple
 /// (measure, indicator, cutoff, group, subgroup, round) does.
@@ -427,7 +428,7 @@ fn series_order(e: &Estimate) -> u128 {
         (present(e.group), 16),
         column,
         level,
-        (e.domain.round as u128, ROUND_BITS),
+        (e.domain.round as u128, 16),
     ])
 }
 
