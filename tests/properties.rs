@@ -233,3 +233,22 @@ fn results_do_not_depend_on_the_number_of_threads() {
     let again = tally::tally(&one.sample);
     assert!(again == one.table);
 }
+
+proptest! {
+    /// The packed sort keys of the standard errors and the results frames order estimates
+    /// as the tuples of their fields do, absent before present.
+    #[test]
+    fn packed_keys_sort_as_tuples(
+        a in (0u128..7, proptest::option::of(0usize..64), proptest::option::of(0usize..1000),
+              proptest::option::of((0usize..4, 0u32..5000)), 0u128..3),
+        b in (0u128..7, proptest::option::of(0usize..64), proptest::option::of(0usize..1000),
+              proptest::option::of((0usize..4, 0u32..5000)), 0u128..3),
+    ) {
+        use afmpi::measures::{packed, present, subgroup_fields};
+        let key = |(measure, indicator, cutoff, subgroup, round): (u128, Option<usize>, Option<usize>, Option<(usize, u32)>, u128)| {
+            let [column, level] = subgroup_fields(subgroup);
+            packed(&[(measure, 4), (present(indicator), 8), (present(cutoff), 24), column, level, (round, 16)])
+        };
+        prop_assert_eq!(key(a).cmp(&key(b)), a.cmp(&b));
+    }
+}
