@@ -234,6 +234,15 @@ fn results_do_not_depend_on_the_number_of_threads() {
     assert!(again == one.table);
 }
 
+/// (measure, indicator, cutoff, subgroup, round), as an estimate's sort key holds them.
+type KeyFields = (
+    u128,
+    Option<usize>,
+    Option<usize>,
+    Option<(usize, u32)>,
+    u128,
+);
+
 proptest! {
     /// The packed sort keys of the standard errors and the results frames order estimates
     /// as the tuples of their fields do, absent before present.
@@ -245,7 +254,7 @@ proptest! {
               proptest::option::of((0usize..4, 0u32..5000)), 0u128..3),
     ) {
         use afmpi::measures::{packed, present, subgroup_fields};
-        let key = |(measure, indicator, cutoff, subgroup, round): (u128, Option<usize>, Option<usize>, Option<(usize, u32)>, u128)| {
+        let key = |(measure, indicator, cutoff, subgroup, round): KeyFields| {
             let [column, level] = subgroup_fields(subgroup);
             packed(&[(measure, 4), (present(indicator), 8), (present(cutoff), 24), column, level, (round, 16)])
         };
