@@ -281,8 +281,8 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
-/// A chart of rows, one per category, drawn on an SVG string.
-type RowChart<'a, 'b> = ChartContext<
+/// A chart with numbers on both axes, drawn on an SVG string.
+type Chart<'a, 'b> = ChartContext<
     'a,
     SVGBackend<'b>,
     Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
@@ -293,6 +293,24 @@ fn row_y(i: usize, n: usize) -> f64 {
     (n - 1 - i) as f64
 }
 
+/// A chart of x in `x` and y in `y` on a white area, with the margins every chart of the
+/// report has and `y_labels` pixels for the labels of the y axis.
+fn xy_chart<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    y_labels: u32,
+) -> std::result::Result<Chart<'a, 'b>, String> {
+    root.fill(&WHITE).map_err(err)?;
+    ChartBuilder::on(root)
+        .margin(10)
+        .margin_right(30)
+        .x_label_area_size(40)
+        .y_label_area_size(y_labels)
+        .build_cartesian_2d(x, y)
+        .map_err(err)
+}
+
 /// A chart whose rows are `labels` (top first, row i centred at [`row_y`]), x from 0 to
 /// `x_max`, with its axes drawn.
 fn row_chart<'a, 'b>(
@@ -300,16 +318,9 @@ fn row_chart<'a, 'b>(
     x_max: f64,
     labels: &[String],
     x_desc: &str,
-) -> std::result::Result<RowChart<'a, 'b>, String> {
-    root.fill(&WHITE).map_err(err)?;
+) -> std::result::Result<Chart<'a, 'b>, String> {
     let n = labels.len();
-    let mut chart = ChartBuilder::on(root)
-        .margin(10)
-        .margin_right(30)
-        .x_label_area_size(40)
-        .y_label_area_size(200)
-        .build_cartesian_2d(0.0..x_max, -0.5..(n.max(1) as f64 - 0.5))
-        .map_err(err)?;
+    let mut chart = xy_chart(root, 0.0..x_max, -0.5..(n.max(1) as f64 - 0.5), 200)?;
     chart
         .configure_mesh()
         .disable_y_mesh()
@@ -323,7 +334,7 @@ fn row_chart<'a, 'b>(
 
 /// The legend of the labelled series, boxed, at `position`.
 fn legend<'a, 'b: 'a>(
-    chart: &mut RowChart<'a, 'b>,
+    chart: &mut Chart<'a, 'b>,
     position: SeriesLabelPosition,
 ) -> std::result::Result<(), String> {
     chart
@@ -524,14 +535,7 @@ fn cutoff_chart(a: &Analysis, settings: &Settings, round: u32) -> Result<String>
     let cutoffs: Vec<f64> = a.methodology.cutoffs.iter().map(Cutoff::percent).collect();
     svg(|buf| {
         let root = SVGBackend::with_string(buf, (WIDTH, 460)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(10)
-            .margin_right(30)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0.0..100.0, 0.0..100.0)
-            .map_err(err)?;
+        let mut chart = xy_chart(&root, 0.0..100.0, 0.0..100.0, 60)?;
         chart
             .configure_mesh()
             .x_desc("poverty cutoff k (% of weighted deprivations)")
@@ -729,14 +733,7 @@ fn levels_chart(a: &Analysis, head: Line) -> Result<String> {
     let labels: Vec<String> = (0..rounds as u32).map(|r| round_name(a, r)).collect();
     svg(|buf| {
         let root = SVGBackend::with_string(buf, (WIDTH, 420)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(10)
-            .margin_right(30)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(-0.5..(rounds as f64 - 0.5), 0.0..100.0)
-            .map_err(err)?;
+        let mut chart = xy_chart(&root, -0.5..(rounds as f64 - 0.5), 0.0..100.0, 60)?;
         chart
             .configure_mesh()
             .x_labels(rounds)
@@ -801,14 +798,7 @@ fn score_chart(a: &Analysis, round: u32) -> Result<String> {
     let cutoffs: Vec<f64> = a.methodology.cutoffs.iter().map(Cutoff::percent).collect();
     svg(|buf| {
         let root = SVGBackend::with_string(buf, (WIDTH, 420)).into_drawing_area();
-        root.fill(&WHITE).map_err(err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .margin(10)
-            .margin_right(30)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(-1.0..101.0, 0.0..(top * 1.1))
-            .map_err(err)?;
+        let mut chart = xy_chart(&root, -1.0..101.0, 0.0..(top * 1.1), 60)?;
         chart
             .configure_mesh()
             .x_desc("deprivation score (% of weighted deprivations)")
