@@ -25,7 +25,7 @@ use rustc_hash::FxHashMap;
 
 use crate::error::{Error, Result};
 use crate::indicators::{
-    self, number_label, sort_labels, DataReport, Grouping, Round, Sample, MISSING,
+    self, number_label, sorted_codes, DataReport, Grouping, Round, Sample, MISSING,
 };
 use crate::methodology::{Methodology, SurveyColumns};
 use crate::read;
@@ -59,15 +59,7 @@ impl Codes {
 
     /// New code of each code, in the labels' sorted order, and the sorted labels.
     fn sorted(self) -> (Vec<u32>, Vec<String>) {
-        let mut sorted = self.labels.clone();
-        sort_labels(&mut sorted);
-        let position: FxHashMap<&str, u32> = sorted
-            .iter()
-            .enumerate()
-            .map(|(i, l)| (l.as_str(), i as u32))
-            .collect();
-        let new = self.labels.iter().map(|l| position[l.as_str()]).collect();
-        (new, sorted)
+        sorted_codes(&self.labels)
     }
 }
 

@@ -854,22 +854,23 @@ fn relabel(mut codes: Vec<u32>, labels: Vec<String>) -> (Vec<u32>, Vec<String>) 
             used[c as usize] = true;
         }
     }
-    let mut sorted: Vec<String> = labels
+    let kept: Vec<String> = labels
         .iter()
         .zip(&used)
         .filter(|(_, &u)| u)
         .map(|(l, _)| l.clone())
         .collect();
-    sort_labels(&mut sorted);
-    let position: FxHashMap<&str, u32> = sorted
+    let (kept_code, sorted) = sorted_codes(&kept);
+    let mut kept_code = kept_code.into_iter();
+    let new_code: Vec<u32> = used
         .iter()
-        .enumerate()
-        .map(|(i, l)| (l.as_str(), i as u32))
-        .collect();
-    let new_code: Vec<u32> = labels
-        .iter()
-        .zip(&used)
-        .map(|(l, &u)| if u { position[l.as_str()] } else { MISSING })
+        .map(|&u| {
+            if u {
+                kept_code.next().expect("a code per kept label")
+            } else {
+                MISSING
+            }
+        })
         .collect();
     if new_code
         .iter()
@@ -881,6 +882,20 @@ fn relabel(mut codes: Vec<u32>, labels: Vec<String>) -> (Vec<u32>, Vec<String>) 
     for c in codes.iter_mut().filter(|c| **c != MISSING) {
         *c = new_code[*c as usize];
     }
+    (codes, sorted)
+}
+
+/// The labels sorted ([`sort_labels`]), and each label's position among them: its code
+/// once the codes follow the labels' order.
+pub fn sorted_codes(labels: &[String]) -> (Vec<u32>, Vec<String>) {
+    let mut sorted = labels.to_vec();
+    sort_labels(&mut sorted);
+    let position: FxHashMap<&str, u32> = sorted
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.as_str(), i as u32))
+        .collect();
+    let codes = labels.iter().map(|l| position[l.as_str()]).collect();
     (codes, sorted)
 }
 

@@ -135,23 +135,35 @@ impl<'a> Rows<'a> {
 /// Rows of a results frame built at once (see [`in_pieces`]).
 const FRAME_PIECE: usize = 2048;
 
+/// The fields by which result rows are ordered, for [`packed`]: group, measure,
+/// indicator, cutoff, subgroup (column and level); rounds and change types follow.
+fn row_fields(
+    group: Option<usize>,
+    measure: Measure,
+    indicator: Option<usize>,
+    cutoff: Option<usize>,
+    subgroup: Option<(usize, u32)>,
+) -> [(u128, u32); 6] {
+    let [column, level] = subgroup_fields(subgroup);
+    [
+        (present(group), 16),
+        (measure as u128, 4),
+        (present(indicator), 8),
+        (present(cutoff), 24),
+        column,
+        level,
+    ]
+}
+
 /// The long results frame of level estimates (`ctype = lev`).
 pub fn levels_frame(a: &Analysis) -> DataFrame {
     let m = &a.methodology;
     let mut order: Vec<usize> = (0..a.estimates.len()).collect();
-    // By (group, measure, indicator, cutoff, subgroup, round).
     order.sort_by_cached_key(|&i| {
         let e = &a.estimates[i];
-        let [column, level] = subgroup_fields(e.domain.subgroup);
-        packed(&[
-            (present(e.group), 16),
-            (e.measure as u128, 4),
-            (present(e.indicator), 8),
-            (present(e.cutoff), 24),
-            column,
-            level,
-            (e.domain.round as u128, 16),
-        ])
+        let [g, m, j, k, column, level] =
+            row_fields(e.group, e.measure, e.indicator, e.cutoff, e.domain.subgroup);
+        packed(&[g, m, j, k, column, level, (e.domain.round as u128, 16)])
     });
     in_pieces(&order, &m.name, |rows, &i| {
         let e = &a.estimates[i];
@@ -205,12 +217,13 @@ pub fn changes_frame(a: &Analysis) -> DataFrame {
     let m = &a.methodology;
     let mut order: Vec<&Change> = a.inference.changes.iter().collect();
     order.sort_by_cached_key(|c| {
-        let [column, level] = subgroup_fields(c.subgroup);
+        let [g, m, j, k, column, level] =
+            row_fields(c.group, c.measure, c.indicator, c.cutoff, c.subgroup);
         packed(&[
-            (present(c.group), 16),
-            (c.measure as u128, 4),
-            (present(c.indicator), 8),
-            (present(c.cutoff), 24),
+            g,
+            m,
+            j,
+            k,
             column,
             level,
             (c.t0 as u128, 16),
