@@ -2,20 +2,14 @@
 //! errors a user meets (exit code, message, nothing half-written).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-const BIN: &str = env!("CARGO_BIN_EXE_afmpi");
+mod common;
+
+use common::{afmpi, EXAMPLE};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn afmpi(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
 }
 
 fn text(o: &Output) -> String {
@@ -45,17 +39,7 @@ fn main_command_on_the_example_writes_every_format() {
     let dir = tempfile::tempdir().unwrap();
     for ext in ["csv", "parquet", "json"] {
         let out = dir.path().join(format!("results.{ext}"));
-        let o = afmpi(&[
-            "run",
-            "data/global-mpi.toml",
-            "data/example.csv",
-            "--round",
-            "t",
-            "--year",
-            "year",
-            "-o",
-            path_str(&out),
-        ]);
+        let o = afmpi(&[&["run"][..], &EXAMPLE, &["-o", path_str(&out)]].concat());
         assert!(o.status.success(), "{}", text(&o));
         let t = text(&o);
         assert!(t.contains("rows: 12,000 read"), "{t}");
@@ -262,25 +246,25 @@ fn changes_can_go_to_a_file_of_their_own() {
     let dir = tempfile::tempdir().unwrap();
     let levels = dir.path().join("levels.csv");
     let changes = dir.path().join("changes.parquet");
-    let o = afmpi(&[
-        "run",
-        "data/global-mpi.toml",
-        "data/example.csv",
-        "--round",
-        "t",
-        "--year",
-        "year",
-        "--changes",
-        "insequence",
-        "--ci",
-        "wald",
-        "--level",
-        "0.9",
-        "-o",
-        path_str(&levels),
-        "--changes-out",
-        path_str(&changes),
-    ]);
+    let o = afmpi(
+        &[
+            &["run"][..],
+            &EXAMPLE,
+            &[
+                "--changes",
+                "insequence",
+                "--ci",
+                "wald",
+                "--level",
+                "0.9",
+                "-o",
+                path_str(&levels),
+                "--changes-out",
+                path_str(&changes),
+            ],
+        ]
+        .concat(),
+    );
     assert!(o.status.success(), "{}", text(&o));
     let t = text(&o);
     assert!(
@@ -364,15 +348,7 @@ fn run_in_batches_and_with_timings() {
     let dir = tempfile::tempdir().unwrap();
     let whole = dir.path().join("whole.csv");
     let batched = dir.path().join("batched.csv");
-    let base = [
-        "run",
-        "data/global-mpi.toml",
-        "data/example.csv",
-        "--round",
-        "t",
-        "--year",
-        "year",
-    ];
+    let base = [&["run"][..], &EXAMPLE].concat();
     let o = afmpi(&[&base[..], &["-o", path_str(&whole)]].concat());
     assert!(o.status.success(), "{}", text(&o));
     let o = afmpi(

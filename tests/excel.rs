@@ -2,23 +2,15 @@
 //! table, numbers as numbers equal to the CSV's, frozen header rows.
 
 use std::io::Read;
-use std::path::PathBuf;
-use std::process::Command;
 
 use calamine::{open_workbook, Data, Reader, Xlsx};
 
-const BIN: &str = env!("CARGO_BIN_EXE_afmpi");
+mod common;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use common::EXAMPLE;
 
 fn afmpi(args: &[&str]) {
-    let o = Command::new(BIN)
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap();
+    let o = common::afmpi(args);
     assert!(
         o.status.success(),
         "{}{}",
@@ -32,17 +24,7 @@ fn a_run_workbook_holds_the_estimates_as_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let (xlsx, csv) = (dir.path().join("r.xlsx"), dir.path().join("r.csv"));
     for out in [&xlsx, &csv] {
-        afmpi(&[
-            "run",
-            "data/global-mpi.toml",
-            "data/example.csv",
-            "--round",
-            "t",
-            "--year",
-            "year",
-            "-o",
-            out.to_str().unwrap(),
-        ]);
+        afmpi(&[&["run"][..], &EXAMPLE, &["-o", out.to_str().unwrap()]].concat());
     }
     let mut book: Xlsx<_> = open_workbook(&xlsx).unwrap();
     assert_eq!(

@@ -7,7 +7,9 @@ use std::process::Command;
 
 use afmpi::measures::{Domain, Measure};
 
-const BIN: &str = env!("CARGO_BIN_EXE_afmpi");
+mod common;
+
+use common::EXAMPLE;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -16,21 +18,7 @@ fn root() -> PathBuf {
 /// The report of the example survey (two rounds; subgroups area and region).
 fn report(dir: &Path) -> (PathBuf, String) {
     let path = dir.join("report.html");
-    let o = Command::new(BIN)
-        .args([
-            "report",
-            "data/global-mpi.toml",
-            "data/example.csv",
-            "--round",
-            "t",
-            "--year",
-            "year",
-            "-o",
-        ])
-        .arg(&path)
-        .current_dir(root())
-        .output()
-        .unwrap();
+    let o = common::afmpi(&[&["report"][..], &EXAMPLE, &["-o", path.to_str().unwrap()]].concat());
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let page = std::fs::read_to_string(&path).unwrap();
     (path, page)

@@ -2,6 +2,27 @@
 #![allow(dead_code)]
 
 use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// The README's main job: the example survey under the global MPI, with its rounds and
+/// years (`run` or `report` goes before, `-o FILE` after).
+pub const EXAMPLE: [&str; 6] = [
+    "data/global-mpi.toml",
+    "data/example.csv",
+    "--round",
+    "t",
+    "--year",
+    "year",
+];
+
+/// Runs the `afmpi` command in the project's folder.
+pub fn afmpi(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_afmpi"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
 
 /// `../shared` beside the project, or `AFMPI_SHARED`. `None` (and a note) when absent,
 /// unless `AFMPI_REQUIRE_SHARED` is set, when its absence fails the test.
