@@ -4,7 +4,8 @@ use std::path::PathBuf;
 
 use super::flags::{InferenceFlags, SurveyFlags};
 use crate::methodology::Methodology;
-use crate::{analyse_files_reading, output, Reading, Result};
+use crate::output::{self, Part, Results};
+use crate::{analyse_files_reading, Reading, Result};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -101,44 +102,42 @@ pub fn run(args: Args) -> Result<()> {
     summary.push_str(&output::national_summary(&analysis, &settings));
 
     // Changes go with the levels unless they have a file of their own.
-    let (mut main, mut changes) = match &args.changes_out {
-        Some(_) => (
-            output::levels_frame(&analysis),
-            Some(output::changes_frame(&analysis)),
-        ),
-        None => (output::results_frame(&analysis), None),
+    let main = match &args.changes_out {
+        Some(path) => {
+            let changes = Results::new(&analysis, Part::Changes);
+            changes.write(path)?;
+            summary.push_str(&format!(
+                "changes: {} ({} estimates)\n",
+                path.display(),
+                output::count(changes.len())
+            ));
+            Results::new(&analysis, Part::Levels)
+        }
+        None => Results::new(&analysis, Part::All),
     };
-    if let (Some(path), Some(frame)) = (&args.changes_out, changes.as_mut()) {
-        output::write_frame(frame, path)?;
-        summary.push_str(&format!(
-            "changes: {} ({} estimates)\n",
-            path.display(),
-            output::count(frame.height())
-        ));
-    }
     match &args.output {
         Some(path) if crate::excel::is_workbook(path) => {
             crate::excel::write_run(&analysis, path)?;
             summary.push_str(&format!(
                 "results: {} ({} estimates; sheets national, subgroups, indicators, {}methodology, data)\n",
                 path.display(),
-                output::count(main.height()),
+                output::count(main.len()),
                 if analysis.inference.changes.is_empty() { "" } else { "changes, " }
             ));
         }
         Some(path) => {
-            output::write_frame(&mut main, path)?;
+            main.write(path)?;
             if !to_stdout {
                 summary.push_str(&format!(
                     "results: {} ({} estimates)\n",
                     path.display(),
-                    output::count(main.height())
+                    output::count(main.len())
                 ));
             }
         }
         None => summary.push_str(&format!(
             "{} estimates computed; write them all with -o results.csv (or .parquet, .json)\n",
-            output::count(main.height())
+            output::count(main.len())
         )),
     }
     progress.lap("");

@@ -1,0 +1,87 @@
+//! The results as files: the CSV that afmpi writes straight from its rows is, byte for
+//! byte, the CSV that polars writes from the results frame.
+
+mod common;
+
+use std::path::Path;
+
+use afmpi::methodology::Methodology;
+use afmpi::output::{Part, Results};
+use polars::prelude::*;
+
+#[test]
+fn the_results_csv_is_the_one_polars_writes_from_the_frame() {
+    let (df, _, _) = common::simulated(6_000);
+    // Region labels that CSV must quote (a comma, quotes, a line break, an empty text)
+    // and one that it must not.
+    let labels = ["North, upper", "the \"south\"", "two\nlines", "", "Zoë"];
+    let region = df.column("region").unwrap().str().unwrap().clone();
+    let mut names: Vec<&str> = region.iter().flatten().collect();
+    names.sort_unstable();
+    names.dedup();
+    assert!(names.len() >= labels.len());
+    let relabelled: StringChunked = region
+        .iter()
+        .map(|r| r.map(|r| labels[names.binary_search(&r).unwrap() % labels.len()]))
+        .collect();
+    // Nobody in the last region is deprived: its intensity is undefined, so missing.
+    let spared: Vec<bool> = relabelled.iter().map(|r| r == Some("Zoë")).collect();
+    let mut df = df.clone();
+    for name in afmpi::simulate::GLOBAL_MPI_COLUMNS {
+        let column = df.column(name).unwrap().cast(&DataType::Int32).unwrap();
+        let kept: Int32Chunked = column
+            .i32()
+            .unwrap()
+            .iter()
+            .zip(&spared)
+            .map(|(v, &spared)| if spared { Some(0) } else { v })
+            .collect();
+        df.replace(name, kept.into_series().into()).unwrap();
+    }
+    df.replace("region", relabelled.into_series().into())
+        .unwrap();
+    let survey = "weight = \"weight\"\nstrata = \"strata\"\npsu = \"psu\"\n\
+                  over = [\"area\", \"region\"]\nround = \"t\"\nyear = \"year\"\n";
+    let m = Methodology::from_toml(&common::global_mpi_toml(
+        ["health", "education", "living standards"],
+        "[20, \"1/3\", 50]",
+        survey,
+    ))
+    .unwrap();
+    let a =
+        afmpi::analyse_frame(&df, &m, &m.survey, &Default::default(), Path::new("t.csv")).unwrap();
+    assert!(!a.inference.changes.is_empty(), "two rounds give changes");
+    assert!(
+        a.estimates.iter().any(|e| e.b.is_nan()),
+        "an undefined estimate"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    for part in [Part::All, Part::Levels, Part::Changes] {
+        let results = Results::new(&a, part);
+        let path = dir.path().join("results.csv");
+        results.write(&path).unwrap();
+        let ours = String::from_utf8(std::fs::read(&path).unwrap()).unwrap();
+        let mut frame = results.frame();
+        assert_eq!(frame.height(), results.len());
+        let mut polars_csv = Vec::new();
+        CsvWriter::new(&mut polars_csv).finish(&mut frame).unwrap();
+        let polars_csv = String::from_utf8(polars_csv).unwrap();
+        for (n, (line, expected)) in ours.lines().zip(polars_csv.lines()).enumerate() {
+            assert_eq!(line, expected, "{part:?}: line {} differs", n + 1);
+        }
+        assert_eq!(ours, polars_csv, "{part:?}: the files differ in length");
+        for label in labels {
+            let quoted = format!("\"{}\"", label.replace('"', "\"\""));
+            let written = if label == "Zoë" {
+                label.to_string()
+            } else {
+                quoted
+            };
+            assert!(
+                ours.contains(&format!(",region,{written},")),
+                "{part:?}: region {written}"
+            );
+        }
+    }
+}
