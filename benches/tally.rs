@@ -54,18 +54,23 @@ fn finishing_step(c: &mut Criterion) {
     let table = tally::tally(&sample);
     let mut group = c.benchmark_group("finishing");
     group.sample_size(10);
-    group.bench_function(format!("measures ({} cells)", table.cells.len()), |b| {
-        b.iter(|| measures::estimate(&table, &weights, &[], sample.round_info.len()))
-    });
-    let estimates = measures::estimate(&table, &weights, &[], sample.round_info.len());
+    let settings = Settings::default();
+    let totals =
+        || inference::Totals::new(&table, &sample, &weights, 0, settings.lonely_psu).unwrap();
+    let estimate = |totals: &inference::Totals| {
+        measures::estimate(&table, &totals.layout, &[], sample.round_info.len(), |d| {
+            totals.of(d)
+        })
+    };
+    group.bench_function(
+        format!("totals per PSU and measures ({} cells)", table.cells.len()),
+        |b| b.iter(|| estimate(&totals()).len()),
+    );
+    let totals = totals();
+    let estimates = estimate(&totals);
     group.bench_function(
         format!("standard errors and changes ({} cells)", table.cells.len()),
-        |b| {
-            b.iter(|| {
-                inference::infer(&table, &sample, &weights, &estimates, &Settings::default())
-                    .unwrap()
-            })
-        },
+        |b| b.iter(|| inference::infer(&totals, &sample, &estimates, &settings).unwrap()),
     );
     group.finish();
 }

@@ -259,22 +259,50 @@ pub struct Inference {
 /// One series' results: each estimate's precision (by estimate index), and its changes.
 type SeriesResult = (Vec<(usize, Precision)>, Vec<Change>);
 
+/// Every domain's weighted totals per sampling unit, added up in one pass over the table:
+/// their sums over the units give the point estimates ([`crate::measures::estimate`]),
+/// their columns the standard errors ([`infer`]).
+pub struct Totals {
+    pub design: Design,
+    /// Where each total sits in a domain's totals.
+    pub layout: Layout,
+    domains: FxHashMap<Domain, UnitTotals>,
+}
+
+impl Totals {
+    /// The design read off the table (an error for a single-PSU stratum under
+    /// `LonelyPsu::Fail`), and the totals of every domain with `n_groups` named groups.
+    pub fn new(
+        table: &Table,
+        sample: &Sample,
+        weights: &IntegerWeights,
+        n_groups: usize,
+        lonely_psu: LonelyPsu,
+    ) -> Result<Totals> {
+        let design = Design::new(table, sample, lonely_psu)?;
+        let layout = Layout::new(weights, n_groups);
+        let domains = unit_totals(table, &design, &layout, weights);
+        Ok(Totals {
+            design,
+            layout,
+            domains,
+        })
+    }
+
+    /// A domain's totals over all its units; none for a domain without members.
+    pub fn of(&self, domain: &Domain) -> Option<&[f64]> {
+        self.domains.get(domain).map(|d| d.sums.as_slice())
+    }
+}
+
 /// Computes standard errors, intervals and changes for every estimate.
 pub fn infer(
-    table: &Table,
+    totals: &Totals,
     sample: &Sample,
-    weights: &IntegerWeights,
     estimates: &[Estimate],
     settings: &Settings,
 ) -> Result<Inference> {
-    let design = Design::new(table, sample, settings.lonely_psu)?;
-    let n_groups = estimates
-        .iter()
-        .filter_map(|e| e.group)
-        .max()
-        .map_or(0, |g| g + 1);
-    let layout = Layout::new(weights, n_groups);
-    let domains = unit_totals(table, &design, &layout, weights);
+    let (design, layout, domains) = (&totals.design, &totals.layout, &totals.domains);
 
     // Series: one measure of one indicator at one cutoff in one subgroup, over the rounds.
     // With one round each estimate is a series of its own; else one sort of the
@@ -301,10 +329,7 @@ pub fn infer(
         ChangePairs::Insequence => (0..n_rounds - 1).map(|r| (r, r + 1)).collect(),
     };
     let quantiles = Quantiles::new(settings.level, design.df);
-    let context = Context {
-        design: &design,
-        layout: &layout,
-    };
+    let context = Context { design, layout };
 
     let results: Vec<SeriesResult> = series
         .par_iter()
@@ -407,7 +432,7 @@ pub fn infer(
     Ok(Inference {
         levels,
         changes,
-        design,
+        design: design.clone(),
     })
 }
 

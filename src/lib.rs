@@ -175,9 +175,22 @@ fn finish(
     let weights = IntegerWeights::new(m)?;
     progress("estimating");
     let intensity: Vec<bool> = m.groups.iter().map(|g| g.intensity).collect();
-    let estimates = measures::estimate(&table, &weights, &intensity, sample.round_info.len());
+    let totals = inference::Totals::new(
+        &table,
+        &sample,
+        &weights,
+        intensity.len(),
+        settings.lonely_psu,
+    )?;
+    let estimates = measures::estimate(
+        &table,
+        &totals.layout,
+        &intensity,
+        sample.round_info.len(),
+        |d| totals.of(d),
+    );
     progress("standard errors and changes");
-    let inference = inference::infer(&table, &sample, &weights, &estimates, settings)?;
+    let inference = inference::infer(&totals, &sample, &estimates, settings)?;
     Ok(Analysis {
         methodology: m.clone(),
         sample,

@@ -6,16 +6,15 @@
 //! share poor, A the censored score over the poor, pctb an indicator's weighted censored
 //! deprivation over the censored score. [`Measure::ratio`] is the one place that says
 //! which totals y and x are ([`Total`]), so a change to one measure touches one place.
-//! A domain's totals are added up once per distinct profile ([`Layout`] says where each
-//! sits in a row, [`Layout::contribution`] what a person adds), and every estimate of
-//! the domain, at every cutoff, is then one division; the standard errors linearize the
-//! same ratios from the same totals per PSU ([`crate::inference`]).
+//! A domain's totals are added up once per sampling unit from the table's cells
+//! ([`crate::inference::Totals`]; [`Layout`] says where each total sits in a row,
+//! [`Layout::contribution`] what a person adds). Every estimate of the domain, at every
+//! cutoff, is then one division of the totals' sums over the units, and its standard
+//! error linearizes the same ratio from the same totals unit by unit.
 //!
 //! Identification is exact: a profile's score and each cutoff are integers over a common
 //! denominator ([`IntegerWeights`]), so `c_i >= k` is an integer comparison and a score of
 //! exactly 1/3 or 1/2 is never lost to floating-point rounding.
-
-use rustc_hash::FxHashMap;
 
 use crate::methodology::IntegerWeights;
 use crate::tally::Table;
@@ -362,79 +361,44 @@ pub struct Estimate {
     pub b: f64,
 }
 
-/// The domains of a table, with each domain's weighted count per deprivation profile.
-pub struct DomainProfiles {
-    pub domains: Vec<Domain>,
-    /// Per domain: ((profile, group flags), sum of weights), sorted.
-    pub profiles: Vec<Vec<((u64, u32), f64)>>,
-}
-
-/// Adds the table's cells up per domain and profile.
-pub fn domain_profiles(table: &Table, n_rounds: usize) -> DomainProfiles {
-    let n_groups = table.radices.len();
+/// The domains of a table in their order: per round, the whole sample, then each level
+/// of each subgroup column.
+pub fn domains(table: &Table, n_rounds: usize) -> Vec<Domain> {
     let mut domains = Vec::new();
-    let mut index = FxHashMap::default();
     for round in 0..n_rounds as u32 {
-        let mut add = |d: Domain| {
-            index.insert(d, domains.len());
-            domains.push(d);
-        };
-        add(Domain {
+        domains.push(Domain {
             subgroup: None,
             round,
         });
-        for g in 0..n_groups {
-            for level in 0..(table.radices[g] - 1) as u32 {
-                add(Domain {
+        for (g, &radix) in table.radices.iter().enumerate() {
+            for level in 0..(radix - 1) as u32 {
+                domains.push(Domain {
                     subgroup: Some((g, level)),
                     round,
                 });
             }
         }
     }
-    let mut sums: Vec<FxHashMap<(u64, u32), f64>> = vec![FxHashMap::default(); domains.len()];
-    for cell in &table.cells {
-        for d in table.domains_of(cell) {
-            *sums[index[&d]]
-                .entry((cell.profile, cell.flags))
-                .or_insert(0.0) += cell.weight;
-        }
-    }
-    let profiles = sums
-        .into_iter()
-        .map(|m| {
-            let mut v: Vec<((u64, u32), f64)> = m.into_iter().collect();
-            v.sort_unstable_by_key(|(p, _)| *p);
-            v
-        })
-        .collect();
-    DomainProfiles { domains, profiles }
+    domains
 }
 
 /// Every point estimate for every domain, cutoff and indicator, and H (with A and M0
-/// where `intensity` says so) of every named group.
-pub fn estimate(
+/// where `intensity` says so) of every named group. `totals` gives a domain's totals
+/// laid out by `layout` (none for a subgroup level absent from a round): every estimate
+/// is one ratio of two of them.
+pub fn estimate<'t>(
     table: &Table,
-    weights: &IntegerWeights,
+    layout: &Layout,
     groups: &[bool],
     n_rounds: usize,
+    totals: impl Fn(&Domain) -> Option<&'t [f64]>,
 ) -> Vec<Estimate> {
-    let dp = domain_profiles(table, n_rounds);
-    let layout = Layout::new(weights, groups.len());
-    let n_indicators = weights.weights.len();
+    let (n_indicators, n_cutoffs) = (layout.n_indicators, layout.n_cutoffs);
     let mut out = Vec::new();
-    for (domain, profiles) in dp.domains.iter().zip(&dp.profiles) {
-        if profiles.is_empty() {
+    for domain in domains(table, n_rounds) {
+        let Some(totals) = totals(&domain) else {
             continue; // a subgroup level absent from this round
-        }
-        // The domain's totals, once: every estimate is then a ratio of two of them.
-        let mut totals = vec![0.0; layout.width()];
-        for ((profile, flags), w) in profiles {
-            layout
-                .contribution(weights, *profile, *flags)
-                .add_to(&mut totals, *w);
-        }
-        layout.cumulate(&mut totals);
+        };
         let ratio = |measure: Measure,
                      indicator: Option<usize>,
                      cutoff: Option<usize>,
@@ -456,7 +420,7 @@ pub fn estimate(
                 vec![None]
             };
             let cutoffs: Vec<Option<usize>> = if measure.per_cutoff() {
-                (0..weights.cutoffs.len()).map(Some).collect()
+                (0..n_cutoffs).map(Some).collect()
             } else {
                 vec![None]
             };
@@ -468,7 +432,7 @@ pub fn estimate(
                         indicator,
                         cutoff,
                         group: None,
-                        domain: *domain,
+                        domain,
                         b,
                     });
                 }
@@ -485,7 +449,7 @@ pub fn estimate(
                     indicator: None,
                     cutoff: None,
                     group: Some(g),
-                    domain: *domain,
+                    domain,
                     b,
                 });
             }

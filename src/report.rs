@@ -499,8 +499,16 @@ pub fn cutoff_curve(a: &Analysis, settings: &Settings, round: u32) -> Result<Vec
         .collect();
     m.groups.clear();
     let curve_weights = IntegerWeights::new(&m)?;
-    let estimates = measures::estimate(&a.table, &curve_weights, &[], a.sample.round_info.len());
-    let inference = inference::infer(&a.table, &a.sample, &curve_weights, &estimates, settings)?;
+    let totals =
+        inference::Totals::new(&a.table, &a.sample, &curve_weights, 0, settings.lonely_psu)?;
+    let estimates = measures::estimate(
+        &a.table,
+        &totals.layout,
+        &[],
+        a.sample.round_info.len(),
+        |d| totals.of(d),
+    );
+    let inference = inference::infer(&totals, &a.sample, &estimates, settings)?;
     let at = |measure: Measure, c: usize| {
         estimates
             .iter()
