@@ -23,7 +23,6 @@
 //! (y − R x)² / X² times the cell's sum of squared weights, which the table keeps, so even
 //! that design costs O(cells).
 
-use ndarray::Array2;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
@@ -105,6 +104,14 @@ pub struct Design {
     pub lonely_psu: LonelyPsu,
     /// The stratum of each PSU, by the PSU's index.
     psu_stratum: Vec<u32>,
+    /// Per stratum: n/(n − 1) for its n PSUs, 0 for a stratum with fewer than two.
+    stratum_factor: Vec<f64>,
+    /// Per stratum: 1/n (0 for a stratum without PSUs).
+    per_psu: Vec<f64>,
+    /// What the variance summed over the strata is multiplied by: under
+    /// `LonelyPsu::Average`, the strata present over those that count (single-PSU
+    /// strata get the average of the others); else 1.
+    variance_scale: f64,
     /// Index of each (stratum, PSU) pair.
     psu_index: FxHashMap<(u32, u32), usize>,
 }
@@ -158,6 +165,25 @@ impl Design {
                     lonely.len())));
             }
         }
+        let stratum_factor = psus_per_stratum
+            .iter()
+            .map(|&n| if n > 1.0 { n / (n - 1.0) } else { 0.0 })
+            .collect();
+        let per_psu = psus_per_stratum
+            .iter()
+            .map(|&n| if n > 0.0 { 1.0 / n } else { 0.0 })
+            .collect();
+        let present = psus_per_stratum.iter().filter(|&&n| n > 0.0).count();
+        let several = psus_per_stratum.iter().filter(|&&n| n > 1.0).count();
+        let counted = match lonely_psu {
+            LonelyPsu::Remove | LonelyPsu::Adjust => several + lonely.len(),
+            LonelyPsu::Average | LonelyPsu::Fail => several,
+        };
+        let variance_scale = if lonely_psu == LonelyPsu::Average && counted > 0 {
+            present as f64 / counted as f64
+        } else {
+            1.0
+        };
         Ok(Design {
             psus_per_stratum,
             n_psus,
@@ -166,6 +192,9 @@ impl Design {
             lonely,
             lonely_psu,
             psu_stratum,
+            stratum_factor,
+            per_psu,
+            variance_scale,
             psu_index,
         })
     }
@@ -328,96 +357,26 @@ pub fn infer(
         ChangePairs::Total => vec![(0, n_rounds - 1)],
         ChangePairs::Insequence => (0..n_rounds - 1).map(|r| (r, r + 1)).collect(),
     };
-    let quantiles = Quantiles::new(settings.level, design.df);
-    let context = Context { design, layout };
-
+    let context = Context {
+        design,
+        layout,
+        domains,
+        estimates,
+        sample,
+        settings,
+        quantiles: Quantiles::new(settings.level, design.df),
+        pairs,
+    };
+    // Series in chunks, each worked through with one set of buffers.
     let results: Vec<SeriesResult> = series
-        .par_iter()
-        .map(|members| {
-            let first = &estimates[members[0]];
-            let (measure, indicator, cutoff, group, subgroup) = (
-                first.measure,
-                first.indicator,
-                first.cutoff,
-                first.group,
-                first.domain.subgroup,
-            );
-            let linear: Vec<Linearized> = members
-                .iter()
-                .map(|&i| {
-                    let e = &estimates[i];
-                    let empty = UnitTotals::default();
-                    // PSU by PSU values are only needed to pair rounds.
-                    let pairs_rounds = members.len() > 1;
-                    context.linearize(domains.get(&e.domain).unwrap_or(&empty), e, pairs_rounds)
-                })
-                .collect();
-            let r = linear.len();
-            let mut cov = Array2::<f64>::zeros((r, r));
-            for a in 0..r {
-                for b in a..r {
-                    let v = context.covariance(&linear[a], &linear[b], a == b);
-                    cov[[a, b]] = v;
-                    cov[[b, a]] = v;
-                }
+        .par_chunks(SERIES_CHUNK)
+        .map(|chunk| {
+            let mut scratch = Scratch::default();
+            let mut result = SeriesResult::default();
+            for members in chunk {
+                context.series(members, &mut scratch, &mut result);
             }
-            let levels = members
-                .iter()
-                .enumerate()
-                .map(|(a, &i)| {
-                    (
-                        i,
-                        quantiles.level(estimates[i].b, cov[[a, a]], settings.interval),
-                    )
-                })
-                .collect();
-            let mut changes = Vec::new();
-            if has_changes(measure) {
-                for &(t0, t1) in &pairs {
-                    let find =
-                        |t: u32| members.iter().position(|&i| estimates[i].domain.round == t);
-                    let (Some(a), Some(b)) = (find(t0), find(t1)) else {
-                        continue;
-                    };
-                    let (b0, b1) = (estimates[members[a]].b, estimates[members[b]].b);
-                    let (v00, v01, v11) = (cov[[a, a]], cov[[a, b]], cov[[b, b]]);
-                    let years = match (
-                        sample.round_info[t0 as usize].year,
-                        sample.round_info[t1 as usize].year,
-                    ) {
-                        (Some(y0), Some(y1)) if y1 != y0 => Some(y1 - y0),
-                        _ => None,
-                    };
-                    for (ctype, annualized) in [
-                        (ChangeType::Abs, false),
-                        (ChangeType::Rel, false),
-                        (ChangeType::Abs, true),
-                        (ChangeType::Rel, true),
-                    ] {
-                        let span = match (annualized, years) {
-                            (false, _) => None,
-                            (true, Some(dy)) => Some(dy),
-                            (true, None) => continue,
-                        };
-                        let (b, g0, g1) = change(ctype, span, b0, b1);
-                        let var = g0 * g0 * v00 + 2.0 * g0 * g1 * v01 + g1 * g1 * v11;
-                        changes.push(Change {
-                            measure,
-                            indicator,
-                            cutoff,
-                            group,
-                            subgroup,
-                            t0,
-                            t1,
-                            ctype,
-                            annualized,
-                            b,
-                            precision: quantiles.change(b, var),
-                        });
-                    }
-                }
-            }
-            (levels, changes)
+            result
         })
         .collect();
 
@@ -434,6 +393,18 @@ pub fn infer(
         changes,
         design: design.clone(),
     })
+}
+
+/// Series worked through by one task.
+const SERIES_CHUNK: usize = 64;
+
+/// Buffers reused from one series to the next.
+#[derive(Default)]
+struct Scratch {
+    /// The linearized variable of each round of the series.
+    linear: Vec<Linearized>,
+    /// Their covariance matrix, row by row.
+    cov: Vec<f64>,
 }
 
 /// Whether two estimates are of one series (they may differ in their round only).
@@ -689,6 +660,7 @@ fn finish_units(parts: Vec<Building>, design: &Design, width: usize) -> UnitTota
 }
 
 /// The linearized variable of one estimate, as totals per stratum and per PSU.
+#[derive(Default)]
 struct Linearized {
     /// Σ z per stratum.
     stratum_sum: Vec<f64>,
@@ -748,33 +720,115 @@ impl Linearized {
     }
 }
 
+/// What every series needs: the design, the totals and the estimates.
 struct Context<'a> {
     design: &'a Design,
     layout: &'a Layout,
+    domains: &'a FxHashMap<Domain, UnitTotals>,
+    estimates: &'a [Estimate],
+    sample: &'a Sample,
+    settings: &'a Settings,
+    quantiles: Quantiles,
+    /// The pairs of rounds whose changes are reported.
+    pairs: Vec<(u32, u32)>,
 }
 
 impl Context<'_> {
-    fn linearize(&self, domain: &UnitTotals, e: &Estimate, keep_psus: bool) -> Linearized {
+    /// One series' levels and changes, added to `result`.
+    fn series(&self, members: &[usize], scratch: &mut Scratch, result: &mut SeriesResult) {
+        let estimates = self.estimates;
+        let empty = UnitTotals::default();
+        let r = members.len();
+        // PSU by PSU values are only needed to pair rounds.
+        let pairs_rounds = r > 1;
+        scratch.linear.resize_with(r, Linearized::default);
+        for (lin, &i) in scratch.linear.iter_mut().zip(members) {
+            let e = &estimates[i];
+            let domain = self.domains.get(&e.domain).unwrap_or(&empty);
+            self.linearize(domain, e, pairs_rounds, lin);
+        }
+        let (linear, cov) = (&scratch.linear[..r], &mut scratch.cov);
+        cov.clear();
+        cov.resize(r * r, 0.0);
+        for a in 0..r {
+            for b in a..r {
+                let v = self.covariance(&linear[a], &linear[b], a == b);
+                cov[a * r + b] = v;
+                cov[b * r + a] = v;
+            }
+        }
+        let interval = self.settings.interval;
+        for (a, &i) in members.iter().enumerate() {
+            let level = self
+                .quantiles
+                .level(estimates[i].b, cov[a * r + a], interval);
+            result.0.push((i, level));
+        }
+        let first = &estimates[members[0]];
+        if !has_changes(first.measure) {
+            return;
+        }
+        let round_info = &self.sample.round_info;
+        for &(t0, t1) in &self.pairs {
+            let find = |t: u32| members.iter().position(|&i| estimates[i].domain.round == t);
+            let (Some(a), Some(b)) = (find(t0), find(t1)) else {
+                continue;
+            };
+            let (b0, b1) = (estimates[members[a]].b, estimates[members[b]].b);
+            let (v00, v01, v11) = (cov[a * r + a], cov[a * r + b], cov[b * r + b]);
+            let years = match (round_info[t0 as usize].year, round_info[t1 as usize].year) {
+                (Some(y0), Some(y1)) if y1 != y0 => Some(y1 - y0),
+                _ => None,
+            };
+            for (ctype, annualized) in [
+                (ChangeType::Abs, false),
+                (ChangeType::Rel, false),
+                (ChangeType::Abs, true),
+                (ChangeType::Rel, true),
+            ] {
+                let span = match (annualized, years) {
+                    (false, _) => None,
+                    (true, Some(dy)) => Some(dy),
+                    (true, None) => continue,
+                };
+                let (b, g0, g1) = change(ctype, span, b0, b1);
+                let var = g0 * g0 * v00 + 2.0 * g0 * g1 * v01 + g1 * g1 * v11;
+                result.1.push(Change {
+                    measure: first.measure,
+                    indicator: first.indicator,
+                    cutoff: first.cutoff,
+                    group: first.group,
+                    subgroup: first.domain.subgroup,
+                    t0,
+                    t1,
+                    ctype,
+                    annualized,
+                    b,
+                    precision: self.quantiles.change(b, var),
+                });
+            }
+        }
+    }
+
+    /// The linearized variable of estimate `e` over its domain's units, into `lin`
+    /// (whose buffers are reused).
+    fn linearize(&self, domain: &UnitTotals, e: &Estimate, keep_psus: bool, lin: &mut Linearized) {
         let n_strata = self.design.n_strata();
-        let mut lin = Linearized {
-            stratum_sum: vec![0.0; n_strata],
-            psu_sum: Vec::new(),
-            stratum_sq: vec![0.0; n_strata],
-            total: 0.0,
-            defined: e.b.is_finite(),
-        };
+        lin.stratum_sum.clear();
+        lin.stratum_sum.resize(n_strata, 0.0);
+        lin.stratum_sq.clear();
+        lin.stratum_sq.resize(n_strata, 0.0);
+        lin.psu_sum.clear();
+        lin.total = 0.0;
+        lin.defined = e.b.is_finite();
         if !lin.defined {
-            return lin;
+            return;
         }
         let ratio = e.measure.ratio(e.indicator, &self.layout.float_weights);
         let line = self.layout.line(e);
         let y = self.layout.index(ratio.numerator, line);
         let x = self.layout.index(ratio.denominator, line);
         let (ys, xs) = (domain.column(y), domain.column(x));
-        let keep_psus = keep_psus && !self.design.psu_is_row;
-        if keep_psus {
-            lin.psu_sum.reserve(domain.units.len());
-        }
         // Σ z and Σ factor·z² over each run of one stratum's units, in loops without
         // branches that the compiler turns into vector instructions.
         let (scale, b, per_x) = (ratio.scale, e.b, 1.0 / domain.sum(x));
@@ -790,12 +844,12 @@ impl Context<'_> {
             lin.add_run(h, sum, sq);
             total += sum;
         }
-        if keep_psus {
+        if keep_psus && !self.design.psu_is_row {
             let zs = ys.iter().zip(xs).map(|(&y, &x)| z(y, x));
-            lin.psu_sum = domain.units.iter().map(|u| u.id).zip(zs).collect();
+            lin.psu_sum
+                .extend(domain.units.iter().map(|u| u.id).zip(zs));
         }
         lin.total = total;
-        lin
     }
 
     /// The stratified with-replacement covariance of two linearized estimates.
@@ -826,31 +880,21 @@ impl Context<'_> {
             }
         }
         let cross: &[f64] = if same { &a.stratum_sq } else { &products };
-        let (centre_a, centre_b) = (a.total / d.n_psus, b.total / d.n_psus);
         let mut v = 0.0;
-        let mut counted = 0usize;
         for h in 0..n_strata {
-            let n = d.psus_per_stratum[h];
+            // Σ_c (z_a,c − z̄_a)(z_b,c − z̄_b) over the stratum's PSUs, times n/(n − 1).
             let (sa, sb) = (a.stratum_sum[h], b.stratum_sum[h]);
-            if n > 1.0 {
-                v += n / (n - 1.0) * (cross[h] - sa * sb / n);
-                counted += 1;
-            } else if n == 1.0 {
-                match d.lonely_psu {
-                    LonelyPsu::Remove => counted += 1,
-                    LonelyPsu::Adjust => {
-                        v += cross[h] - centre_a * sb - centre_b * sa + centre_a * centre_b;
-                        counted += 1;
-                    }
-                    LonelyPsu::Average | LonelyPsu::Fail => {}
-                }
+            v += d.stratum_factor[h] * (cross[h] - sa * sb * d.per_psu[h]);
+        }
+        if d.lonely_psu == LonelyPsu::Adjust {
+            // A single PSU is centred on the grand mean.
+            let (centre_a, centre_b) = (a.total / d.n_psus, b.total / d.n_psus);
+            for &h in &d.lonely {
+                let (sa, sb) = (a.stratum_sum[h as usize], b.stratum_sum[h as usize]);
+                v += cross[h as usize] - centre_a * sb - centre_b * sa + centre_a * centre_b;
             }
         }
-        let present = d.psus_per_stratum.iter().filter(|&&n| n > 0.0).count();
-        if d.lonely_psu == LonelyPsu::Average && counted > 0 {
-            v *= present as f64 / counted as f64;
-        }
-        v
+        v * d.variance_scale
     }
 }
 
