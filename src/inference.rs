@@ -29,9 +29,7 @@ use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 use crate::error::{Error, Result};
 use crate::indicators::{number_label, Sample};
-use crate::measures::{
-    packed, present, subgroup_fields, Contribution, Domain, Estimate, Layout, Measure,
-};
+use crate::measures::{Contribution, Domain, Estimate, Layout, Measure};
 use crate::methodology::IntegerWeights;
 use crate::tally::{Cell, Table};
 
@@ -334,20 +332,9 @@ pub fn infer(
     let (design, layout, domains) = (&totals.design, &totals.layout, &totals.domains);
 
     // Series: one measure of one indicator at one cutoff in one subgroup, over the rounds.
-    // With one round each estimate is a series of its own; else one sort of the
-    // estimates by series and round, then runs of equal series.
-    let sorted: Vec<usize> = if sample.round_info.len() < 2 {
-        (0..estimates.len()).collect()
-    } else {
-        let mut order: Vec<(u128, usize)> = estimates
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (series_order(e), i))
-            .collect();
-        order.sort_unstable();
-        order.into_iter().map(|(_, i)| i).collect()
-    };
-    let series: Vec<&[usize]> = sorted
+    // The estimates come series by series, round by round ([`crate::measures::estimate`]).
+    let order: Vec<usize> = (0..estimates.len()).collect();
+    let series: Vec<&[usize]> = order
         .chunk_by(|&a, &b| same_series(&estimates[a], &estimates[b]))
         .collect();
 
@@ -411,21 +398,6 @@ struct Scratch {
 fn same_series(a: &Estimate, b: &Estimate) -> bool {
     (a.measure, a.indicator, a.cutoff, a.group, a.domain.subgroup)
         == (b.measure, b.indicator, b.cutoff, b.group, b.domain.subgroup)
-}
-
-/// An estimate's series and round packed into one integer that sorts as the tuple
-/// (measure, indicator, cutoff, group, subgroup, round) does.
-fn series_order(e: &Estimate) -> u128 {
-    let [column, level] = subgroup_fields(e.domain.subgroup);
-    packed(&[
-        (e.measure as u128, 4),
-        (present(e.indicator), 8),
-        (present(e.cutoff), 24),
-        (present(e.group), 16),
-        column,
-        level,
-        (e.domain.round as u128, 16),
-    ])
 }
 
 /// A change and its gradient with respect to (b0, b1). `span` is the years between the

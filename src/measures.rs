@@ -361,31 +361,29 @@ pub struct Estimate {
     pub b: f64,
 }
 
-/// The domains of a table in their order: per round, the whole sample, then each level
-/// of each subgroup column.
+/// The domains of a table in the results' order: the whole sample, then each level of
+/// each subgroup column; each of them round by round.
 pub fn domains(table: &Table, n_rounds: usize) -> Vec<Domain> {
-    let mut domains = Vec::new();
-    for round in 0..n_rounds as u32 {
-        domains.push(Domain {
-            subgroup: None,
-            round,
-        });
-        for (g, &radix) in table.radices.iter().enumerate() {
-            for level in 0..(radix - 1) as u32 {
-                domains.push(Domain {
-                    subgroup: Some((g, level)),
-                    round,
-                });
-            }
-        }
-    }
-    domains
+    let subgroups = std::iter::once(None).chain(
+        table
+            .radices
+            .iter()
+            .enumerate()
+            .flat_map(|(g, &radix)| (0..(radix - 1) as u32).map(move |level| Some((g, level)))),
+    );
+    subgroups
+        .flat_map(|subgroup| (0..n_rounds as u32).map(move |round| Domain { subgroup, round }))
+        .collect()
 }
 
 /// Every point estimate for every domain, cutoff and indicator, and H (with A and M0
 /// where `intensity` says so) of every named group. `totals` gives a domain's totals
 /// laid out by `layout` (none for a subgroup level absent from a round): every estimate
 /// is one ratio of two of them.
+///
+/// The estimates come in the order of the results' rows — named group, measure,
+/// indicator, cutoff, subgroup, round — so that neither the results nor the series of
+/// the standard errors (an estimate over the rounds) need sorting.
 pub fn estimate<'t>(
     table: &Table,
     layout: &Layout,
@@ -393,65 +391,60 @@ pub fn estimate<'t>(
     n_rounds: usize,
     totals: impl Fn(&Domain) -> Option<&'t [f64]>,
 ) -> Vec<Estimate> {
-    let (n_indicators, n_cutoffs) = (layout.n_indicators, layout.n_cutoffs);
+    let domains: Vec<(Domain, &[f64])> = domains(table, n_rounds)
+        .into_iter()
+        .filter_map(|d| totals(&d).map(|t| (d, t)))
+        .collect();
     let mut out = Vec::new();
-    for domain in domains(table, n_rounds) {
-        let Some(totals) = totals(&domain) else {
-            continue; // a subgroup level absent from this round
-        };
-        let ratio = |measure: Measure,
-                     indicator: Option<usize>,
-                     cutoff: Option<usize>,
-                     group: Option<usize>|
-         -> f64 {
-            let r = measure.ratio(indicator, &layout.float_weights);
-            let line = layout.line_of(cutoff, group);
-            let x = totals[layout.index(r.denominator, line)];
-            if x == 0.0 {
+    // One measure of one indicator at one poverty line, in every domain.
+    let mut push = |measure: Measure,
+                    indicator: Option<usize>,
+                    cutoff: Option<usize>,
+                    group: Option<usize>| {
+        let r = measure.ratio(indicator, &layout.float_weights);
+        let line = layout.line_of(cutoff, group);
+        let (y, x) = (
+            layout.index(r.numerator, line),
+            layout.index(r.denominator, line),
+        );
+        for &(domain, totals) in &domains {
+            let b = if totals[x] == 0.0 {
                 f64::NAN
             } else {
-                r.scale * totals[layout.index(r.numerator, line)] / x
-            }
+                r.scale * totals[y] / totals[x]
+            };
+            out.push(Estimate {
+                measure,
+                indicator,
+                cutoff,
+                group,
+                domain,
+                b,
+            });
+        }
+    };
+    let (n_indicators, n_cutoffs) = (layout.n_indicators, layout.n_cutoffs);
+    for measure in Measure::ALL {
+        let indicators: Vec<Option<usize>> = if measure.per_indicator() {
+            (0..n_indicators).map(Some).collect()
+        } else {
+            vec![None]
         };
-        for measure in Measure::ALL {
-            let indicators: Vec<Option<usize>> = if measure.per_indicator() {
-                (0..n_indicators).map(Some).collect()
-            } else {
-                vec![None]
-            };
-            let cutoffs: Vec<Option<usize>> = if measure.per_cutoff() {
-                (0..n_cutoffs).map(Some).collect()
-            } else {
-                vec![None]
-            };
-            for &indicator in &indicators {
-                for &cutoff in &cutoffs {
-                    let b = ratio(measure, indicator, cutoff, None);
-                    out.push(Estimate {
-                        measure,
-                        indicator,
-                        cutoff,
-                        group: None,
-                        domain,
-                        b,
-                    });
-                }
+        let cutoffs: Vec<Option<usize>> = if measure.per_cutoff() {
+            (0..n_cutoffs).map(Some).collect()
+        } else {
+            vec![None]
+        };
+        for &indicator in &indicators {
+            for &cutoff in &cutoffs {
+                push(measure, indicator, cutoff, None);
             }
         }
-        for (g, &intensity) in groups.iter().enumerate() {
-            for measure in [Measure::M0, Measure::H, Measure::A] {
-                if measure != Measure::H && !intensity {
-                    continue;
-                }
-                let b = ratio(measure, None, None, Some(g));
-                out.push(Estimate {
-                    measure,
-                    indicator: None,
-                    cutoff: None,
-                    group: Some(g),
-                    domain,
-                    b,
-                });
+    }
+    for (g, &intensity) in groups.iter().enumerate() {
+        for measure in [Measure::M0, Measure::H, Measure::A] {
+            if measure == Measure::H || intensity {
+                push(measure, None, None, Some(g));
             }
         }
     }

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::indicators::{number_label, DataReport};
 use crate::inference::{Change, Interval, LonelyPsu, Precision, Settings};
-use crate::measures::{packed, present, subgroup_fields, Measure};
+use crate::measures::{packed, present, subgroup_fields, Estimate, Measure};
 use crate::Analysis;
 
 /// The results frame's columns, in order.
@@ -115,10 +115,10 @@ pub enum Part {
 /// frame, or straight into a file.
 pub struct Results<'a> {
     a: &'a Analysis,
-    /// The estimates of the level rows, in order.
-    levels: Vec<usize>,
-    /// The change rows, in order.
-    changes: Vec<&'a Change>,
+    /// The estimates of the level rows.
+    levels: std::ops::Range<usize>,
+    /// The change rows.
+    changes: &'a [Change],
     /// Each cutoff in percent, worked out once from its exact fraction.
     percents: Vec<f64>,
 }
@@ -146,38 +146,45 @@ fn row_fields(
     ]
 }
 
+/// The order of a level row (see [`packed`]).
+pub fn level_key(e: &Estimate) -> u128 {
+    let [g, m, j, k, column, level] =
+        row_fields(e.group, e.measure, e.indicator, e.cutoff, e.domain.subgroup);
+    packed(&[g, m, j, k, column, level, (e.domain.round as u128, 16)])
+}
+
+/// The order of a change row (see [`packed`]).
+pub fn change_key(c: &Change) -> u128 {
+    let [g, m, j, k, column, level] =
+        row_fields(c.group, c.measure, c.indicator, c.cutoff, c.subgroup);
+    packed(&[
+        g,
+        m,
+        j,
+        k,
+        column,
+        level,
+        (c.t0 as u128, 16),
+        (c.t1 as u128, 16),
+        (u128::from(c.annualized), 1),
+        (c.ctype as u128, 1),
+    ])
+}
+
 impl<'a> Results<'a> {
+    /// The rows of `part`. The estimates and changes come in the rows' order
+    /// ([`crate::measures::estimate`]): nothing is sorted.
     pub fn new(a: &'a Analysis, part: Part) -> Results<'a> {
-        let mut levels: Vec<usize> = Vec::new();
-        if part != Part::Changes {
-            levels = (0..a.estimates.len()).collect();
-            levels.sort_by_cached_key(|&i| {
-                let e = &a.estimates[i];
-                let [g, m, j, k, column, level] =
-                    row_fields(e.group, e.measure, e.indicator, e.cutoff, e.domain.subgroup);
-                packed(&[g, m, j, k, column, level, (e.domain.round as u128, 16)])
-            });
-        }
-        let mut changes: Vec<&Change> = Vec::new();
-        if part != Part::Levels {
-            changes = a.inference.changes.iter().collect();
-            changes.sort_by_cached_key(|c| {
-                let [g, m, j, k, column, level] =
-                    row_fields(c.group, c.measure, c.indicator, c.cutoff, c.subgroup);
-                packed(&[
-                    g,
-                    m,
-                    j,
-                    k,
-                    column,
-                    level,
-                    (c.t0 as u128, 16),
-                    (c.t1 as u128, 16),
-                    (u128::from(c.annualized), 1),
-                    (c.ctype as u128, 1),
-                ])
-            });
-        }
+        debug_assert!(a.estimates.is_sorted_by_key(level_key));
+        debug_assert!(a.inference.changes.is_sorted_by_key(change_key));
+        let levels = match part {
+            Part::Changes => 0..0,
+            Part::Levels | Part::All => 0..a.estimates.len(),
+        };
+        let changes = match part {
+            Part::Levels => &[][..],
+            Part::Changes | Part::All => &a.inference.changes[..],
+        };
         Results {
             a,
             levels,
@@ -229,7 +236,8 @@ impl<'a> Results<'a> {
             }
         };
         let values = |b: f64, p: &Precision| [b, p.se, p.ll, p.ul].map(finite);
-        if let Some(&i) = self.levels.get(n) {
+        if n < self.levels.len() {
+            let i = self.levels.start + n;
             let e = &a.estimates[i];
             let round = &a.sample.round_info[e.domain.round as usize];
             Row {
@@ -238,7 +246,7 @@ impl<'a> Results<'a> {
                 ..key(e.measure, e.indicator, e.cutoff, e.group, e.domain.subgroup)
             }
         } else {
-            let c = self.changes[n - self.levels.len()];
+            let c = &self.changes[n - self.levels.len()];
             Row {
                 ctype: c.ctype.name(),
                 years: Some(c.labels(&a.sample)),

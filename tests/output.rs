@@ -9,6 +9,10 @@ use afmpi::methodology::Methodology;
 use afmpi::output::{Part, Results};
 use polars::prelude::*;
 
+/// The simulated survey's design, subgroups and rounds.
+const SURVEY: &str = "weight = \"weight\"\nstrata = \"strata\"\npsu = \"psu\"\n\
+                      over = [\"area\", \"region\"]\nround = \"t\"\nyear = \"year\"\n";
+
 #[test]
 fn the_results_csv_is_the_one_polars_writes_from_the_frame() {
     let (df, _, _) = common::simulated(6_000);
@@ -40,12 +44,10 @@ fn the_results_csv_is_the_one_polars_writes_from_the_frame() {
     }
     df.replace("region", relabelled.into_series().into())
         .unwrap();
-    let survey = "weight = \"weight\"\nstrata = \"strata\"\npsu = \"psu\"\n\
-                  over = [\"area\", \"region\"]\nround = \"t\"\nyear = \"year\"\n";
     let m = Methodology::from_toml(&common::global_mpi_toml(
         ["health", "education", "living standards"],
         "[20, \"1/3\", 50]",
-        survey,
+        SURVEY,
     ))
     .unwrap();
     let a =
@@ -84,4 +86,48 @@ fn the_results_csv_is_the_one_polars_writes_from_the_frame() {
             );
         }
     }
+}
+
+#[test]
+fn estimates_and_changes_come_in_the_order_of_the_rows() {
+    // Three rounds, changes in sequence, two subgroup columns and named groups with and
+    // without intensity: the results are written without sorting, so the engine must
+    // give them in the rows' order.
+    let df = afmpi::simulate::survey(&afmpi::simulate::Settings {
+        rows: 9_000,
+        rounds: 3,
+        ..Default::default()
+    });
+    let mut toml = common::global_mpi_toml(
+        ["health", "education", "living standards"],
+        "[50, 20, \"1/3\"]",
+        SURVEY,
+    );
+    toml.push_str(
+        "[[group]]\nname = \"vulnerable\"\nrule = \"score >= 0.2 AND score < 1/3\"\n\
+         intensity = false\n[[group]]\nname = \"severe\"\nrule = \"score >= 1/2\"\n",
+    );
+    let m = Methodology::from_toml(&toml).unwrap();
+    let settings = afmpi::inference::Settings {
+        changes: afmpi::inference::ChangePairs::Insequence,
+        ..Default::default()
+    };
+    let a = afmpi::analyse_frame(&df, &m, &m.survey, &settings, Path::new("t.csv")).unwrap();
+    let rounds: std::collections::BTreeSet<u32> =
+        a.estimates.iter().map(|e| e.domain.round).collect();
+    assert_eq!(rounds.len(), 3);
+    assert!(a.estimates.iter().any(|e| e.group == Some(1)));
+    assert!(a.inference.changes.iter().any(|c| (c.t0, c.t1) == (1, 2)));
+    let keys: Vec<u128> = a.estimates.iter().map(afmpi::output::level_key).collect();
+    assert!(
+        keys.windows(2).all(|w| w[0] < w[1]),
+        "estimates out of order"
+    );
+    let keys: Vec<u128> = a
+        .inference
+        .changes
+        .iter()
+        .map(afmpi::output::change_key)
+        .collect();
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "changes out of order");
 }
