@@ -31,7 +31,7 @@ use crate::error::{Error, Result};
 use crate::indicators::{number_label, Sample};
 use crate::measures::{Contribution, Domain, Estimate, Layout, Measure};
 use crate::methodology::IntegerWeights;
-use crate::tally::{Cell, Table};
+use crate::tally::Table;
 
 /// What to do with a stratum that has a single PSU (the survey package's options).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -461,155 +461,148 @@ impl UnitTotals {
     }
 }
 
-/// A domain's units and their rows of totals, as a piece of the table adds them up
-/// (completed by [`Layout::cumulate`]).
-#[derive(Default)]
-struct Building {
-    units: Vec<Unit>,
-    /// `units.len()` rows of [`Layout::width`] totals.
-    rows: Vec<f64>,
-    /// Rows-as-PSU designs: sums of weights and of squared weights per unit.
-    squares: Vec<(f64, f64)>,
-}
-
-/// Cells per piece of the table that [`unit_totals`] adds up on its own.
-const PIECE_CELLS: usize = 4096;
-
-/// The totals of every domain, from one pass over the table's cells. The table is cut
-/// into pieces of whole (round, stratum) runs, added up in parallel: a sampling unit lies
-/// within one round and stratum, so no unit spans two pieces, and a domain's units are
-/// the pieces' units one after the other — the same sums, in the same order, as one
-/// pass.
+/// The totals of every domain. One pass over the table's cells lists each domain's
+/// cells (and works out once what each cell's persons add, and its PSU); then the
+/// domains are added up in parallel, each into its own columns, in the table's order:
+/// the same sums, in the same order, whatever the number of threads.
 fn unit_totals(
     table: &Table,
     design: &Design,
     layout: &Layout,
     weights: &IntegerWeights,
 ) -> FxHashMap<Domain, UnitTotals> {
-    let width = layout.width();
-    // What a person of each profile adds, worked out once.
-    let mut contributions: FxHashMap<(u64, u32), Contribution> = FxHashMap::default();
-    for cell in &table.cells {
-        contributions
+    let cells = &table.cells;
+    let mut cell_of = CellFacts {
+        contributions: Vec::new(),
+        contribution: Vec::with_capacity(cells.len()),
+        psu: Vec::with_capacity(cells.len()),
+    };
+    let mut contribution_index: FxHashMap<(u64, u32), u32> = FxHashMap::default();
+    let mut domain_index: FxHashMap<Domain, usize> = FxHashMap::default();
+    let mut members: Vec<(Domain, Vec<u32>)> = Vec::new();
+    // Consecutive cells mostly share their PSU and subgroup levels.
+    let mut last_psu = None;
+    let mut last_levels = None;
+    let mut cell_domains: Vec<usize> = Vec::new();
+    for (i, cell) in cells.iter().enumerate() {
+        let next = cell_of.contributions.len() as u32;
+        let c = *contribution_index
             .entry((cell.profile, cell.flags))
-            .or_insert_with(|| layout.contribution(weights, cell.profile, cell.flags));
-    }
-    let mut pieces = Vec::new();
-    let mut rest = &table.cells[..];
-    while !rest.is_empty() {
-        let mut end = PIECE_CELLS.min(rest.len());
-        let last = (rest[end - 1].round, rest[end - 1].stratum);
-        while end < rest.len() && (rest[end].round, rest[end].stratum) == last {
-            end += 1;
+            .or_insert(next);
+        if c == next {
+            let adds = layout.contribution(weights, cell.profile, cell.flags);
+            cell_of.contributions.push(adds);
         }
-        let (piece, after) = rest.split_at(end);
-        pieces.push(piece);
-        rest = after;
-    }
-    let built: Vec<FxHashMap<Domain, Building>> = pieces
-        .par_iter()
-        .map(|cells| add_up(cells, table, design, &contributions, layout))
-        .collect();
-    let mut domains: FxHashMap<Domain, Vec<Building>> = FxHashMap::default();
-    for piece in built {
-        for (domain, b) in piece {
-            domains.entry(domain).or_default().push(b);
+        cell_of.contribution.push(c);
+        if !design.psu_is_row {
+            let key = (cell.stratum, cell.psu);
+            if last_psu.is_none_or(|(k, _)| k != key) {
+                last_psu = Some((key, design.psu_index[&key]));
+            }
+            cell_of.psu.push(last_psu.map_or(0, |(_, id)| id));
+        }
+        if last_levels != Some((cell.round, cell.levels)) {
+            last_levels = Some((cell.round, cell.levels));
+            cell_domains.clear();
+            for domain in table.domains_of(cell) {
+                let d = *domain_index.entry(domain).or_insert_with(|| {
+                    members.push((domain, Vec::new()));
+                    members.len() - 1
+                });
+                cell_domains.push(d);
+            }
+        }
+        for &d in &cell_domains {
+            members[d].1.push(i as u32);
         }
     }
-    domains
+    members
         .into_par_iter()
-        .map(|(domain, parts)| (domain, finish_units(parts, design, width)))
+        .map(|(domain, cells)| {
+            (
+                domain,
+                domain_totals(&cells, table, design, layout, &cell_of),
+            )
+        })
         .collect()
 }
 
-/// One piece of the table's cells added up per domain and unit.
-fn add_up(
-    cells: &[Cell],
-    table: &Table,
-    design: &Design,
-    contributions: &FxHashMap<(u64, u32), Contribution>,
-    layout: &Layout,
-) -> FxHashMap<Domain, Building> {
-    let width = layout.width();
-    let mut domains: FxHashMap<Domain, Building> = FxHashMap::default();
-    // Rows-as-PSU designs: the unit of each (domain, stratum, profile, flags).
-    let mut index: FxHashMap<(Domain, u32, u64, u32), usize> = FxHashMap::default();
-    for cell in cells {
-        let adds = &contributions[&(cell.profile, cell.flags)];
-        let id = if design.psu_is_row {
-            0
-        } else {
-            design.psu_index[&(cell.stratum, cell.psu)]
-        };
-        for domain in table.domains_of(cell) {
-            let b = domains.entry(domain).or_default();
-            let u = if design.psu_is_row {
-                let next = b.units.len();
-                let u = *index
-                    .entry((domain, cell.stratum, cell.profile, cell.flags))
-                    .or_insert(next);
-                if u == next {
-                    b.units.push(Unit {
-                        id: next,
-                        stratum: cell.stratum,
-                        factor: 0.0,
-                    });
-                    b.rows.resize(b.rows.len() + width, 0.0);
-                    b.squares.push((0.0, 0.0));
-                }
-                b.squares[u].0 += cell.weight;
-                b.squares[u].1 += cell.weight_sq;
-                u
-            } else {
-                // A domain's cells come PSU by PSU (the table is sorted by stratum, PSU).
-                if b.units.last().is_none_or(|last| last.id != id) {
-                    b.units.push(Unit {
-                        id,
-                        stratum: cell.stratum,
-                        factor: 1.0,
-                    });
-                    b.rows.resize(b.rows.len() + width, 0.0);
-                }
-                b.units.len() - 1
-            };
-            adds.add_to(&mut b.rows[u * width..(u + 1) * width], cell.weight);
-        }
-    }
-    for b in domains.values_mut() {
-        for row in b.rows.chunks_exact_mut(width) {
-            layout.cumulate(row);
-        }
-    }
-    domains
+/// What [`unit_totals`] works out once per cell.
+struct CellFacts {
+    /// What a person of each (profile, flags) adds.
+    contributions: Vec<Contribution>,
+    /// Each cell's, in `contributions`.
+    contribution: Vec<u32>,
+    /// Each cell's PSU index in the design (clustered designs).
+    psu: Vec<usize>,
 }
 
-/// A domain's units from the pieces that have them, in PSU order, and its totals stored
-/// total by total.
-fn finish_units(parts: Vec<Building>, design: &Design, width: usize) -> UnitTotals {
-    let mut units: Vec<Unit> = parts.iter().flat_map(|b| b.units.iter().copied()).collect();
-    let rows: Vec<&[f64]> = parts
-        .iter()
-        .flat_map(|b| b.rows.chunks_exact(width))
-        .collect();
-    let mut order: Vec<usize> = (0..units.len()).collect();
+/// One domain's totals per unit, from its cells (indices into the table, in order).
+fn domain_totals(
+    members: &[u32],
+    table: &Table,
+    design: &Design,
+    layout: &Layout,
+    cell_of: &CellFacts,
+) -> UnitTotals {
+    // Each cell's unit: its PSU, or — when each row is a PSU — the cells of its stratum
+    // that share its profile and group flags.
+    let mut units: Vec<Unit> = Vec::new();
+    let mut unit_of: Vec<u32> = Vec::with_capacity(members.len());
     if design.psu_is_row {
-        let squares = parts.iter().flat_map(|b| b.squares.iter());
-        for (u, (unit, (w, w2))) in units.iter_mut().zip(squares).enumerate() {
-            unit.id = u;
-            unit.factor = if *w > 0.0 { w2 / (w * w) } else { 0.0 };
+        let mut index: FxHashMap<(u32, u64, u32), u32> = FxHashMap::default();
+        let mut squares: Vec<(f64, f64)> = Vec::new();
+        for &c in members {
+            let cell = &table.cells[c as usize];
+            let next = units.len() as u32;
+            let u = *index
+                .entry((cell.stratum, cell.profile, cell.flags))
+                .or_insert(next);
+            if u == next {
+                units.push(Unit {
+                    id: u as usize,
+                    stratum: cell.stratum,
+                    factor: 0.0,
+                });
+                squares.push((0.0, 0.0));
+            }
+            squares[u as usize].0 += cell.weight;
+            squares[u as usize].1 += cell.weight_sq;
+            unit_of.push(u);
         }
-    } else if !units.is_sorted_by_key(|u| u.id) {
+        for (unit, (w, w2)) in units.iter_mut().zip(squares) {
+            unit.factor = if w > 0.0 { w2 / (w * w) } else { 0.0 };
+        }
+    } else {
+        // A domain's cells come PSU by PSU (the table is sorted by stratum, PSU).
+        for &c in members {
+            let id = cell_of.psu[c as usize];
+            if units.last().is_none_or(|last| last.id != id) {
+                units.push(Unit {
+                    id,
+                    stratum: table.cells[c as usize].stratum,
+                    factor: 1.0,
+                });
+            }
+            unit_of.push(units.len() as u32 - 1);
+        }
+    }
+    let n = units.len();
+    let mut totals = vec![0.0; n * layout.width()];
+    for (&c, &u) in members.iter().zip(&unit_of) {
+        let adds = &cell_of.contributions[cell_of.contribution[c as usize] as usize];
+        adds.add_to_columns(&mut totals, n, u as usize, table.cells[c as usize].weight);
+    }
+    layout.cumulate_columns(&mut totals, n);
+    if !design.psu_is_row && !units.is_sorted_by_key(|u| u.id) {
         // Rounds that share PSUs: a later round meets them in another order.
+        let mut order: Vec<usize> = (0..n).collect();
         order.sort_by_key(|&u| units[u].id);
         units = order.iter().map(|&u| units[u]).collect();
-    }
-    // Rows to columns.
-    let n = units.len();
-    let mut totals = vec![0.0; n * width];
-    for (u, &from) in order.iter().enumerate() {
-        for (k, &v) in rows[from].iter().enumerate() {
-            totals[k * n + u] = v;
-        }
+        totals = totals
+            .chunks_exact(n)
+            .flat_map(|column| order.iter().map(|&u| column[u]))
+            .collect();
     }
     let sums = totals
         .chunks_exact(n.max(1))

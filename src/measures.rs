@@ -212,7 +212,7 @@ impl Layout {
         let mut block = vec![Total::Poor.value(&poor), Total::PoorScore.value(&poor)];
         block.extend((0..self.n_indicators).map(|j| Total::PoorDeprived(j).value(&poor)));
         // A person poor at cutoff k is poor at every lower cutoff: the block goes to the
-        // highest cutoff the score reaches, and [`Layout::cumulate`] hands it down to the
+        // highest cutoff the score reaches, and [`Layout::cumulate_columns`] hands it down to the
         // lower ones once the totals are added up (one block per person, not one per
         // cutoff). Named groups are not nested: each gets its own.
         let highest = self
@@ -237,9 +237,10 @@ impl Layout {
 }
 
 impl Layout {
-    /// Completes a row of totals made with [`Contribution::add_to`]: each cutoff's
-    /// totals of the poor take in those of the cutoffs above it.
-    pub fn cumulate(&self, row: &mut [f64]) {
+    /// Completes totals made with [`Contribution::add_to_columns`] (`n` units, stored
+    /// total by total): each cutoff's totals of the poor take in those of the cutoffs
+    /// above it.
+    pub fn cumulate_columns(&self, totals: &mut [f64], n: usize) {
         let block = 2 + self.n_indicators;
         for pair in self.ascending.windows(2).rev() {
             let (low, high) = (
@@ -247,7 +248,17 @@ impl Layout {
                 self.index(Total::Poor, Some(pair[1])),
             );
             for i in 0..block {
-                row[low + i] += row[high + i];
+                let (to, from) = (low + i, high + i);
+                let (to, from) = if to < from {
+                    let (before, after) = totals.split_at_mut(from * n);
+                    (&mut before[to * n..(to + 1) * n], &after[..n])
+                } else {
+                    let (before, after) = totals.split_at_mut(to * n);
+                    (&mut after[..n], &before[from * n..(from + 1) * n])
+                };
+                for (t, f) in to.iter_mut().zip(from) {
+                    *t += f;
+                }
             }
         }
     }
@@ -264,17 +275,15 @@ pub struct Contribution {
 }
 
 impl Contribution {
-    /// Adds `weight` persons to a row of totals ([`Layout::cumulate`] completes it).
-    pub fn add_to(&self, row: &mut [f64], weight: f64) {
-        for (t, v) in row.iter_mut().zip(&self.common) {
-            *t += weight * v;
+    /// Adds `weight` persons to unit `u` of totals stored total by total, over `n`
+    /// units ([`Layout::cumulate_columns`] completes them).
+    pub fn add_to_columns(&self, totals: &mut [f64], n: usize, u: usize, weight: f64) {
+        for (k, v) in self.common.iter().enumerate() {
+            totals[k * n + u] += weight * v;
         }
         for &start in &self.lines {
-            for (t, v) in row[start..start + self.block.len()]
-                .iter_mut()
-                .zip(&self.block)
-            {
-                *t += weight * v;
+            for (i, v) in self.block.iter().enumerate() {
+                totals[(start + i) * n + u] += weight * v;
             }
         }
     }
