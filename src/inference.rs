@@ -928,13 +928,15 @@ impl Quantiles {
             },
             Interval::Logit if b <= 0.0 || b >= 1.0 => Precision { se, ll: b, ul: b },
             Interval::Logit => {
-                let logit = (b / (1.0 - b)).ln();
+                // expit(logit(b) ∓ h) with odds = b/(1 − b) is odds/(odds + e^(±h)):
+                // one exponential, no logarithm.
+                let odds = b / (1.0 - b);
                 let half = self.t * se / (b * (1.0 - b));
-                let expit = |x: f64| 1.0 / (1.0 + (-x).exp());
+                let e = half.exp();
                 Precision {
                     se,
-                    ll: expit(logit - half),
-                    ul: expit(logit + half),
+                    ll: odds / (odds + e),
+                    ul: odds / (odds + e.recip()),
                 }
             }
         }

@@ -507,7 +507,8 @@ fn csv_header<S: AsRef<str>>(names: &[S]) -> String {
 /// separator, a quote or a line break, goes in quotes, its quotes doubled.
 fn csv_text(out: &mut Vec<u8>, text: Option<&str>) {
     let Some(text) = text else { return };
-    if text.is_empty() || text.contains([',', '"', '\n', '\r']) {
+    let special = |b: &u8| matches!(b, b',' | b'"' | b'\n' | b'\r');
+    if text.is_empty() || text.as_bytes().iter().any(special) {
         out.push(b'"');
         for &byte in text.as_bytes() {
             if byte == b'"' {
