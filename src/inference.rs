@@ -441,6 +441,8 @@ struct UnitTotals {
     factors: Vec<f64>,
     /// Runs of consecutive units of one stratum: (stratum, first unit, end).
     runs: Vec<(u32, usize, usize)>,
+    /// The strata that have units, in order.
+    strata: Vec<u32>,
     /// By total: each total's values over the units side by side, so that a standard
     /// error reads two contiguous columns instead of two values from every row.
     totals: Vec<f64>,
@@ -615,10 +617,14 @@ fn domain_totals(
             _ => runs.push((unit.stratum, u, u + 1)),
         }
     }
+    let mut strata: Vec<u32> = runs.iter().map(|&(h, _, _)| h).collect();
+    strata.sort_unstable();
+    strata.dedup();
     UnitTotals {
         factors: units.iter().map(|u| u.factor).collect(),
         units,
         runs,
+        strata,
         totals,
         sums,
     }
@@ -627,6 +633,8 @@ fn domain_totals(
 /// The linearized variable of one estimate, as totals per stratum and per PSU.
 #[derive(Default)]
 struct Linearized {
+    /// The strata of the domain's units: elsewhere Σ z and Σ z² are 0.
+    strata: Vec<u32>,
     /// Σ z per stratum.
     stratum_sum: Vec<f64>,
     /// Σ z per PSU, sorted by PSU index (clustered designs).
@@ -784,6 +792,8 @@ impl Context<'_> {
         lin.stratum_sq.clear();
         lin.stratum_sq.resize(n_strata, 0.0);
         lin.psu_sum.clear();
+        lin.strata.clear();
+        lin.strata.extend_from_slice(&domain.strata);
         lin.total = 0.0;
         lin.defined = e.b.is_finite();
         if !lin.defined {
@@ -846,8 +856,10 @@ impl Context<'_> {
         }
         let cross: &[f64] = if same { &a.stratum_sq } else { &products };
         let mut v = 0.0;
-        for h in 0..n_strata {
-            // Σ_c (z_a,c − z̄_a)(z_b,c − z̄_b) over the stratum's PSUs, times n/(n − 1).
+        // Σ_c (z_a,c − z̄_a)(z_b,c − z̄_b) over each stratum's PSUs, times n/(n − 1):
+        // nothing in the strata where a has no unit.
+        for &h in &a.strata {
+            let h = h as usize;
             let (sa, sb) = (a.stratum_sum[h], b.stratum_sum[h]);
             v += d.stratum_factor[h] * (cross[h] - sa * sb * d.per_psu[h]);
         }
