@@ -61,22 +61,38 @@ fn finite(x: f64) -> Option<f64> {
     Some(x).filter(|x| x.is_finite())
 }
 
-impl Row<'_> {
+/// The start of a CSV line — spec, measure, indicator, k, group — kept while rows share
+/// it: consecutive rows differ mostly in their subgroup and round.
+#[derive(Default)]
+struct LineStart<'a> {
+    key: Option<(&'static str, Option<&'a str>, Option<f64>, Option<&'a str>)>,
+    text: Vec<u8>,
+}
+
+impl<'a> Row<'a> {
     /// The row as a line of CSV, written as polars' `CsvWriter` writes it: missing
     /// values empty, numbers in their shortest round-trip form (by zmij, polars' own
     /// float formatter), text quoted only where it must be ([`csv_text`]).
-    fn write_csv(&self, spec: &str, out: &mut Vec<u8>) {
+    fn write_csv(&self, spec: &str, start: &mut LineStart<'a>, out: &mut Vec<u8>) {
+        let key = (self.measure, self.indicator, self.k, self.group);
+        if start.key != Some(key) {
+            let text = &mut start.text;
+            text.clear();
+            for field in [Some(spec), Some(self.measure), self.indicator] {
+                csv_text(text, field);
+                text.push(b',');
+            }
+            csv_number(text, self.k);
+            text.push(b',');
+            csv_text(text, self.group);
+            start.key = Some(key);
+        }
+        out.extend_from_slice(&start.text);
         let (yt0, yt1) = match &self.years {
             Some((y0, y1)) => (Some(y0.as_str()), Some(y1.as_str())),
             None => (None, None),
         };
-        for text in [Some(spec), Some(self.measure), self.indicator] {
-            csv_text(out, text);
-            out.push(b',');
-        }
-        csv_number(out, self.k);
-        for text in [
-            self.group,
+        for field in [
             Some(self.loa),
             Some(self.subg),
             self.t,
@@ -85,11 +101,11 @@ impl Row<'_> {
             yt1,
         ] {
             out.push(b',');
-            csv_text(out, text);
+            csv_text(out, field);
         }
         out.push(b',');
         if let Some(ann) = self.ann {
-            out.extend_from_slice(ann.to_string().as_bytes());
+            let _ = write!(out, "{ann}");
         }
         for value in self.values {
             out.push(b',');
@@ -309,8 +325,9 @@ impl<'a> Results<'a> {
             .into_par_iter()
             .map(|rows| {
                 let mut out = Vec::with_capacity(rows.len() * 160);
+                let mut start = LineStart::default();
                 for n in rows {
-                    self.row(n).write_csv(spec, &mut out);
+                    self.row(n).write_csv(spec, &mut start, &mut out);
                 }
                 out
             })
