@@ -65,9 +65,12 @@ fn finite(x: f64) -> Option<f64> {
 /// it: consecutive rows differ mostly in their subgroup and round.
 #[derive(Default)]
 struct LineStart<'a> {
-    key: Option<(&'static str, Option<&'a str>, Option<f64>, Option<&'a str>)>,
+    key: Option<StartKey<'a>>,
     text: Vec<u8>,
 }
+
+/// The fields a [`LineStart`] renders, but `spec`: measure, indicator, k, group.
+type StartKey<'a> = (&'static str, Option<&'a str>, Option<f64>, Option<&'a str>);
 
 impl<'a> Row<'a> {
     /// The row as a line of CSV, written as polars' `CsvWriter` writes it: missing
