@@ -354,14 +354,52 @@ pub fn infer(
         quantiles: Quantiles::new(settings.level, design.df),
         pairs,
     };
-    // Series in chunks, each worked through with one set of buffers.
-    let results: Vec<SeriesResult> = series
+    // An indicator's actb is w_j times its hdk, and so is its linearized variable: its
+    // covariances are w_j² times those of the hdk series, which are worked out once.
+    let twins = actb_twins(&series, estimates);
+    // The covariance matrix of every series (but the twins), in chunks of series, each
+    // worked through with one set of buffers; then each series' levels and changes.
+    let covariances: Vec<f64> = series
+        .par_chunks(SERIES_CHUNK)
+        .zip(twins.par_chunks(SERIES_CHUNK))
+        .map(|(chunk, twins)| {
+            let mut scratch = Scratch::default();
+            let mut covariances = Vec::new();
+            for (members, twin) in chunk.iter().zip(twins) {
+                if twin.is_none() {
+                    context.covariances(members, &mut scratch);
+                    covariances.extend_from_slice(&scratch.cov);
+                }
+            }
+            covariances
+        })
+        .flatten_iter()
+        .collect();
+    let mut start = Vec::with_capacity(series.len());
+    let mut at = 0;
+    for (members, twin) in series.iter().zip(&twins) {
+        start.push(at);
+        if twin.is_none() {
+            at += members.len() * members.len();
+        }
+    }
+    let results: Vec<SeriesResult> = (0..series.len())
+        .collect::<Vec<usize>>()
         .par_chunks(SERIES_CHUNK)
         .map(|chunk| {
-            let mut scratch = Scratch::default();
             let mut result = SeriesResult::default();
-            for members in chunk {
-                context.series(members, &mut scratch, &mut result);
+            for &s in chunk {
+                let members = series[s];
+                let (from, scale) = match twins[s] {
+                    None => (s, 1.0),
+                    Some(hdk) => {
+                        let j = estimates[members[0]].indicator.expect("an indicator");
+                        (hdk, layout.float_weights[j].powi(2))
+                    }
+                };
+                let r = members.len();
+                let cov = &covariances[start[from]..start[from] + r * r];
+                context.levels_and_changes(members, cov, scale, &mut result);
             }
             result
         })
@@ -384,6 +422,33 @@ pub fn infer(
 
 /// Series worked through by one task.
 const SERIES_CHUNK: usize = 64;
+
+/// For each actb series, the hdk series of the same indicator, cutoff and subgroup over
+/// the same rounds. The estimates come measure by measure ([`crate::measures::estimate`]),
+/// so the actb series follow the hdk ones in the same order; each pair is checked.
+fn actb_twins(series: &[&[usize]], estimates: &[Estimate]) -> Vec<Option<usize>> {
+    let measure = |s: usize| estimates[series[s][0]].measure;
+    let first = |m: Measure| (0..series.len()).find(|&s| measure(s) == m);
+    let (Some(hdk), Some(actb)) = (first(Measure::Hdk), first(Measure::Actb)) else {
+        return vec![None; series.len()];
+    };
+    let twins = |a: &Estimate, h: &Estimate| {
+        (h.measure, h.indicator, h.cutoff, h.group, h.domain)
+            == (Measure::Hdk, a.indicator, a.cutoff, a.group, a.domain)
+    };
+    (0..series.len())
+        .map(|s| {
+            let t = (s + hdk).checked_sub(actb)?;
+            let (a, h) = (series[s], series[t]);
+            let same = measure(s) == Measure::Actb
+                && a.len() == h.len()
+                && a.iter()
+                    .zip(h)
+                    .all(|(&a, &h)| twins(&estimates[a], &estimates[h]));
+            same.then_some(t)
+        })
+        .collect()
+}
 
 /// Buffers reused from one series to the next.
 #[derive(Default)]
@@ -707,8 +772,8 @@ struct Context<'a> {
 }
 
 impl Context<'_> {
-    /// One series' levels and changes, added to `result`.
-    fn series(&self, members: &[usize], scratch: &mut Scratch, result: &mut SeriesResult) {
+    /// The covariance matrix of one series' estimates, into `scratch.cov` (row by row).
+    fn covariances(&self, members: &[usize], scratch: &mut Scratch) {
         let estimates = self.estimates;
         let empty = UnitTotals::default();
         let r = members.len();
@@ -730,11 +795,23 @@ impl Context<'_> {
                 cov[b * r + a] = v;
             }
         }
+    }
+
+    /// One series' levels and changes from its covariance matrix times `scale`, added
+    /// to `result`.
+    fn levels_and_changes(
+        &self,
+        members: &[usize],
+        cov: &[f64],
+        scale: f64,
+        result: &mut SeriesResult,
+    ) {
+        let estimates = self.estimates;
+        let r = members.len();
+        let cov = |a: usize, b: usize| scale * cov[a * r + b];
         let interval = self.settings.interval;
         for (a, &i) in members.iter().enumerate() {
-            let level = self
-                .quantiles
-                .level(estimates[i].b, cov[a * r + a], interval);
+            let level = self.quantiles.level(estimates[i].b, cov(a, a), interval);
             result.0.push((i, level));
         }
         let first = &estimates[members[0]];
@@ -748,7 +825,7 @@ impl Context<'_> {
                 continue;
             };
             let (b0, b1) = (estimates[members[a]].b, estimates[members[b]].b);
-            let (v00, v01, v11) = (cov[a * r + a], cov[a * r + b], cov[b * r + b]);
+            let (v00, v01, v11) = (cov(a, a), cov(a, b), cov(b, b));
             let years = match (round_info[t0 as usize].year, round_info[t1 as usize].year) {
                 (Some(y0), Some(y1)) if y1 != y0 => Some(y1 - y0),
                 _ => None,
@@ -963,6 +1040,45 @@ impl Quantiles {
             se,
             ll: b - self.z * se,
             ul: b + self.z * se,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn every_actb_series_has_its_hdk_twin() {
+        let df = crate::simulate::survey(&crate::simulate::Settings {
+            rows: 4_000,
+            rounds: 2,
+            ..Default::default()
+        });
+        let file = concat!(env!("CARGO_MANIFEST_DIR"), "/data/global-mpi.toml");
+        let m = crate::methodology::Methodology::from_file(Path::new(file)).unwrap();
+        let mut survey = m.survey.clone();
+        survey.round = Some("t".into());
+        let a = crate::analyse_frame(&df, &m, &survey, &Settings::default(), Path::new("t.csv"))
+            .unwrap();
+        let order: Vec<usize> = (0..a.estimates.len()).collect();
+        let series: Vec<&[usize]> = order
+            .chunk_by(|&x, &y| same_series(&a.estimates[x], &a.estimates[y]))
+            .collect();
+        assert!(series.iter().any(|members| members.len() == 2));
+        let twins = actb_twins(&series, &a.estimates);
+        for (s, members) in series.iter().enumerate() {
+            let actb = a.estimates[members[0]].measure == Measure::Actb;
+            assert_eq!(twins[s].is_some(), actb, "series {s}");
+            if let Some(t) = twins[s] {
+                let (e, h) = (&a.estimates[members[0]], &a.estimates[series[t][0]]);
+                assert_eq!(
+                    (h.measure, h.indicator, h.cutoff),
+                    (Measure::Hdk, e.indicator, e.cutoff)
+                );
+                assert_eq!(h.domain.subgroup, e.domain.subgroup);
+            }
         }
     }
 }
