@@ -22,6 +22,14 @@
 //! Without a PSU column each row is its own PSU: then Σ_c z_c² within a cell is
 //! (y − R x)² / X² times the cell's sum of squared weights, which the table keeps, so even
 //! that design costs O(cells).
+//!
+//! Why it is fast: each domain's totals per sampling unit are added up once from the
+//! table's cells, domain by domain in parallel, straight into one column per total
+//! ([`Totals`]); the point estimates are ratios of the columns' sums. An estimate's
+//! standard error is then one pass over two contiguous columns of its domain's units, in
+//! four lanes, over the strata where the domain has units; an indicator's actb takes its
+//! covariances from its hdk (the same linearized variable times w_j). The estimates come
+//! in the results' order, so neither the series nor the results are sorted.
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
