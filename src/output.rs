@@ -134,8 +134,8 @@ pub enum Part {
 /// frame, or straight into a file.
 pub struct Results<'a> {
     a: &'a Analysis,
-    /// The estimates of the level rows.
-    levels: std::ops::Range<usize>,
+    /// The level rows: the first `levels` estimates (all or none).
+    levels: usize,
     /// The change rows.
     changes: &'a [Change],
     /// Each cutoff in percent, worked out once from its exact fraction.
@@ -197,8 +197,8 @@ impl<'a> Results<'a> {
         debug_assert!(a.estimates.is_sorted_by_key(level_key));
         debug_assert!(a.inference.changes.is_sorted_by_key(change_key));
         let levels = match part {
-            Part::Changes => 0..0,
-            Part::Levels | Part::All => 0..a.estimates.len(),
+            Part::Changes => 0,
+            Part::Levels | Part::All => a.estimates.len(),
         };
         let changes = match part {
             Part::Levels => &[][..],
@@ -214,7 +214,7 @@ impl<'a> Results<'a> {
 
     /// The number of rows.
     pub fn len(&self) -> usize {
-        self.levels.len() + self.changes.len()
+        self.levels + self.changes.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -255,8 +255,8 @@ impl<'a> Results<'a> {
             }
         };
         let values = |b: f64, p: &Precision| [b, p.se, p.ll, p.ul].map(finite);
-        if n < self.levels.len() {
-            let i = self.levels.start + n;
+        if n < self.levels {
+            let i = n;
             let e = &a.estimates[i];
             let round = &a.sample.round_info[e.domain.round as usize];
             Row {
@@ -265,7 +265,7 @@ impl<'a> Results<'a> {
                 ..key(e.measure, e.indicator, e.cutoff, e.group, e.domain.subgroup)
             }
         } else {
-            let c = &self.changes[n - self.levels.len()];
+            let c = &self.changes[n - self.levels];
             Row {
                 ctype: c.ctype.name(),
                 years: Some(c.labels(&a.sample)),
