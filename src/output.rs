@@ -256,12 +256,11 @@ impl<'a> Results<'a> {
         };
         let values = |b: f64, p: &Precision| [b, p.se, p.ll, p.ul].map(finite);
         if n < self.levels {
-            let i = n;
-            let e = &a.estimates[i];
+            let e = &a.estimates[n];
             let round = &a.sample.round_info[e.domain.round as usize];
             Row {
                 t: a.sample.has_rounds.then_some(round.label.as_str()),
-                values: values(e.b, &a.inference.levels[i]),
+                values: values(e.b, &a.inference.levels[n]),
                 ..key(e.measure, e.indicator, e.cutoff, e.group, e.domain.subgroup)
             }
         } else {
