@@ -291,8 +291,8 @@ pub struct Inference {
     pub design: Design,
 }
 
-/// One series' results: each estimate's precision (by estimate index), and its changes.
-type SeriesResult = (Vec<(usize, Precision)>, Vec<Change>);
+/// Series' results: each estimate's precision, in the estimates' order, and the changes.
+type SeriesResult = (Vec<Precision>, Vec<Change>);
 
 /// Every domain's weighted totals per sampling unit, added up in one pass over the table:
 /// their sums over the units give the point estimates ([`crate::measures::estimate`]),
@@ -391,13 +391,12 @@ pub fn infer(
             at += members.len() * members.len();
         }
     }
-    let results: Vec<SeriesResult> = (0..series.len())
-        .collect::<Vec<usize>>()
+    let results: Vec<SeriesResult> = series
         .par_chunks(SERIES_CHUNK)
-        .map(|chunk| {
+        .enumerate()
+        .map(|(c, chunk)| {
             let mut result = SeriesResult::default();
-            for &s in chunk {
-                let members = series[s];
+            for (s, members) in (c * SERIES_CHUNK..).zip(chunk) {
                 let (from, scale) = match twins[s] {
                     None => (s, 1.0),
                     Some(hdk) => {
@@ -413,12 +412,10 @@ pub fn infer(
         })
         .collect();
 
-    let mut levels = vec![UNDEFINED; estimates.len()];
-    let mut changes = Vec::new();
+    // The series are runs of the estimates in order, so their levels are too.
+    let (mut levels, mut changes) = (Vec::with_capacity(estimates.len()), Vec::new());
     for (lv, ch) in results {
-        for (i, p) in lv {
-            levels[i] = p;
-        }
+        levels.extend(lv);
         changes.extend(ch);
     }
     Ok(Inference {
@@ -820,7 +817,7 @@ impl Context<'_> {
         let interval = self.settings.interval;
         for (a, &i) in members.iter().enumerate() {
             let level = self.quantiles.level(estimates[i].b, cov(a, a), interval);
-            result.0.push((i, level));
+            result.0.push(level);
         }
         let first = &estimates[members[0]];
         if !has_changes(first.measure) {

@@ -248,16 +248,9 @@ impl Layout {
                 self.index(Total::Poor, Some(pair[1])),
             );
             for i in 0..block {
-                let (to, from) = (low + i, high + i);
-                let (to, from) = if to < from {
-                    let (before, after) = totals.split_at_mut(from * n);
-                    (&mut before[to * n..(to + 1) * n], &after[..n])
-                } else {
-                    let (before, after) = totals.split_at_mut(to * n);
-                    (&mut after[..n], &before[from * n..(from + 1) * n])
-                };
-                for (t, f) in to.iter_mut().zip(from) {
-                    *t += f;
+                let (to, from) = ((low + i) * n, (high + i) * n);
+                for u in 0..n {
+                    totals[to + u] += totals[from + u];
                 }
             }
         }
