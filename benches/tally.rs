@@ -13,7 +13,7 @@ use afmpi::{analyse_file, indicators, inference, measures, output, tally};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 fn methodology() -> (Methodology, afmpi::methodology::SurveyColumns) {
-    let m = Methodology::from_file(Path::new(concat!(
+    let m = afmpi::methodology::from_file(Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/data/global-mpi.toml"
     )))

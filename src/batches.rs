@@ -24,9 +24,10 @@ use polars::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::error::{Error, Result};
-use crate::indicators::{
-    self, number_label, sorted_codes, DataReport, Grouping, Round, Sample, MISSING,
-};
+use afmpi_core::sample::codes::{number_label, sorted_codes};
+use afmpi_core::sample::{DataReport, Grouping, Round, Sample, MISSING};
+
+use crate::indicators;
 use crate::methodology::{Methodology, SurveyColumns};
 use crate::read;
 use crate::tally::{self, Cell, Table};
@@ -210,7 +211,7 @@ pub fn tally_in_batches(
         file: file.to_path_buf(),
         ..Default::default()
     });
-    indicators::check_not_empty(&report)?;
+    afmpi_core::sample::check_not_empty(&report)?;
     let (sample, table) = acc.finish();
     Ok((sample, report, table))
 }

@@ -16,7 +16,7 @@ use rust_xlsxwriter::{Format, Workbook, Worksheet};
 
 use crate::compare::Comparison;
 use crate::error::{Error, Result};
-use crate::indicators::DataReport;
+use afmpi_core::sample::DataReport;
 use crate::methodology::{Methodology, Source};
 use crate::{output, Analysis};
 
@@ -71,7 +71,7 @@ pub fn write_run(a: &Analysis, path: &Path) -> Result<()> {
 
 /// Writes a comparison's workbook.
 pub fn write_comparison(c: &Comparison, path: &Path) -> Result<()> {
-    let frame = c.frame();
+    let frame = crate::compare::frame(c);
     let mut workbook = Workbook::new();
     for (table, sheet) in [
         ("estimate", "estimates"),

@@ -9,173 +9,30 @@
 //! [`DataReport`]. A row missing a subgroup value stays in the national figures and is
 //! left out of that column's subgroups, and the report says how many.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use polars::prelude::*;
 use rustc_hash::FxHashMap;
 
+use afmpi_core::identification::IntegerWeights;
+use afmpi_core::methodology::{Methodology, Source, SurveyColumns};
+use afmpi_core::sample::codes::number_label;
+use afmpi_core::sample::{Builder, Codes, DataReport, Sample, MISSING};
+
 use crate::error::{Error, Result};
-use crate::methodology::{IntegerWeights, Methodology, Source, SurveyColumns};
-
-/// A column's codes and the labels they stand for.
-type Codes = (Vec<u32>, Vec<String>);
-
-/// Code of a missing subgroup value.
-pub const MISSING: u32 = u32::MAX;
-
-/// One subgroup column: its levels (labels, sorted) and each person's level.
-#[derive(Clone, Debug)]
-pub struct Grouping {
-    pub column: String,
-    pub levels: Vec<String>,
-    /// Index into `levels`, or [`MISSING`].
-    pub codes: Vec<u32>,
-}
-
-/// One survey round.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Round {
-    pub label: String,
-    pub year: Option<f64>,
-}
-
-/// The analysis sample: one entry per person kept.
-#[derive(Clone, Debug)]
-pub struct Sample {
-    /// Deprivation profile: bit j set when deprived in indicator j.
-    pub profiles: Vec<u64>,
-    /// Membership of the methodology's named groups: bit g set when in group g.
-    pub flags: Vec<u32>,
-    /// Each person's row in the data read (0-based), to line up runs on the same file.
-    pub rows: Vec<u32>,
-    pub weights: Vec<f64>,
-    pub strata: Vec<u32>,
-    pub stratum_labels: Vec<String>,
-    pub psus: Vec<u32>,
-    pub psu_labels: Vec<String>,
-    pub rounds: Vec<u32>,
-    /// The rounds in time order (by year when there is one, else by label).
-    pub round_info: Vec<Round>,
-    pub groupings: Vec<Grouping>,
-    /// True when the data have a round column (so results carry `t`).
-    pub has_rounds: bool,
-    /// True without a PSU column: each row is its own PSU, and `psus` is all zero (the
-    /// tally then keeps the sum of squared weights, which is all the variance needs).
-    pub psu_is_row: bool,
-}
-
-impl Sample {
-    /// A sample of labels only, without per-person values: what a table made in batches
-    /// or by a database engine comes with.
-    pub fn from_labels(
-        stratum_labels: Vec<String>,
-        psu_labels: Vec<String>,
-        round_info: Vec<Round>,
-        groupings: Vec<Grouping>,
-        has_rounds: bool,
-        psu_is_row: bool,
-    ) -> Sample {
-        Sample {
-            profiles: Vec::new(),
-            flags: Vec::new(),
-            rows: Vec::new(),
-            weights: Vec::new(),
-            strata: Vec::new(),
-            stratum_labels,
-            psus: Vec::new(),
-            psu_labels,
-            rounds: Vec::new(),
-            round_info,
-            groupings: groupings
-                .into_iter()
-                .map(|g| Grouping {
-                    codes: Vec::new(),
-                    ..g
-                })
-                .collect(),
-            has_rounds,
-            psu_is_row,
-        }
-    }
-
-    /// The sample's labels without its per-person values.
-    pub fn labels_only(self) -> Sample {
-        Sample::from_labels(
-            self.stratum_labels,
-            self.psu_labels,
-            self.round_info,
-            self.groupings,
-            self.has_rounds,
-            self.psu_is_row,
-        )
-    }
-
-    pub fn len(&self) -> usize {
-        self.profiles.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.profiles.is_empty()
-    }
-}
-
-/// What a run read, used and dropped, and why.
-#[derive(Clone, Debug, Default)]
-pub struct DataReport {
-    pub file: PathBuf,
-    pub rows_read: usize,
-    pub rows_used: usize,
-    /// Rows missing each column (a row missing several columns counts in each).
-    pub missing: Vec<(String, usize)>,
-    /// Rows used without a value of a subgroup column: they count nationally, in none of
-    /// that column's subgroups.
-    pub unassigned: Vec<(String, usize)>,
-    /// Other facts the user should know (no weight column, no PSU column…).
-    pub notes: Vec<String>,
-}
-
-impl DataReport {
-    pub fn rows_dropped(&self) -> usize {
-        self.rows_read - self.rows_used
-    }
-
-    /// Adds another batch's report to this one.
-    pub fn absorb(&mut self, other: DataReport) {
-        self.rows_read += other.rows_read;
-        self.rows_used += other.rows_used;
-        let add = |into: &mut Vec<(String, usize)>, from: Vec<(String, usize)>| {
-            for (column, k) in from {
-                match into.iter_mut().find(|(c, _)| *c == column) {
-                    Some((_, total)) => *total += k,
-                    None => into.push((column, k)),
-                }
-            }
-        };
-        add(&mut self.missing, other.missing);
-        add(&mut self.unassigned, other.unassigned);
-        for note in other.notes {
-            if !self.notes.contains(&note) {
-                self.notes.push(note);
-            }
-        }
-    }
-}
+use crate::rules;
 
 /// Builds the analysis sample from the columns read. `survey` holds the resolved survey
-/// columns (methodology file merged with command-line flags). An empty sample is not an
-/// error here (a batch may lose all its rows); see [`check_not_empty`].
+/// columns (methodology file merged with command-line flags). The columns are extracted
+/// here and handed to the engine's [`Builder`] in the order of the report. An empty
+/// sample is not an error here (a batch may lose all its rows); see
+/// [`afmpi_core::sample::check_not_empty`].
 pub fn prepare(
     df: &DataFrame,
     m: &Methodology,
     survey: &SurveyColumns,
     file: &Path,
 ) -> Result<(Sample, DataReport)> {
-    let n = df.height();
-    let mut report = DataReport {
-        file: file.to_path_buf(),
-        rows_read: n,
-        ..Default::default()
-    };
     // The codes of the design and subgroup columns are worked out on another thread
     // while this one checks the indicators.
     let coded: Vec<&String> = [&survey.strata, &survey.psu, &survey.round]
@@ -207,242 +64,35 @@ pub fn prepare(
             factorized[name].clone()
         }
     };
-    let (profiles, mut keep, indicator_missing) = checked?;
-    report.missing = indicator_missing;
-    let drop_missing =
-        |column: &str, missing: &[bool], keep: &mut [bool], report: &mut DataReport| {
-            let mut count = 0;
-            for (k, &miss) in keep.iter_mut().zip(missing) {
-                if miss {
-                    *k = false;
-                    count += 1;
-                }
-            }
-            if count > 0 {
-                report.missing.push((column.to_string(), count));
-            }
-        };
-
-    // Sampling weight.
+    let (profiles, keep, indicator_missing) = checked?;
+    let mut sample = Builder::new(file, profiles, keep, indicator_missing);
     let weights = match &survey.weight {
-        Some(name) => {
-            let mut w = numbers(column(df, name, file)?, file, name)?;
-            if let Some((i, v)) = w
-                .iter()
-                .enumerate()
-                .find(|(_, v)| v.is_infinite() || **v < 0.0)
-            {
-                return Err(Error::data(file, name, Some(i + 1), format!(
-                    "the sampling weight {v} is {}: weights must be finite and zero or more; fix the row or drop it",
-                    if v.is_finite() { "negative" } else { "not a finite number" })));
-            }
-            let missing = drop_nan(&w, &mut keep);
-            if missing > 0 {
-                report.missing.push((name.clone(), missing));
-                w.iter_mut().filter(|v| v.is_nan()).for_each(|v| *v = 0.0);
-            }
-            w
-        }
-        None => {
-            report
-                .notes
-                .push("no weight column: every row weighs 1".into());
-            vec![1.0; n]
-        }
-    };
-
-    // Household-level rows: the household's size multiplies the weight (persons count).
-    let weights = match &survey.household_size {
-        Some(name) => {
-            let size = numbers(column(df, name, file)?, file, name)?;
-            if let Some((i, v)) = size
-                .iter()
-                .enumerate()
-                .find(|(_, x)| x.is_infinite() || **x < 0.0)
-            {
-                return Err(Error::data(
-                    file,
-                    name,
-                    Some(i + 1),
-                    format!("the household size {v} is not a number of persons"),
-                ));
-            }
-            let missing = drop_nan(&size, &mut keep);
-            if missing > 0 {
-                report.missing.push((name.clone(), missing));
-            }
-            weights
-                .iter()
-                .zip(&size)
-                .map(|(w, s)| if s.is_nan() { 0.0 } else { w * s })
-                .collect()
-        }
-        None => weights,
-    };
-
-    // Design and round columns: dense codes; missing values drop the row.
-    let mut design = |name: &Option<String>,
-                      keep: &mut Vec<bool>,
-                      report: &mut DataReport|
-     -> Result<Option<(Vec<u32>, Vec<String>)>> {
-        let Some(name) = name else { return Ok(None) };
-        let (codes, labels) = take(name);
-        let mut missing = 0;
-        for (k, &c) in keep.iter_mut().zip(&codes) {
-            if c == MISSING {
-                *k = false;
-                missing += 1;
-            }
-        }
-        if missing > 0 {
-            report.missing.push((name.clone(), missing));
-        }
-        Ok(Some((codes, labels)))
-    };
-    let strata = design(&survey.strata, &mut keep, &mut report)?;
-    let psus = design(&survey.psu, &mut keep, &mut report)?;
-    let rounds = design(&survey.round, &mut keep, &mut report)?;
-    let years = match &survey.year {
-        Some(name) => {
-            let y = numbers(column(df, name, file)?, file, name)?;
-            let missing = drop_nan(&y, &mut keep);
-            if missing > 0 {
-                report.missing.push((name.clone(), missing));
-            }
-            Some(y)
-        }
+        Some(name) => Some((name.as_str(), numbers(column(df, name, file)?, file, name)?)),
         None => None,
     };
-
+    sample.weights(weights)?;
+    if let Some(name) = &survey.household_size {
+        sample.household_size(name, numbers(column(df, name, file)?, file, name)?)?;
+    }
+    if let Some(name) = &survey.strata {
+        sample.strata(name, take(name));
+    }
+    if let Some(name) = &survey.psu {
+        sample.psus(name, take(name));
+    }
+    if let Some(name) = &survey.round {
+        sample.rounds(name, take(name));
+    }
+    if let Some(name) = &survey.year {
+        sample.years(name, numbers(column(df, name, file)?, file, name)?);
+    }
     // Named groups: rules over the score, the count and survey columns.
-    let flags = group_flags(
-        df,
-        m,
-        &profiles,
-        file,
-        &mut keep,
-        &mut report,
-        &drop_missing,
-    )?;
-
-    // Subgroups: a missing value leaves the row out of that column's subgroups only.
-    let mut groupings = Vec::new();
+    let flags = group_flags(df, m, file, &mut sample)?;
+    sample.flags(flags);
     for name in &survey.over {
-        let (codes, levels) = take(name);
-        let missing = codes
-            .iter()
-            .zip(&keep)
-            .filter(|(&c, &k)| k && c == MISSING)
-            .count();
-        if missing > 0 {
-            report.unassigned.push((name.clone(), missing));
-        }
-        groupings.push(Grouping {
-            column: name.clone(),
-            levels,
-            codes,
-        });
+        sample.subgroup(name, take(name));
     }
-
-    // Keep the rows with every value present.
-    let kept: Vec<u32> = (0..n as u32).filter(|&i| keep[i as usize]).collect();
-    report.rows_used = kept.len();
-    let all_kept = kept.len() == n;
-    let pick_u32 = |v| keep_rows::<u32>(v, &keep, all_kept);
-
-    let (stratum_codes, stratum_labels) = match strata {
-        Some((codes, labels)) => relabel(pick_u32(codes), labels),
-        None => (vec![0; kept.len()], vec!["1".to_string()]),
-    };
-    let psu_is_row = psus.is_none();
-    let (psu_codes, psu_labels) = match psus {
-        Some((codes, labels)) => relabel(pick_u32(codes), labels),
-        None => {
-            report.notes.push(
-                "no PSU column: each row is its own primary sampling unit (simple random sampling within strata)".into(),
-            );
-            (vec![0; kept.len()], Vec::new())
-        }
-    };
-    let years = years.map(|y| keep_rows(y, &keep, all_kept));
-    let (round_codes, round_info, has_rounds) = match rounds {
-        Some((codes, labels)) => {
-            let (codes, labels) = relabel(pick_u32(codes), labels);
-            let (codes, info) = order_rounds(codes, labels, years, &kept, file, survey)?;
-            (codes, info, true)
-        }
-        None => {
-            let year = match &years {
-                Some(ys) => {
-                    let name = survey.year.as_deref().unwrap_or("year");
-                    single_year(ys, file, name)?
-                }
-                None => None,
-            };
-            (
-                vec![0; kept.len()],
-                vec![Round {
-                    label: String::new(),
-                    year,
-                }],
-                false,
-            )
-        }
-    };
-
-    let sample = Sample {
-        profiles: keep_rows(profiles, &keep, all_kept),
-        flags: keep_rows(flags, &keep, all_kept),
-        weights: keep_rows(weights, &keep, all_kept),
-        rows: kept,
-        strata: stratum_codes,
-        stratum_labels,
-        psus: psu_codes,
-        psu_labels,
-        rounds: round_codes,
-        round_info,
-        groupings: groupings
-            .into_iter()
-            .map(|g| {
-                let (codes, levels) = relabel(pick_u32(g.codes), g.levels);
-                Grouping {
-                    column: g.column,
-                    levels,
-                    codes,
-                }
-            })
-            .collect(),
-        has_rounds,
-        psu_is_row,
-    };
-    Ok((sample, report))
-}
-
-/// The values of the rows kept, moved to the front in place (no second vector).
-fn keep_rows<T: Copy>(mut v: Vec<T>, keep: &[bool], all_kept: bool) -> Vec<T> {
-    if all_kept {
-        return v;
-    }
-    let mut to = 0;
-    for from in 0..v.len() {
-        if keep[from] {
-            v[to] = v[from];
-            to += 1;
-        }
-    }
-    v.truncate(to);
-    v
-}
-
-/// The error when no row is left to analyse.
-pub fn check_not_empty(report: &DataReport) -> Result<()> {
-    if report.rows_used > 0 {
-        return Ok(());
-    }
-    Err(Error::input(&report.file, format!(
-        "no row is left to analyse: all {} rows miss a value of an indicator, the weight or a design column ({})",
-        report.rows_read,
-        report.missing.iter().map(|(c, k)| format!("{c}: {k}")).collect::<Vec<_>>().join(", "))))
+    sample.finish(survey)
 }
 
 /// The indicators' 0/1 values into the profile bits (rules evaluated by polars first):
@@ -724,21 +374,6 @@ fn numbers(s: &Series, file: &Path, name: &str) -> Result<Vec<f64>> {
 }
 
 /// Clears `keep` where a value is missing (NaN); returns how many are.
-fn drop_nan(values: &[f64], keep: &mut [bool]) -> usize {
-    let mut count = 0;
-    for (k, v) in keep.iter_mut().zip(values) {
-        if v.is_nan() {
-            *k = false;
-            count += 1;
-        }
-    }
-    count
-}
-
-/// A column as codes in order of first appearance, and the label of each code; missing
-/// values get [`MISSING`]. One hash look-up per change of value and no text per row for
-/// numbers. The codes are put in the labels' sorted order by [`relabel`], once the rows
-/// are kept: one pass over the kept rows instead of one over all rows and another after.
 fn factorize(s: &Series) -> (Vec<u32>, Vec<String>) {
     // Over polars' arrays directly: the chunked array's own iterator costs more.
     match s.dtype() {
@@ -844,164 +479,6 @@ fn first_seen_strings(ca: &StringChunked) -> (Vec<u32>, Vec<String>) {
     (codes, labels)
 }
 
-/// The codes of the rows kept, renumbered into the labels that some kept row has, in
-/// sorted order ([`sort_labels`]); the others are dropped. When the codes are already so
-/// numbered they are returned as they are.
-fn relabel(mut codes: Vec<u32>, labels: Vec<String>) -> (Vec<u32>, Vec<String>) {
-    let mut used = vec![false; labels.len()];
-    for &c in &codes {
-        if c != MISSING {
-            used[c as usize] = true;
-        }
-    }
-    let kept: Vec<String> = labels
-        .iter()
-        .zip(&used)
-        .filter(|(_, &u)| u)
-        .map(|(l, _)| l.clone())
-        .collect();
-    let (kept_code, sorted) = sorted_codes(&kept);
-    let mut kept_code = kept_code.into_iter();
-    let new_code: Vec<u32> = used
-        .iter()
-        .map(|&u| {
-            if u {
-                kept_code.next().expect("a code per kept label")
-            } else {
-                MISSING
-            }
-        })
-        .collect();
-    if new_code
-        .iter()
-        .enumerate()
-        .all(|(old, &new)| new == old as u32)
-    {
-        return (codes, labels); // sorted, and every label has a row
-    }
-    for c in codes.iter_mut().filter(|c| **c != MISSING) {
-        *c = new_code[*c as usize];
-    }
-    (codes, sorted)
-}
-
-/// The labels sorted ([`sort_labels`]), and each label's position among them: its code
-/// once the codes follow the labels' order.
-pub fn sorted_codes(labels: &[String]) -> (Vec<u32>, Vec<String>) {
-    let mut sorted = labels.to_vec();
-    sort_labels(&mut sorted);
-    let position: FxHashMap<&str, u32> = sorted
-        .iter()
-        .enumerate()
-        .map(|(i, l)| (l.as_str(), i as u32))
-        .collect();
-    let codes = labels.iter().map(|l| position[l.as_str()]).collect();
-    (codes, sorted)
-}
-
-/// Labels in numeric order when all are numbers (2 before 10), else in text order.
-pub fn sort_labels(labels: &mut [String]) {
-    if labels.iter().all(|l| l.trim().parse::<f64>().is_ok()) {
-        labels.sort_by(|a, b| {
-            a.trim()
-                .parse::<f64>()
-                .unwrap()
-                .total_cmp(&b.trim().parse::<f64>().unwrap())
-        });
-    } else {
-        labels.sort();
-    }
-}
-
-/// A number as a label: 2 not 2.0, 2018.5 as is.
-pub fn number_label(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 {
-        format!("{}", x as i64)
-    } else {
-        format!("{x}")
-    }
-}
-
-fn single_year(ys: &[f64], file: &Path, name: &str) -> Result<Option<f64>> {
-    let Some(&first) = ys.first() else {
-        return Ok(None);
-    };
-    if let Some(other) = ys.iter().find(|&&y| y != first) {
-        return Err(Error::data(file, name, None, format!(
-            "holds several years ({} and {}) but no round column is given: set `survey.round` (or --round) to the column that tells the rounds apart",
-            number_label(first), number_label(*other))));
-    }
-    Ok(Some(first))
-}
-
-/// Orders rounds by year (when given) and checks that each round has one year.
-fn order_rounds(
-    codes: Vec<u32>,
-    labels: Vec<String>,
-    years: Option<Vec<f64>>,
-    rows: &[u32],
-    file: &Path,
-    survey: &SurveyColumns,
-) -> Result<(Vec<u32>, Vec<Round>)> {
-    let mut year_of: Vec<Option<f64>> = vec![None; labels.len()];
-    if let Some(years) = &years {
-        let name = survey.year.as_deref().unwrap_or("year");
-        for (i, (&c, &y)) in codes.iter().zip(years).enumerate() {
-            match year_of[c as usize] {
-                None => year_of[c as usize] = Some(y),
-                Some(prev) if prev != y => {
-                    return Err(Error::data(
-                        file,
-                        name,
-                        Some(rows[i] as usize + 1),
-                        format!(
-                            "round {} has two years, {} and {}: each round needs one year",
-                            labels[c as usize],
-                            number_label(prev),
-                            number_label(y)
-                        ),
-                    ))
-                }
-                _ => {}
-            }
-        }
-    }
-    // Rounds present after dropping rows, in time order.
-    let mut seen = vec![false; labels.len()];
-    for &c in &codes {
-        seen[c as usize] = true;
-    }
-    let mut present: Vec<usize> = (0..labels.len()).filter(|&r| seen[r]).collect();
-    if years.is_some() {
-        present.sort_by(|&a, &b| {
-            year_of[a]
-                .unwrap_or(f64::NAN)
-                .total_cmp(&year_of[b].unwrap_or(f64::NAN))
-        });
-    }
-    let mut new_code = vec![MISSING; labels.len()];
-    for (new, &old) in present.iter().enumerate() {
-        new_code[old] = new as u32;
-    }
-    let info = present
-        .iter()
-        .map(|&r| Round {
-            label: labels[r].clone(),
-            year: year_of[r],
-        })
-        .collect();
-    let codes = if new_code
-        .iter()
-        .enumerate()
-        .all(|(old, &new)| new == old as u32)
-    {
-        codes // already in time order
-    } else {
-        codes.into_iter().map(|c| new_code[c as usize]).collect()
-    };
-    Ok((codes, info))
-}
-
 /// The name of the column holding indicator j's evaluated rule.
 fn rule_column(j: usize) -> String {
     format!("__afmpi_rule_{j}")
@@ -1017,8 +494,7 @@ fn evaluate_rules(
     let mut exprs = Vec::new();
     for (j, ind) in m.indicators.iter().enumerate() {
         if let Source::Rule(rule) = &ind.source {
-            let expr = rule
-                .expr(survey.household.as_deref())
+            let expr = rules::deprivation(rule, survey.household.as_deref())
                 .map_err(|e| rule_error(&ind.id, &rule.deprived.text, e))?;
             exprs.push(expr.alias(rule_column(j)));
         }
@@ -1031,8 +507,7 @@ fn evaluate_rules(
     out.map_err(|e| {
         for (j, ind) in m.indicators.iter().enumerate() {
             if let Source::Rule(rule) = &ind.source {
-                let single = rule
-                    .expr(survey.household.as_deref())
+                let single = rules::deprivation(rule, survey.household.as_deref())
                     .map(|x| x.alias(rule_column(j)));
                 if let Err(e) = single.and_then(|x| df.clone().lazy().select([x]).collect()) {
                     return rule_error(&ind.id, &rule.deprived.text, e);
@@ -1051,20 +526,17 @@ fn rule_error(id: &str, text: &str, e: PolarsError) -> Error {
     }
 }
 
-type DropMissing = dyn Fn(&str, &[bool], &mut [bool], &mut DataReport);
-
 /// Evaluates the methodology's named groups per row: bit g set when in group g. A rule
 /// that reaches a null leaves the row unclassified: it is dropped and counted.
 fn group_flags(
     df: &DataFrame,
     m: &Methodology,
-    profiles: &[u64],
     file: &Path,
-    keep: &mut [bool],
-    report: &mut DataReport,
-    drop_missing: &DropMissing,
+    sample: &mut Builder,
 ) -> Result<Vec<u32>> {
-    let mut flags = vec![0u32; profiles.len()];
+    let profiles = sample.profiles();
+    let n = profiles.len();
+    let mut flags = vec![0u32; n];
     if m.groups.is_empty() {
         return Ok(flags);
     }
@@ -1076,18 +548,24 @@ fn group_flags(
         Column::new("count".into(), count),
     ];
     for c in df.columns() {
-        if !crate::methodology::GROUP_VARIABLES.contains(&c.name().as_str()) {
+        if !afmpi_core::methodology::GROUP_VARIABLES.contains(&c.name().as_str()) {
             columns.push(c.clone());
         }
     }
     let frame =
-        DataFrame::new(profiles.len(), columns).map_err(|e| Error::input(file, e.to_string()))?;
+        DataFrame::new(n, columns).map_err(|e| Error::input(file, e.to_string()))?;
     for (g, group) in m.groups.iter().enumerate() {
         let key = format!("group `{}`", group.name);
         let evaluated = frame
             .clone()
             .lazy()
-            .select([group.rule.expr.clone().alias("member")])
+            .select([rules::expression(&group.rule)
+                .map_err(|e| Error::Methodology {
+                    file: None,
+                    key: Some(key.clone()),
+                    message: format!("cannot evaluate the rule `{}`: {e}", group.rule.text),
+                })?
+                .alias("member")])
             .collect()
             .map_err(|e| Error::Methodology {
                 file: None,
@@ -1113,7 +591,7 @@ fn group_flags(
         let s = s.cast(&DataType::Boolean).expect("boolean");
         let values: Vec<Option<bool>> = s.bool().expect("boolean").iter().collect();
         let missing: Vec<bool> = values.iter().map(Option::is_none).collect();
-        drop_missing(&format!("group {}", group.name), &missing, keep, report);
+        sample.drop_missing(&format!("group {}", group.name), &missing);
         for (f, v) in flags.iter_mut().zip(&values) {
             if *v == Some(true) {
                 *f |= 1 << g;

@@ -14,18 +14,14 @@
 //! [`tally`] builds the sufficient-statistics table in one parallel pass; [`measures`]
 //! computes every estimate from that table; [`inference`] adds standard errors,
 //! confidence intervals and changes between rounds; [`output`] writes the results frame.
-//! The command-line layer ([`cli`]) is thin on top. [`simulate`] makes synthetic surveys
+//! The command-line layer (`src/cli/`, in the binary only) is thin on top. [`simulate`] makes synthetic surveys
 //! for examples and benchmarks.
 
 pub mod batches;
-pub mod cli;
 pub mod compare;
 pub mod describe;
-pub mod error;
 pub mod excel;
 pub mod indicators;
-pub mod inference;
-pub mod measures;
 pub mod methodology;
 pub mod output;
 pub mod read;
@@ -33,31 +29,22 @@ pub mod report;
 pub mod rules;
 pub mod simulate;
 pub mod sql;
-pub mod tally;
+
+pub use afmpi_core::{
+    comparison, curve, domain, error, exact, finish, identification, inference, measures,
+    sample, tally, Analysis,
+};
+pub use afmpi_core::{Error, Result};
 
 use std::path::Path;
 
 use polars::prelude::{col, Column, DataFrame, IntoLazy, JoinArgs, JoinType};
 
-pub use error::{Error, Result};
-use indicators::{DataReport, Sample};
-use inference::Inference;
-use measures::Estimate;
-use methodology::{IntegerWeights, Methodology, Source, SurveyColumns};
+use afmpi_core::identification::IntegerWeights;
+use afmpi_core::methodology::{Methodology, Source, SurveyColumns};
+use afmpi_core::sample::{DataReport, Sample};
+use afmpi_core::tally::{self as tally_mod, Table};
 use read::ColumnRequest;
-use tally::Table;
-
-/// Everything one run computes.
-pub struct Analysis {
-    /// The methodology as run: absent optional indicators dropped, their weight shared.
-    pub methodology: Methodology,
-    pub sample: Sample,
-    pub report: DataReport,
-    pub table: Table,
-    pub estimates: Vec<Estimate>,
-    /// Standard errors, intervals and changes over time.
-    pub inference: Inference,
-}
 
 /// The columns a methodology and its survey settings need, each with the key that asks
 /// for it (for error messages).
@@ -92,7 +79,7 @@ pub fn needed_columns(
     }
     for (g, group) in m.groups.iter().enumerate() {
         for c in group.rule.columns() {
-            if !methodology::GROUP_VARIABLES.contains(&c.as_str()) {
+            if !afmpi_core::methodology::GROUP_VARIABLES.contains(&c.as_str()) {
                 add(&mut request.raw, format!("group[{g}].rule"), &c);
             }
         }
@@ -157,48 +144,10 @@ fn tabulate(
     IntegerWeights::new(m)?; // weights and cutoffs exact enough, before any work
     progress("checking values and building deprivation profiles");
     let (sample, report) = indicators::prepare(df, m, survey, file)?;
-    indicators::check_not_empty(&report)?;
+    afmpi_core::sample::check_not_empty(&report)?;
     progress("tallying");
-    let table = tally::tally(&sample);
+    let table = tally_mod::tally(&sample);
     Ok((sample, report, table))
-}
-
-/// The finishing step: every estimate, standard error and change from the table.
-fn finish(
-    m: &Methodology,
-    sample: Sample,
-    report: DataReport,
-    table: Table,
-    settings: &inference::Settings,
-    progress: &dyn Fn(&str),
-) -> Result<Analysis> {
-    let weights = IntegerWeights::new(m)?;
-    progress("estimating");
-    let intensity: Vec<bool> = m.groups.iter().map(|g| g.intensity).collect();
-    let totals = inference::Totals::new(
-        &table,
-        &sample,
-        &weights,
-        intensity.len(),
-        settings.lonely_psu,
-    )?;
-    let estimates = measures::estimate(
-        &table,
-        &totals.layout,
-        &intensity,
-        sample.round_info.len(),
-        |d| totals.of(d),
-    );
-    progress("standard errors and changes");
-    let inference = inference::infer(&totals, &sample, &estimates, settings)?;
-    Ok(Analysis {
-        methodology: m.clone(),
-        sample,
-        report,
-        table,
-        estimates,
-        inference,
-    })
 }
 
 /// Runs the pipeline on a survey file: maps the methodology's column names to the

@@ -3,6 +3,8 @@
 
 use clap::Parser;
 
+mod cli;
+
 /// mimalloc keeps the memory it frees for the next batch instead of returning it to the
 /// system page by page (the system allocator's page faults cost a large file a third of
 /// its run).
@@ -46,8 +48,8 @@ fn main() {
             }
         }
     }
-    let cli = afmpi::cli::Cli::parse();
-    if let Err(e) = afmpi::cli::dispatch(cli) {
+    let cli = cli::Cli::parse();
+    if let Err(e) = cli::dispatch(cli) {
         eprintln!("afmpi: error: {e}");
         std::process::exit(1);
     }

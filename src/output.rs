@@ -15,7 +15,8 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::indicators::{number_label, DataReport};
+use afmpi_core::sample::codes::number_label;
+use afmpi_core::sample::DataReport;
 use crate::inference::{Change, Interval, LonelyPsu, Precision, Settings};
 use crate::measures::{packed, present, subgroup_fields, Estimate, Measure};
 use crate::Analysis;

@@ -14,8 +14,8 @@ use plotters::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::inference::{self, Precision, Settings};
-use crate::measures::{self, Domain, Measure};
-use crate::methodology::{Cutoff, Exact, IntegerWeights};
+use crate::measures::{Domain, Measure};
+use crate::methodology::{Cutoff, IntegerWeights};
 use crate::{output, Analysis};
 
 /// A poverty line: a cutoff's index or a named group's.
@@ -75,9 +75,9 @@ fn find(
 fn round_name(a: &Analysis, r: u32) -> String {
     let round = &a.sample.round_info[r as usize];
     match (a.sample.has_rounds, round.year) {
-        (true, Some(y)) => format!("{} ({})", round.label, crate::indicators::number_label(y)),
+        (true, Some(y)) => format!("{} ({})", round.label, afmpi_core::sample::codes::number_label(y)),
         (true, None) => round.label.clone(),
-        (false, Some(y)) => crate::indicators::number_label(y),
+        (false, Some(y)) => afmpi_core::sample::codes::number_label(y),
         (false, None) => "survey".into(),
     }
 }
@@ -471,72 +471,7 @@ fn headcount_chart(a: &Analysis, head: Line, domain: Domain) -> Result<String> {
     )
 }
 
-/// H and M0 (with intervals) at every distinct score as the cutoff, in percent.
-pub type CurvePoint = (f64, (f64, f64, f64), (f64, f64, f64));
-
-/// The national H and M0 of round `round` with their intervals at every distinct positive
-/// deprivation score as the cutoff k (k in percent), from the analysis's table.
-pub fn cutoff_curve(a: &Analysis, settings: &Settings, round: u32) -> Result<Vec<CurvePoint>> {
-    let weights = IntegerWeights::new(&a.methodology)?;
-    let mut scores: Vec<i128> = a
-        .table
-        .cells
-        .iter()
-        .map(|c| weights.score(c.profile))
-        .filter(|&s| s > 0)
-        .collect();
-    scores.sort_unstable();
-    scores.dedup();
-    let mut m = a.methodology.clone();
-    m.cutoffs = scores
-        .iter()
-        .map(|&s| Cutoff {
-            value: Exact {
-                value: num_rational::Ratio::new(s, weights.denominator),
-                decimal: false,
-            },
-        })
-        .collect();
-    m.groups.clear();
-    let curve_weights = IntegerWeights::new(&m)?;
-    let totals =
-        inference::Totals::new(&a.table, &a.sample, &curve_weights, 0, settings.lonely_psu)?;
-    let estimates = measures::estimate(
-        &a.table,
-        &totals.layout,
-        &[],
-        a.sample.round_info.len(),
-        |d| totals.of(d),
-    );
-    let inference = inference::infer(&totals, &a.sample, &estimates, settings)?;
-    let at = |measure: Measure, c: usize| {
-        estimates
-            .iter()
-            .position(|e| {
-                e.measure == measure
-                    && e.cutoff == Some(c)
-                    && e.domain
-                        == Domain {
-                            subgroup: None,
-                            round,
-                        }
-            })
-            .map(|i| {
-                let p = inference.levels[i];
-                (100.0 * estimates[i].b, 100.0 * p.ll, 100.0 * p.ul)
-            })
-            .unwrap_or((f64::NAN, f64::NAN, f64::NAN))
-    };
-    Ok((0..m.cutoffs.len())
-        .map(|c| {
-            (
-                m.cutoffs[c].percent(),
-                at(Measure::H, c),
-                at(Measure::M0, c),
-            )
-        })
-        .collect())
-}
+pub use afmpi_core::curve::{cutoff_curve, CurvePoint};
 
 fn cutoff_chart(a: &Analysis, settings: &Settings, round: u32) -> Result<String> {
     let curve = cutoff_curve(a, settings, round)?;

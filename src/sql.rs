@@ -17,7 +17,8 @@ use std::path::Path;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::indicators::{sort_labels, DataReport, Grouping, Round, Sample, MISSING};
+use afmpi_core::sample::codes::sort_labels;
+use afmpi_core::sample::{DataReport, Grouping, Round, Sample, MISSING};
 use crate::methodology::{Methodology, Source, SurveyColumns};
 use crate::read::{read, ColumnRequest};
 use crate::rules::{Aggregate, Comparison, NoEligible, Rule};

@@ -7,7 +7,6 @@ use std::process::Command;
 use afmpi::analyse_frame;
 use afmpi::compare::{compare, kendall_tau_b, spearman_rho};
 use afmpi::inference::{LonelyPsu, Settings};
-use afmpi::methodology::Methodology;
 use approx::assert_relative_eq;
 use polars::prelude::*;
 
@@ -35,7 +34,7 @@ fn rank_correlations_by_hand() {
 fn overlap_of_the_poor_by_hand() {
     // Two one-indicator methodologies, poor when deprived in a (first) or in b (second).
     let one = |column: &str| {
-        Methodology::from_toml(&format!(
+        afmpi::methodology::from_toml(&format!(
             "name = \"{column}\"\ncutoffs = [100]\n[[dimension]]\nname = \"d\"\n[[dimension.indicator]]\ncolumn = \"{column}\"\n[survey]\nweight = \"w\"\nover = [\"g\"]\n"
         ))
         .unwrap()
@@ -72,7 +71,7 @@ fn overlap_of_the_poor_by_hand() {
     assert_relative_eq!(r.kendall_tau_b, -1.0);
     assert_relative_eq!(r.spearman_rho, -1.0);
     // The long frame holds every part.
-    let frame = c.frame();
+    let frame = afmpi::compare::frame(&c);
     let tables = frame.column("table").unwrap().str().unwrap().clone();
     for part in ["estimate", "overlap", "rank"] {
         assert!(tables.iter().any(|t| t == Some(part)), "{part}");

@@ -8,7 +8,6 @@ mod common;
 use std::collections::HashMap;
 use std::path::Path;
 
-use afmpi::methodology::Methodology;
 use afmpi::{analyse_file, output};
 use polars::prelude::*;
 
@@ -164,7 +163,7 @@ fn check(reference: &Path, ours: &HashMap<Key, Values>) -> usize {
 }
 
 fn run(shared: &Path, data: &str, toml: &str) -> HashMap<Key, Values> {
-    let m = Methodology::from_toml(toml).unwrap();
+    let m = afmpi::methodology::from_toml(toml).unwrap();
     let a = analyse_file(
         &m,
         &m.survey,
@@ -312,7 +311,7 @@ fn stata_value_labels_name_the_subgroups() {
     let Some(shared) = common::shared_dir() else {
         return;
     };
-    let m = Methodology::from_toml(&benin_toml(false)).unwrap();
+    let m = afmpi::methodology::from_toml(&benin_toml(false)).unwrap();
     let a = analyse_file(
         &m,
         &m.survey,

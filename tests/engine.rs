@@ -20,7 +20,7 @@ fn methodology(columns: &[&str], weights: &[&str], cutoffs: &str) -> Methodology
             "[[dimension.indicator]]\ncolumn = \"{c}\"\nweight = {w}\n"
         ));
     }
-    Methodology::from_toml(&s).unwrap()
+    afmpi::methodology::from_toml(&s).unwrap()
 }
 
 /// Persons as 0/1 deprivation rows (columns named i0, i1, …), with weights.

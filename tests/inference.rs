@@ -16,7 +16,7 @@ use polars::prelude::*;
 
 /// One indicator of weight 1, k = 100%: poor = deprived.
 fn one_indicator() -> Methodology {
-    Methodology::from_toml("name = \"h\"\ncutoffs = [100]\n[[dimension]]\nname = \"d\"\n[[dimension.indicator]]\ncolumn = \"y\"\n").unwrap()
+    afmpi::methodology::from_toml("name = \"h\"\ncutoffs = [100]\n[[dimension]]\nname = \"d\"\n[[dimension.indicator]]\ncolumn = \"y\"\n").unwrap()
 }
 
 fn design() -> SurveyColumns {

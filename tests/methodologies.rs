@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use afmpi::inference::Settings;
-use afmpi::methodology::Methodology;
 use afmpi::{analyse_file, output, Analysis};
 
 fn data(name: &str) -> PathBuf {
@@ -16,7 +15,7 @@ fn data(name: &str) -> PathBuf {
 }
 
 fn run(methodology: &Path) -> Analysis {
-    let m = Methodology::from_file(methodology).unwrap_or_else(|e| panic!("{e}"));
+    let m = afmpi::methodology::from_file(methodology).unwrap_or_else(|e| panic!("{e}"));
     analyse_file(
         &m,
         &m.survey,
@@ -177,7 +176,7 @@ fn a_household_file_and_a_member_file_are_joined() {
         .finish(&mut members)
         .unwrap();
 
-    let m = Methodology::from_file(&data("methodologies/global-mpi-2018.toml")).unwrap();
+    let m = afmpi::methodology::from_file(&data("methodologies/global-mpi-2018.toml")).unwrap();
     let joined = afmpi::analyse_files(
         &m,
         &m.survey,

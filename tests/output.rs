@@ -5,7 +5,6 @@ mod common;
 
 use std::path::Path;
 
-use afmpi::methodology::Methodology;
 use afmpi::output::{Part, Results};
 use polars::prelude::*;
 
@@ -44,7 +43,7 @@ fn the_results_csv_is_the_one_polars_writes_from_the_frame() {
     }
     df.replace("region", relabelled.into_series().into())
         .unwrap();
-    let m = Methodology::from_toml(&common::global_mpi_toml(
+    let m = afmpi::methodology::from_toml(&common::global_mpi_toml(
         ["health", "education", "living standards"],
         "[20, \"1/3\", 50]",
         SURVEY,
@@ -107,7 +106,7 @@ fn estimates_and_changes_come_in_the_order_of_the_rows() {
         "[[group]]\nname = \"vulnerable\"\nrule = \"score >= 0.2 AND score < 1/3\"\n\
          intensity = false\n[[group]]\nname = \"severe\"\nrule = \"score >= 1/2\"\n",
     );
-    let m = Methodology::from_toml(&toml).unwrap();
+    let m = afmpi::methodology::from_toml(&toml).unwrap();
     let settings = afmpi::inference::Settings {
         changes: afmpi::inference::ChangePairs::Insequence,
         ..Default::default()

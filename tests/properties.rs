@@ -49,7 +49,7 @@ impl Case {
                 "[[dimension.indicator]]\ncolumn = \"i{j}\"\nweight = \"{w}/{total}\"\n"
             ));
         }
-        Methodology::from_toml(&s).unwrap()
+        afmpi::methodology::from_toml(&s).unwrap()
     }
 
     fn frame(&self) -> DataFrame {

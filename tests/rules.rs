@@ -27,7 +27,7 @@ fn methodology(indicators: &[&str], extra: &str) -> Methodology {
         s.push('\n');
     }
     s.push_str(extra);
-    Methodology::from_toml(&s).unwrap_or_else(|e| panic!("{e}\n{s}"))
+    afmpi::methodology::from_toml(&s).unwrap_or_else(|e| panic!("{e}\n{s}"))
 }
 
 fn run(m: &Methodology, df: &DataFrame) -> Analysis {
@@ -231,7 +231,7 @@ fn coneval_groups_on_a_hand_built_case() {
             "[[group]]\nname = \"{name}\"\nrule = \"{rule}\"\n"
         ));
     }
-    let m = Methodology::from_toml(&s).unwrap();
+    let m = afmpi::methodology::from_toml(&s).unwrap();
     // persons: income, number of deprivations (the first `count` indicators).
     let persons = [(40.0, 3), (80.0, 1), (120.0, 2), (90.0, 0), (200.0, 0)];
     let mut cols: Vec<Column> = (0..6)
@@ -279,7 +279,7 @@ fn coneval_groups_on_a_hand_built_case() {
     .sum();
     assert_relative_eq!(total, 1.0);
     // Intensity bands over the exact score: vulnerable (1/5 <= c < 1/3) and severe (c >= 1/2).
-    let bands = Methodology::from_toml(&format!(
+    let bands = afmpi::methodology::from_toml(&format!(
         "{s}[[group]]\nname = \"vulnerable\"\nrule = \"score >= 0.2 AND score < 1/3\"\n[[group]]\nname = \"severe\"\nrule = \"score >= 1/2\"\n[[group]]\nname = \"low\"\nrule = \"score > 0 AND score < 1/3\"\n"
     ))
     .unwrap();
@@ -313,7 +313,7 @@ fn columns_are_mapped_and_absent_optional_indicators_dropped() {
         "s.csv",
         "hv105,floor,a\n30,11,1\n8,34,0\n50,11,1\n20,34,0\n",
     );
-    let m = Methodology::from_toml(
+    let m = afmpi::methodology::from_toml(
         "name = \"m\"\ncutoffs = [50]\n\
          [[dimension]]\nname = \"one\"\n\
          [[dimension.indicator]]\nname = \"young\"\ndeprived = \"age < 25\"\n\
@@ -351,7 +351,7 @@ fn columns_are_mapped_and_absent_optional_indicators_dropped() {
         vec![Some(true), Some(false), Some(true), Some(false)]
     );
     // A dimension left without indicators is an error.
-    let lonely = Methodology::from_toml(
+    let lonely = afmpi::methodology::from_toml(
         "name = \"m\"\ncutoffs = [50]\n[[dimension]]\nname = \"one\"\n[[dimension.indicator]]\nname = \"roof\"\ndeprived = \"roof = 1\"\noptional = true\n[[dimension]]\nname = \"two\"\n[[dimension.indicator]]\ncolumn = \"a\"\n",
     )
     .unwrap();
@@ -364,7 +364,7 @@ fn columns_are_mapped_and_absent_optional_indicators_dropped() {
 
 #[test]
 fn bad_rules_are_clear_errors() {
-    let e = Methodology::from_toml("name = \"m\"\ncutoffs = [50]\n[[dimension]]\nname = \"d\"\n[[dimension.indicator]]\nname = \"x\"\ndeprived = \"age >< 5\"\n")
+    let e = afmpi::methodology::from_toml("name = \"m\"\ncutoffs = [50]\n[[dimension]]\nname = \"d\"\n[[dimension.indicator]]\nname = \"x\"\ndeprived = \"age >< 5\"\n")
         .err()
         .unwrap()
         .to_string();
@@ -373,19 +373,19 @@ fn bad_rules_are_clear_errors() {
             && e.contains("cannot read the expression `age >< 5`"),
         "{e}"
     );
-    let e = Methodology::from_toml("name = \"m\"\ncutoffs = [50]\n[[dimension]]\nname = \"d\"\n[[dimension.indicator]]\ndeprived = \"age > 5\"\n")
+    let e = afmpi::methodology::from_toml("name = \"m\"\ncutoffs = [50]\n[[dimension]]\nname = \"d\"\n[[dimension.indicator]]\ndeprived = \"age > 5\"\n")
         .err()
         .unwrap()
         .to_string();
     assert!(e.contains("needs a `name`"), "{e}");
-    let e = Methodology::from_toml("name = \"m\"\ncutoffs = [50]\n[[dimension]]\nname = \"d\"\n[[dimension.indicator]]\nname = \"x\"\ndeprived = \"age > 5\"\naggregate = \"any\"\n")
+    let e = afmpi::methodology::from_toml("name = \"m\"\ncutoffs = [50]\n[[dimension]]\nname = \"d\"\n[[dimension.indicator]]\nname = \"x\"\ndeprived = \"age > 5\"\naggregate = \"any\"\n")
         .err()
         .unwrap()
         .to_string();
     assert!(e.contains("household"), "{e}");
     let dir = tempfile::tempdir().unwrap();
     let data = write(dir.path(), "s.csv", "age,floor\n30,11\n");
-    let m = Methodology::from_toml("name = \"m\"\ncutoffs = [50]\n[[dimension]]\nname = \"d\"\n[[dimension.indicator]]\nname = \"x\"\ndeprived = \"agee > 5\"\n").unwrap();
+    let m = afmpi::methodology::from_toml("name = \"m\"\ncutoffs = [50]\n[[dimension]]\nname = \"d\"\n[[dimension.indicator]]\nname = \"x\"\ndeprived = \"agee > 5\"\n").unwrap();
     let e = analyse_file(&m, &m.survey, &settings(), &data)
         .err()
         .unwrap()
@@ -395,7 +395,7 @@ fn bad_rules_are_clear_errors() {
         "{e}"
     );
     // A rule that gives numbers, not true/false.
-    let m = Methodology::from_toml("name = \"m\"\ncutoffs = [50]\n[[dimension]]\nname = \"d\"\n[[dimension.indicator]]\nname = \"x\"\ndeprived = \"age + 1\"\n").unwrap();
+    let m = afmpi::methodology::from_toml("name = \"m\"\ncutoffs = [50]\n[[dimension]]\nname = \"d\"\n[[dimension.indicator]]\nname = \"x\"\ndeprived = \"age + 1\"\n").unwrap();
     let e = analyse_file(&m, &m.survey, &settings(), &data)
         .err()
         .unwrap()

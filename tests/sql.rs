@@ -4,7 +4,6 @@
 use std::path::{Path, PathBuf};
 
 use afmpi::inference::Settings;
-use afmpi::methodology::Methodology;
 use afmpi::{analyse_file, analyse_table, sql, Analysis};
 use polars::prelude::*;
 
@@ -17,7 +16,7 @@ fn data(name: &str) -> PathBuf {
 /// Runs the query of `methodology` with polars' SQL engine on `survey`, writes the table
 /// as Parquet, finishes it, and compares with the direct run.
 fn same_as_direct(methodology: &str, survey_file: &str, round: bool) {
-    let m = Methodology::from_file(&data(methodology)).unwrap();
+    let m = afmpi::methodology::from_file(&data(methodology)).unwrap();
     let mut survey = m.survey.clone();
     if round {
         survey.round = Some("t".into());

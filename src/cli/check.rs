@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 
 use super::flags::SurveyFlags;
-use crate::methodology::{IntegerWeights, Methodology};
-use crate::{output, read, Result};
+use afmpi::methodology::IntegerWeights;
+use afmpi::{output, read, Result};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -20,7 +20,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let mut m = Methodology::from_file(&args.methodology)?;
+    let mut m = afmpi::methodology::from_file(&args.methodology)?;
     let survey = args.survey.apply(&mut m)?;
     IntegerWeights::new(&m).map_err(|e| e.in_file(&args.methodology))?;
     println!("{}: valid", args.methodology.display());
@@ -30,7 +30,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     if let Some(data) = &args.data {
         let available = read::column_names(data)?;
-        let plan = crate::plan(&m, &survey, data, &available)?;
+        let plan = afmpi::plan(&m, &survey, data, &available)?;
         let needed = plan.request.all().len();
         println!(
             "{}: has the {} columns the run reads (of its {})",

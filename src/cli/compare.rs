@@ -3,8 +3,7 @@
 use std::path::PathBuf;
 
 use super::flags::{InferenceFlags, SurveyFlags};
-use crate::methodology::Methodology;
-use crate::{analyse_files_reading, compare, output, Error, Reading, Result};
+use afmpi::{analyse_files_reading, compare, output, Error, Reading, Result};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -32,7 +31,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     let mut analyses = Vec::new();
     for path in methodologies {
-        let mut m = Methodology::from_file(path)?;
+        let mut m = afmpi::methodology::from_file(path)?;
         let settings = args.inference.apply(&mut m)?;
         let survey = args.survey.apply(&mut m)?;
         // Whole: the overlap of poor sets matches persons by their row.
@@ -48,19 +47,19 @@ pub fn run(args: Args) -> Result<()> {
     }
     let comparison = compare::compare(&analyses)?;
     let mut text = format!("afmpi compare on {}\n", data.display());
-    text.push_str(&comparison.summary());
+    text.push_str(&compare::summary(&comparison));
     if let Some(path) = args
         .output
         .as_ref()
-        .filter(|p| crate::excel::is_workbook(p))
+        .filter(|p| afmpi::excel::is_workbook(p))
     {
-        crate::excel::write_comparison(&comparison, path)?;
+        afmpi::excel::write_comparison(&comparison, path)?;
         text.push_str(&format!(
             "comparison: {} (sheets estimates, overlap, ranks and each methodology)\n",
             path.display()
         ));
     } else if let Some(path) = &args.output {
-        let mut frame = comparison.frame();
+        let mut frame = compare::frame(&comparison);
         output::write_frame(&mut frame, path)?;
         text.push_str(&format!(
             "comparison: {} ({} rows)\n",

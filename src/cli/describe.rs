@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use crate::output::count;
-use crate::{describe, Result};
+use afmpi::output::count;
+use afmpi::{describe, Result};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

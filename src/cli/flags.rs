@@ -1,9 +1,9 @@
 //! Flags shared by the subcommands that run methodologies: the survey's columns and the
 //! settings of the inference.
 
-use crate::inference::{ChangePairs, Interval, LonelyPsu, Settings};
-use crate::methodology::{cutoffs_from_list, Methodology, SurveyColumns};
-use crate::{Error, Result};
+use afmpi::inference::{self, Settings};
+use afmpi::methodology::{cutoffs_from_list, Methodology, SurveyColumns};
+use afmpi::{Error, Result};
 
 /// Survey columns; each overrides the methodology's `[survey]` key.
 #[derive(clap::Args, Debug, Clone)]
@@ -101,7 +101,7 @@ impl InferenceFlags {
     pub fn apply(&self, m: &mut Methodology) -> Result<Settings> {
         if let Some(list) = &self.cutoffs {
             m.cutoffs = cutoffs_from_list(list)?;
-            m.headline = crate::methodology::Headline::Cutoff(0);
+            m.headline = afmpi::methodology::Headline::Cutoff(0);
         }
         if !(self.level > 0.0 && self.level < 1.0) {
             return Err(Error::Usage(format!(
@@ -111,9 +111,64 @@ impl InferenceFlags {
         }
         Ok(Settings {
             level: self.level,
-            interval: self.ci,
-            lonely_psu: self.lonely_psu,
-            changes: self.changes,
+            interval: self.ci.into(),
+            lonely_psu: self.lonely_psu.into(),
+            changes: self.changes.into(),
         })
+    }
+}
+
+/// The engine's settings as command-line values: each flag's values with their help,
+/// turned into the engine's types (the engine knows nothing of clap).
+macro_rules! value_enum {
+    ($(#[$doc:meta])* $name:ident => $engine:path { $($(#[$vdoc:meta])* $variant:ident),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant),+
+        }
+
+        impl From<$name> for $engine {
+            fn from(v: $name) -> $engine {
+                match v {
+                    $($name::$variant => <$engine>::$variant),+
+                }
+            }
+        }
+    };
+}
+
+value_enum! {
+    /// What to do with a stratum that has a single PSU (the survey package's options).
+    LonelyPsu => inference::LonelyPsu {
+        /// Stop with an error naming the stratum (the default).
+        Fail,
+        /// The stratum contributes nothing to the variance.
+        Remove,
+        /// The stratum's PSU is centred on the grand mean of all PSU totals instead of its
+        /// stratum's mean.
+        Adjust,
+        /// The stratum gets the average variance contribution of the other strata.
+        Average,
+    }
+}
+
+value_enum! {
+    /// The kind of confidence interval for levels.
+    Interval => inference::Interval {
+        /// On the logit scale with the t quantile (mpitbR, svyciprop): stays inside [0, 1].
+        Logit,
+        /// Symmetric: estimate ± t quantile × standard error.
+        Wald,
+    }
+}
+
+value_enum! {
+    /// Which pairs of rounds changes compare.
+    ChangePairs => inference::ChangePairs {
+        /// First round to last.
+        Total,
+        /// Each round to the next.
+        Insequence,
     }
 }

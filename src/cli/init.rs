@@ -2,7 +2,7 @@
 //! standard output (`afmpi init > my.toml`). The templates are the files shipped in
 //! data/, built into the program so that `init` works anywhere.
 
-use crate::{Error, Result};
+use afmpi::{Error, Result};
 
 /// The templates: name, what it is, the file's text.
 pub const TEMPLATES: [(&str, &str, &str); 8] = [

@@ -49,7 +49,7 @@ pub enum Command {
     Simulate(simulate::Args),
 }
 
-pub fn dispatch(cli: Cli) -> crate::Result<()> {
+pub fn dispatch(cli: Cli) -> afmpi::Result<()> {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Compare(args) => compare::run(args),

@@ -4,8 +4,7 @@
 use std::path::PathBuf;
 
 use super::flags::{InferenceFlags, SurveyFlags};
-use crate::methodology::Methodology;
-use crate::{analyse_files, report, Result};
+use afmpi::{analyse_files, report, Result};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -23,7 +22,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let mut m = Methodology::from_file(&args.methodology)?;
+    let mut m = afmpi::methodology::from_file(&args.methodology)?;
     let settings = args.inference.apply(&mut m)?;
     let survey = args.survey.apply(&mut m)?;
     let analysis = analyse_files(&m, &survey, &settings, &args.data, None)?;

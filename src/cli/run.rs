@@ -3,9 +3,8 @@
 use std::path::PathBuf;
 
 use super::flags::{InferenceFlags, SurveyFlags};
-use crate::methodology::Methodology;
-use crate::output::{self, Part, Results};
-use crate::{analyse_files_reading, Reading, Result};
+use afmpi::output::{self, Part, Results};
+use afmpi::{analyse_files_reading, Reading, Result};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -53,13 +52,13 @@ pub fn run(args: Args) -> Result<()> {
         args.quiet,
         args.timings,
     );
-    let mut m = Methodology::from_file(&args.methodology)?;
+    let mut m = afmpi::methodology::from_file(&args.methodology)?;
     let settings = args.inference.apply(&mut m)?;
     let survey = args.survey.apply(&mut m)?;
 
     let (analysis, data) = match (&args.from_table, &args.data) {
         (Some(table), _) => (
-            crate::analyse_table(&m, &survey, &settings, table)?,
+            afmpi::analyse_table(&m, &survey, &settings, table)?,
             table.clone(),
         ),
         (None, Some(data)) => {
@@ -116,8 +115,8 @@ pub fn run(args: Args) -> Result<()> {
         None => Results::new(&analysis, Part::All),
     };
     match &args.output {
-        Some(path) if crate::excel::is_workbook(path) => {
-            crate::excel::write_run(&analysis, path)?;
+        Some(path) if afmpi::excel::is_workbook(path) => {
+            afmpi::excel::write_run(&analysis, path)?;
             summary.push_str(&format!(
                 "results: {} ({} estimates; sheets national, subgroups, indicators, {}methodology, data)\n",
                 path.display(),

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use crate::simulate::{raw_survey, write_survey, Settings, PART_ROWS};
-use crate::{output, Result};
+use afmpi::simulate::{raw_survey, write_survey, Settings, PART_ROWS};
+use afmpi::{output, Result};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {

@@ -4,8 +4,7 @@
 use std::path::PathBuf;
 
 use super::flags::SurveyFlags;
-use crate::methodology::Methodology;
-use crate::{sql, Result};
+use afmpi::{sql, Result};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -19,7 +18,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let mut m = Methodology::from_file(&args.methodology)?;
+    let mut m = afmpi::methodology::from_file(&args.methodology)?;
     let survey = args.survey.apply(&mut m)?;
     print!("{}", sql::query(&m, &survey, &args.table)?);
     Ok(())

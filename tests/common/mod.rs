@@ -79,7 +79,7 @@ pub fn simulated(
         rows,
         ..Default::default()
     });
-    let m = afmpi::methodology::Methodology::from_file(std::path::Path::new(concat!(
+    let m = afmpi::methodology::from_file(std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/data/global-mpi.toml"
     )))

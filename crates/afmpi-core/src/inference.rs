@@ -36,13 +36,14 @@ use rustc_hash::FxHashMap;
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
 use crate::error::{Error, Result};
-use crate::indicators::{number_label, Sample};
+use crate::sample::codes::number_label;
+use crate::sample::Sample;
 use crate::measures::{Contribution, Domain, Estimate, Layout, Measure};
-use crate::methodology::IntegerWeights;
+use crate::identification::IntegerWeights;
 use crate::tally::Table;
 
 /// What to do with a stratum that has a single PSU (the survey package's options).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LonelyPsu {
     /// Stop with an error naming the stratum (the default).
     Fail,
@@ -56,7 +57,7 @@ pub enum LonelyPsu {
 }
 
 /// The kind of confidence interval for levels.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Interval {
     /// On the logit scale with the t quantile (mpitbR, svyciprop): stays inside [0, 1].
     Logit,
@@ -65,7 +66,7 @@ pub enum Interval {
 }
 
 /// Which pairs of rounds changes compare.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChangePairs {
     /// First round to last.
     Total,
@@ -1045,45 +1046,6 @@ impl Quantiles {
             se,
             ll: b - self.z * se,
             ul: b + self.z * se,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::Path;
-
-    #[test]
-    fn every_actb_series_has_its_hdk_twin() {
-        let df = crate::simulate::survey(&crate::simulate::Settings {
-            rows: 4_000,
-            rounds: 2,
-            ..Default::default()
-        });
-        let file = concat!(env!("CARGO_MANIFEST_DIR"), "/data/global-mpi.toml");
-        let m = crate::methodology::Methodology::from_file(Path::new(file)).unwrap();
-        let mut survey = m.survey.clone();
-        survey.round = Some("t".into());
-        let a = crate::analyse_frame(&df, &m, &survey, &Settings::default(), Path::new("t.csv"))
-            .unwrap();
-        let order: Vec<usize> = (0..a.estimates.len()).collect();
-        let series: Vec<&[usize]> = order
-            .chunk_by(|&x, &y| same_series(&a.estimates[x], &a.estimates[y]))
-            .collect();
-        assert!(series.iter().any(|members| members.len() == 2));
-        let twins = actb_twins(&series, &a.estimates);
-        for (s, members) in series.iter().enumerate() {
-            let actb = a.estimates[members[0]].measure == Measure::Actb;
-            assert_eq!(twins[s].is_some(), actb, "series {s}");
-            if let Some(t) = twins[s] {
-                let (e, h) = (&a.estimates[members[0]], &a.estimates[series[t][0]]);
-                assert_eq!(
-                    (h.measure, h.indicator, h.cutoff),
-                    (Measure::Hdk, e.indicator, e.cutoff)
-                );
-                assert_eq!(h.domain.subgroup, e.domain.subgroup);
-            }
         }
     }
 }

@@ -21,8 +21,8 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::indicators::{Sample, MISSING};
-use crate::measures::Domain;
+use crate::domain::Domain;
+use crate::sample::{Sample, MISSING};
 
 /// Rows tallied sequentially in one block.
 const BLOCK_ROWS: usize = 1 << 15;

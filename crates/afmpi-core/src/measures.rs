@@ -16,7 +16,8 @@
 //! denominator ([`IntegerWeights`]), so `c_i >= k` is an integer comparison and a score of
 //! exactly 1/3 or 1/2 is never lost to floating-point rounding.
 
-use crate::methodology::IntegerWeights;
+use crate::identification::IntegerWeights;
+pub use crate::domain::Domain;
 use crate::tally::Table;
 
 /// The Alkire-Foster measures, named as in mpitb's results frames.
@@ -308,16 +309,6 @@ pub struct Person<'a> {
     pub poor: bool,
     /// Indicator weights as floats.
     pub weights: &'a [f64],
-}
-
-/// A population for which every measure is reported: a round and either the whole
-/// sample or one level of one subgroup column.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Domain {
-    /// The level of analysis: `None` for the whole sample ("nat"), or the subgroup column
-    /// and its level.
-    pub subgroup: Option<(usize, u32)>,
-    pub round: u32,
 }
 
 /// Fields packed into one integer that sorts as the tuple of the fields does: each field

@@ -1,0 +1,62 @@
+//! The methodology file as written: the TOML keys, deserialized by serde with unknown
+//! keys refused. Nothing here is checked; [`super::validate`] turns it into a
+//! [`super::Methodology`].
+
+use serde::Deserialize;
+
+use super::SurveyColumns;
+use crate::exact::Number;
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct FileSpec {
+    pub name: String,
+    pub title: Option<String>,
+    pub source: Option<String>,
+    pub cutoffs: Vec<Number>,
+    #[serde(rename = "dimension", default)]
+    pub dimensions: Vec<FileDimension>,
+    #[serde(default)]
+    pub survey: SurveyColumns,
+    /// Named groups identified by rules over the score, the count and survey columns.
+    #[serde(rename = "group", default)]
+    pub groups: Vec<FileGroup>,
+    /// The survey's own names of the columns the methodology uses: harmonized = "survey".
+    #[serde(default)]
+    pub columns: std::collections::BTreeMap<String, String>,
+    /// The cutoff (a number or fraction, as in `cutoffs`) or group that `compare` uses.
+    pub headline: Option<Number>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct FileGroup {
+    pub name: String,
+    pub rule: String,
+    /// Report A and M0 beside H (default true).
+    pub intensity: Option<bool>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct FileDimension {
+    pub name: String,
+    pub weight: Option<Number>,
+    #[serde(rename = "indicator", default)]
+    pub indicators: Vec<FileIndicator>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct FileIndicator {
+    pub column: Option<String>,
+    pub deprived: Option<String>,
+    pub name: Option<String>,
+    pub weight: Option<Number>,
+    pub eligible: Option<String>,
+    pub aggregate: Option<String>,
+    pub no_eligible: Option<String>,
+    pub min_observed: Option<Number>,
+    #[serde(default)]
+    pub optional: bool,
+}

@@ -1,0 +1,305 @@
+//! Building the sample: the columns a reading layer extracted from a survey file in (as
+//! plain vectors: numbers with NaN for missing, codes with [`MISSING`]), a [`Sample`] and
+//! its [`DataReport`] out.
+//!
+//! The reading layer calls the steps in the order of the report — indicators, weight,
+//! household size, strata, PSU, round, year, named groups, subgroups — so that the rows
+//! dropped are counted per column in that order, and the first error is the first the
+//! user would meet. Rows missing an indicator, the weight or a design variable are
+//! dropped, as mpitb does; a row missing a subgroup value stays in the national figures.
+
+use std::path::Path;
+
+use super::codes::relabel;
+use super::rounds::{order_rounds, single_year};
+use super::{Codes, DataReport, Grouping, Round, Sample, MISSING};
+use crate::error::{Error, Result};
+use crate::methodology::SurveyColumns;
+
+/// A sample being built: the rows read, which of them are still kept, and the columns
+/// taken so far.
+pub struct Builder {
+    report: DataReport,
+    keep: Vec<bool>,
+    profiles: Vec<u64>,
+    weights: Vec<f64>,
+    strata: Option<Codes>,
+    psus: Option<Codes>,
+    rounds: Option<Codes>,
+    years: Option<Vec<f64>>,
+    flags: Vec<u32>,
+    groupings: Vec<Grouping>,
+}
+
+impl Builder {
+    /// Starts from the indicators: each row's profile, whether it has every indicator,
+    /// and the rows missing each indicator (by id).
+    pub fn new(
+        file: &Path,
+        profiles: Vec<u64>,
+        keep: Vec<bool>,
+        indicator_missing: Vec<(String, usize)>,
+    ) -> Builder {
+        let n = profiles.len();
+        Builder {
+            report: DataReport {
+                file: file.to_path_buf(),
+                rows_read: n,
+                missing: indicator_missing,
+                ..Default::default()
+            },
+            keep,
+            profiles,
+            weights: Vec::new(),
+            strata: None,
+            psus: None,
+            rounds: None,
+            years: None,
+            flags: vec![0; n],
+            groupings: Vec::new(),
+        }
+    }
+
+    /// The deprivation profiles, one per row read.
+    pub fn profiles(&self) -> &[u64] {
+        &self.profiles
+    }
+
+    /// Drops the rows where `missing` is set, counting them against `column`.
+    pub fn drop_missing(&mut self, column: &str, missing: &[bool]) {
+        let mut count = 0;
+        for (k, &miss) in self.keep.iter_mut().zip(missing) {
+            if miss {
+                *k = false;
+                count += 1;
+            }
+        }
+        if count > 0 {
+            self.report.missing.push((column.to_string(), count));
+        }
+    }
+
+    /// Drops the rows whose value is NaN, counting them against `column`.
+    fn drop_nan(&mut self, column: &str, values: &[f64]) {
+        let missing: Vec<bool> = values.iter().map(|v| v.is_nan()).collect();
+        self.drop_missing(column, &missing);
+    }
+
+    /// The sampling weights (`None`: every row weighs 1, with a note). A negative or
+    /// infinite weight is an error naming its row; a missing one drops the row.
+    pub fn weights(&mut self, column: Option<(&str, Vec<f64>)>) -> Result<()> {
+        self.weights = match column {
+            Some((name, mut w)) => {
+                if let Some((i, v)) = w
+                    .iter()
+                    .enumerate()
+                    .find(|(_, v)| v.is_infinite() || **v < 0.0)
+                {
+                    return Err(Error::data(&self.report.file, name, Some(i + 1), format!(
+                        "the sampling weight {v} is {}: weights must be finite and zero or more; fix the row or drop it",
+                        if v.is_finite() { "negative" } else { "not a finite number" })));
+                }
+                self.drop_nan(name, &w);
+                w.iter_mut().filter(|v| v.is_nan()).for_each(|v| *v = 0.0);
+                w
+            }
+            None => {
+                self.report
+                    .notes
+                    .push("no weight column: every row weighs 1".into());
+                vec![1.0; self.profiles.len()]
+            }
+        };
+        Ok(())
+    }
+
+    /// Household-level rows: the household's size multiplies the weight, so that persons
+    /// are counted. Call after [`Builder::weights`].
+    pub fn household_size(&mut self, name: &str, size: Vec<f64>) -> Result<()> {
+        if let Some((i, v)) = size
+            .iter()
+            .enumerate()
+            .find(|(_, x)| x.is_infinite() || **x < 0.0)
+        {
+            return Err(Error::data(
+                &self.report.file,
+                name,
+                Some(i + 1),
+                format!("the household size {v} is not a number of persons"),
+            ));
+        }
+        self.drop_nan(name, &size);
+        for (w, s) in self.weights.iter_mut().zip(&size) {
+            *w = if s.is_nan() { 0.0 } else { *w * s };
+        }
+        Ok(())
+    }
+
+    /// A design or round column's codes: a missing value drops the row.
+    fn design(&mut self, name: &str, codes: Codes) -> Codes {
+        let missing: Vec<bool> = codes.0.iter().map(|&c| c == MISSING).collect();
+        self.drop_missing(name, &missing);
+        codes
+    }
+
+    pub fn strata(&mut self, name: &str, codes: Codes) {
+        self.strata = Some(self.design(name, codes));
+    }
+
+    pub fn psus(&mut self, name: &str, codes: Codes) {
+        self.psus = Some(self.design(name, codes));
+    }
+
+    pub fn rounds(&mut self, name: &str, codes: Codes) {
+        self.rounds = Some(self.design(name, codes));
+    }
+
+    /// Each row's year (NaN when missing: the row is dropped).
+    pub fn years(&mut self, name: &str, years: Vec<f64>) {
+        self.drop_nan(name, &years);
+        self.years = Some(years);
+    }
+
+    /// Membership of the named groups (bit g for group g); rows whose membership could
+    /// not be decided are dropped with [`Builder::drop_missing`] before.
+    pub fn flags(&mut self, flags: Vec<u32>) {
+        self.flags = flags;
+    }
+
+    /// A subgroup column: a missing value leaves the row out of this column's subgroups
+    /// only, and the report counts it among the rows kept.
+    pub fn subgroup(&mut self, name: &str, (codes, levels): Codes) {
+        let missing = codes
+            .iter()
+            .zip(&self.keep)
+            .filter(|(&c, &k)| k && c == MISSING)
+            .count();
+        if missing > 0 {
+            self.report.unassigned.push((name.to_string(), missing));
+        }
+        self.groupings.push(Grouping {
+            column: name.to_string(),
+            levels,
+            codes,
+        });
+    }
+
+    /// Keeps the rows with every value present: the codes renumbered into the labels
+    /// some kept row has, the rounds in time order. An empty sample is not an error here
+    /// (a batch may lose all its rows); see [`super::check_not_empty`].
+    pub fn finish(self, survey: &SurveyColumns) -> Result<(Sample, DataReport)> {
+        let Builder {
+            mut report,
+            keep,
+            profiles,
+            weights,
+            strata,
+            psus,
+            rounds,
+            years,
+            flags,
+            groupings,
+        } = self;
+        let n = profiles.len();
+        let kept: Vec<u32> = (0..n as u32).filter(|&i| keep[i as usize]).collect();
+        report.rows_used = kept.len();
+        let all_kept = kept.len() == n;
+        let pick = |v| keep_rows::<u32>(v, &keep, all_kept);
+        let (stratum_codes, stratum_labels) = match strata {
+            Some((codes, labels)) => relabel(pick(codes), labels),
+            None => (vec![0; kept.len()], vec!["1".to_string()]),
+        };
+        let psu_is_row = psus.is_none();
+        let (psu_codes, psu_labels) = match psus {
+            Some((codes, labels)) => relabel(pick(codes), labels),
+            None => {
+                report.notes.push(
+                    "no PSU column: each row is its own primary sampling unit (simple random sampling within strata)".into(),
+                );
+                (vec![0; kept.len()], Vec::new())
+            }
+        };
+        let years = years.map(|y| keep_rows(y, &keep, all_kept));
+        let (round_codes, round_info, has_rounds) =
+            kept_rounds(rounds.map(|(c, l)| (pick(c), l)), years, &kept, &report, survey)?;
+        let sample = Sample {
+            profiles: keep_rows(profiles, &keep, all_kept),
+            flags: keep_rows(flags, &keep, all_kept),
+            weights: keep_rows(weights, &keep, all_kept),
+            rows: kept,
+            strata: stratum_codes,
+            stratum_labels,
+            psus: psu_codes,
+            psu_labels,
+            rounds: round_codes,
+            round_info,
+            groupings: groupings
+                .into_iter()
+                .map(|g| {
+                    let (codes, levels) = relabel(pick(g.codes), g.levels);
+                    Grouping {
+                        column: g.column,
+                        levels,
+                        codes,
+                    }
+                })
+                .collect(),
+            has_rounds,
+            psu_is_row,
+        };
+        Ok((sample, report))
+    }
+}
+
+/// The kept rows' rounds in time order, or the one round of a file without a round
+/// column (with its year, if it has one).
+fn kept_rounds(
+    rounds: Option<Codes>,
+    years: Option<Vec<f64>>,
+    kept: &[u32],
+    report: &DataReport,
+    survey: &SurveyColumns,
+) -> Result<(Vec<u32>, Vec<Round>, bool)> {
+    let file = &report.file;
+    Ok(match rounds {
+        Some((codes, labels)) => {
+            let (codes, labels) = relabel(codes, labels);
+            let (codes, info) = order_rounds(codes, labels, years, kept, file, survey)?;
+            (codes, info, true)
+        }
+        None => {
+            let year = match &years {
+                Some(ys) => {
+                    let name = survey.year.as_deref().unwrap_or("year");
+                    single_year(ys, file, name)?
+                }
+                None => None,
+            };
+            (
+                vec![0; kept.len()],
+                vec![Round {
+                    label: String::new(),
+                    year,
+                }],
+                false,
+            )
+        }
+    })
+}
+
+/// The values of the rows kept, moved to the front in place (no second vector).
+pub(crate) fn keep_rows<T: Copy>(mut v: Vec<T>, keep: &[bool], all_kept: bool) -> Vec<T> {
+    if all_kept {
+        return v;
+    }
+    let mut to = 0;
+    for from in 0..v.len() {
+        if keep[from] {
+            v[to] = v[from];
+            to += 1;
+        }
+    }
+    v.truncate(to);
+    v
+}
+

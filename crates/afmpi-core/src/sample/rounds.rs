@@ -1,0 +1,91 @@
+//! Rounds in time order: a round column's codes and the years in, the rounds ordered by
+//! year (by label without years) out, with an error when a round has two years or a file
+//! without a round column holds several.
+
+use std::path::Path;
+
+use super::codes::number_label;
+use super::{Round, MISSING};
+use crate::error::{Error, Result};
+use crate::methodology::SurveyColumns;
+
+/// A file without a round column: its one year, if it has a year column.
+pub fn single_year(ys: &[f64], file: &Path, name: &str) -> Result<Option<f64>> {
+    let Some(&first) = ys.first() else {
+        return Ok(None);
+    };
+    if let Some(other) = ys.iter().find(|&&y| y != first) {
+        return Err(Error::data(file, name, None, format!(
+            "holds several years ({} and {}) but no round column is given: set `survey.round` (or --round) to the column that tells the rounds apart",
+            number_label(first), number_label(*other))));
+    }
+    Ok(Some(first))
+}
+
+/// Orders rounds by year (when given) and checks that each round has one year.
+pub fn order_rounds(
+    codes: Vec<u32>,
+    labels: Vec<String>,
+    years: Option<Vec<f64>>,
+    rows: &[u32],
+    file: &Path,
+    survey: &SurveyColumns,
+) -> Result<(Vec<u32>, Vec<Round>)> {
+    let mut year_of: Vec<Option<f64>> = vec![None; labels.len()];
+    if let Some(years) = &years {
+        let name = survey.year.as_deref().unwrap_or("year");
+        for (i, (&c, &y)) in codes.iter().zip(years).enumerate() {
+            match year_of[c as usize] {
+                None => year_of[c as usize] = Some(y),
+                Some(prev) if prev != y => {
+                    return Err(Error::data(
+                        file,
+                        name,
+                        Some(rows[i] as usize + 1),
+                        format!(
+                            "round {} has two years, {} and {}: each round needs one year",
+                            labels[c as usize],
+                            number_label(prev),
+                            number_label(y)
+                        ),
+                    ))
+                }
+                _ => {}
+            }
+        }
+    }
+    // Rounds present after dropping rows, in time order.
+    let mut seen = vec![false; labels.len()];
+    for &c in &codes {
+        seen[c as usize] = true;
+    }
+    let mut present: Vec<usize> = (0..labels.len()).filter(|&r| seen[r]).collect();
+    if years.is_some() {
+        present.sort_by(|&a, &b| {
+            year_of[a]
+                .unwrap_or(f64::NAN)
+                .total_cmp(&year_of[b].unwrap_or(f64::NAN))
+        });
+    }
+    let mut new_code = vec![MISSING; labels.len()];
+    for (new, &old) in present.iter().enumerate() {
+        new_code[old] = new as u32;
+    }
+    let info = present
+        .iter()
+        .map(|&r| Round {
+            label: labels[r].clone(),
+            year: year_of[r],
+        })
+        .collect();
+    let codes = if new_code
+        .iter()
+        .enumerate()
+        .all(|(old, &new)| new == old as u32)
+    {
+        codes // already in time order
+    } else {
+        codes.into_iter().map(|c| new_code[c as usize]).collect()
+    };
+    Ok((codes, info))
+}
