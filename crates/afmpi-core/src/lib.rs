@@ -88,3 +88,63 @@ pub fn finish(
         inference,
     })
 }
+
+/// A small synthetic survey for the engine's own tests: a methodology of three
+/// dimensions and six indicators, and a sample drawn by a fixed-seed generator.
+#[cfg(test)]
+pub(crate) mod testing {
+    use crate::methodology::Methodology;
+    use crate::rules::Words;
+    use crate::sample::{Grouping, Round, Sample};
+
+    pub fn methodology() -> Methodology {
+        let mut text = String::from("name = \"t\"\ncutoffs = [20, \"1/3\", 50]\n");
+        for (d, columns) in [["a", "b"], ["c", "d"], ["e", "f"]].iter().enumerate() {
+            text.push_str(&format!("[[dimension]]\nname = \"d{d}\"\n"));
+            for c in columns {
+                text.push_str(&format!("[[dimension.indicator]]\ncolumn = \"{c}\"\n"));
+            }
+        }
+        Methodology::from_toml(&text, &Words).unwrap()
+    }
+
+    /// `n` persons over `rounds` rounds, 4 strata of 5 PSUs, one subgroup of 3 levels.
+    pub fn sample(n: usize, rounds: u32) -> Sample {
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut s = Sample::from_labels(
+            (1..=4).map(|h| h.to_string()).collect(),
+            (1..=5).map(|c| c.to_string()).collect(),
+            (0..rounds)
+                .map(|r| Round {
+                    label: (r + 1).to_string(),
+                    year: Some(2010.0 + 5.0 * r as f64),
+                })
+                .collect(),
+            vec![Grouping {
+                column: "area".into(),
+                levels: vec!["north".into(), "south".into(), "west".into()],
+                codes: Vec::new(),
+            }],
+            rounds > 1,
+            false,
+        );
+        for i in 0..n {
+            let r = next();
+            s.profiles.push(r & 0b11_1111);
+            s.flags.push(0);
+            s.rows.push(i as u32);
+            s.weights.push(0.5 + (r >> 8 & 0xff) as f64 / 64.0);
+            s.strata.push((r >> 16 & 3) as u32);
+            s.psus.push((r >> 20) as u32 % 5);
+            s.rounds.push((r >> 28) as u32 % rounds);
+            s.groupings[0].codes.push((r >> 32) as u32 % 3);
+        }
+        s
+    }
+}

@@ -1,0 +1,82 @@
+//! Changes between rounds: two rounds' estimates in, the absolute and relative change
+//! (annualized with years) and its gradient out, for the delta method's standard error.
+
+use super::intervals::Precision;
+use crate::measures::Measure;
+use crate::sample::codes::number_label;
+use crate::sample::Sample;
+
+/// Absolute or relative change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ChangeType {
+    Abs,
+    Rel,
+}
+
+impl ChangeType {
+    pub fn name(self) -> &'static str {
+        match self {
+            ChangeType::Abs => "abs",
+            ChangeType::Rel => "rel",
+        }
+    }
+}
+
+/// A change of one measure between two rounds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    pub measure: Measure,
+    pub indicator: Option<usize>,
+    pub cutoff: Option<usize>,
+    /// The named group, for a group's H, A and M0.
+    pub group: Option<usize>,
+    pub subgroup: Option<(usize, u32)>,
+    /// The rounds compared (indices into the sample's rounds).
+    pub t0: u32,
+    pub t1: u32,
+    pub ctype: ChangeType,
+    /// Per year of time between the rounds.
+    pub annualized: bool,
+    /// Absolute changes in the measure's unit; relative changes in percent.
+    pub b: f64,
+    pub precision: Precision,
+}
+
+impl Change {
+    /// The labels of the two rounds compared: their years when there are years, else
+    /// the round labels.
+    pub fn labels(&self, sample: &Sample) -> (String, String) {
+        let label = |r: u32| {
+            let round = &sample.round_info[r as usize];
+            round
+                .year
+                .map(number_label)
+                .unwrap_or_else(|| round.label.clone())
+        };
+        (label(self.t0), label(self.t1))
+    }
+}
+
+/// The measures whose changes over time are reported (as mpitb does).
+pub fn has_changes(measure: Measure) -> bool {
+    matches!(
+        measure,
+        Measure::M0 | Measure::H | Measure::A | Measure::Hd | Measure::Hdk
+    )
+}
+
+/// A change and its gradient with respect to (b0, b1). `span` is the years between the
+/// rounds for annualized changes.
+pub fn change(ctype: ChangeType, span: Option<f64>, b0: f64, b1: f64) -> (f64, f64, f64) {
+    match (ctype, span) {
+        (ChangeType::Abs, None) => (b1 - b0, -1.0, 1.0),
+        (ChangeType::Abs, Some(dy)) => ((b1 - b0) / dy, -1.0 / dy, 1.0 / dy),
+        (ChangeType::Rel, None) => (100.0 * (b1 - b0) / b0, -100.0 * b1 / (b0 * b0), 100.0 / b0),
+        (ChangeType::Rel, Some(dy)) => {
+            let e = 1.0 / dy;
+            let ratio = b1 / b0;
+            let d = 100.0 * e * ratio.powf(e - 1.0);
+            (100.0 * (ratio.powf(e) - 1.0), -d * b1 / (b0 * b0), d / b0)
+        }
+    }
+}

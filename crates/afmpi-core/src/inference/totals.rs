@@ -1,0 +1,264 @@
+//! Unit totals: the table and the design in, every domain's weighted totals per sampling
+//! unit out ([`Totals`]). Each measure is a ratio of two totals, so the point estimates
+//! are sums of these columns and a standard error is one pass over two of them.
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use super::{Design, LonelyPsu};
+use crate::domain::Domain;
+use crate::error::Result;
+use crate::identification::IntegerWeights;
+use crate::measures::{Contribution, Layout};
+use crate::sample::Sample;
+use crate::tally::Table;
+
+/// Every domain's weighted totals per sampling unit, added up in one pass over the table:
+/// their sums over the units give the point estimates ([`crate::measures::estimate`]),
+/// their columns the standard errors ([`infer`]).
+pub struct Totals {
+    pub design: Design,
+    /// Where each total sits in a domain's totals.
+    pub layout: Layout,
+    pub(super) domains: FxHashMap<Domain, UnitTotals>,
+}
+
+impl Totals {
+    /// The design read off the table (an error for a single-PSU stratum under
+    /// `LonelyPsu::Fail`), and the totals of every domain with `n_groups` named groups.
+    pub fn new(
+        table: &Table,
+        sample: &Sample,
+        weights: &IntegerWeights,
+        n_groups: usize,
+        lonely_psu: LonelyPsu,
+    ) -> Result<Totals> {
+        let design = Design::new(table, sample, lonely_psu)?;
+        let layout = Layout::new(weights, n_groups);
+        let domains = unit_totals(table, &design, &layout, weights);
+        Ok(Totals {
+            design,
+            layout,
+            domains,
+        })
+    }
+
+    /// A domain's totals over all its units; none for a domain without members.
+    pub fn of(&self, domain: &Domain) -> Option<&[f64]> {
+        self.domains.get(domain).map(|d| d.sums.as_slice())
+    }
+}
+
+/// A sampling unit of a domain: a PSU, or — when each row is its own PSU — the rows of a
+/// stratum that share a profile (their totals are then all a variance needs, given the
+/// sum of squared weights).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Unit {
+    /// The PSU's index in the design (clustered designs).
+    pub(super) id: usize,
+    pub(super) stratum: u32,
+    /// Σ of the squared linearized values of the unit's PSUs over the square of their
+    /// sum: 1 for a PSU; Σw²/(Σw)² for rows sharing a profile.
+    pub(super) factor: f64,
+}
+
+/// One domain's weighted totals per sampling unit: every measure of the domain, at every
+/// cutoff, is a ratio of two of these columns, so its linearized value per unit is
+/// (scale·Y_u − R·X_u) / X and a standard error costs one pass over the units — not
+/// over the cells, nor the rows.
+#[derive(Default)]
+pub(super) struct UnitTotals {
+    /// Sorted by id for clustered designs.
+    pub(super) units: Vec<Unit>,
+    /// Each unit's factor (see [`Unit`]), side by side.
+    pub(super) factors: Vec<f64>,
+    /// Runs of consecutive units of one stratum: (stratum, first unit, end).
+    pub(super) runs: Vec<(u32, usize, usize)>,
+    /// The strata that have units, in order.
+    pub(super) strata: Vec<u32>,
+    /// By total: each total's values over the units side by side, so that a standard
+    /// error reads two contiguous columns instead of two values from every row.
+    pub(super) totals: Vec<f64>,
+    /// Each total over all the units (the denominators of the linearized values).
+    pub(super) sums: Vec<f64>,
+}
+
+impl UnitTotals {
+    /// A total over all the units.
+    pub(super) fn sum(&self, k: usize) -> f64 {
+        self.sums.get(k).copied().unwrap_or(0.0)
+    }
+
+    /// A total's values over the units (once built).
+    pub(super) fn column(&self, k: usize) -> &[f64] {
+        let n = self.units.len();
+        &self.totals[k * n..(k + 1) * n]
+    }
+}
+
+/// The totals of every domain. One pass over the table's cells lists each domain's
+/// cells (and works out once what each cell's persons add, and its PSU); then the
+/// domains are added up in parallel, each into its own columns, in the table's order:
+/// the same sums, in the same order, whatever the number of threads.
+pub(super) fn unit_totals(
+    table: &Table,
+    design: &Design,
+    layout: &Layout,
+    weights: &IntegerWeights,
+) -> FxHashMap<Domain, UnitTotals> {
+    let cells = &table.cells;
+    let mut cell_of = CellFacts {
+        contributions: Vec::new(),
+        contribution: Vec::with_capacity(cells.len()),
+        psu: Vec::with_capacity(cells.len()),
+    };
+    let mut contribution_index: FxHashMap<(u64, u32), u32> = FxHashMap::default();
+    let mut domain_index: FxHashMap<Domain, usize> = FxHashMap::default();
+    let mut members: Vec<(Domain, Vec<u32>)> = Vec::new();
+    // Consecutive cells mostly share their PSU and subgroup levels.
+    let mut last_psu = None;
+    let mut last_levels = None;
+    let mut cell_domains: Vec<usize> = Vec::new();
+    for (i, cell) in cells.iter().enumerate() {
+        let next = cell_of.contributions.len() as u32;
+        let c = *contribution_index
+            .entry((cell.profile, cell.flags))
+            .or_insert(next);
+        if c == next {
+            let adds = layout.contribution(weights, cell.profile, cell.flags);
+            cell_of.contributions.push(adds);
+        }
+        cell_of.contribution.push(c);
+        if !design.psu_is_row {
+            let key = (cell.stratum, cell.psu);
+            if last_psu.is_none_or(|(k, _)| k != key) {
+                last_psu = Some((key, design.psu_index[&key]));
+            }
+            cell_of.psu.push(last_psu.map_or(0, |(_, id)| id));
+        }
+        if last_levels != Some((cell.round, cell.levels)) {
+            last_levels = Some((cell.round, cell.levels));
+            cell_domains.clear();
+            for domain in table.domains_of(cell) {
+                let d = *domain_index.entry(domain).or_insert_with(|| {
+                    members.push((domain, Vec::new()));
+                    members.len() - 1
+                });
+                cell_domains.push(d);
+            }
+        }
+        for &d in &cell_domains {
+            members[d].1.push(i as u32);
+        }
+    }
+    members
+        .into_par_iter()
+        .map(|(domain, cells)| {
+            (
+                domain,
+                domain_totals(&cells, table, design, layout, &cell_of),
+            )
+        })
+        .collect()
+}
+
+/// What [`unit_totals`] works out once per cell.
+pub(super) struct CellFacts {
+    /// What a person of each (profile, flags) adds.
+    pub(super) contributions: Vec<Contribution>,
+    /// Each cell's, in `contributions`.
+    pub(super) contribution: Vec<u32>,
+    /// Each cell's PSU index in the design (clustered designs).
+    pub(super) psu: Vec<usize>,
+}
+
+/// One domain's totals per unit, from its cells (indices into the table, in order).
+pub(super) fn domain_totals(
+    members: &[u32],
+    table: &Table,
+    design: &Design,
+    layout: &Layout,
+    cell_of: &CellFacts,
+) -> UnitTotals {
+    // Each cell's unit: its PSU, or — when each row is a PSU — the cells of its stratum
+    // that share its profile and group flags.
+    let mut units: Vec<Unit> = Vec::new();
+    let mut unit_of: Vec<u32> = Vec::with_capacity(members.len());
+    if design.psu_is_row {
+        let mut index: FxHashMap<(u32, u64, u32), u32> = FxHashMap::default();
+        let mut squares: Vec<(f64, f64)> = Vec::new();
+        for &c in members {
+            let cell = &table.cells[c as usize];
+            let next = units.len() as u32;
+            let u = *index
+                .entry((cell.stratum, cell.profile, cell.flags))
+                .or_insert(next);
+            if u == next {
+                units.push(Unit {
+                    id: u as usize,
+                    stratum: cell.stratum,
+                    factor: 0.0,
+                });
+                squares.push((0.0, 0.0));
+            }
+            squares[u as usize].0 += cell.weight;
+            squares[u as usize].1 += cell.weight_sq;
+            unit_of.push(u);
+        }
+        for (unit, (w, w2)) in units.iter_mut().zip(squares) {
+            unit.factor = if w > 0.0 { w2 / (w * w) } else { 0.0 };
+        }
+    } else {
+        // A domain's cells come PSU by PSU (the table is sorted by stratum, PSU).
+        for &c in members {
+            let id = cell_of.psu[c as usize];
+            if units.last().is_none_or(|last| last.id != id) {
+                units.push(Unit {
+                    id,
+                    stratum: table.cells[c as usize].stratum,
+                    factor: 1.0,
+                });
+            }
+            unit_of.push(units.len() as u32 - 1);
+        }
+    }
+    let n = units.len();
+    let mut totals = vec![0.0; n * layout.width()];
+    for (&c, &u) in members.iter().zip(&unit_of) {
+        let adds = &cell_of.contributions[cell_of.contribution[c as usize] as usize];
+        adds.add_to_columns(&mut totals, n, u as usize, table.cells[c as usize].weight);
+    }
+    layout.cumulate_columns(&mut totals, n);
+    if !design.psu_is_row && !units.is_sorted_by_key(|u| u.id) {
+        // Rounds that share PSUs: a later round meets them in another order.
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by_key(|&u| units[u].id);
+        units = order.iter().map(|&u| units[u]).collect();
+        totals = totals
+            .chunks_exact(n)
+            .flat_map(|column| order.iter().map(|&u| column[u]))
+            .collect();
+    }
+    let sums = totals
+        .chunks_exact(n.max(1))
+        .map(|c| c.iter().sum())
+        .collect();
+    let mut runs: Vec<(u32, usize, usize)> = Vec::new();
+    for (u, unit) in units.iter().enumerate() {
+        match runs.last_mut() {
+            Some((h, _, end)) if *h == unit.stratum => *end = u + 1,
+            _ => runs.push((unit.stratum, u, u + 1)),
+        }
+    }
+    let mut strata: Vec<u32> = runs.iter().map(|&(h, _, _)| h).collect();
+    strata.sort_unstable();
+    strata.dedup();
+    UnitTotals {
+        factors: units.iter().map(|u| u.factor).collect(),
+        units,
+        runs,
+        strata,
+        totals,
+        sums,
+    }
+}

@@ -1,0 +1,316 @@
+//! Variance: a series of estimates (one measure of one indicator at one cutoff in one
+//! domain, over the rounds) in; its covariance matrix, each level's standard error and
+//! interval, and the changes between rounds out. Every estimate is linearized into
+//! totals per stratum and PSU; covariances are sums over the strata of the design.
+
+use rustc_hash::FxHashMap;
+
+use super::changes::{change, has_changes, Change, ChangeType};
+use super::intervals::Quantiles;
+use super::totals::UnitTotals;
+use super::{Design, LonelyPsu, SeriesResult, Settings};
+use crate::domain::Domain;
+use crate::measures::{Estimate, Layout, Measure};
+use crate::sample::Sample;
+
+/// Series worked through by one task.
+pub(super) const SERIES_CHUNK: usize = 64;
+
+/// For each actb series, the hdk series of the same indicator, cutoff and subgroup over
+/// the same rounds. The estimates come measure by measure ([`crate::measures::estimate`]),
+/// so the actb series follow the hdk ones in the same order; each pair is checked.
+pub(super) fn actb_twins(series: &[&[usize]], estimates: &[Estimate]) -> Vec<Option<usize>> {
+    let measure = |s: usize| estimates[series[s][0]].measure;
+    let first = |m: Measure| (0..series.len()).find(|&s| measure(s) == m);
+    let (Some(hdk), Some(actb)) = (first(Measure::Hdk), first(Measure::Actb)) else {
+        return vec![None; series.len()];
+    };
+    let twins = |a: &Estimate, h: &Estimate| {
+        (h.measure, h.indicator, h.cutoff, h.group, h.domain)
+            == (Measure::Hdk, a.indicator, a.cutoff, a.group, a.domain)
+    };
+    (0..series.len())
+        .map(|s| {
+            let t = (s + hdk).checked_sub(actb)?;
+            let (a, h) = (series[s], series[t]);
+            let same = measure(s) == Measure::Actb
+                && a.len() == h.len()
+                && a.iter()
+                    .zip(h)
+                    .all(|(&a, &h)| twins(&estimates[a], &estimates[h]));
+            same.then_some(t)
+        })
+        .collect()
+}
+
+/// Buffers reused from one series to the next.
+#[derive(Default)]
+pub(super) struct Scratch {
+    /// The linearized variable of each round of the series.
+    pub(super) linear: Vec<Linearized>,
+    /// Their covariance matrix, row by row.
+    pub(super) cov: Vec<f64>,
+}
+
+/// Whether two estimates are of one series (they may differ in their round only).
+pub(super) fn same_series(a: &Estimate, b: &Estimate) -> bool {
+    (a.measure, a.indicator, a.cutoff, a.group, a.domain.subgroup)
+        == (b.measure, b.indicator, b.cutoff, b.group, b.domain.subgroup)
+}
+
+/// The linearized variable of one estimate, as totals per stratum and per PSU.
+#[derive(Default)]
+pub(super) struct Linearized {
+    /// The strata of the domain's units: elsewhere Σ z and Σ z² are 0.
+    pub(super) strata: Vec<u32>,
+    /// Σ z per stratum.
+    pub(super) stratum_sum: Vec<f64>,
+    /// Σ z per PSU, sorted by PSU index (clustered designs).
+    pub(super) psu_sum: Vec<(usize, f64)>,
+    /// Σ z² per stratum, over PSUs (over rows, when each row is a PSU).
+    pub(super) stratum_sq: Vec<f64>,
+    /// Σ z over the design.
+    pub(super) total: f64,
+    pub(super) defined: bool,
+}
+
+/// Σ z and Σ factor·z² of the units z(y, x), added in four lanes (the compiler's vector
+/// registers) and the lanes then in a fixed order: the same bits on every machine and
+/// thread count.
+pub(super) fn lane_sums(ys: &[f64], xs: &[f64], factors: &[f64], z: impl Fn(f64, f64) -> f64) -> (f64, f64) {
+    let (mut sum, mut sq) = ([0.0; 4], [0.0; 4]);
+    let (y4s, x4s, f4s) = (
+        ys.chunks_exact(4),
+        xs.chunks_exact(4),
+        factors.chunks_exact(4),
+    );
+    let rest = y4s
+        .remainder()
+        .iter()
+        .zip(x4s.remainder())
+        .zip(f4s.remainder());
+    for ((y4, x4), f4) in y4s.zip(x4s).zip(f4s) {
+        for lane in 0..4 {
+            let z = z(y4[lane], x4[lane]);
+            sum[lane] += z;
+            sq[lane] += f4[lane] * z * z;
+        }
+    }
+    let (mut s, mut q) = (
+        (sum[0] + sum[1]) + (sum[2] + sum[3]),
+        (sq[0] + sq[1]) + (sq[2] + sq[3]),
+    );
+    for ((&y, &x), f) in rest {
+        let z = z(y, x);
+        s += z;
+        q += f * z * z;
+    }
+    (s, q)
+}
+
+impl Linearized {
+    /// Adds a run of units of stratum `h`: their Σ z and Σ factor·z².
+    pub(super) fn add_run(&mut self, h: u32, sum: f64, sq: f64) {
+        if let (Some(s), Some(q)) = (
+            self.stratum_sum.get_mut(h as usize),
+            self.stratum_sq.get_mut(h as usize),
+        ) {
+            *s += sum;
+            *q += sq;
+        }
+    }
+}
+
+/// What every series needs: the design, the totals and the estimates.
+pub(super) struct Context<'a> {
+    pub(super) design: &'a Design,
+    pub(super) layout: &'a Layout,
+    pub(super) domains: &'a FxHashMap<Domain, UnitTotals>,
+    pub(super) estimates: &'a [Estimate],
+    pub(super) sample: &'a Sample,
+    pub(super) settings: &'a Settings,
+    pub(super) quantiles: Quantiles,
+    /// The pairs of rounds whose changes are reported.
+    pub(super) pairs: Vec<(u32, u32)>,
+}
+
+impl Context<'_> {
+    /// The covariance matrix of one series' estimates, into `scratch.cov` (row by row).
+    pub(super) fn covariances(&self, members: &[usize], scratch: &mut Scratch) {
+        let estimates = self.estimates;
+        let empty = UnitTotals::default();
+        let r = members.len();
+        // PSU by PSU values are only needed to pair rounds.
+        let pairs_rounds = r > 1;
+        scratch.linear.resize_with(r, Linearized::default);
+        for (lin, &i) in scratch.linear.iter_mut().zip(members) {
+            let e = &estimates[i];
+            let domain = self.domains.get(&e.domain).unwrap_or(&empty);
+            self.linearize(domain, e, pairs_rounds, lin);
+        }
+        let (linear, cov) = (&scratch.linear[..r], &mut scratch.cov);
+        cov.clear();
+        cov.resize(r * r, 0.0);
+        for a in 0..r {
+            for b in a..r {
+                let v = self.covariance(&linear[a], &linear[b], a == b);
+                cov[a * r + b] = v;
+                cov[b * r + a] = v;
+            }
+        }
+    }
+
+    /// One series' levels and changes from its covariance matrix times `scale`, added
+    /// to `result`.
+    pub(super) fn levels_and_changes(
+        &self,
+        members: &[usize],
+        cov: &[f64],
+        scale: f64,
+        result: &mut SeriesResult,
+    ) {
+        let estimates = self.estimates;
+        let r = members.len();
+        let cov = |a: usize, b: usize| scale * cov[a * r + b];
+        let interval = self.settings.interval;
+        for (a, &i) in members.iter().enumerate() {
+            let level = self.quantiles.level(estimates[i].b, cov(a, a), interval);
+            result.0.push(level);
+        }
+        let first = &estimates[members[0]];
+        if !has_changes(first.measure) {
+            return;
+        }
+        let round_info = &self.sample.round_info;
+        for &(t0, t1) in &self.pairs {
+            let find = |t: u32| members.iter().position(|&i| estimates[i].domain.round == t);
+            let (Some(a), Some(b)) = (find(t0), find(t1)) else {
+                continue;
+            };
+            let (b0, b1) = (estimates[members[a]].b, estimates[members[b]].b);
+            let (v00, v01, v11) = (cov(a, a), cov(a, b), cov(b, b));
+            let years = match (round_info[t0 as usize].year, round_info[t1 as usize].year) {
+                (Some(y0), Some(y1)) if y1 != y0 => Some(y1 - y0),
+                _ => None,
+            };
+            for (ctype, annualized) in [
+                (ChangeType::Abs, false),
+                (ChangeType::Rel, false),
+                (ChangeType::Abs, true),
+                (ChangeType::Rel, true),
+            ] {
+                let span = match (annualized, years) {
+                    (false, _) => None,
+                    (true, Some(dy)) => Some(dy),
+                    (true, None) => continue,
+                };
+                let (b, g0, g1) = change(ctype, span, b0, b1);
+                let var = g0 * g0 * v00 + 2.0 * g0 * g1 * v01 + g1 * g1 * v11;
+                result.1.push(Change {
+                    measure: first.measure,
+                    indicator: first.indicator,
+                    cutoff: first.cutoff,
+                    group: first.group,
+                    subgroup: first.domain.subgroup,
+                    t0,
+                    t1,
+                    ctype,
+                    annualized,
+                    b,
+                    precision: self.quantiles.change(b, var),
+                });
+            }
+        }
+    }
+
+    /// The linearized variable of estimate `e` over its domain's units, into `lin`
+    /// (whose buffers are reused).
+    pub(super) fn linearize(&self, domain: &UnitTotals, e: &Estimate, keep_psus: bool, lin: &mut Linearized) {
+        let n_strata = self.design.n_strata();
+        lin.stratum_sum.clear();
+        lin.stratum_sum.resize(n_strata, 0.0);
+        lin.stratum_sq.clear();
+        lin.stratum_sq.resize(n_strata, 0.0);
+        lin.psu_sum.clear();
+        lin.strata.clear();
+        lin.strata.extend_from_slice(&domain.strata);
+        lin.total = 0.0;
+        lin.defined = e.b.is_finite();
+        if !lin.defined {
+            return;
+        }
+        let ratio = e.measure.ratio(e.indicator, &self.layout.float_weights);
+        let line = self.layout.line(e);
+        let y = self.layout.index(ratio.numerator, line);
+        let x = self.layout.index(ratio.denominator, line);
+        let (ys, xs) = (domain.column(y), domain.column(x));
+        // Σ z and Σ factor·z² over each run of one stratum's units, in loops without
+        // branches that the compiler turns into vector instructions.
+        let (scale, b, per_x) = (ratio.scale, e.b, 1.0 / domain.sum(x));
+        let z = |y: f64, x: f64| (scale * y - b * x) * per_x;
+        let mut total = 0.0;
+        for &(h, start, end) in &domain.runs {
+            let (sum, sq) = lane_sums(
+                &ys[start..end],
+                &xs[start..end],
+                &domain.factors[start..end],
+                z,
+            );
+            lin.add_run(h, sum, sq);
+            total += sum;
+        }
+        if keep_psus && !self.design.psu_is_row {
+            let zs = ys.iter().zip(xs).map(|(&y, &x)| z(y, x));
+            lin.psu_sum
+                .extend(domain.units.iter().map(|u| u.id).zip(zs));
+        }
+        lin.total = total;
+    }
+
+    /// The stratified with-replacement covariance of two linearized estimates.
+    #[allow(clippy::needless_range_loop)]
+    pub(super) fn covariance(&self, a: &Linearized, b: &Linearized, same: bool) -> f64 {
+        if !a.defined || !b.defined {
+            return f64::NAN;
+        }
+        let d = self.design;
+        let n_strata = d.n_strata();
+        // Σ_c z_a,c z_b,c per stratum: an estimate's own sums of squares, or the products
+        // of two estimates' PSU totals.
+        let mut products = vec![0.0; if same { 0 } else { n_strata }];
+        if !same && !d.psu_is_row {
+            let (mut i, mut j) = (0, 0);
+            while i < a.psu_sum.len() && j < b.psu_sum.len() {
+                let (pa, za) = a.psu_sum[i];
+                let (pb, zb) = b.psu_sum[j];
+                match pa.cmp(&pb) {
+                    std::cmp::Ordering::Less => i += 1,
+                    std::cmp::Ordering::Greater => j += 1,
+                    std::cmp::Ordering::Equal => {
+                        products[d.psu_stratum[pa] as usize] += za * zb;
+                        i += 1;
+                        j += 1;
+                    }
+                }
+            }
+        }
+        let cross: &[f64] = if same { &a.stratum_sq } else { &products };
+        let mut v = 0.0;
+        // Σ_c (z_a,c − z̄_a)(z_b,c − z̄_b) over each stratum's PSUs, times n/(n − 1):
+        // nothing in the strata where a has no unit.
+        for &h in &a.strata {
+            let h = h as usize;
+            let (sa, sb) = (a.stratum_sum[h], b.stratum_sum[h]);
+            v += d.stratum_factor[h] * (cross[h] - sa * sb * d.per_psu[h]);
+        }
+        if d.lonely_psu == LonelyPsu::Adjust {
+            // A single PSU is centred on the grand mean.
+            let (centre_a, centre_b) = (a.total / d.n_psus, b.total / d.n_psus);
+            for &h in &d.lonely {
+                let (sa, sb) = (a.stratum_sum[h as usize], b.stratum_sum[h as usize]);
+                v += cross[h as usize] - centre_a * sb - centre_b * sa + centre_a * centre_b;
+            }
+        }
+        v * d.variance_scale
+    }
+}
