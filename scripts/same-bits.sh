@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Same bits: runs two builds of afmpi on the README's jobs and on the conformance suite's
-# surveys, and compares every results file (CSV, Parquet, JSON) byte for byte. For a change
+# surveys, and compares every results file (CSV, Parquet, JSON, and the HTML report) byte for byte. For a change
 # that must not change behaviour (a refactoring): build the old commit's binary, keep it,
 # build the new one, and compare.
 #
@@ -30,6 +30,8 @@ jobs=(
   "run ${example[*]} --batch-rows 1000 -o {out}.csv"
   "run ${raw[*]} -o {out}.csv"
   "run data/methodologies/colombia-ipm.toml data/example_raw.csv -o {out}.csv"
+  "report ${example[*]} -o {out}.html"
+  "report ${raw[*]} -o {out}.html"
   "compare data/methodologies/global-mpi-2018.toml data/methodologies/global-mpi-2010.toml data/example_raw.csv -o {out}.csv"
 )
 if [ -d "$shared/data" ]; then

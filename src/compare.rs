@@ -23,9 +23,7 @@ fn spec<'c>(c: &'c Comparison, i: usize) -> &'c str {
 }
 
 fn round_label<'c>(c: &'c Comparison, round: u32) -> Option<&'c str> {
-    let s = &c.analyses[0].sample;
-    s.has_rounds
-        .then(|| s.round_info[round as usize].label.as_str())
+    c.analyses[0].sample.round_t(round)
 }
 
 /// One long frame: `table` says which part a row belongs to (estimate, overlap, rank).
@@ -34,10 +32,7 @@ pub fn frame(c: &Comparison) -> DataFrame {
     let mut rows: Vec<Row> = Vec::new();
     for a in c.analyses {
         for round in 0..a.sample.round_info.len() as u32 {
-            let t = a
-                .sample
-                .has_rounds
-                .then(|| a.sample.round_info[round as usize].label.clone());
+            let t = a.sample.round_t(round).map(str::to_string);
             let mut domains = vec![(None, "nat".to_string(), "nat".to_string())];
             for (g, grouping) in a.sample.groupings.iter().enumerate() {
                 for (l, label) in grouping.levels.iter().enumerate() {

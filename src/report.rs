@@ -72,14 +72,14 @@ fn find(
         .map(|i| (a.estimates[i].b, a.inference.levels[i]))
 }
 
+/// A round's name in the report; a survey without rounds is named by its year.
 fn round_name(a: &Analysis, r: u32) -> String {
-    let round = &a.sample.round_info[r as usize];
-    match (a.sample.has_rounds, round.year) {
-        (true, Some(y)) => format!("{} ({})", round.label, afmpi_core::sample::codes::number_label(y)),
-        (true, None) => round.label.clone(),
-        (false, Some(y)) => afmpi_core::sample::codes::number_label(y),
-        (false, None) => "survey".into(),
-    }
+    a.sample.round_name(r).unwrap_or_else(|| {
+        a.sample.round_info[r as usize]
+            .year
+            .map(afmpi_core::sample::codes::number_label)
+            .unwrap_or_else(|| "survey".into())
+    })
 }
 
 fn svg(draw: impl FnOnce(&mut String) -> std::result::Result<(), String>) -> Result<String> {

@@ -3,7 +3,6 @@
 
 use super::intervals::Precision;
 use crate::measures::Measure;
-use crate::sample::codes::number_label;
 use crate::sample::Sample;
 
 /// Absolute or relative change.
@@ -46,14 +45,7 @@ impl Change {
     /// The labels of the two rounds compared: their years when there are years, else
     /// the round labels.
     pub fn labels(&self, sample: &Sample) -> (String, String) {
-        let label = |r: u32| {
-            let round = &sample.round_info[r as usize];
-            round
-                .year
-                .map(number_label)
-                .unwrap_or_else(|| round.label.clone())
-        };
-        (label(self.t0), label(self.t1))
+        (sample.round_year(self.t0), sample.round_year(self.t1))
     }
 }
 

@@ -113,6 +113,32 @@ impl Sample {
         self.profiles.len()
     }
 
+    /// Round `r` in the results' `t` column: its label, when the data have rounds.
+    pub fn round_t(&self, r: u32) -> Option<&str> {
+        self.has_rounds
+            .then(|| self.round_info[r as usize].label.as_str())
+    }
+
+    /// Round `r` for people: its label with its year, "2 (2019)", when the data have
+    /// rounds.
+    pub fn round_name(&self, r: u32) -> Option<String> {
+        let round = &self.round_info[r as usize];
+        self.has_rounds.then(|| match round.year {
+            Some(y) => format!("{} ({})", round.label, codes::number_label(y)),
+            None => round.label.clone(),
+        })
+    }
+
+    /// Round `r` as the results' `yt0` and `yt1` name it: its year when there are years,
+    /// else its label.
+    pub fn round_year(&self, r: u32) -> String {
+        let round = &self.round_info[r as usize];
+        round
+            .year
+            .map(codes::number_label)
+            .unwrap_or_else(|| round.label.clone())
+    }
+
     pub fn is_empty(&self) -> bool {
         self.profiles.is_empty()
     }

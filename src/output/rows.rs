@@ -1,0 +1,350 @@
+//! Result rows: an analysis in, its rows in the results' order — levels by group,
+//! measure, indicator, cutoff, subgroup and round, then changes — as a polars frame of
+//! [`super::COLUMNS`], or straight into a file (CSV by [`super::csv`]).
+
+use std::path::Path;
+
+use polars::prelude::*;
+use rayon::prelude::*;
+
+use super::csv::{csv_header, LineStart};
+use super::files::{write_atomically, write_frame};
+use super::COLUMNS;
+use crate::error::{Error, Result};
+use crate::inference::{Change, Precision};
+use crate::measures::{packed, present, subgroup_fields, Estimate, Measure};
+use crate::Analysis;
+
+/// One row of the results: a level or a change, in the columns after `spec`.
+pub(super) struct Row<'a> {
+    pub(super) measure: &'static str,
+    pub(super) indicator: Option<&'a str>,
+    pub(super) k: Option<f64>,
+    pub(super) group: Option<&'a str>,
+    pub(super) loa: &'a str,
+    pub(super) subg: &'a str,
+    pub(super) t: Option<&'a str>,
+    pub(super) ctype: &'static str,
+    /// yt0 and yt1: the two rounds of a change.
+    pub(super) years: Option<(String, String)>,
+    pub(super) ann: Option<i32>,
+    /// b, se, ll, ul; a value that is not finite is missing.
+    pub(super) values: [Option<f64>; 4],
+}
+
+pub(super) fn finite(x: f64) -> Option<f64> {
+    Some(x).filter(|x| x.is_finite())
+}
+
+/// Which rows of a run's results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// The level estimates (`ctype = lev`).
+    Levels,
+    /// The changes between rounds (`ctype = abs, rel`).
+    Changes,
+    /// Levels followed by changes.
+    All,
+}
+
+/// The rows of a run's results in their order — levels by group, measure, indicator,
+/// cutoff, subgroup and round, then changes by the same and their rounds and type — as a
+/// frame, or straight into a file.
+pub struct Results<'a> {
+    a: &'a Analysis,
+    /// The level rows: the first `levels` estimates (all or none).
+    levels: usize,
+    /// The change rows.
+    changes: &'a [Change],
+    /// Each cutoff in percent, worked out once from its exact fraction.
+    percents: Vec<f64>,
+}
+
+/// Rows of results made at once, as a frame or as CSV (pieces are made in parallel).
+const PIECE_ROWS: usize = 2048;
+
+/// The fields by which result rows are ordered, for [`packed`]: group, measure,
+/// indicator, cutoff, subgroup (column and level); rounds and change types follow.
+fn row_fields(
+    group: Option<usize>,
+    measure: Measure,
+    indicator: Option<usize>,
+    cutoff: Option<usize>,
+    subgroup: Option<(usize, u32)>,
+) -> [(u128, u32); 6] {
+    let [column, level] = subgroup_fields(subgroup);
+    [
+        (present(group), 16),
+        (measure as u128, 4),
+        (present(indicator), 8),
+        (present(cutoff), 24),
+        column,
+        level,
+    ]
+}
+
+/// The order of a level row (see [`packed`]).
+pub fn level_key(e: &Estimate) -> u128 {
+    let [g, m, j, k, column, level] =
+        row_fields(e.group, e.measure, e.indicator, e.cutoff, e.domain.subgroup);
+    packed(&[g, m, j, k, column, level, (e.domain.round as u128, 16)])
+}
+
+/// The order of a change row (see [`packed`]).
+pub fn change_key(c: &Change) -> u128 {
+    let [g, m, j, k, column, level] =
+        row_fields(c.group, c.measure, c.indicator, c.cutoff, c.subgroup);
+    packed(&[
+        g,
+        m,
+        j,
+        k,
+        column,
+        level,
+        (c.t0 as u128, 16),
+        (c.t1 as u128, 16),
+        (u128::from(c.annualized), 1),
+        (c.ctype as u128, 1),
+    ])
+}
+
+impl<'a> Results<'a> {
+    /// The rows of `part`. The estimates and changes come in the rows' order
+    /// ([`crate::measures::estimate`]): nothing is sorted.
+    pub fn new(a: &'a Analysis, part: Part) -> Results<'a> {
+        debug_assert!(a.estimates.is_sorted_by_key(level_key));
+        debug_assert!(a.inference.changes.is_sorted_by_key(change_key));
+        let levels = match part {
+            Part::Changes => 0,
+            Part::Levels | Part::All => a.estimates.len(),
+        };
+        let changes = match part {
+            Part::Levels => &[][..],
+            Part::Changes | Part::All => &a.inference.changes[..],
+        };
+        Results {
+            a,
+            levels,
+            changes,
+            percents: a.methodology.cutoffs.iter().map(|c| c.percent()).collect(),
+        }
+    }
+
+    /// The number of rows.
+    pub fn len(&self) -> usize {
+        self.levels + self.changes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Row `n`: levels first, then changes.
+    fn row(&self, n: usize) -> Row<'a> {
+        let a = self.a;
+        let m = &a.methodology;
+        let key = |measure: Measure,
+                   indicator: Option<usize>,
+                   cutoff: Option<usize>,
+                   group: Option<usize>,
+                   subgroup: Option<(usize, u32)>| {
+            let (loa, subg) = match subgroup {
+                None => ("nat", "nat"),
+                Some((g, level)) => {
+                    let grouping = &a.sample.groupings[g];
+                    (
+                        grouping.column.as_str(),
+                        grouping.levels[level as usize].as_str(),
+                    )
+                }
+            };
+            Row {
+                measure: measure.name(),
+                indicator: indicator.map(|j| m.indicators[j].id.as_str()),
+                k: cutoff.map(|c| self.percents[c]),
+                group: group.map(|g| m.groups[g].name.as_str()),
+                loa,
+                subg,
+                t: None,
+                ctype: "lev",
+                years: None,
+                ann: None,
+                values: [None; 4],
+            }
+        };
+        let values = |b: f64, p: &Precision| [b, p.se, p.ll, p.ul].map(finite);
+        if n < self.levels {
+            let e = &a.estimates[n];
+            Row {
+                t: a.sample.round_t(e.domain.round),
+                values: values(e.b, &a.inference.levels[n]),
+                ..key(e.measure, e.indicator, e.cutoff, e.group, e.domain.subgroup)
+            }
+        } else {
+            let c = &self.changes[n - self.levels];
+            Row {
+                ctype: c.ctype.name(),
+                years: Some(c.labels(&a.sample)),
+                ann: Some(i32::from(c.annualized)),
+                values: values(c.b, &c.precision),
+                ..key(c.measure, c.indicator, c.cutoff, c.group, c.subgroup)
+            }
+        }
+    }
+
+    /// The rows cut into pieces of [`PIECE_ROWS`].
+    fn pieces(&self) -> Vec<std::ops::Range<usize>> {
+        (0..self.len())
+            .step_by(PIECE_ROWS)
+            .map(|start| start..(start + PIECE_ROWS).min(self.len()))
+            .collect()
+    }
+
+    /// The results as a frame of [`COLUMNS`].
+    pub fn frame(&self) -> DataFrame {
+        let spec = self.a.methodology.name.as_str();
+        let pieces: Vec<DataFrame> = self
+            .pieces()
+            .into_par_iter()
+            .map(|rows| {
+                let mut columns = Columns::default();
+                for n in rows {
+                    columns.push(self.row(n));
+                }
+                columns.frame(spec)
+            })
+            .collect();
+        let mut pieces = pieces.into_iter();
+        let mut frame = pieces
+            .next()
+            .unwrap_or_else(|| Columns::default().frame(spec));
+        for piece in pieces {
+            frame.vstack_mut(&piece).expect("frames of one schema");
+        }
+        frame
+    }
+
+    /// Writes the results to `path`, format by extension (.csv, .parquet, .json), through
+    /// a temporary file renamed into place; `-` writes CSV to standard output. CSV is
+    /// written straight from the rows, in parallel pieces: the same bytes as polars'
+    /// writer gives the frame (a test checks this), without building the frame first,
+    /// which would take as long again as the standard errors of every estimate.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let to_stdout = path.as_os_str() == "-";
+        let is_csv = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        if !to_stdout && !is_csv {
+            return write_frame(&mut self.frame(), path);
+        }
+        let spec = self.a.methodology.name.as_str();
+        let pieces: Vec<Vec<u8>> = self
+            .pieces()
+            .into_par_iter()
+            .map(|rows| {
+                let mut out = Vec::with_capacity(rows.len() * 160);
+                let mut start = LineStart::default();
+                for n in rows {
+                    self.row(n).write_csv(spec, &mut start, &mut out);
+                }
+                out
+            })
+            .collect();
+        let write_all = |out: &mut dyn std::io::Write| {
+            out.write_all(csv_header(&COLUMNS).as_bytes())?;
+            for piece in &pieces {
+                out.write_all(piece)?;
+            }
+            out.flush()
+        };
+        if to_stdout {
+            write_all(&mut std::io::stdout().lock()).map_err(|e| Error::input(path, e.to_string()))
+        } else {
+            write_atomically(path, |file| {
+                write_all(file)
+                    .map_err(|e| Error::input(path, format!("cannot write the results: {e}")))
+            })
+        }
+    }
+}
+
+/// The columns of a results frame, filled row by row.
+#[derive(Default)]
+struct Columns<'a> {
+    measure: Vec<&'static str>,
+    indicator: Vec<Option<&'a str>>,
+    k: Vec<Option<f64>>,
+    group: Vec<Option<&'a str>>,
+    loa: Vec<&'a str>,
+    subg: Vec<&'a str>,
+    t: Vec<Option<&'a str>>,
+    ctype: Vec<&'static str>,
+    yt0: Vec<Option<String>>,
+    yt1: Vec<Option<String>>,
+    ann: Vec<Option<i32>>,
+    b: Vec<Option<f64>>,
+    se: Vec<Option<f64>>,
+    ll: Vec<Option<f64>>,
+    ul: Vec<Option<f64>>,
+}
+
+impl<'a> Columns<'a> {
+    fn push(&mut self, row: Row<'a>) {
+        self.measure.push(row.measure);
+        self.indicator.push(row.indicator);
+        self.k.push(row.k);
+        self.group.push(row.group);
+        self.loa.push(row.loa);
+        self.subg.push(row.subg);
+        self.t.push(row.t);
+        self.ctype.push(row.ctype);
+        let (y0, y1) = row.years.unzip();
+        self.yt0.push(y0);
+        self.yt1.push(y1);
+        self.ann.push(row.ann);
+        let [b, se, ll, ul] = row.values;
+        self.b.push(b);
+        self.se.push(se);
+        self.ll.push(ll);
+        self.ul.push(ul);
+    }
+
+    fn frame(self, spec: &str) -> DataFrame {
+        let n = self.measure.len();
+        let columns = vec![
+            Column::new("spec".into(), vec![spec; n]),
+            Column::new("measure".into(), self.measure),
+            Column::new("indicator".into(), self.indicator),
+            Column::new("k".into(), self.k),
+            Column::new("group".into(), self.group),
+            Column::new("loa".into(), self.loa),
+            Column::new("subg".into(), self.subg),
+            Column::new("t".into(), self.t),
+            Column::new("ctype".into(), self.ctype),
+            Column::new("yt0".into(), self.yt0),
+            Column::new("yt1".into(), self.yt1),
+            Column::new("ann".into(), self.ann),
+            Column::new("b".into(), self.b),
+            Column::new("se".into(), self.se),
+            Column::new("ll".into(), self.ll),
+            Column::new("ul".into(), self.ul),
+        ];
+        DataFrame::new(n, columns).expect("columns of equal length")
+    }
+}
+
+/// The long results frame of level estimates (`ctype = lev`).
+pub fn levels_frame(a: &Analysis) -> DataFrame {
+    Results::new(a, Part::Levels).frame()
+}
+
+/// The long results frame of changes between rounds (`ctype = abs, rel`).
+pub fn changes_frame(a: &Analysis) -> DataFrame {
+    Results::new(a, Part::Changes).frame()
+}
+
+/// Levels followed by changes, in one frame.
+pub fn results_frame(a: &Analysis) -> DataFrame {
+    Results::new(a, Part::All).frame()
+}
