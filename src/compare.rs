@@ -207,22 +207,23 @@ pub fn summary(c: &Comparison) -> String {
             for a in c.analyses {
                 let subgroup = match &domain {
                     None => None,
-                    Some((_, _, column, level)) => a
-                        .sample
-                        .groupings
-                        .iter()
-                        .enumerate()
-                        .find_map(|(g, grouping)| {
-                            (&grouping.column == column)
-                                .then(|| {
-                                    grouping
-                                        .levels
-                                        .iter()
-                                        .position(|l| l == level)
-                                        .map(|l| (g, l as u32))
-                                })
-                                .flatten()
-                        }),
+                    Some((_, _, column, level)) => {
+                        a.sample
+                            .groupings
+                            .iter()
+                            .enumerate()
+                            .find_map(|(g, grouping)| {
+                                (&grouping.column == column)
+                                    .then(|| {
+                                        grouping
+                                            .levels
+                                            .iter()
+                                            .position(|l| l == level)
+                                            .map(|l| (g, l as u32))
+                                    })
+                                    .flatten()
+                            })
+                    }
                 };
                 let cell = if domain.is_some() && subgroup.is_none() {
                     "-".to_string()

@@ -16,9 +16,9 @@ use rust_xlsxwriter::{Format, Workbook, Worksheet};
 
 use crate::compare::Comparison;
 use crate::error::{Error, Result};
-use afmpi_core::sample::DataReport;
 use crate::methodology::{Methodology, Source};
 use crate::{output, Analysis};
+use afmpi_core::sample::DataReport;
 
 /// Display formats by column: estimates with 4 decimals, cutoffs with 2, counts whole.
 fn number_format(column: &str) -> &'static str {

@@ -552,8 +552,7 @@ fn group_flags(
             columns.push(c.clone());
         }
     }
-    let frame =
-        DataFrame::new(n, columns).map_err(|e| Error::input(file, e.to_string()))?;
+    let frame = DataFrame::new(n, columns).map_err(|e| Error::input(file, e.to_string()))?;
     for (g, group) in m.groups.iter().enumerate() {
         let key = format!("group `{}`", group.name);
         let evaluated = frame

@@ -17,12 +17,12 @@ use std::path::Path;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
-use afmpi_core::sample::codes::sort_labels;
-use afmpi_core::sample::{DataReport, Grouping, Round, Sample, MISSING};
 use crate::methodology::{Methodology, Source, SurveyColumns};
 use crate::read::{read, ColumnRequest};
 use crate::rules::{Aggregate, Comparison, NoEligible, Rule};
 use crate::tally::{Cell, Table};
+use afmpi_core::sample::codes::sort_labels;
+use afmpi_core::sample::{DataReport, Grouping, Round, Sample, MISSING};
 
 /// An identifier as SQL accepts it everywhere: bare when simple, else double-quoted.
 fn ident(name: &str) -> String {

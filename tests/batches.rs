@@ -177,7 +177,8 @@ fn batches_are_the_same_on_any_number_of_threads() {
 #[test]
 fn household_rules_are_not_read_in_batches() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let m = afmpi::methodology::from_file(&root.join("data/methodologies/global-mpi-2018.toml")).unwrap();
+    let m = afmpi::methodology::from_file(&root.join("data/methodologies/global-mpi-2018.toml"))
+        .unwrap();
     let survey = m.survey.clone();
     let err = analyse_files_reading(
         &m,

@@ -407,8 +407,7 @@ fn init_writes_valid_methodologies() {
         assert!(o.status.success(), "{}", text(&o));
         let path = dir.path().join(format!("{name}.toml"));
         std::fs::write(&path, &o.stdout).unwrap();
-        afmpi::methodology::from_file(&path)
-            .unwrap_or_else(|e| panic!("template {name}: {e}"));
+        afmpi::methodology::from_file(&path).unwrap_or_else(|e| panic!("template {name}: {e}"));
         assert!(
             String::from_utf8_lossy(&o.stdout).starts_with('#'),
             "{name} opens with a comment"

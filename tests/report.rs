@@ -67,8 +67,7 @@ fn the_report_is_self_contained_with_every_section() {
 
 #[test]
 fn the_cutoff_curve_meets_the_run_at_its_cutoffs() {
-    let m =
-        afmpi::methodology::from_file(&root().join("data/global-mpi.toml")).unwrap();
+    let m = afmpi::methodology::from_file(&root().join("data/global-mpi.toml")).unwrap();
     let mut survey = m.survey.clone();
     survey.round = Some("t".into());
     survey.year = Some("year".into());

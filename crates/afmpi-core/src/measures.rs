@@ -16,8 +16,8 @@
 //! denominator ([`IntegerWeights`]), so `c_i >= k` is an integer comparison and a score of
 //! exactly 1/3 or 1/2 is never lost to floating-point rounding.
 
-use crate::identification::IntegerWeights;
 pub use crate::domain::Domain;
+use crate::identification::IntegerWeights;
 use crate::tally::Table;
 
 /// The Alkire-Foster measures, named as in mpitb's results frames.

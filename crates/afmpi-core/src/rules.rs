@@ -203,7 +203,8 @@ impl RuleLanguage for Words {
                 word.push(ch);
                 continue;
             }
-            let starts_with_letter = word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
+            let starts_with_letter =
+                word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_');
             if starts_with_letter && !KEYWORDS.contains(&word.to_ascii_lowercase().as_str()) {
                 columns.push(word.clone());
             }

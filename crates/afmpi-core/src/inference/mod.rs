@@ -47,8 +47,8 @@ pub use totals::Totals;
 use crate::error::Result;
 use crate::measures::Estimate;
 use crate::sample::Sample;
-use variance::{actb_twins, same_series, Context, Scratch, SERIES_CHUNK};
 use intervals::Quantiles;
+use variance::{actb_twins, same_series, Context, Scratch, SERIES_CHUNK};
 
 /// What to do with a stratum that has a single PSU (the survey package's options).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -239,8 +239,15 @@ mod tests {
         let m = testing::methodology();
         let sample = testing::sample(4_000, 2);
         let table = crate::tally::tally(&sample);
-        let a = crate::finish(&m, sample, DataReport::default(), table, &Settings::default(), &|_| {})
-            .unwrap();
+        let a = crate::finish(
+            &m,
+            sample,
+            DataReport::default(),
+            table,
+            &Settings::default(),
+            &|_| {},
+        )
+        .unwrap();
         let order: Vec<usize> = (0..a.estimates.len()).collect();
         let series: Vec<&[usize]> = order
             .chunk_by(|&x, &y| same_series(&a.estimates[x], &a.estimates[y]))

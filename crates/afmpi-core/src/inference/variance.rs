@@ -77,7 +77,12 @@ pub(super) struct Linearized {
 /// Σ z and Σ factor·z² of the units z(y, x), added in four lanes (the compiler's vector
 /// registers) and the lanes then in a fixed order: the same bits on every machine and
 /// thread count.
-pub(super) fn lane_sums(ys: &[f64], xs: &[f64], factors: &[f64], z: impl Fn(f64, f64) -> f64) -> (f64, f64) {
+pub(super) fn lane_sums(
+    ys: &[f64],
+    xs: &[f64],
+    factors: &[f64],
+    z: impl Fn(f64, f64) -> f64,
+) -> (f64, f64) {
     let (mut sum, mut sq) = ([0.0; 4], [0.0; 4]);
     let (y4s, x4s, f4s) = (
         ys.chunks_exact(4),
@@ -225,7 +230,13 @@ impl Context<'_> {
 
     /// The linearized variable of estimate `e` over its domain's units, into `lin`
     /// (whose buffers are reused).
-    pub(super) fn linearize(&self, domain: &UnitTotals, e: &Estimate, keep_psus: bool, lin: &mut Linearized) {
+    pub(super) fn linearize(
+        &self,
+        domain: &UnitTotals,
+        e: &Estimate,
+        keep_psus: bool,
+        lin: &mut Linearized,
+    ) {
         let n_strata = self.design.n_strata();
         lin.stratum_sum.clear();
         lin.stratum_sum.resize(n_strata, 0.0);

@@ -206,7 +206,6 @@ pub(crate) fn key_err(key: impl Into<String>, message: impl Into<String>) -> Err
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,12 +254,14 @@ column = "c"
 
     #[test]
     fn rejects_bad_cutoffs_duplicates_and_negative_weights() {
-        let e = Methodology::from_toml(&BASE.replace("[33.33, \"1/3\"]", "[0]"), &Words).unwrap_err();
-        assert!(e.to_string().contains("cutoffs[0]"), "{e}");
-        let e = Methodology::from_toml(&BASE.replace("[33.33, \"1/3\"]", "[101]"), &Words).unwrap_err();
-        assert!(e.to_string().contains("outside (0, 100]"), "{e}");
         let e =
-            Methodology::from_toml(&BASE.replace("column = \"b\"", "column = \"a\""), &Words).unwrap_err();
+            Methodology::from_toml(&BASE.replace("[33.33, \"1/3\"]", "[0]"), &Words).unwrap_err();
+        assert!(e.to_string().contains("cutoffs[0]"), "{e}");
+        let e =
+            Methodology::from_toml(&BASE.replace("[33.33, \"1/3\"]", "[101]"), &Words).unwrap_err();
+        assert!(e.to_string().contains("outside (0, 100]"), "{e}");
+        let e = Methodology::from_toml(&BASE.replace("column = \"b\"", "column = \"a\""), &Words)
+            .unwrap_err();
         assert!(e.to_string().contains("defined twice"), "{e}");
         let e = Methodology::from_toml(
             &BASE.replace("column = \"c\"", "column = \"c\"\nweight = -0.5"),

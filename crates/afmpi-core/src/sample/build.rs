@@ -220,8 +220,13 @@ impl Builder {
             }
         };
         let years = years.map(|y| keep_rows(y, &keep, all_kept));
-        let (round_codes, round_info, has_rounds) =
-            kept_rounds(rounds.map(|(c, l)| (pick(c), l)), years, &kept, &report, survey)?;
+        let (round_codes, round_info, has_rounds) = kept_rounds(
+            rounds.map(|(c, l)| (pick(c), l)),
+            years,
+            &kept,
+            &report,
+            survey,
+        )?;
         let sample = Sample {
             profiles: keep_rows(profiles, &keep, all_kept),
             flags: keep_rows(flags, &keep, all_kept),
@@ -302,4 +307,3 @@ pub(crate) fn keep_rows<T: Copy>(mut v: Vec<T>, keep: &[bool], all_kept: bool) -
     v.truncate(to);
     v
 }
-

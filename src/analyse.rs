@@ -1,0 +1,252 @@
+//! A run: a methodology, the survey settings and a survey file (or columns in memory, or
+//! a table made elsewhere) in, an [`Analysis`] out. This is the one place that wires the
+//! reading layer to the engine: plan the columns ([`crate::plan`]), read them whole, in
+//! batches ([`crate::batches`]) or joined to a member file ([`crate::members`]), build
+//! the sample ([`crate::indicators`]) and its table, and hand the table to the engine's
+//! finishing step ([`afmpi_core::finish`]).
+
+use std::path::Path;
+
+use polars::prelude::DataFrame;
+
+use afmpi_core::identification::IntegerWeights;
+use afmpi_core::methodology::{Methodology, Source, SurveyColumns};
+use afmpi_core::sample::{check_not_empty, DataReport, Sample};
+use afmpi_core::tally::{self, Table};
+use afmpi_core::{finish, inference, Analysis};
+
+use crate::error::{Error, Result};
+use crate::naming::{in_file_request, read_named, rename_columns};
+use crate::plan::{plan, Plan};
+use crate::read::{self, ColumnRequest};
+use crate::{batches, indicators, members, sql};
+
+/// Runs the pipeline on columns already in memory (named as the methodology names them).
+pub fn analyse_frame(
+    df: &DataFrame,
+    m: &Methodology,
+    survey: &SurveyColumns,
+    settings: &inference::Settings,
+    file: &Path,
+) -> Result<Analysis> {
+    analyse_frame_with(df, m, survey, settings, file, &|_| {})
+}
+
+/// As [`analyse_frame`], telling `progress` each stage as it starts.
+pub fn analyse_frame_with(
+    df: &DataFrame,
+    m: &Methodology,
+    survey: &SurveyColumns,
+    settings: &inference::Settings,
+    file: &Path,
+    progress: &dyn Fn(&str),
+) -> Result<Analysis> {
+    let (sample, report, table) = tabulate(df, m, survey, file, progress)?;
+    finish(m, sample, report, table, settings, progress)
+}
+
+/// The sample and its table from columns in memory.
+fn tabulate(
+    df: &DataFrame,
+    m: &Methodology,
+    survey: &SurveyColumns,
+    file: &Path,
+    progress: &dyn Fn(&str),
+) -> Result<(Sample, DataReport, Table)> {
+    IntegerWeights::new(m)?; // weights and cutoffs exact enough, before any work
+    progress("checking values and building deprivation profiles");
+    let (sample, report) = indicators::prepare(df, m, survey, file)?;
+    check_not_empty(&report)?;
+    progress("tallying");
+    let table = tally::tally(&sample);
+    Ok((sample, report, table))
+}
+
+/// Runs the pipeline on a survey file: maps the methodology's column names to the
+/// file's (`[columns]`), drops optional indicators whose data are absent, checks the
+/// columns, reads them, analyses.
+pub fn analyse_file(
+    m: &Methodology,
+    survey: &SurveyColumns,
+    settings: &inference::Settings,
+    path: &Path,
+) -> Result<Analysis> {
+    analyse_files(m, survey, settings, path, None)
+}
+
+/// As [`analyse_file`], with an optional member file (MICS style): `path` holds one row
+/// per household, `members` one row per person, joined on the household id
+/// (`survey.household`). A needed column is read from the member file when it has it,
+/// else from the household file; the analysis has one row per person.
+pub fn analyse_files(
+    m: &Methodology,
+    survey: &SurveyColumns,
+    settings: &inference::Settings,
+    path: &Path,
+    members: Option<&Path>,
+) -> Result<Analysis> {
+    analyse_files_with(m, survey, settings, path, members, &|_| {})
+}
+
+/// As [`analyse_files`], telling `progress` each stage as it starts.
+pub fn analyse_files_with(
+    m: &Methodology,
+    survey: &SurveyColumns,
+    settings: &inference::Settings,
+    path: &Path,
+    members: Option<&Path>,
+    progress: &dyn Fn(&str),
+) -> Result<Analysis> {
+    analyse_files_reading(m, survey, settings, path, members, Reading::Auto, progress)
+}
+
+/// Files of this size or more are read in batches when they can be.
+pub const LARGE_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// How a survey file is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reading {
+    /// Whole, keeping every person's profile (what compare's overlap needs).
+    Whole,
+    /// In batches of this many rows, in memory bounded by the batch ([`batches`]): CSV
+    /// and Parquet files, without a member file or household-level rules.
+    Batches(usize),
+    /// In batches of [`batches::BATCH_ROWS`] when the file has [`LARGE_FILE_BYTES`] or
+    /// more and can be read so; else whole.
+    Auto,
+}
+
+/// Why a file cannot be read in batches, if it cannot.
+fn batches_impossible(
+    m: &Methodology,
+    request: &ColumnRequest,
+    path: &Path,
+    members: Option<&Path>,
+) -> Option<&'static str> {
+    let format = read::Format::of(path).ok()?;
+    if !matches!(format, read::Format::Csv | read::Format::Parquet) {
+        return Some("only CSV and Parquet files are read in batches");
+    }
+    if members.is_some() {
+        return Some("a member file is joined to the whole household file");
+    }
+    if m.indicators
+        .iter()
+        .any(|i| matches!(&i.source, Source::Rule(r) if r.aggregate.is_some()))
+    {
+        return Some("household-level rules need every member of a household at once");
+    }
+    if format == read::Format::Csv && !request.raw.is_empty() {
+        return Some("the columns of rules in a CSV file are typed from the whole file");
+    }
+    None
+}
+
+/// How the file will be read: in batches of so many rows, or whole (`None`).
+fn batch_rows(
+    reading: Reading,
+    impossible: Option<&'static str>,
+    path: &Path,
+) -> Result<Option<usize>> {
+    Ok(match (reading, impossible) {
+        (Reading::Whole, _) => None,
+        (Reading::Batches(n), None) => Some(n),
+        (Reading::Batches(_), Some(why)) => {
+            return Err(Error::Usage(format!(
+                "{} cannot be read in batches: {why}; read it whole (without --batch-rows)",
+                path.display()
+            )))
+        }
+        (Reading::Auto, None)
+            if std::fs::metadata(path).map(|f| f.len()).unwrap_or(0) >= LARGE_FILE_BYTES =>
+        {
+            Some(batches::BATCH_ROWS)
+        }
+        (Reading::Auto, _) => None,
+    })
+}
+
+/// As [`analyse_files_with`], reading the file as `reading` says.
+pub fn analyse_files_reading(
+    m: &Methodology,
+    survey: &SurveyColumns,
+    settings: &inference::Settings,
+    path: &Path,
+    members: Option<&Path>,
+    reading: Reading,
+    progress: &dyn Fn(&str),
+) -> Result<Analysis> {
+    progress("reading");
+    let household_columns = read::column_names(path)?;
+    let member_columns = match members {
+        Some(p) => read::column_names(p)?,
+        None => Vec::new(),
+    };
+    let available: Vec<String> = household_columns
+        .iter()
+        .chain(&member_columns)
+        .cloned()
+        .collect();
+    let Plan {
+        effective,
+        absent,
+        request,
+    } = plan(m, survey, path, &available)?;
+    let in_file = |c: &String| m.columns.get(c).unwrap_or(c).clone();
+    let impossible = batches_impossible(&effective, &request, path, members);
+    let (sample, report, table) = match batch_rows(reading, impossible, path)? {
+        Some(rows) => {
+            let frame =
+                read::scan(path, &in_file_request(&request, &in_file))?.expect("CSV or Parquet");
+            progress("reading and tallying in batches");
+            let rename = |df: DataFrame| rename_columns(&df, &request, &in_file, path);
+            batches::tally_in_batches(frame, &effective, survey, path, rows, &rename)?
+        }
+        None => {
+            let df = match members {
+                None => read_named(path, &request, &in_file)?,
+                Some(member_path) => members::join(
+                    path,
+                    &household_columns,
+                    member_path,
+                    &member_columns,
+                    &request,
+                    survey,
+                    &in_file,
+                )?,
+            };
+            // The columns read are not needed once tallied: the memory they held serves
+            // the standard errors and the results, which then need no fresh pages.
+            tabulate(&df, &effective, survey, path, progress)?
+        }
+    };
+    let mut analysis = finish(&effective, sample, report, table, settings, progress)?;
+    note_absent(m, &absent, &mut analysis);
+    Ok(analysis)
+}
+
+/// Tells the report which optional indicators were absent and dropped.
+fn note_absent(m: &Methodology, absent: &[usize], analysis: &mut Analysis) {
+    for &j in absent {
+        let ind = &m.indicators[j];
+        analysis.report.notes.push(format!(
+            "optional indicator `{}` is absent from the data ({}): dropped, its weight {} shared among the other indicators of dimension \"{}\"",
+            ind.id,
+            ind.columns().join(", "),
+            ind.weight,
+            m.dimensions[ind.dimension].name
+        ));
+    }
+}
+
+/// Finishes every estimate from a sufficient-statistics table written by the query of
+/// `afmpi sql` (by any engine), as a run on the survey would.
+pub fn analyse_table(
+    m: &Methodology,
+    survey: &SurveyColumns,
+    settings: &inference::Settings,
+    path: &Path,
+) -> Result<Analysis> {
+    let (sample, table, report) = sql::read_table(path, m, survey)?;
+    finish(m, sample, report, table, settings, &|_| {})
+}
