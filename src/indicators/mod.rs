@@ -1,0 +1,204 @@
+//! Indicators: the columns read from a survey file in, a [`Sample`] out — one deprivation
+//! profile per person (a bitmask: bit j set when deprived in indicator j), the sampling
+//! weight, and dense integer codes for stratum, PSU, round and each subgroup column.
+//!
+//! This is where the data are checked. Indicator values must be 0/1 (integers, floats or
+//! booleans); any other value is an error naming the column, the value and the first row
+//! where it occurs. Rows missing an indicator, the weight or a design variable (stratum,
+//! PSU, round, year) are dropped, as mpitb does, and counted per column in a
+//! [`DataReport`]. A row missing a subgroup value stays in the national figures and is
+//! left out of that column's subgroups, and the report says how many.
+
+use std::path::Path;
+
+use polars::prelude::*;
+use rustc_hash::FxHashMap;
+
+use afmpi_core::methodology::{Methodology, Source, SurveyColumns};
+use afmpi_core::sample::{Builder, Codes, DataReport, Sample};
+
+use crate::error::{Error, Result};
+
+mod codes;
+mod evaluate;
+mod values;
+
+use codes::factorize;
+use evaluate::{evaluate_rules, group_flags, rule_column};
+use values::{numbers, zero_one, zero_one_numeric};
+
+/// Builds the analysis sample from the columns read. `survey` holds the resolved survey
+/// columns (methodology file merged with command-line flags). The columns are extracted
+/// here and handed to the engine's [`Builder`] in the order of the report. An empty
+/// sample is not an error here (a batch may lose all its rows); see
+/// [`afmpi_core::sample::check_not_empty`].
+pub fn prepare(
+    df: &DataFrame,
+    m: &Methodology,
+    survey: &SurveyColumns,
+    file: &Path,
+) -> Result<(Sample, DataReport)> {
+    // The codes of the design and subgroup columns are worked out on another thread
+    // while this one checks the indicators.
+    let coded: Vec<&String> = [&survey.strata, &survey.psu, &survey.round]
+        .into_iter()
+        .flatten()
+        .chain(&survey.over)
+        .collect();
+    let (factorized, checked) = rayon::join(
+        || -> Result<FxHashMap<&String, Codes>> {
+            coded
+                .iter()
+                .map(|&name| Ok((name, factorize(column(df, name, file)?))))
+                .collect()
+        },
+        || check_indicators(df, m, survey, file),
+    );
+    let mut factorized = factorized?;
+    // A column can be both a design column and a subgroup: the last use takes it.
+    let mut uses: FxHashMap<&String, usize> = FxHashMap::default();
+    for &name in &coded {
+        *uses.entry(name).or_default() += 1;
+    }
+    let mut take = |name: &String| {
+        let left = uses.get_mut(name).expect("coded");
+        *left -= 1;
+        if *left == 0 {
+            factorized.remove(name).expect("coded")
+        } else {
+            factorized[name].clone()
+        }
+    };
+    let (profiles, keep, indicator_missing) = checked?;
+    let mut sample = Builder::new(file, profiles, keep, indicator_missing);
+    let weights = match &survey.weight {
+        Some(name) => Some((name.as_str(), numbers(column(df, name, file)?, file, name)?)),
+        None => None,
+    };
+    sample.weights(weights)?;
+    if let Some(name) = &survey.household_size {
+        sample.household_size(name, numbers(column(df, name, file)?, file, name)?)?;
+    }
+    if let Some(name) = &survey.strata {
+        sample.strata(name, take(name));
+    }
+    if let Some(name) = &survey.psu {
+        sample.psus(name, take(name));
+    }
+    if let Some(name) = &survey.round {
+        sample.rounds(name, take(name));
+    }
+    if let Some(name) = &survey.year {
+        sample.years(name, numbers(column(df, name, file)?, file, name)?);
+    }
+    // Named groups: rules over the score, the count and survey columns.
+    let flags = group_flags(df, m, file, &mut sample)?;
+    sample.flags(flags);
+    for name in &survey.over {
+        sample.subgroup(name, take(name));
+    }
+    sample.finish(survey)
+}
+
+/// The indicators' 0/1 values into the profile bits (rules evaluated by polars first):
+/// the profiles, which rows have every indicator, and the rows missing each.
+#[allow(clippy::type_complexity)]
+fn check_indicators(
+    df: &DataFrame,
+    m: &Methodology,
+    survey: &SurveyColumns,
+    file: &Path,
+) -> Result<(Vec<u64>, Vec<bool>, Vec<(String, usize)>)> {
+    let n = df.height();
+    let mut keep = vec![true; n];
+    let mut missing_counts = Vec::new();
+    let ruled = evaluate_rules(df, m, survey, file)?;
+    let mut profiles = vec![0u64; n];
+    // The common case first: numeric 0/1 columns straight into the bits, a block of rows
+    // at a time through every column, so that the block's profiles stay in cache.
+    let mut missing_of = vec![0usize; m.indicators.len()];
+    let numeric: Vec<(usize, &Series, &str)> = m
+        .indicators
+        .iter()
+        .enumerate()
+        .filter_map(|(j, ind)| match &ind.source {
+            Source::Column(c) => column(df, c, file)
+                .ok()
+                .filter(|s| s.dtype().is_primitive_numeric())
+                .map(|s| (j, s, c.as_str())),
+            Source::Rule(_) => None,
+        })
+        .collect();
+    const BLOCK: usize = 8192;
+    for start in (0..n).step_by(BLOCK) {
+        let end = (start + BLOCK).min(n);
+        for &(j, s, c) in &numeric {
+            let block = s.slice(start as i64, end - start);
+            missing_of[j] += zero_one_numeric(
+                &block,
+                file,
+                c,
+                j,
+                &mut profiles[start..end],
+                &mut keep[start..end],
+            )
+            .map_err(|e| e.after_rows(start))?;
+        }
+    }
+    for (j, ind) in m.indicators.iter().enumerate() {
+        let values = match &ind.source {
+            Source::Column(_) if numeric.iter().any(|&(k, _, _)| k == j) => {
+                if missing_of[j] > 0 {
+                    missing_counts.push((ind.id.clone(), missing_of[j]));
+                }
+                continue;
+            }
+            Source::Column(c) => zero_one(column(df, c, file)?, file, c)?,
+            Source::Rule(rule) => rule_values(&ruled, j, &ind.id, &rule.deprived.text, file)?,
+        };
+        let missing: Vec<bool> = values.iter().map(|v| v.is_none()).collect();
+        for (p, v) in profiles.iter_mut().zip(&values) {
+            if *v == Some(true) {
+                *p |= 1 << j;
+            }
+        }
+        let count = missing.iter().filter(|&&x| x).count();
+        for (k, &miss) in keep.iter_mut().zip(&missing) {
+            *k &= !miss;
+        }
+        if count > 0 {
+            missing_counts.push((ind.id.clone(), count));
+        }
+    }
+
+    Ok((profiles, keep, missing_counts))
+}
+
+/// A rule indicator's evaluated values: true, false or missing.
+fn rule_values(
+    ruled: &DataFrame,
+    j: usize,
+    id: &str,
+    text: &str,
+    file: &Path,
+) -> Result<Vec<Option<bool>>> {
+    let s = column(ruled, &rule_column(j), file)?;
+    if !matches!(s.dtype(), DataType::Boolean | DataType::Null) {
+        return Err(Error::Methodology {
+            file: None,
+            key: Some(format!("indicator `{id}`")),
+            message: format!(
+                "the rule `{text}` gives {} values, not true/false: write a condition such as `x = 1`",
+                s.dtype()
+            ),
+        });
+    }
+    let b = s.cast(&DataType::Boolean).expect("boolean");
+    Ok(b.bool().expect("boolean").iter().collect())
+}
+
+pub(super) fn column<'a>(df: &'a DataFrame, name: &str, file: &Path) -> Result<&'a Series> {
+    df.column(name)
+        .map(|c| c.as_materialized_series())
+        .map_err(|_| Error::data(file, name, None, "not in the data read"))
+}

@@ -1,0 +1,192 @@
+//! Values: a column of any type in, its values as the analysis needs them out — 0/1
+//! deprivations (integers, floats, booleans, "true"/"false") and numbers (weights,
+//! years, sizes) — or an error that names the column, the value and its first row.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::error::{Error, Result};
+
+/// The error for an indicator value that is not 0 or 1 (`row` 0-based).
+fn not_zero_one(file: &Path, name: &str, row: usize, value: String) -> Error {
+    Error::data(file, name, Some(row + 1), format!(
+        "the value {value} is not 0 or 1: indicators are 0/1 deprivation columns (1 = deprived, empty = missing); recode the column or build it with a rule"))
+}
+
+/// A boolean or text 0/1 column as present/absent deprivations; any other value is an
+/// error. (Numeric columns take [`zero_one_numeric`].)
+pub(super) fn zero_one(s: &Series, file: &Path, name: &str) -> Result<Vec<Option<bool>>> {
+    match s.dtype() {
+        DataType::Boolean => Ok(s.bool().expect("boolean").iter().collect()),
+        DataType::String => {
+            let ca = s.str().expect("string");
+            let mut out = Vec::with_capacity(s.len());
+            for (i, v) in ca.iter().enumerate() {
+                out.push(match v.map(str::trim) {
+                    None => None,
+                    Some(t) => match t.to_ascii_lowercase().as_str() {
+                        "0" | "0.0" | "false" => Some(false),
+                        "1" | "1.0" | "true" => Some(true),
+                        _ => return Err(not_zero_one(file, name, i, format!("\"{t}\""))),
+                    },
+                });
+            }
+            Ok(out)
+        }
+        other => Err(Error::data(
+            file,
+            name,
+            None,
+            format!("has type {other}; an indicator must hold 0/1 numbers or booleans"),
+        )),
+    }
+}
+
+/// Calls `f(row, value)` for every value of a numeric column as a float, NaN where the
+/// value is missing, reading polars' arrays in place: no cast copy of the column for the
+/// common types, and one pass.
+pub(super) fn each_number(s: &Series, mut f: impl FnMut(usize, f64) -> Result<()>) -> Result<()> {
+    macro_rules! each {
+        ($ca:expr) => {{
+            let mut row = 0;
+            for array in $ca.downcast_iter() {
+                let values = array.values();
+                match array.validity() {
+                    None => {
+                        for (i, &v) in values.iter().enumerate() {
+                            f(row + i, v as f64)?;
+                        }
+                    }
+                    Some(valid) => {
+                        for (i, &v) in values.iter().enumerate() {
+                            f(row + i, if valid.get_bit(i) { v as f64 } else { f64::NAN })?;
+                        }
+                    }
+                }
+                row += array.len();
+            }
+            Ok(())
+        }};
+    }
+    match s.dtype() {
+        DataType::Float64 => each!(s.f64().expect("f64")),
+        DataType::Float32 => each!(s.f32().expect("f32")),
+        DataType::Int64 => each!(s.i64().expect("i64")),
+        DataType::Int32 => each!(s.i32().expect("i32")),
+        DataType::UInt32 => each!(s.u32().expect("u32")),
+        DataType::UInt64 => each!(s.u64().expect("u64")),
+        _ => {
+            let f64s = s
+                .cast(&DataType::Float64)
+                .map_err(|e| Error::input(Path::new(""), e.to_string()))?;
+            each!(f64s.f64().expect("f64"))
+        }
+    }
+}
+
+/// A numeric 0/1 column into bit `j` of the profiles; a missing value (null or NaN)
+/// clears `keep`. Returns the number of rows missing it; any value but 0 and 1 is an error.
+pub(super) fn zero_one_numeric(
+    s: &Series,
+    file: &Path,
+    name: &str,
+    j: usize,
+    profiles: &mut [u64],
+    keep: &mut [bool],
+) -> Result<usize> {
+    let mut missing = 0;
+    let mut bad = false;
+    // Without branches, so that the compiler can use vector instructions: the bit is set
+    // where the value is 1, NaN marks the row missing, anything else but 0 is noted and
+    // looked for again below (to name its row). Values under nulls are arbitrary: the
+    // null marks the row missing, and its bit does not matter.
+    macro_rules! bits {
+        ($ca:expr) => {{
+            let mut row = 0;
+            for array in $ca.downcast_iter() {
+                let values = array.values();
+                let end = row + values.len();
+                let (p, k) = (&mut profiles[row..end], &mut keep[row..end]);
+                for ((p, k), &v) in p.iter_mut().zip(k.iter_mut()).zip(values.iter()) {
+                    let x = v as f64;
+                    let nan = x.is_nan();
+                    bad |= !(x == 0.0 || x == 1.0 || nan);
+                    *p |= u64::from(x == 1.0) << j;
+                    *k &= !nan;
+                    missing += usize::from(nan);
+                }
+                if let Some(valid) = array.validity() {
+                    for (i, ok) in valid.iter().enumerate() {
+                        if !ok {
+                            missing += usize::from(!(values[i] as f64).is_nan());
+                            k[i] = false;
+                        }
+                    }
+                }
+                row = end;
+            }
+        }};
+    }
+    match s.dtype() {
+        DataType::Float64 => bits!(s.f64().expect("f64")),
+        DataType::Int64 => bits!(s.i64().expect("i64")),
+        DataType::Int32 => bits!(s.i32().expect("i32")),
+        _ => {
+            let f = s
+                .cast(&DataType::Float64)
+                .map_err(|e| Error::data(file, name, None, e.to_string()))?;
+            bits!(f.f64().expect("f64"))
+        }
+    }
+    if bad {
+        each_number(s, |i, x| {
+            if x.is_nan() || x == 0.0 || x == 1.0 {
+                Ok(())
+            } else {
+                Err(not_zero_one(file, name, i, format!("{x}")))
+            }
+        })?;
+    }
+    Ok(missing)
+}
+
+/// A numeric column (weight, year) as floats, NaN where a value is missing; text that is
+/// not a number is an error.
+pub(super) fn numbers(s: &Series, file: &Path, name: &str) -> Result<Vec<f64>> {
+    match s.dtype() {
+        DataType::String => {
+            let ca = s.str().expect("string");
+            let mut out = Vec::with_capacity(s.len());
+            for (i, v) in ca.iter().enumerate() {
+                out.push(match v.map(str::trim) {
+                    None => f64::NAN,
+                    Some(t) => t.parse::<f64>().map_err(|_| {
+                        Error::data(
+                            file,
+                            name,
+                            Some(i + 1),
+                            format!("the value \"{t}\" is not a number"),
+                        )
+                    })?,
+                });
+            }
+            Ok(out)
+        }
+        dt if dt.is_primitive_numeric() || dt.is_bool() => {
+            let mut out = vec![0.0; s.len()];
+            each_number(s, |i, x| {
+                out[i] = x;
+                Ok(())
+            })
+            .map_err(|e| Error::data(file, name, None, e.to_string()))?;
+            Ok(out)
+        }
+        other => Err(Error::data(
+            file,
+            name,
+            None,
+            format!("has type {other}; expected numbers"),
+        )),
+    }
+}
