@@ -31,9 +31,12 @@ jobs=(
   "run ${raw[*]} -o {out}.csv"
   "run data/methodologies/colombia-ipm.toml data/example_raw.csv -o {out}.csv"
   "report ${example[*]} -o {out}.html"
+  "sql data/global-mpi.toml --round t --year year --over area,region"
   "report ${raw[*]} -o {out}.html"
   "compare data/methodologies/global-mpi-2018.toml data/methodologies/global-mpi-2010.toml data/example_raw.csv -o {out}.csv"
 )
+# The SQL of every shipped methodology (the household rules among them).
+for m in data/methodologies/*.toml; do jobs+=("sql $m"); done
 if [ -d "$shared/data" ]; then
   design="--weight weight --psu psu --over area,region"
   jobs+=(

@@ -5,7 +5,8 @@
 //! own: [`PolarsSql`] tells the engine which columns an expression reads (validation),
 //! [`expression`] and [`deprivation`] build what polars evaluates. A rule aggregated over
 //! the household becomes window expressions over the household id: counts of eligible,
-//! observed and deprived members, compared as the rule's `aggregate` says.
+//! observed and meeting members, decided by the engine's steps
+//! ([`Rule::household_steps`]), which `afmpi sql` writes as SQL too.
 
 use polars::prelude::*;
 
@@ -40,11 +41,12 @@ pub fn expression(e: &Expression) -> PolarsResult<Expr> {
     parse(&e.text).map_err(|m| polars_err!(ComputeError: "{}", m))
 }
 
-/// The expression of each person's deprivation: per member, or aggregated over the
-/// household `household` when the rule has an `aggregate`.
+/// The expression of each person's deprivation: per member, or — for a rule with an
+/// `aggregate` — the household's, by the engine's steps ([`Rule::household_steps`]) over
+/// window counts of the household `household`'s members.
 pub fn deprivation(rule: &Rule, household: Option<&str>) -> PolarsResult<Expr> {
-    let Some(aggregate) = rule.aggregate else {
-        return Ok(expression(&rule.deprived)?);
+    let Some(steps) = rule.household_steps() else {
+        return expression(&rule.deprived);
     };
     let hh = household.expect("validated: aggregation needs a household column");
     let eligible = match &rule.eligible {
@@ -59,67 +61,95 @@ pub fn deprivation(rule: &Rule, household: Option<&str>) -> PolarsResult<Expr> {
             .cast(DataType::Float64)
             .over([col(hh)])
     };
-    let n_eligible = count(eligible.clone())?;
-    let n_observed = count(observed.clone())?;
-    let null = || lit(NULL).cast(DataType::Boolean);
-    // Enough eligible members with data to decide what they do not settle.
-    let enough = match rule.min_observed {
-        Some(m) => n_observed
-            .clone()
-            .gt(lit(0.0))
-            .and((n_observed.clone() / n_eligible.clone()).gt_eq(lit(m))),
-        None => n_observed.clone().gt(lit(0.0)),
+    let counts = Counts {
+        eligible: count(eligible.clone())?,
+        observed: count(observed.clone())?,
+        meeting: count(eligible.and(value.clone().fill_null(lit(false))))?,
     };
-    let n_meets = || count(eligible.clone().and(value.clone().fill_null(lit(false))));
-    let result = match aggregate {
-        Aggregate::Any => when(n_meets()?.gt(lit(0.0)))
-            .then(lit(true))
-            .when(enough)
-            .then(lit(false))
-            .otherwise(null()),
-        Aggregate::None => when(n_meets()?.gt(lit(0.0)))
-            .then(lit(false))
-            .when(enough)
-            .then(lit(true))
-            .otherwise(null()),
-        Aggregate::All => when((n_observed.clone() - n_meets()?).gt(lit(0.0)))
-            .then(lit(false))
-            .when(enough)
-            .then(lit(true))
-            .otherwise(null()),
-        Aggregate::Mean {
-            op,
-            value: threshold,
-        } => {
-            // The mean of a numeric expression over the eligible members with data.
-            let numbers = when(observed)
-                .then(value.cast(DataType::Float64))
-                .otherwise(lit(NULL).cast(DataType::Float64));
-            let mean = numbers.mean().over([col(hh)])?;
-            let compared = match op {
-                Comparison::Lt => mean.lt(lit(threshold)),
-                Comparison::Le => mean.lt_eq(lit(threshold)),
-                Comparison::Gt => mean.gt(lit(threshold)),
-                Comparison::Ge => mean.gt_eq(lit(threshold)),
-            };
-            when(enough).then(compared).otherwise(null())
+    // The mean of a numeric expression over the eligible members with data.
+    let mean = || {
+        when(observed.clone())
+            .then(value.clone().cast(DataType::Float64))
+            .otherwise(lit(NULL).cast(DataType::Float64))
+            .mean()
+            .over([col(hh)])
+    };
+    // The first step that holds decides; a household no step decides is missing.
+    let mut decided = null();
+    for (condition, outcome) in steps.into_iter().rev() {
+        let outcome = match outcome {
+            Value::MeanCompares { op, value } => compare(mean()?, op, lit(value)),
+            other => counts.value(other),
+        };
+        decided = when(counts.condition(condition))
+            .then(outcome)
+            .otherwise(decided);
+    }
+    Ok(decided)
+}
+
+/// A missing Boolean.
+fn null() -> Expr {
+    lit(NULL).cast(DataType::Boolean)
+}
+
+fn compare(a: Expr, op: Comparison, b: Expr) -> Expr {
+    match op {
+        Comparison::Lt => a.lt(b),
+        Comparison::Le => a.lt_eq(b),
+        Comparison::Gt => a.gt(b),
+        Comparison::Ge => a.gt_eq(b),
+    }
+}
+
+/// A household's counts of eligible, observed and meeting members, on every member's
+/// row.
+struct Counts {
+    eligible: Expr,
+    observed: Expr,
+    meeting: Expr,
+}
+
+impl Counts {
+    fn condition(&self, condition: Condition) -> Expr {
+        let positive = |e: Expr| e.gt(lit(0.0));
+        match condition {
+            Condition::NoneEligible => self.eligible.clone().eq(lit(0.0)),
+            Condition::AnyMeeting => positive(self.meeting.clone()),
+            Condition::AnyObservedNotMeeting => {
+                positive(self.observed.clone() - self.meeting.clone())
+            }
+            Condition::EnoughObserved { min_observed } => {
+                let some = positive(self.observed.clone());
+                match min_observed {
+                    Some(m) => {
+                        some.and((self.observed.clone() / self.eligible.clone()).gt_eq(lit(m)))
+                    }
+                    None => some,
+                }
+            }
         }
-        Aggregate::Share { share, strict } => {
-            let ratio = n_meets()? / n_observed;
-            let passes = if strict {
-                ratio.gt(lit(share))
-            } else {
-                ratio.gt_eq(lit(share))
-            };
-            when(enough).then(passes).otherwise(null())
+    }
+
+    /// A household's value; the mean's is built by the caller.
+    fn value(&self, value: Value) -> Expr {
+        match value {
+            Value::NotDeprived => lit(false),
+            Value::Deprived => lit(true),
+            Value::Missing => null(),
+            Value::ShareMeeting { share, strict } => {
+                let ratio = self.meeting.clone() / self.observed.clone();
+                compare(
+                    ratio,
+                    if strict {
+                        Comparison::Gt
+                    } else {
+                        Comparison::Ge
+                    },
+                    lit(share),
+                )
+            }
+            Value::MeanCompares { .. } => unreachable!("the mean is built by the caller"),
         }
-    };
-    let none_eligible = match rule.no_eligible {
-        NoEligible::NotDeprived => lit(false),
-        NoEligible::Deprived => lit(true),
-        NoEligible::Missing => null(),
-    };
-    Ok(when(n_eligible.eq(lit(0.0)))
-        .then(none_eligible)
-        .otherwise(result))
+    }
 }

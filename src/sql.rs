@@ -19,7 +19,7 @@ use polars::prelude::*;
 use crate::error::{Error, Result};
 use crate::methodology::{Methodology, Source, SurveyColumns};
 use crate::read::{read, ColumnRequest};
-use crate::rules::{Aggregate, Comparison, NoEligible, Rule};
+use crate::rules::{Condition, Rule, Value};
 use crate::tally::{Cell, Table};
 use afmpi_core::sample::codes::sort_labels;
 use afmpi_core::sample::{DataReport, Grouping, Round, Sample, MISSING};
@@ -49,9 +49,11 @@ fn indicator_sql(source: &Source, household: Option<&str>) -> Result<String> {
     })
 }
 
+/// A rule's 0/1 SQL expression: per person, or the household's by the engine's steps
+/// ([`Rule::household_steps`]) over window sums of the household's members.
 fn rule_sql(rule: &Rule, household: Option<&str>) -> Result<String> {
     let r = format!("({})", rule.deprived.text);
-    let Some(aggregate) = rule.aggregate else {
+    let Some(steps) = rule.household_steps() else {
         return Ok(format!("CASE WHEN {r} THEN 1 WHEN NOT {r} THEN 0 END"));
     };
     let hh = ident(
@@ -66,37 +68,33 @@ fn rule_sql(rule: &Rule, household: Option<&str>) -> Result<String> {
     let n_eligible = format!("SUM(CASE WHEN {elig} THEN 1 ELSE 0 END) {over}");
     let n_observed = format!("SUM(CASE WHEN {elig} AND {r} IS NOT NULL THEN 1 ELSE 0 END) {over}");
     let n_meets = format!("SUM(CASE WHEN {elig} AND {r} THEN 1 ELSE 0 END) {over}");
-    let enough = match rule.min_observed {
-        Some(m) => format!("{n_observed} > 0 AND 1.0 * {n_observed} / {n_eligible} >= {m}"),
-        None => format!("{n_observed} > 0"),
+    let condition = |c: Condition| match c {
+        Condition::NoneEligible => format!("{n_eligible} = 0"),
+        Condition::AnyMeeting => format!("{n_meets} > 0"),
+        Condition::AnyObservedNotMeeting => format!("{n_observed} - {n_meets} > 0"),
+        Condition::EnoughObserved { min_observed } => match min_observed {
+            Some(m) => format!("{n_observed} > 0 AND 1.0 * {n_observed} / {n_eligible} >= {m}"),
+            None => format!("{n_observed} > 0"),
+        },
     };
-    let result = match aggregate {
-        Aggregate::Any => format!("WHEN {n_meets} > 0 THEN 1 WHEN {enough} THEN 0"),
-        Aggregate::None => format!("WHEN {n_meets} > 0 THEN 0 WHEN {enough} THEN 1"),
-        Aggregate::All => format!("WHEN {n_observed} - {n_meets} > 0 THEN 0 WHEN {enough} THEN 1"),
-        Aggregate::Share { share, strict } => {
+    let value = |v: Value| match v {
+        Value::NotDeprived => "0".to_string(),
+        Value::Deprived => "1".to_string(),
+        Value::Missing => "NULL".to_string(),
+        Value::ShareMeeting { share, strict } => {
             let op = if strict { ">" } else { ">=" };
-            format!("WHEN {enough} THEN CASE WHEN 1.0 * {n_meets} / {n_observed} {op} {share} THEN 1 ELSE 0 END")
+            format!("CASE WHEN 1.0 * {n_meets} / {n_observed} {op} {share} THEN 1 ELSE 0 END")
         }
-        Aggregate::Mean { op, value } => {
-            let op = match op {
-                Comparison::Lt => "<",
-                Comparison::Le => "<=",
-                Comparison::Gt => ">",
-                Comparison::Ge => ">=",
-            };
+        Value::MeanCompares { op, value } => {
             let mean = format!("AVG(CASE WHEN {elig} THEN 1.0 * {r} END) {over}");
-            format!("WHEN {enough} THEN CASE WHEN {mean} {op} {value} THEN 1 ELSE 0 END")
+            format!("CASE WHEN {mean} {} {value} THEN 1 ELSE 0 END", op.symbol())
         }
     };
-    let none = match rule.no_eligible {
-        NoEligible::NotDeprived => "0",
-        NoEligible::Deprived => "1",
-        NoEligible::Missing => "NULL",
-    };
-    Ok(format!(
-        "CASE WHEN {n_eligible} = 0 THEN {none} {result} END"
-    ))
+    let steps: Vec<String> = steps
+        .into_iter()
+        .map(|(c, v)| format!("WHEN {} THEN {}", condition(c), value(v)))
+        .collect();
+    Ok(format!("CASE {} END", steps.join(" ")))
 }
 
 /// The columns of the table, beside `d0…` and the sums.

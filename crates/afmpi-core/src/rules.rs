@@ -180,6 +180,97 @@ impl Rule {
     }
 }
 
+/// One step of a household's decision: when `condition` holds (and no earlier step's
+/// did), the household's value is `value`.
+pub type Step = (Condition, Value);
+
+/// A fact about a household's eligible members, from three counts per household — the
+/// eligible members, those of them with data (observed), and those the rule holds for
+/// (meeting) — and the rule's `min_observed`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Condition {
+    /// No member is eligible.
+    NoneEligible,
+    /// At least one eligible member meets the rule.
+    AnyMeeting,
+    /// At least one eligible member with data does not meet it.
+    AnyObservedNotMeeting,
+    /// Enough eligible members have data to decide: at least one, and at least the share
+    /// `min_observed` of the eligible, when it is set.
+    EnoughObserved { min_observed: Option<f64> },
+}
+
+/// What a household gets.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value {
+    NotDeprived,
+    Deprived,
+    Missing,
+    /// Deprived when the share of the observed members meeting the rule reaches (or,
+    /// `strict`, exceeds) `share`.
+    ShareMeeting {
+        share: f64,
+        strict: bool,
+    },
+    /// Deprived when the mean of the rule's numeric expression over the observed members
+    /// compares so with `value`.
+    MeanCompares {
+        op: Comparison,
+        value: f64,
+    },
+}
+
+impl Rule {
+    /// How the household's value follows from its members', as steps tried in order
+    /// (a household no step decides is missing); `None` for a rule of each person. This
+    /// is the one description of the household semantics: polars evaluates it
+    /// (afmpi's `rules::deprivation`) and `afmpi sql` writes it as SQL, so the two
+    /// cannot drift apart.
+    pub fn household_steps(&self) -> Option<Vec<Step>> {
+        let aggregate = self.aggregate?;
+        let none_eligible = match self.no_eligible {
+            NoEligible::NotDeprived => Value::NotDeprived,
+            NoEligible::Deprived => Value::Deprived,
+            NoEligible::Missing => Value::Missing,
+        };
+        let enough = Condition::EnoughObserved {
+            min_observed: self.min_observed,
+        };
+        let mut steps = vec![(Condition::NoneEligible, none_eligible)];
+        steps.extend(match aggregate {
+            Aggregate::Any => vec![
+                (Condition::AnyMeeting, Value::Deprived),
+                (enough, Value::NotDeprived),
+            ],
+            Aggregate::None => vec![
+                (Condition::AnyMeeting, Value::NotDeprived),
+                (enough, Value::Deprived),
+            ],
+            Aggregate::All => vec![
+                (Condition::AnyObservedNotMeeting, Value::NotDeprived),
+                (enough, Value::Deprived),
+            ],
+            Aggregate::Share { share, strict } => {
+                vec![(enough, Value::ShareMeeting { share, strict })]
+            }
+            Aggregate::Mean { op, value } => vec![(enough, Value::MeanCompares { op, value })],
+        });
+        Some(steps)
+    }
+}
+
+impl Comparison {
+    /// The comparison as SQL (and polars' SQL) writes it.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Comparison::Lt => "<",
+            Comparison::Le => "<=",
+            Comparison::Gt => ">",
+            Comparison::Ge => ">=",
+        }
+    }
+}
+
 /// A stand-in for the SQL front end in the engine's own tests: the columns of an
 /// expression are its words that are not SQL keywords, outside quoted strings.
 #[cfg(test)]
