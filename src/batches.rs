@@ -25,6 +25,7 @@ use rustc_hash::FxHashMap;
 
 use crate::error::{Error, Result};
 use afmpi_core::sample::codes::{number_label, sorted_codes};
+use afmpi_core::sample::rounds::in_time_order;
 use afmpi_core::sample::{DataReport, Grouping, Round, Sample, MISSING};
 
 use crate::indicators;
@@ -325,33 +326,13 @@ impl Accumulator {
             let years = self.years.clone();
             let (by_label, labels) = self.rounds.sorted();
             // Rounds in time order when there are years, else in label order.
-            let mut order: Vec<usize> = (0..labels.len()).collect();
-            let year_of_sorted: Vec<Option<f64>> = {
-                let mut y = vec![None; labels.len()];
-                for (old, &new) in by_label.iter().enumerate() {
-                    y[new as usize] = years[old];
-                }
-                y
-            };
-            if years.iter().any(Option::is_some) {
-                order.sort_by(|&a, &b| {
-                    year_of_sorted[a]
-                        .unwrap_or(f64::NAN)
-                        .total_cmp(&year_of_sorted[b].unwrap_or(f64::NAN))
-                });
+            let mut year_of_sorted: Vec<Option<f64>> = vec![None; labels.len()];
+            for (old, &new) in by_label.iter().enumerate() {
+                year_of_sorted[new as usize] = years[old];
             }
-            let mut position = vec![0u32; labels.len()];
-            for (p, &r) in order.iter().enumerate() {
-                position[r] = p as u32;
-            }
-            let new = by_label.iter().map(|&s| position[s as usize]).collect();
-            let info = order
-                .iter()
-                .map(|&r| Round {
-                    label: labels[r].clone(),
-                    year: year_of_sorted[r],
-                })
-                .collect();
+            let by_year = years.iter().any(Option::is_some);
+            let (place, info) = in_time_order(&labels, &year_of_sorted, by_year);
+            let new = by_label.iter().map(|&s| place[s as usize]).collect();
             (new, info)
         } else {
             (
@@ -373,23 +354,19 @@ impl Accumulator {
                 codes: Vec::new(),
             });
         }
-        let radices: Vec<u64> = groupings
-            .iter()
-            .map(|g| g.levels.len() as u64 + 1)
-            .collect();
-        let mut cells: Vec<Cell> = self
+        let radices = tally::radices(&groupings);
+        let cells: Vec<Cell> = self
             .cells
             .into_iter()
             .map(
                 |((round, stratum, psu, levels, profile, flags), (weight, weight_sq, count))| {
-                    let mut packed = 0u64;
-                    for g in (0..levels.len()).rev() {
-                        let level = match levels[g] {
-                            MISSING => radices[g] - 1,
-                            l => level_new[g][l as usize] as u64,
-                        };
-                        packed = packed * radices[g] + level;
-                    }
+                    let packed = tally::pack_levels(
+                        levels.iter().enumerate().map(|(g, &l)| match l {
+                            MISSING => MISSING,
+                            l => level_new[g][l as usize],
+                        }),
+                        &radices,
+                    );
                     Cell {
                         round: round_new[round as usize],
                         stratum: stratum_new[stratum as usize],
@@ -408,7 +385,6 @@ impl Accumulator {
                 },
             )
             .collect();
-        cells.sort_unstable_by_key(|c| (c.round, c.stratum, c.psu, c.levels, c.profile, c.flags));
         let sample = Sample::from_labels(
             stratum_labels,
             psu_labels,
@@ -417,6 +393,6 @@ impl Accumulator {
             self.has_rounds,
             self.psu_is_row,
         );
-        (sample, Table { cells, radices })
+        (sample, Table::new(cells, radices))
     }
 }

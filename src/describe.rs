@@ -49,12 +49,8 @@ pub fn describe(path: &Path, only: &[String]) -> Result<Description> {
     let fail = |e: PolarsError| Error::input(path, format!("cannot read the file: {e}"));
     let pl_path = PlRefPath::try_from_path(path).map_err(fail)?;
     let frame = match format {
-        Format::Csv => LazyCsvReader::new(pl_path)
-            .with_has_header(true)
+        Format::Csv => crate::read::csv_reader(path)?
             .with_infer_schema_length(None)
-            .with_null_values(Some(NullValues::AllColumns(
-                ["", "NA", "."].iter().map(|s| (*s).into()).collect(),
-            )))
             .finish(),
         Format::Parquet => LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default()),
         _ => polars_readstat_rs::readstat_scan(

@@ -88,9 +88,11 @@ pub(crate) fn readstat_options(labels: bool) -> ScanOptions {
     }
 }
 
+/// What a CSV file leaves missing: the empty field, `NA` and `.`.
 const CSV_NULLS: [&str; 3] = ["", "NA", "."];
 
-fn csv_reader(path: &Path) -> Result<LazyCsvReader> {
+/// A CSV file as afmpi reads it: a header row, and [`CSV_NULLS`] missing in every column.
+pub(crate) fn csv_reader(path: &Path) -> Result<LazyCsvReader> {
     Ok(LazyCsvReader::new(pl_path(path)?)
         .with_has_header(true)
         .with_null_values(Some(NullValues::AllColumns(

@@ -366,10 +366,7 @@ pub fn read_table(
             codes,
         });
     }
-    let radices: Vec<u64> = groupings
-        .iter()
-        .map(|g| g.levels.len() as u64 + 1)
-        .collect();
+    let radices = crate::tally::radices(&groupings);
     let mut flags = vec![0u32; n];
     for g in 0..m.groups.len() {
         for (f, v) in flags.iter_mut().zip(number(&format!("f{g}"))?) {
@@ -388,18 +385,9 @@ pub fn read_table(
     }
     let (weight, weight_sq, persons) =
         (number("weight")?, number("weight_sq")?, number("persons")?);
-    let mut cells: Vec<Cell> = (0..n)
+    let cells: Vec<Cell> = (0..n)
         .map(|i| {
-            let mut levels = 0u64;
-            for (g, grouping) in groupings.iter().enumerate().rev() {
-                let code = grouping.codes[i];
-                levels = levels * radices[g]
-                    + if code == MISSING {
-                        radices[g] - 1
-                    } else {
-                        code as u64
-                    };
-            }
+            let levels = crate::tally::pack_levels(groupings.iter().map(|g| g.codes[i]), &radices);
             Cell {
                 round: rounds[i],
                 stratum: strata[i],
@@ -413,7 +401,6 @@ pub fn read_table(
             }
         })
         .collect();
-    cells.sort_unstable_by_key(|c| (c.round, c.stratum, c.psu, c.levels, c.profile, c.flags));
     let used = persons.iter().sum::<f64>() as usize;
     let report = DataReport {
         file: path.to_path_buf(),
@@ -434,5 +421,5 @@ pub fn read_table(
         survey.round.is_some(),
         survey.psu.is_none(),
     );
-    Ok((sample, Table { cells, radices }, report))
+    Ok((sample, Table::new(cells, radices), report))
 }

@@ -22,7 +22,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::domain::Domain;
-use crate::sample::{Sample, MISSING};
+use crate::sample::{Grouping, Sample, MISSING};
 
 /// Rows tallied sequentially in one block.
 const BLOCK_ROWS: usize = 1 << 15;
@@ -58,6 +58,14 @@ pub struct Table {
 }
 
 impl Table {
+    /// The table of these cells (sorted here by key: round, stratum, PSU, subgroup
+    /// levels, profile, flags), whose subgroup levels are packed by `radices`. Every
+    /// table is made so: by the tally, by batches, from a database engine's table.
+    pub fn new(mut cells: Vec<Cell>, radices: Vec<u64>) -> Table {
+        cells.sort_unstable_by_key(|c| (c.round, c.stratum, c.psu, c.levels, c.profile, c.flags));
+        Table { cells, radices }
+    }
+
     /// The domains a cell belongs to: its round's whole sample, and its level of each
     /// subgroup column that has a value.
     pub fn domains_of<'a>(&'a self, cell: &'a Cell) -> impl Iterator<Item = Domain> + 'a {
@@ -84,10 +92,10 @@ impl Table {
     }
 }
 
-/// Builds the table in one parallel pass over the sample.
-pub fn tally(sample: &Sample) -> Table {
-    let radices: Vec<u64> = sample
-        .groupings
+/// Each subgroup column's radix in the packing of a person's levels into one integer:
+/// its number of levels plus one, the last standing for a missing value.
+pub fn radices(groupings: &[Grouping]) -> Vec<u64> {
+    let radices: Vec<u64> = groupings
         .iter()
         .map(|g| g.levels.len() as u64 + 1)
         .collect();
@@ -96,9 +104,32 @@ pub fn tally(sample: &Sample) -> Table {
         capacity.is_some(),
         "too many subgroup levels combined: analyse fewer `over` columns at once"
     );
+    radices
+}
+
+/// A person's levels of the subgroup columns (in the columns' order; [`MISSING`] for a
+/// missing value) packed into one integer by `radices`: column 0 is the least
+/// significant digit. [`Table::level`] unpacks it.
+pub fn pack_levels(levels: impl DoubleEndedIterator<Item = u32>, radices: &[u64]) -> u64 {
+    levels
+        .rev()
+        .zip(radices.iter().rev())
+        .fold(0, |packed, (code, &radix)| {
+            let level = if code == MISSING {
+                radix - 1
+            } else {
+                code as u64
+            };
+            packed * radix + level
+        })
+}
+
+/// Builds the table in one parallel pass over the sample.
+pub fn tally(sample: &Sample) -> Table {
+    let radices = radices(&sample.groupings);
     let n_blocks = sample.len().div_ceil(BLOCK_ROWS).max(1);
     let map = tally_blocks(sample, &radices, 0, n_blocks);
-    let mut cells: Vec<Cell> = map
+    let cells: Vec<Cell> = map
         .into_iter()
         .map(
             |((round, stratum, psu, levels, profile, flags), (weight, weight_sq, count))| Cell {
@@ -114,8 +145,7 @@ pub fn tally(sample: &Sample) -> Table {
             },
         )
         .collect();
-    cells.sort_unstable_by_key(|c| (c.round, c.stratum, c.psu, c.levels, c.profile, c.flags));
-    Table { cells, radices }
+    Table::new(cells, radices)
 }
 
 /// Per cell: sum of weights, sum of squared weights, count.
@@ -147,16 +177,7 @@ fn tally_rows(sample: &Sample, radices: &[u64], start: usize, end: usize) -> Map
     let mut map = Map::default();
     let mut run: Option<(Key, (f64, f64, u64))> = None;
     for i in start..end {
-        let mut levels = 0u64;
-        for (g, grouping) in sample.groupings.iter().enumerate().rev() {
-            let code = grouping.codes[i];
-            let level = if code == MISSING {
-                radices[g] - 1
-            } else {
-                code as u64
-            };
-            levels = levels * radices[g] + level;
-        }
+        let levels = pack_levels(sample.groupings.iter().map(|g| g.codes[i]), radices);
         let key = (
             sample.rounds[i],
             sample.strata[i],

@@ -59,25 +59,19 @@ pub fn order_rounds(
     for &c in &codes {
         seen[c as usize] = true;
     }
-    let mut present: Vec<usize> = (0..labels.len()).filter(|&r| seen[r]).collect();
-    if years.is_some() {
-        present.sort_by(|&a, &b| {
-            year_of[a]
-                .unwrap_or(f64::NAN)
-                .total_cmp(&year_of[b].unwrap_or(f64::NAN))
-        });
-    }
+    let present: Vec<usize> = (0..labels.len()).filter(|&r| seen[r]).collect();
+    let (place, info) = in_time_order(
+        &present
+            .iter()
+            .map(|&r| labels[r].clone())
+            .collect::<Vec<_>>(),
+        &present.iter().map(|&r| year_of[r]).collect::<Vec<_>>(),
+        years.is_some(),
+    );
     let mut new_code = vec![MISSING; labels.len()];
-    for (new, &old) in present.iter().enumerate() {
-        new_code[old] = new as u32;
+    for (&old, &new) in present.iter().zip(&place) {
+        new_code[old] = new;
     }
-    let info = present
-        .iter()
-        .map(|&r| Round {
-            label: labels[r].clone(),
-            year: year_of[r],
-        })
-        .collect();
     let codes = if new_code
         .iter()
         .enumerate()
@@ -88,4 +82,35 @@ pub fn order_rounds(
         codes.into_iter().map(|c| new_code[c as usize]).collect()
     };
     Ok((codes, info))
+}
+
+/// Rounds in time order: each round's label and year in (in the labels' order); each
+/// round's place in time order and the rounds in that order out. By year when `by_year`,
+/// by a stable sort: rounds of one year, or without one, keep the labels' order. The
+/// rounds of a file read whole and of one read in batches are ordered here alike.
+pub fn in_time_order(
+    labels: &[String],
+    years: &[Option<f64>],
+    by_year: bool,
+) -> (Vec<u32>, Vec<Round>) {
+    let mut order: Vec<usize> = (0..labels.len()).collect();
+    if by_year {
+        order.sort_by(|&a, &b| {
+            years[a]
+                .unwrap_or(f64::NAN)
+                .total_cmp(&years[b].unwrap_or(f64::NAN))
+        });
+    }
+    let mut place = vec![0u32; labels.len()];
+    for (p, &r) in order.iter().enumerate() {
+        place[r] = p as u32;
+    }
+    let rounds = order
+        .iter()
+        .map(|&r| Round {
+            label: labels[r].clone(),
+            year: years[r],
+        })
+        .collect();
+    (place, rounds)
 }
