@@ -1,0 +1,231 @@
+//! The table back: a sufficient-statistics table written by the query of `afmpi sql` (by
+//! any engine, as CSV or Parquet) in; the engine's [`Table`], with the sample's labels
+//! (rounds, strata, PSUs, subgroup levels) and a data report, out — what `run
+//! --from-table` finishes as a run on the survey would.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use polars::prelude::*;
+
+use afmpi_core::methodology::{Methodology, SurveyColumns};
+use afmpi_core::sample::codes::sort_labels;
+use afmpi_core::sample::{Codes, DataReport, Grouping, Round, Sample, MISSING};
+use afmpi_core::tally::{self, Cell, Table};
+
+use super::design_columns;
+use crate::error::{Error, Result};
+use crate::read::{self, ColumnRequest};
+
+/// Reads a table written by the query (CSV or Parquet) into the tally's [`Table`], with
+/// the sample's labels (rounds, strata, PSUs, subgroup levels) and a report.
+pub fn read_table(
+    path: &Path,
+    m: &Methodology,
+    survey: &SurveyColumns,
+) -> Result<(Sample, Table, DataReport)> {
+    let request = table_request(m, survey);
+    let available = read::column_names(path)?;
+    let needed: Vec<(String, String)> = request
+        .numeric
+        .iter()
+        .chain(&request.labelled)
+        .map(|c| ("the table of `afmpi sql`".to_string(), c.clone()))
+        .collect();
+    read::check_columns(path, &available, &needed)?;
+    let columns = TableColumns {
+        df: read::read(path, &request)?,
+        path,
+    };
+    let n = columns.df.height();
+    let (rounds, round_info) = columns.rounds(survey)?;
+    let (strata, stratum_labels) = match &survey.strata {
+        Some(_) => columns.codes("stratum")?,
+        None => (vec![0; n], vec!["1".into()]),
+    };
+    let (psus, psu_labels) = match &survey.psu {
+        Some(_) => columns.codes("psu")?,
+        None => (vec![0; n], Vec::new()),
+    };
+    let mut groupings = Vec::new();
+    for (g, column) in survey.over.iter().enumerate() {
+        let (codes, levels) = columns.codes(&format!("g{g}"))?;
+        groupings.push(Grouping {
+            column: column.clone(),
+            levels,
+            codes,
+        });
+    }
+    let flags = columns.bits("f", m.groups.len())?;
+    let profiles = columns.bits::<u64>("d", m.indicators.len())?;
+    let (weight, weight_sq, persons) = (
+        columns.number("weight")?,
+        columns.number("weight_sq")?,
+        columns.number("persons")?,
+    );
+    let radices = tally::radices(&groupings);
+    let cells: Vec<Cell> = (0..n)
+        .map(|i| Cell {
+            round: rounds[i],
+            stratum: strata[i],
+            psu: psus[i],
+            levels: tally::pack_levels(groupings.iter().map(|g| g.codes[i]), &radices),
+            profile: profiles[i],
+            flags: flags[i],
+            weight: weight[i],
+            weight_sq: weight_sq[i],
+            count: persons[i] as u64,
+        })
+        .collect();
+    let report = table_report(path, n, persons.iter().sum::<f64>() as usize);
+    let sample = Sample::from_labels(
+        stratum_labels,
+        psu_labels,
+        round_info,
+        groupings,
+        survey.round.is_some(),
+        survey.psu.is_none(),
+    );
+    Ok((sample, Table::new(cells, radices), report))
+}
+
+/// The columns of the table: the design and subgroup columns as labels, the
+/// indicators (`d0…`), groups (`f0…`), year and sums as numbers.
+fn table_request(m: &Methodology, survey: &SurveyColumns) -> ColumnRequest {
+    let mut request = ColumnRequest::default();
+    for (alias, _) in &design_columns(survey) {
+        if *alias == "year" {
+            request.numeric.push(alias.to_string());
+        } else {
+            request.labelled.push(alias.to_string());
+        }
+    }
+    for g in 0..survey.over.len() {
+        request.labelled.push(format!("g{g}"));
+    }
+    for j in 0..m.indicators.len() {
+        request.numeric.push(format!("d{j}"));
+    }
+    for g in 0..m.groups.len() {
+        request.numeric.push(format!("f{g}"));
+    }
+    request
+        .numeric
+        .extend(["weight", "weight_sq", "persons"].map(String::from));
+    request
+}
+
+/// What the report says of a table: it counts the persons its cells hold.
+fn table_report(path: &Path, cells: usize, persons: usize) -> DataReport {
+    DataReport {
+        file: path.to_path_buf(),
+        rows_read: persons,
+        rows_used: persons,
+        missing: Vec::new(),
+        unassigned: Vec::new(),
+        notes: vec![format!(
+            "a table of {} cells made by `afmpi sql`: it counts the persons used; rows its query left out for missing values are not counted here",
+            crate::output::count(cells)
+        )],
+    }
+}
+
+/// The table's columns as read.
+struct TableColumns<'a> {
+    df: DataFrame,
+    path: &'a Path,
+}
+
+impl TableColumns<'_> {
+    fn column(&self, name: &str, to: &DataType) -> Result<Column> {
+        let c = self
+            .df
+            .column(name)
+            .map_err(|e| Error::input(self.path, e.to_string()))?;
+        c.cast(to)
+            .map_err(|e| Error::input(self.path, e.to_string()))
+    }
+
+    /// A column as text (missing stays missing).
+    fn text(&self, name: &str) -> Result<Vec<Option<String>>> {
+        let c = self.column(name, &DataType::String)?;
+        Ok(c.str()
+            .expect("string")
+            .iter()
+            .map(|v| v.map(str::to_string))
+            .collect())
+    }
+
+    /// A column as numbers: the table holds no missing values.
+    fn number(&self, name: &str) -> Result<Vec<f64>> {
+        let c = self.column(name, &DataType::Float64)?;
+        c.f64()
+            .expect("float")
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                v.ok_or_else(|| {
+                    Error::data(
+                        self.path,
+                        name,
+                        Some(i + 1),
+                        "is empty: the table holds no missing values",
+                    )
+                })
+            })
+            .collect()
+    }
+
+    /// A column's codes, in its labels' sorted order ([`sort_labels`]).
+    fn codes(&self, name: &str) -> Result<Codes> {
+        let values = self.text(name)?;
+        let mut labels: Vec<String> = values.iter().flatten().cloned().collect();
+        labels.sort();
+        labels.dedup();
+        sort_labels(&mut labels);
+        let index: HashMap<&str, u32> = labels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.as_str(), i as u32))
+            .collect();
+        let codes = values
+            .iter()
+            .map(|v| v.as_deref().map_or(MISSING, |v| index[v]))
+            .collect();
+        Ok((codes, labels))
+    }
+
+    /// The 0/1 columns `prefix0…` as bits: bit j set where column j is 1.
+    fn bits<T>(&self, prefix: &str, n: usize) -> Result<Vec<T>>
+    where
+        T: Copy + Default + std::ops::BitOrAssign + std::ops::Shl<usize, Output = T> + From<u8>,
+    {
+        let mut bits = vec![T::default(); self.df.height()];
+        for j in 0..n {
+            for (b, v) in bits.iter_mut().zip(self.number(&format!("{prefix}{j}"))?) {
+                if v == 1.0 {
+                    *b |= T::from(1u8) << j;
+                }
+            }
+        }
+        Ok(bits)
+    }
+
+    /// The rounds' codes and the rounds, each with the year of its rows.
+    fn rounds(&self, survey: &SurveyColumns) -> Result<(Vec<u32>, Vec<Round>)> {
+        let (rounds, labels) = match &survey.round {
+            Some(_) => self.codes("t")?,
+            None => (vec![0; self.df.height()], vec![String::new()]),
+        };
+        let mut info: Vec<Round> = labels
+            .into_iter()
+            .map(|label| Round { label, year: None })
+            .collect();
+        if survey.year.is_some() {
+            for (r, y) in rounds.iter().zip(self.number("year")?) {
+                info[*r as usize].year = Some(y);
+            }
+        }
+        Ok((rounds, info))
+    }
+}
