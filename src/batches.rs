@@ -18,14 +18,14 @@
 
 use std::num::NonZeroUsize;
 use std::path::Path;
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{sync_channel, Receiver};
 
 use polars::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::error::{Error, Result};
-use afmpi_core::sample::codes::{number_label, sorted_codes};
-use afmpi_core::sample::rounds::in_time_order;
+use afmpi_core::sample::codes::sorted_codes;
+use afmpi_core::sample::rounds::{self, in_time_order};
 use afmpi_core::sample::{DataReport, Grouping, Round, Sample, MISSING};
 
 use crate::indicators;
@@ -60,7 +60,7 @@ impl Codes {
     }
 
     /// New code of each code, in the labels' sorted order, and the sorted labels.
-    fn sorted(self) -> (Vec<u32>, Vec<String>) {
+    fn sorted(&self) -> (Vec<u32>, Vec<String>) {
         sorted_codes(&self.labels)
     }
 }
@@ -97,7 +97,44 @@ pub fn tally_in_batches(
     rename: &(dyn Fn(DataFrame) -> Result<DataFrame> + Sync),
 ) -> Result<(Sample, DataReport, Table)> {
     let batch_rows = batch_rows.max(1);
-    let (send, receive) = sync_channel::<(usize, usize, PolarsResult<DataFrame>)>(1);
+    let (receive, reader) = spawn_reader(frame, file, batch_rows)?;
+    let mut acc = Accumulator::new(survey);
+    // Each batch checked and tallied as a whole file would be.
+    let process = |batch: PolarsResult<DataFrame>, first_row: usize| {
+        let df = batch.map_err(|e| Error::input(file, format!("cannot read the file: {e}")))?;
+        let df = rename(df)?;
+        let (sample, report) =
+            indicators::prepare(&df, m, survey, file).map_err(|e| e.after_rows(first_row))?;
+        drop(df);
+        let table = tally::tally(&sample);
+        Ok::<_, Error>((sample.labels_only(), report, table))
+    };
+    let receive = std::sync::Mutex::new(receive);
+    let outcome = add_in_file_order(&receive, &process, &mut acc, survey, file);
+    // The reader stops when nobody receives.
+    drop(receive);
+    outcome?;
+    reader.join().expect("the reading thread does not panic");
+    let report = acc.report.take().unwrap_or_else(|| DataReport {
+        file: file.to_path_buf(),
+        ..Default::default()
+    });
+    afmpi_core::sample::check_not_empty(&report)?;
+    let (sample, table) = acc.finish();
+    Ok((sample, report, table))
+}
+
+/// A batch as the reader sends it: its index, its first row, its rows.
+type Batch = (usize, usize, PolarsResult<DataFrame>);
+
+/// A thread that reads the file in batches of `batch_rows` and sends them, at most one
+/// ahead of the workers.
+fn spawn_reader(
+    frame: LazyFrame,
+    file: &Path,
+    batch_rows: usize,
+) -> Result<(Receiver<Batch>, std::thread::JoinHandle<()>)> {
+    let (send, receive) = sync_channel::<Batch>(1);
     let reader = match read::Format::of(file)? {
         // Parquet: a slice of the file at a time (row groups outside it are not read).
         read::Format::Parquet => std::thread::spawn(move || {
@@ -137,38 +174,28 @@ pub fn tally_in_batches(
             })
         }
     };
+    Ok((receive, reader))
+}
 
-    let mut acc = Accumulator {
-        strata: Codes::default(),
-        psus: Codes::default(),
-        rounds: Codes::default(),
-        years: Vec::new(),
-        year: None,
-        levels: survey.over.iter().map(|_| Codes::default()).collect(),
-        columns: survey.over.clone(),
-        cells: FxHashMap::default(),
-        report: None,
-        has_rounds: survey.round.is_some(),
-        psu_is_row: survey.psu.is_none(),
-    };
-    // Two workers check and tally batches as they come; their tables are added in file
-    // order (a batch that finishes early waits for the one before it).
-    let process = |batch: PolarsResult<DataFrame>, first_row: usize| {
-        let df = batch.map_err(|e| Error::input(file, format!("cannot read the file: {e}")))?;
-        let df = rename(df)?;
-        let (sample, report) =
-            indicators::prepare(&df, m, survey, file).map_err(|e| e.after_rows(first_row))?;
-        drop(df);
-        let table = tally::tally(&sample);
-        Ok::<_, Error>((sample.labels_only(), report, table))
-    };
-    let receive = std::sync::Mutex::new(receive);
+/// What a worker makes of a batch: its sample's labels, its report and its table.
+type Tallied = Result<(Sample, DataReport, Table)>;
+
+/// Two workers check and tally batches as they come; their tables are added in file
+/// order (a batch that finishes early waits for the one before it). The first error
+/// stops the workers.
+fn add_in_file_order(
+    receive: &std::sync::Mutex<Receiver<Batch>>,
+    process: &(dyn Fn(PolarsResult<DataFrame>, usize) -> Tallied + Sync),
+    acc: &mut Accumulator,
+    survey: &SurveyColumns,
+    file: &Path,
+) -> Result<()> {
     let stop = std::sync::atomic::AtomicBool::new(false);
-    let outcome = std::thread::scope(|scope| {
+    std::thread::scope(|scope| {
         let (done_send, done) = std::sync::mpsc::channel();
         for _ in 0..WORKERS.min(rayon::current_num_threads()) {
             let done_send = done_send.clone();
-            let (receive, stop, process) = (&receive, &stop, &process);
+            let stop = &stop;
             scope.spawn(move || loop {
                 if stop.load(std::sync::atomic::Ordering::Relaxed) {
                     return;
@@ -203,21 +230,26 @@ pub fn tally_in_batches(
             Some(Err(e)) => Err(e),
             _ => Ok(()),
         }
-    });
-    // The reader stops when nobody receives.
-    drop(receive);
-    outcome?;
-    reader.join().expect("the reading thread does not panic");
-    let report = acc.report.take().unwrap_or_else(|| DataReport {
-        file: file.to_path_buf(),
-        ..Default::default()
-    });
-    afmpi_core::sample::check_not_empty(&report)?;
-    let (sample, table) = acc.finish();
-    Ok((sample, report, table))
+    })
 }
 
 impl Accumulator {
+    fn new(survey: &SurveyColumns) -> Accumulator {
+        Accumulator {
+            strata: Codes::default(),
+            psus: Codes::default(),
+            rounds: Codes::default(),
+            years: Vec::new(),
+            year: None,
+            levels: survey.over.iter().map(|_| Codes::default()).collect(),
+            columns: survey.over.clone(),
+            cells: FxHashMap::default(),
+            report: None,
+            has_rounds: survey.round.is_some(),
+            psu_is_row: survey.psu.is_none(),
+        }
+    }
+
     fn add(
         &mut self,
         sample: Sample,
@@ -244,49 +276,13 @@ impl Accumulator {
             .iter()
             .map(|l| self.psus.code(l))
             .collect();
-        let mut rounds = Vec::new();
-        for round in &sample.round_info {
-            if !self.has_rounds {
-                if let (Some(y), Some(prev)) = (round.year, self.year) {
-                    if y != prev {
-                        let name = survey.year.as_deref().unwrap_or("year");
-                        return Err(Error::data(file, name, None, format!(
-                            "holds several years ({} and {}) but no round column is given: set `survey.round` (or --round) to the column that tells the rounds apart",
-                            number_label(prev), number_label(y))));
-                    }
-                }
-                self.year = self.year.or(round.year);
-                rounds.push(0);
-                continue;
-            }
-            let code = self.rounds.code(&round.label);
-            if code as usize == self.years.len() {
-                self.years.push(round.year);
-            } else if self.years[code as usize] != round.year {
-                let name = survey.year.as_deref().unwrap_or("year");
-                return Err(Error::data(
-                    file,
-                    name,
-                    None,
-                    format!(
-                        "round {} has two years, {} and {}: each round needs one year",
-                        round.label,
-                        self.years[code as usize]
-                            .map(number_label)
-                            .unwrap_or_default(),
-                        round.year.map(number_label).unwrap_or_default()
-                    ),
-                ));
-            }
-            rounds.push(code);
-        }
+        let rounds = self.round_codes(&sample, survey, file)?;
         let levels: Vec<Vec<u32>> = sample
             .groupings
             .iter()
             .zip(&mut self.levels)
             .map(|(g, codes)| g.levels.iter().map(|l| codes.code(l)).collect())
             .collect();
-
         for cell in &table.cells {
             let key: Key = (
                 rounds[cell.round as usize],
@@ -313,6 +309,66 @@ impl Accumulator {
         Ok(())
     }
 
+    /// The batch's rounds as codes of the whole file's, each round with one year (a file
+    /// without rounds with one year in all).
+    fn round_codes(
+        &mut self,
+        sample: &Sample,
+        survey: &SurveyColumns,
+        file: &Path,
+    ) -> Result<Vec<u32>> {
+        let name = survey.year.as_deref().unwrap_or("year");
+        let mut rounds = Vec::new();
+        for round in &sample.round_info {
+            if !self.has_rounds {
+                if let (Some(y), Some(prev)) = (round.year, self.year) {
+                    if y != prev {
+                        return Err(rounds::several_years(file, name, prev, y));
+                    }
+                }
+                self.year = self.year.or(round.year);
+                rounds.push(0);
+                continue;
+            }
+            let code = self.rounds.code(&round.label);
+            if code as usize == self.years.len() {
+                self.years.push(round.year);
+            } else if self.years[code as usize] != round.year {
+                return Err(rounds::two_years(
+                    file,
+                    name,
+                    None,
+                    &round.label,
+                    self.years[code as usize],
+                    round.year,
+                ));
+            }
+            rounds.push(code);
+        }
+        Ok(rounds)
+    }
+
+    /// The rounds' new codes, in time order when there are years, else in label order;
+    /// and the rounds so ordered.
+    fn rounds_in_time_order(&self) -> (Vec<u32>, Vec<Round>) {
+        if !self.has_rounds {
+            let only = Round {
+                label: String::new(),
+                year: self.year,
+            };
+            return (vec![0], vec![only]);
+        }
+        let (by_label, labels) = self.rounds.sorted();
+        let mut year_of_sorted: Vec<Option<f64>> = vec![None; labels.len()];
+        for (old, &new) in by_label.iter().enumerate() {
+            year_of_sorted[new as usize] = self.years[old];
+        }
+        let by_year = self.years.iter().any(Option::is_some);
+        let (place, info) = in_time_order(&labels, &year_of_sorted, by_year);
+        let new = by_label.iter().map(|&s| place[s as usize]).collect();
+        (new, info)
+    }
+
     /// Renumbers every code in its labels' order (rounds in time order) and builds the
     /// sorted table.
     fn finish(self) -> (Sample, Table) {
@@ -322,27 +378,7 @@ impl Accumulator {
             self.strata.sorted()
         };
         let (psu_new, psu_labels) = self.psus.sorted();
-        let (round_new, round_info) = if self.has_rounds {
-            let years = self.years.clone();
-            let (by_label, labels) = self.rounds.sorted();
-            // Rounds in time order when there are years, else in label order.
-            let mut year_of_sorted: Vec<Option<f64>> = vec![None; labels.len()];
-            for (old, &new) in by_label.iter().enumerate() {
-                year_of_sorted[new as usize] = years[old];
-            }
-            let by_year = years.iter().any(Option::is_some);
-            let (place, info) = in_time_order(&labels, &year_of_sorted, by_year);
-            let new = by_label.iter().map(|&s| place[s as usize]).collect();
-            (new, info)
-        } else {
-            (
-                vec![0],
-                vec![Round {
-                    label: String::new(),
-                    year: self.year,
-                }],
-            )
-        };
+        let (round_new, round_info) = self.rounds_in_time_order();
         let mut groupings = Vec::new();
         let mut level_new = Vec::new();
         for (codes, column) in self.levels.into_iter().zip(self.columns) {

@@ -9,15 +9,42 @@ use super::{Round, MISSING};
 use crate::error::{Error, Result};
 use crate::methodology::SurveyColumns;
 
+/// The error of a file without a round column whose year column holds several years.
+pub fn several_years(file: &Path, name: &str, first: f64, other: f64) -> Error {
+    Error::data(file, name, None, format!(
+        "holds several years ({} and {}) but no round column is given: set `survey.round` (or --round) to the column that tells the rounds apart",
+        number_label(first), number_label(other)))
+}
+
+/// The error of a round with two years (at `row`, when known).
+pub fn two_years(
+    file: &Path,
+    name: &str,
+    row: Option<usize>,
+    label: &str,
+    first: Option<f64>,
+    other: Option<f64>,
+) -> Error {
+    let year = |y: Option<f64>| y.map(number_label).unwrap_or_default();
+    Error::data(
+        file,
+        name,
+        row,
+        format!(
+            "round {label} has two years, {} and {}: each round needs one year",
+            year(first),
+            year(other)
+        ),
+    )
+}
+
 /// A file without a round column: its one year, if it has a year column.
 pub fn single_year(ys: &[f64], file: &Path, name: &str) -> Result<Option<f64>> {
     let Some(&first) = ys.first() else {
         return Ok(None);
     };
-    if let Some(other) = ys.iter().find(|&&y| y != first) {
-        return Err(Error::data(file, name, None, format!(
-            "holds several years ({} and {}) but no round column is given: set `survey.round` (or --round) to the column that tells the rounds apart",
-            number_label(first), number_label(*other))));
+    if let Some(&other) = ys.iter().find(|&&y| y != first) {
+        return Err(several_years(file, name, first, other));
     }
     Ok(Some(first))
 }
@@ -38,16 +65,13 @@ pub fn order_rounds(
             match year_of[c as usize] {
                 None => year_of[c as usize] = Some(y),
                 Some(prev) if prev != y => {
-                    return Err(Error::data(
+                    return Err(two_years(
                         file,
                         name,
                         Some(rows[i] as usize + 1),
-                        format!(
-                            "round {} has two years, {} and {}: each round needs one year",
-                            labels[c as usize],
-                            number_label(prev),
-                            number_label(y)
-                        ),
+                        &labels[c as usize],
+                        Some(prev),
+                        Some(y),
                     ))
                 }
                 _ => {}
