@@ -1,25 +1,16 @@
-//! Report: an [`Analysis`] in, one self-contained HTML page out — tables, and charts as
-//! inline SVG drawn by plotters: no script, no font or image to fetch, so the page opens
-//! anywhere and prints as it shows.
-//!
-//! Everything comes from the analysis (estimates, standard errors, the table); the curve
-//! of H and M0 against the cutoff k re-runs the measures and their standard errors on the
-//! same sufficient-statistics table with every distinct score as a cutoff, which costs
-//! no pass over the data.
-
-use std::fmt::Write as _;
-use std::path::Path;
+//! The report's charts: an analysis in, each chart as inline SVG out (plotters' SVG
+//! backend): contributions, headcount ratios, H and M0 against k, subgroups, population
+//! shares against contributions, levels over rounds, the distribution of scores.
 
 use plotters::prelude::*;
 
+use super::{escape, find, round_name, Line};
 use crate::error::{Error, Result};
-use crate::inference::{self, Precision, Settings};
+use crate::inference::Settings;
 use crate::measures::{Domain, Measure};
 use crate::methodology::{Cutoff, IntegerWeights};
-use crate::{output, Analysis};
-
-/// A poverty line: a cutoff's index or a named group's.
-type Line = (Option<usize>, Option<usize>);
+use crate::Analysis;
+use afmpi_core::curve::cutoff_curve;
 
 /// An estimate and its interval, in percent.
 type Interval3 = (f64, f64, f64);
@@ -27,227 +18,11 @@ type Interval3 = (f64, f64, f64);
 /// Chart size in pixels.
 const WIDTH: u32 = 900;
 
-/// Writes the report to `path` through a temporary file renamed into place.
-pub fn write(a: &Analysis, settings: &Settings, path: &Path) -> Result<()> {
-    let page = html(a, settings)?;
-    output::write_atomically(path, |file| {
-        std::io::Write::write_all(file, page.as_bytes())
-            .map_err(|e| Error::input(path, format!("cannot write: {e}")))
-    })
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-fn pct(x: f64) -> String {
-    if x.is_finite() {
-        format!("{:.2}", 100.0 * x)
-    } else {
-        "–".into()
-    }
-}
-
-/// An estimate and its precision, if computed.
-fn find(
-    a: &Analysis,
-    measure: Measure,
-    indicator: Option<usize>,
-    (cutoff, group): Line,
-    domain: Domain,
-) -> Option<(f64, Precision)> {
-    let cutoff = if measure == Measure::Hd { None } else { cutoff };
-    let group = if measure == Measure::Hd { None } else { group };
-    a.estimates
-        .iter()
-        .position(|e| {
-            e.measure == measure
-                && e.indicator == indicator
-                && e.cutoff == cutoff
-                && e.group == group
-                && e.domain == domain
-        })
-        .map(|i| (a.estimates[i].b, a.inference.levels[i]))
-}
-
-/// A round's name in the report; a survey without rounds is named by its year.
-fn round_name(a: &Analysis, r: u32) -> String {
-    a.sample.round_name(r).unwrap_or_else(|| {
-        a.sample.round_info[r as usize]
-            .year
-            .map(afmpi_core::sample::codes::number_label)
-            .unwrap_or_else(|| "survey".into())
-    })
-}
-
 fn svg(draw: impl FnOnce(&mut String) -> std::result::Result<(), String>) -> Result<String> {
     let mut buf = String::new();
     draw(&mut buf).map_err(|e| Error::Usage(format!("cannot draw a chart: {e}")))?;
     Ok(format!("<figure>{buf}</figure>"))
 }
-
-/// The whole page.
-pub fn html(a: &Analysis, settings: &Settings) -> Result<String> {
-    let m = &a.methodology;
-    let last = a.sample.round_info.len() as u32 - 1;
-    let national = Domain {
-        subgroup: None,
-        round: last,
-    };
-    let head = crate::compare::headline(a);
-    let head_label = crate::compare::headline_label(a);
-    let mut s = String::new();
-    let title = if m.title.is_empty() {
-        &m.name
-    } else {
-        &m.title
-    };
-    let _ = write!(
-        s,
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title><style>{STYLE}</style></head><body><h1>{t}</h1><p class=\"sub\">{file} — afmpi {v}</p>",
-        t = escape(title),
-        file = escape(&a.report.file.display().to_string()),
-        v = env!("CARGO_PKG_VERSION")
-    );
-
-    // Headline table.
-    let _ = write!(s, "<h2>Headline estimates</h2><p>Percent, with standard errors and {:.0}% confidence intervals ({}).</p><table><tr><th>round</th><th>poverty line</th><th>measure</th><th>estimate</th><th>s.e.</th><th>interval</th></tr>",
-        100.0 * settings.level,
-        match settings.interval { inference::Interval::Logit => "logit", inference::Interval::Wald => "Wald" });
-    for r in 0..=last {
-        let domain = Domain {
-            subgroup: None,
-            round: r,
-        };
-        let lines: Vec<(String, Line)> = (0..m.cutoffs.len())
-            .map(|c| {
-                (
-                    format!("k = {:.2}%", m.cutoffs[c].percent()),
-                    (Some(c), None),
-                )
-            })
-            .chain(
-                (0..m.groups.len())
-                    .map(|g| (format!("group {}", m.groups[g].name), (None, Some(g)))),
-            )
-            .collect();
-        for (label, line) in lines {
-            for measure in [Measure::H, Measure::A, Measure::M0] {
-                if let Some((b, p)) = find(a, measure, None, line, domain) {
-                    let _ = write!(
-                        s,
-                        "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">[{}, {}]</td></tr>",
-                        escape(&round_name(a, r)),
-                        escape(&label),
-                        measure.name(),
-                        pct(b),
-                        pct(p.se),
-                        pct(p.ll),
-                        pct(p.ul)
-                    );
-                }
-            }
-        }
-    }
-    s.push_str("</table>");
-
-    // Contributions.
-    let _ = write!(
-        s,
-        "<h2>Contributions of the indicators to M0</h2><p>Percentage contribution of each indicator to M0 ({}), {}, nationally and per subgroup.</p>",
-        escape(&head_label),
-        escape(&round_name(a, last))
-    );
-    s.push_str(&contributions_chart(a, head, last)?);
-    s.push_str("<table><tr><th>dimension</th><th>contribution to national M0 (%)</th></tr>");
-    for (d, dim) in m.dimensions.iter().enumerate() {
-        let total: f64 = (0..m.indicators.len())
-            .filter(|&j| m.indicators[j].dimension == d)
-            .filter_map(|j| find(a, Measure::Pctb, Some(j), head, national).map(|x| x.0))
-            .sum();
-        let _ = write!(
-            s,
-            "<tr><td>{}</td><td class=\"n\">{}</td></tr>",
-            escape(&dim.name),
-            pct(total)
-        );
-    }
-    s.push_str("</table>");
-
-    // Headcount ratios.
-    let _ = write!(s, "<h2>Headcount ratios by indicator</h2><p>Uncensored (deprived) and censored (deprived and poor, {}) headcount ratios, national, {}.</p>", escape(&head_label), escape(&round_name(a, last)));
-    s.push_str(&headcount_chart(a, head, national)?);
-
-    // H and M0 against k.
-    s.push_str("<h2>Poverty against the cutoff k</h2><p>H and M0 at every distinct deprivation score as the cutoff, national, with confidence bands; the methodology's cutoffs are marked.</p>");
-    s.push_str(&cutoff_chart(a, settings, last)?);
-
-    // Subgroups.
-    for (g, grouping) in a.sample.groupings.iter().enumerate() {
-        let _ = write!(s, "<h2>Subgroups: {}</h2><p>M0 ({}) by {} with confidence intervals, highest first; and each level's share of the population against its contribution to national M0.</p>", escape(&grouping.column), escape(&head_label), escape(&grouping.column));
-        s.push_str(&subgroup_chart(a, head, g, last)?);
-        s.push_str(&share_chart(a, head, g, last)?);
-    }
-
-    // Changes.
-    if !a.inference.changes.is_empty() {
-        s.push_str("<h2>Changes over time</h2><p>National changes of H, A and M0 between rounds: absolute (percentage points), relative (%), and per year when the rounds have years, with Wald intervals.</p>");
-        s.push_str(&levels_chart(a, head)?);
-        s.push_str("<table><tr><th>rounds</th><th>measure</th><th>change</th><th>estimate</th><th>s.e.</th><th>interval</th></tr>");
-        for c in &a.inference.changes {
-            if c.subgroup.is_some() || c.indicator.is_some() || (c.cutoff, c.group) != head {
-                continue;
-            }
-            let (y0, y1) = c.labels(&a.sample);
-            let scale = if c.ctype == inference::ChangeType::Abs {
-                100.0
-            } else {
-                1.0
-            };
-            let kind = format!(
-                "{}{}",
-                if c.ctype == inference::ChangeType::Abs {
-                    "absolute (pp)"
-                } else {
-                    "relative (%)"
-                },
-                if c.annualized { " per year" } else { "" }
-            );
-            let f = |x: f64| {
-                if x.is_finite() {
-                    format!("{:.2}", scale * x)
-                } else {
-                    "–".into()
-                }
-            };
-            let _ = write!(s, "<tr><td>{} → {}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">[{}, {}]</td></tr>",
-                escape(&y0), escape(&y1), c.measure.name(), kind, f(c.b), f(c.precision.se), f(c.precision.ll), f(c.precision.ul));
-        }
-        s.push_str("</table>");
-    }
-
-    // Scores.
-    let _ = write!(s, "<h2>Distribution of deprivation scores</h2><p>Share of the population at each weighted deprivation score, {}; the cutoffs are marked.</p>", escape(&round_name(a, last)));
-    s.push_str(&score_chart(a, last)?);
-
-    // Methodology and data.
-    let _ = write!(
-        s,
-        "<h2>Methodology</h2><pre>{}</pre><h2>Data</h2><pre>{}</pre></body></html>",
-        escape(&output::methodology_summary(m)),
-        escape(&output::data_summary(&a.report))
-    );
-    Ok(s)
-}
-
-const STYLE: &str = "body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}\
-h1{margin-bottom:0}.sub{color:#666;margin-top:.2em}h2{border-bottom:1px solid #ccc;margin-top:2em}\
-table{border-collapse:collapse;margin:1em 0}td,th{padding:.2em .6em;border-bottom:1px solid #eee;text-align:left}\
-td.n{text-align:right;font-variant-numeric:tabular-nums}figure{margin:1em 0}svg{max-width:100%;height:auto}\
-pre{background:#f6f6f6;padding:1em;white-space:pre-wrap}.legend span{margin-right:1.2em;white-space:nowrap;font-size:.9em}\
-.legend i{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:middle}@media print{h2{break-before:auto}figure{break-inside:avoid}}";
 
 fn colour(i: usize) -> RGBColor {
     const COLOURS: [RGBColor; 12] = [
@@ -377,7 +152,7 @@ fn paired_bars(
 }
 
 /// Stacked horizontal bars: each domain's M0 split by indicator (percent).
-fn contributions_chart(a: &Analysis, head: Line, round: u32) -> Result<String> {
+pub(super) fn contributions_chart(a: &Analysis, head: Line, round: u32) -> Result<String> {
     let m = &a.methodology;
     let mut bars: Vec<(String, Vec<f64>)> = Vec::new();
     let mut domains = vec![(
@@ -448,7 +223,7 @@ fn contributions_chart(a: &Analysis, head: Line, round: u32) -> Result<String> {
 }
 
 /// Grouped bars: uncensored and censored headcount ratio per indicator.
-fn headcount_chart(a: &Analysis, head: Line, domain: Domain) -> Result<String> {
+pub(super) fn headcount_chart(a: &Analysis, head: Line, domain: Domain) -> Result<String> {
     let m = &a.methodology;
     let values: Vec<(f64, f64)> = (0..m.indicators.len())
         .map(|j| {
@@ -471,9 +246,7 @@ fn headcount_chart(a: &Analysis, head: Line, domain: Domain) -> Result<String> {
     )
 }
 
-pub use afmpi_core::curve::{cutoff_curve, CurvePoint};
-
-fn cutoff_chart(a: &Analysis, settings: &Settings, round: u32) -> Result<String> {
+pub(super) fn cutoff_chart(a: &Analysis, settings: &Settings, round: u32) -> Result<String> {
     let curve = cutoff_curve(a, settings, round)?;
     let cutoffs: Vec<f64> = a.methodology.cutoffs.iter().map(Cutoff::percent).collect();
     svg(|buf| {
@@ -531,7 +304,7 @@ fn cutoff_chart(a: &Analysis, settings: &Settings, round: u32) -> Result<String>
 }
 
 /// Subgroup levels ranked by M0, with interval whiskers.
-fn subgroup_chart(a: &Analysis, head: Line, g: usize, round: u32) -> Result<String> {
+pub(super) fn subgroup_chart(a: &Analysis, head: Line, g: usize, round: u32) -> Result<String> {
     let grouping = &a.sample.groupings[g];
     let mut rows: Vec<(String, f64, f64, f64)> = (0..grouping.levels.len())
         .filter_map(|l| {
@@ -585,7 +358,7 @@ fn subgroup_chart(a: &Analysis, head: Line, g: usize, round: u32) -> Result<Stri
 }
 
 /// Each level's population share against its contribution to national M0.
-fn share_chart(a: &Analysis, head: Line, g: usize, round: u32) -> Result<String> {
+pub(super) fn share_chart(a: &Analysis, head: Line, g: usize, round: u32) -> Result<String> {
     let grouping = &a.sample.groupings[g];
     let national = find(
         a,
@@ -648,7 +421,7 @@ fn share_chart(a: &Analysis, head: Line, g: usize, round: u32) -> Result<String>
 }
 
 /// National H, A and M0 per round with intervals.
-fn levels_chart(a: &Analysis, head: Line) -> Result<String> {
+pub(super) fn levels_chart(a: &Analysis, head: Line) -> Result<String> {
     let rounds = a.sample.round_info.len();
     let series: Vec<(Measure, Vec<Interval3>)> = [Measure::H, Measure::A, Measure::M0]
         .into_iter()
@@ -720,7 +493,7 @@ fn levels_chart(a: &Analysis, head: Line) -> Result<String> {
 }
 
 /// The population share at each deprivation score.
-fn score_chart(a: &Analysis, round: u32) -> Result<String> {
+pub(super) fn score_chart(a: &Analysis, round: u32) -> Result<String> {
     let weights = IntegerWeights::new(&a.methodology)?;
     let mut by_score: std::collections::BTreeMap<i128, f64> = Default::default();
     let mut total = 0.0;
