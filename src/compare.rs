@@ -15,6 +15,7 @@ use polars::prelude::*;
 
 pub use afmpi_core::comparison::*;
 use afmpi_core::measures::Measure;
+use afmpi_core::Analysis;
 
 use crate::output::count;
 
@@ -28,8 +29,18 @@ fn round_label<'c>(c: &'c Comparison, round: u32) -> Option<&'c str> {
 
 /// One long frame: `table` says which part a row belongs to (estimate, overlap, rank).
 pub fn frame(c: &Comparison) -> DataFrame {
-    let finite = |x: f64| Some(x).filter(|x| x.is_finite());
-    let mut rows: Vec<Row> = Vec::new();
+    let mut rows = estimate_rows(c);
+    rows.extend(pair_rows(c));
+    rows_frame(&rows)
+}
+
+fn finite(x: f64) -> Option<f64> {
+    Some(x).filter(|x| x.is_finite())
+}
+
+/// Each methodology's headline H, A and M0 in every domain.
+fn estimate_rows(c: &Comparison) -> Vec<Row> {
+    let mut rows = Vec::new();
     for a in c.analyses {
         for round in 0..a.sample.round_info.len() as u32 {
             let t = a.sample.round_t(round).map(str::to_string);
@@ -59,6 +70,12 @@ pub fn frame(c: &Comparison) -> DataFrame {
             }
         }
     }
+    rows
+}
+
+/// The overlaps of the poor and the rank agreements, pair by pair.
+fn pair_rows(c: &Comparison) -> Vec<Row> {
+    let mut rows = Vec::new();
     let pair = |table: &'static str,
                 first: usize,
                 second: usize,
@@ -116,6 +133,11 @@ pub fn frame(c: &Comparison) -> DataFrame {
             ));
         }
     }
+    rows
+}
+
+/// The rows as a frame.
+fn rows_frame(rows: &[Row]) -> DataFrame {
     let n = rows.len();
     let value = |k: usize| rows.iter().map(|r| r.values[k]).collect::<Vec<_>>();
     DataFrame::new(
@@ -180,65 +202,7 @@ pub fn summary(c: &Comparison) -> String {
         );
     }
     for round in 0..a0.sample.round_info.len() as u32 {
-        let label = round_label(c, round)
-            .map(|l| format!(", round {l}"))
-            .unwrap_or_default();
-        let _ = writeln!(s, "M0 [95% interval as run] by domain{label}");
-        let mut header = format!("  {:<24}", "domain");
-        for a in c.analyses {
-            let _ = write!(
-                header,
-                "{:>width$}",
-                truncate(&a.methodology.name, width - 2)
-            );
-        }
-        let _ = writeln!(s, "{header}");
-        let mut domains = vec![(None, "national".to_string())];
-        for (g, grouping) in a0.sample.groupings.iter().enumerate() {
-            for (l, level) in grouping.levels.iter().enumerate() {
-                domains.push((
-                    Some((g, l as u32, grouping.column.clone(), level.clone())),
-                    format!("{}: {}", grouping.column, level),
-                ));
-            }
-        }
-        for (domain, name) in domains {
-            let mut line = format!("  {:<24}", truncate(&name, 23));
-            for a in c.analyses {
-                let subgroup = match &domain {
-                    None => None,
-                    Some((_, _, column, level)) => {
-                        a.sample
-                            .groupings
-                            .iter()
-                            .enumerate()
-                            .find_map(|(g, grouping)| {
-                                (&grouping.column == column)
-                                    .then(|| {
-                                        grouping
-                                            .levels
-                                            .iter()
-                                            .position(|l| l == level)
-                                            .map(|l| (g, l as u32))
-                                    })
-                                    .flatten()
-                            })
-                    }
-                };
-                let cell = if domain.is_some() && subgroup.is_none() {
-                    "-".to_string()
-                } else {
-                    match headline_estimate(a, Measure::M0, subgroup, round) {
-                        Some((b, p)) if b.is_finite() => {
-                            format!("{b:.3} [{:.3}, {:.3}]", p.ll, p.ul)
-                        }
-                        _ => "-".to_string(),
-                    }
-                };
-                let _ = write!(line, "{cell:>width$}");
-            }
-            let _ = writeln!(s, "{line}");
-        }
+        s.push_str(&m0_by_domain(c, round, width));
     }
     if !c.overlaps.is_empty() {
         let _ = writeln!(
@@ -288,6 +252,75 @@ pub fn summary(c: &Comparison) -> String {
         }
     }
     s
+}
+
+/// M0 with its interval under each methodology, domain by domain, in one round.
+fn m0_by_domain(c: &Comparison, round: u32, width: usize) -> String {
+    let mut s = String::new();
+    let a0 = &c.analyses[0];
+    let label = round_label(c, round)
+        .map(|l| format!(", round {l}"))
+        .unwrap_or_default();
+    let _ = writeln!(s, "M0 [95% interval as run] by domain{label}");
+    let mut header = format!("  {:<24}", "domain");
+    for a in c.analyses {
+        let _ = write!(
+            header,
+            "{:>width$}",
+            truncate(&a.methodology.name, width - 2)
+        );
+    }
+    let _ = writeln!(s, "{header}");
+    let mut domains = vec![(None, "national".to_string())];
+    for (g, grouping) in a0.sample.groupings.iter().enumerate() {
+        for (l, level) in grouping.levels.iter().enumerate() {
+            domains.push((
+                Some((g, l as u32, grouping.column.clone(), level.clone())),
+                format!("{}: {}", grouping.column, level),
+            ));
+        }
+    }
+    for (domain, name) in domains {
+        let mut line = format!("  {:<24}", truncate(&name, 23));
+        for a in c.analyses {
+            let subgroup = match &domain {
+                None => None,
+                Some((_, _, column, level)) => same_level(a, column, level),
+            };
+            let cell = if domain.is_some() && subgroup.is_none() {
+                "-".to_string()
+            } else {
+                match headline_estimate(a, Measure::M0, subgroup, round) {
+                    Some((b, p)) if b.is_finite() => {
+                        format!("{b:.3} [{:.3}, {:.3}]", p.ll, p.ul)
+                    }
+                    _ => "-".to_string(),
+                }
+            };
+            let _ = write!(line, "{cell:>width$}");
+        }
+        let _ = writeln!(s, "{line}");
+    }
+    s
+}
+
+/// The subgroup of an analysis with this column and level, if it has one.
+fn same_level(a: &Analysis, column: &str, level: &str) -> Option<(usize, u32)> {
+    a.sample
+        .groupings
+        .iter()
+        .enumerate()
+        .find_map(|(g, grouping)| {
+            (grouping.column == column)
+                .then(|| {
+                    grouping
+                        .levels
+                        .iter()
+                        .position(|l| l == level)
+                        .map(|l| (g, l as u32))
+                })
+                .flatten()
+        })
 }
 
 /// One row of the comparison frame.
