@@ -53,7 +53,7 @@ pub fn headline_estimate(
 }
 
 /// Each person's poverty status under the analysis's headline, by row of the file.
-fn poor_by_row(a: &Analysis) -> Result<FxHashMap<u32, (bool, f64, u32)>> {
+fn poor_by_row(a: &Analysis) -> Result<Status> {
     let weights = IntegerWeights::new(&a.methodology)?;
     let (cutoff, group) = headline(a);
     let s = &a.sample;
@@ -105,97 +105,20 @@ pub struct Comparison<'a> {
     pub ranks: Vec<RankAgreement>,
 }
 
-/// Lines the analyses up.
+/// The status of each person under an analysis's headline, by row of the file: poor,
+/// weight, round.
+type Status = FxHashMap<u32, (bool, f64, u32)>;
+
+/// Lines the analyses up: every pair's overlap of the poor and rank agreement.
 pub fn compare(analyses: &[Analysis]) -> Result<Comparison<'_>> {
     let mut overlaps = Vec::new();
     let mut ranks = Vec::new();
-    let status: Vec<FxHashMap<u32, (bool, f64, u32)>> =
-        analyses.iter().map(poor_by_row).collect::<Result<_>>()?;
+    let status: Vec<Status> = analyses.iter().map(poor_by_row).collect::<Result<_>>()?;
     for a in 0..analyses.len() {
         for b in a + 1..analyses.len() {
-            // Overlap per round of the first analysis, over the persons both classify.
             let n_rounds = analyses[a].sample.round_info.len() as u32;
-            for round in 0..n_rounds {
-                let mut shares = [0.0; 4];
-                let mut persons = 0;
-                for (row, &(poor_a, w, r)) in &status[a] {
-                    if r != round {
-                        continue;
-                    }
-                    let Some(&(poor_b, _, _)) = status[b].get(row) else {
-                        continue;
-                    };
-                    persons += 1;
-                    shares[usize::from(!poor_a) * 2 + usize::from(!poor_b)] += w;
-                }
-                let total: f64 = shares.iter().sum();
-                if persons == 0 || total == 0.0 {
-                    continue;
-                }
-                overlaps.push(Overlap {
-                    first: a,
-                    second: b,
-                    round,
-                    both: shares[0] / total,
-                    only_first: shares[1] / total,
-                    only_second: shares[2] / total,
-                    neither: shares[3] / total,
-                    persons,
-                });
-            }
-            // Rank agreement of M0 across the levels of each subgroup column both share.
-            for (g, grouping) in analyses[a].sample.groupings.iter().enumerate() {
-                let Some(h) = analyses[b]
-                    .sample
-                    .groupings
-                    .iter()
-                    .position(|o| o.column == grouping.column)
-                else {
-                    continue;
-                };
-                for round in 0..n_rounds {
-                    let mut pairs = Vec::new();
-                    for (level, label) in grouping.levels.iter().enumerate() {
-                        let Some(other) = analyses[b].sample.groupings[h]
-                            .levels
-                            .iter()
-                            .position(|l| l == label)
-                        else {
-                            continue;
-                        };
-                        let x = headline_estimate(
-                            &analyses[a],
-                            Measure::M0,
-                            Some((g, level as u32)),
-                            round,
-                        );
-                        let y = headline_estimate(
-                            &analyses[b],
-                            Measure::M0,
-                            Some((h, other as u32)),
-                            round,
-                        );
-                        if let (Some((x, _)), Some((y, _))) = (x, y) {
-                            if x.is_finite() && y.is_finite() {
-                                pairs.push((x, y));
-                            }
-                        }
-                    }
-                    if pairs.len() < 2 {
-                        continue;
-                    }
-                    let (x, y): (Vec<f64>, Vec<f64>) = pairs.into_iter().unzip();
-                    ranks.push(RankAgreement {
-                        first: a,
-                        second: b,
-                        round,
-                        grouping: g,
-                        kendall_tau_b: kendall_tau_b(&x, &y),
-                        spearman_rho: spearman_rho(&x, &y),
-                        levels: x.len(),
-                    });
-                }
-            }
+            overlaps.extend(overlaps_of(&status, a, b, n_rounds));
+            ranks.extend(rank_agreements(analyses, a, b, n_rounds));
         }
     }
     Ok(Comparison {
@@ -203,6 +126,90 @@ pub fn compare(analyses: &[Analysis]) -> Result<Comparison<'_>> {
         overlaps,
         ranks,
     })
+}
+
+/// Overlap per round of the first analysis, over the persons both classify.
+fn overlaps_of(status: &[Status], a: usize, b: usize, n_rounds: u32) -> Vec<Overlap> {
+    let mut overlaps = Vec::new();
+    for round in 0..n_rounds {
+        let mut shares = [0.0; 4];
+        let mut persons = 0;
+        for (row, &(poor_a, w, r)) in &status[a] {
+            if r != round {
+                continue;
+            }
+            let Some(&(poor_b, _, _)) = status[b].get(row) else {
+                continue;
+            };
+            persons += 1;
+            shares[usize::from(!poor_a) * 2 + usize::from(!poor_b)] += w;
+        }
+        let total: f64 = shares.iter().sum();
+        if persons == 0 || total == 0.0 {
+            continue;
+        }
+        overlaps.push(Overlap {
+            first: a,
+            second: b,
+            round,
+            both: shares[0] / total,
+            only_first: shares[1] / total,
+            only_second: shares[2] / total,
+            neither: shares[3] / total,
+            persons,
+        });
+    }
+    overlaps
+}
+
+/// Rank agreement of M0 across the levels of each subgroup column both analyses share.
+fn rank_agreements(analyses: &[Analysis], a: usize, b: usize, n_rounds: u32) -> Vec<RankAgreement> {
+    let mut ranks = Vec::new();
+    for (g, grouping) in analyses[a].sample.groupings.iter().enumerate() {
+        let Some(h) = analyses[b]
+            .sample
+            .groupings
+            .iter()
+            .position(|o| o.column == grouping.column)
+        else {
+            continue;
+        };
+        for round in 0..n_rounds {
+            let mut pairs = Vec::new();
+            for (level, label) in grouping.levels.iter().enumerate() {
+                let Some(other) = analyses[b].sample.groupings[h]
+                    .levels
+                    .iter()
+                    .position(|l| l == label)
+                else {
+                    continue;
+                };
+                let x =
+                    headline_estimate(&analyses[a], Measure::M0, Some((g, level as u32)), round);
+                let y =
+                    headline_estimate(&analyses[b], Measure::M0, Some((h, other as u32)), round);
+                if let (Some((x, _)), Some((y, _))) = (x, y) {
+                    if x.is_finite() && y.is_finite() {
+                        pairs.push((x, y));
+                    }
+                }
+            }
+            if pairs.len() < 2 {
+                continue;
+            }
+            let (x, y): (Vec<f64>, Vec<f64>) = pairs.into_iter().unzip();
+            ranks.push(RankAgreement {
+                first: a,
+                second: b,
+                round,
+                grouping: g,
+                kendall_tau_b: kendall_tau_b(&x, &y),
+                spearman_rho: spearman_rho(&x, &y),
+                levels: x.len(),
+            });
+        }
+    }
+    ranks
 }
 
 /// Kendall's tau-b (ties accounted for), by the kendalls crate; NaN when undefined.

@@ -172,16 +172,15 @@ pub(super) struct CellFacts {
     pub(super) psu: Vec<usize>,
 }
 
-/// One domain's totals per unit, from its cells (indices into the table, in order).
-pub(super) fn domain_totals(
+/// Each of a domain's cells' unit: its PSU, or — when each row is a PSU — the cells of
+/// its stratum that share its profile and group flags (with the factor Σw²/(Σw)² that
+/// makes their total a sum of squares). The units, and each cell's index among them.
+fn units_of(
     members: &[u32],
     table: &Table,
     design: &Design,
-    layout: &Layout,
     cell_of: &CellFacts,
-) -> UnitTotals {
-    // Each cell's unit: its PSU, or — when each row is a PSU — the cells of its stratum
-    // that share its profile and group flags.
+) -> (Vec<Unit>, Vec<u32>) {
     let mut units: Vec<Unit> = Vec::new();
     let mut unit_of: Vec<u32> = Vec::with_capacity(members.len());
     if design.psu_is_row {
@@ -222,6 +221,18 @@ pub(super) fn domain_totals(
             unit_of.push(units.len() as u32 - 1);
         }
     }
+    (units, unit_of)
+}
+
+/// One domain's totals per unit, from its cells (indices into the table, in order).
+pub(super) fn domain_totals(
+    members: &[u32],
+    table: &Table,
+    design: &Design,
+    layout: &Layout,
+    cell_of: &CellFacts,
+) -> UnitTotals {
+    let (mut units, unit_of) = units_of(members, table, design, cell_of);
     let n = units.len();
     let mut totals = vec![0.0; n * layout.width()];
     for (&c, &u) in members.iter().zip(&unit_of) {
