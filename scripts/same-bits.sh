@@ -31,6 +31,8 @@ jobs=(
   "run ${raw[*]} -o {out}.csv"
   "run data/methodologies/colombia-ipm.toml data/example_raw.csv -o {out}.csv"
   "report ${example[*]} -o {out}.html"
+  "describe data/example_raw.csv"
+  "check data/methodologies/colombia-ipm.toml data/example_raw.csv"
   "sql data/global-mpi.toml --round t --year year --over area,region"
   "report ${raw[*]} -o {out}.html"
   "compare data/methodologies/global-mpi-2018.toml data/methodologies/global-mpi-2010.toml data/example_raw.csv -o {out}.csv"
@@ -40,6 +42,8 @@ for m in data/methodologies/*.toml; do jobs+=("sql $m"); done
 if [ -d "$shared/data" ]; then
   design="--weight weight --psu psu --over area,region"
   jobs+=(
+    "describe $shared/data/syn_cdta.dta"
+    "describe $shared/data/syn_cdta.sav --columns area,region"
     "run data/global-mpi.toml $shared/data/syn_cdta.csv $design --strata stratum --round t --year year -o {out}.csv"
     "run data/global-mpi.toml $shared/data/syn_cdta.dta $design --strata stratum --round t --year year -o {out}.parquet"
     "run data/global-mpi.toml $shared/data/syn_cdta.sav $design --strata stratum --round t --year year -o {out}.json"

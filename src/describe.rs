@@ -93,56 +93,62 @@ pub fn describe(path: &Path, only: &[String]) -> Result<Description> {
         Format::Stata | Format::Spss | Format::Sas => metadata_labels(path),
         _ => BTreeMap::new(),
     };
-    let mut columns = Vec::new();
-    for name in chosen {
-        let s = df.column(name).map_err(fail)?.as_materialized_series();
-        let counts = df
-            .clone()
-            .lazy()
-            .select([col(name.as_str())])
-            .drop_nulls(None)
-            .group_by([col(name.as_str())])
-            .agg([len().alias("__n")])
-            .sort_by_exprs(
-                [col("__n"), col(name.as_str())],
-                SortMultipleOptions::default().with_order_descending_multi([true, false]),
-            )
-            .collect()
-            .map_err(fail)?;
-        let values = counts
-            .column(name)
-            .map_err(fail)?
-            .as_materialized_series()
-            .cast(&DataType::String)
-            .map_err(fail)?;
-        let n = counts
-            .column("__n")
-            .map_err(fail)?
-            .as_materialized_series()
-            .clone();
-        let n = n.cast(&DataType::UInt64).map_err(fail)?;
-        let common = values
-            .str()
-            .map_err(fail)?
-            .iter()
-            .zip(n.u64().map_err(fail)?.iter())
-            .take(COMMON)
-            .map(|(v, k)| (v.unwrap_or("").to_string(), k.unwrap_or(0) as usize))
-            .collect();
-        let (label, value_labels) = labels.get(name.as_str()).cloned().unwrap_or_default();
-        columns.push(ColumnSummary {
-            name: name.clone(),
-            dtype: s.dtype().to_string(),
-            missing: s.null_count(),
-            distinct: counts.height(),
-            common,
-            label,
-            value_labels,
-        });
-    }
+    let columns = chosen
+        .into_iter()
+        .map(|name| {
+            let (label, value_labels) = labels.get(name.as_str()).cloned().unwrap_or_default();
+            summarize(&df, name, label, value_labels).map_err(fail)
+        })
+        .collect::<Result<_>>()?;
     Ok(Description {
         rows: df.height(),
         columns,
+    })
+}
+
+/// One column's type, missing and distinct values, and most common values.
+fn summarize(
+    df: &DataFrame,
+    name: &str,
+    label: Option<String>,
+    value_labels: Vec<(String, String)>,
+) -> PolarsResult<ColumnSummary> {
+    let s = df.column(name)?.as_materialized_series();
+    let counts = df
+        .clone()
+        .lazy()
+        .select([col(name)])
+        .drop_nulls(None)
+        .group_by([col(name)])
+        .agg([len().alias("__n")])
+        .sort_by_exprs(
+            [col("__n"), col(name)],
+            SortMultipleOptions::default().with_order_descending_multi([true, false]),
+        )
+        .collect()?;
+    let values = counts
+        .column(name)?
+        .as_materialized_series()
+        .cast(&DataType::String)?;
+    let n = counts
+        .column("__n")?
+        .as_materialized_series()
+        .cast(&DataType::UInt64)?;
+    let common = values
+        .str()?
+        .iter()
+        .zip(n.u64()?.iter())
+        .take(COMMON)
+        .map(|(v, k)| (v.unwrap_or("").to_string(), k.unwrap_or(0) as usize))
+        .collect();
+    Ok(ColumnSummary {
+        name: name.to_string(),
+        dtype: s.dtype().to_string(),
+        missing: s.null_count(),
+        distinct: counts.height(),
+        common,
+        label,
+        value_labels,
     })
 }
 

@@ -55,7 +55,6 @@ pub fn run(args: Args) -> Result<()> {
     let mut m = afmpi::methodology::from_file(&args.methodology)?;
     let settings = args.inference.apply(&mut m)?;
     let survey = args.survey.apply(&mut m)?;
-
     let (analysis, data) = match (&args.from_table, &args.data) {
         (Some(table), _) => (
             afmpi::analyse_table(&m, &survey, &settings, table)?,
@@ -81,42 +80,39 @@ pub fn run(args: Args) -> Result<()> {
         (None, None) => unreachable!("clap requires DATA or --from-table"),
     };
     progress.stage("writing the results");
-    let to_stdout = args.output.as_deref().is_some_and(|p| p.as_os_str() == "-");
-    let mut summary = String::new();
-    let title = if m.title.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", m.title)
-    };
-    summary.push_str(&format!(
-        "afmpi run: {}{} on {}\n",
-        m.name,
-        title,
-        data.display()
-    ));
-    for note in &m.notes {
-        summary.push_str(&format!("  note: {note}\n"));
-    }
+    let mut summary = output::run_header(&m, &data);
     summary.push_str(&output::data_summary(&analysis.report));
     summary.push_str(&output::national_summary(&analysis, &settings));
+    summary.push_str(&write_results(&args, &analysis)?);
+    progress.lap("");
+    if args.output.as_deref().is_some_and(|p| p.as_os_str() == "-") {
+        eprint!("{summary}");
+    } else {
+        print!("{summary}");
+    }
+    Ok(())
+}
 
+/// Writes the results where the flags say; what was written, for the summary.
+fn write_results(args: &Args, analysis: &afmpi::Analysis) -> Result<String> {
+    let mut summary = String::new();
     // Changes go with the levels unless they have a file of their own.
     let main = match &args.changes_out {
         Some(path) => {
-            let changes = Results::new(&analysis, Part::Changes);
+            let changes = Results::new(analysis, Part::Changes);
             changes.write(path)?;
             summary.push_str(&format!(
                 "changes: {} ({} estimates)\n",
                 path.display(),
                 output::count(changes.len())
             ));
-            Results::new(&analysis, Part::Levels)
+            Results::new(analysis, Part::Levels)
         }
-        None => Results::new(&analysis, Part::All),
+        None => Results::new(analysis, Part::All),
     };
     match &args.output {
         Some(path) if afmpi::excel::is_workbook(path) => {
-            afmpi::excel::write_run(&analysis, path)?;
+            afmpi::excel::write_run(analysis, path)?;
             summary.push_str(&format!(
                 "results: {} ({} estimates; sheets national, subgroups, indicators, {}methodology, data)\n",
                 path.display(),
@@ -126,7 +122,7 @@ pub fn run(args: Args) -> Result<()> {
         }
         Some(path) => {
             main.write(path)?;
-            if !to_stdout {
+            if path.as_os_str() != "-" {
                 summary.push_str(&format!(
                     "results: {} ({} estimates)\n",
                     path.display(),
@@ -139,11 +135,5 @@ pub fn run(args: Args) -> Result<()> {
             output::count(main.len())
         )),
     }
-    progress.lap("");
-    if to_stdout {
-        eprint!("{summary}");
-    } else {
-        print!("{summary}");
-    }
-    Ok(())
+    Ok(summary)
 }

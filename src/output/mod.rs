@@ -14,7 +14,7 @@ mod summary;
 
 pub use files::{write_atomically, write_frame, write_frames};
 pub use rows::{change_key, changes_frame, level_key, levels_frame, results_frame, Part, Results};
-pub use summary::{count, data_summary, methodology_summary, national_summary};
+pub use summary::{count, data_summary, methodology_summary, national_summary, run_header};
 
 /// The results frame's columns, in order.
 pub const COLUMNS: [&str; 16] = [

@@ -3,12 +3,14 @@
 //! methodology in words (`afmpi check`).
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 use afmpi_core::sample::codes::number_label;
 use afmpi_core::sample::DataReport;
 
 use crate::inference::{Change, Interval, LonelyPsu, Settings};
 use crate::measures::Measure;
+use crate::methodology::Methodology;
 use crate::Analysis;
 
 /// Thousands separators for counts read by people.
@@ -22,6 +24,22 @@ pub fn count(n: usize) -> String {
         out.push(c);
     }
     out
+}
+
+/// The first lines of a run's summary: the methodology, the data, the methodology's
+/// notes.
+pub fn run_header(m: &Methodology, data: &Path) -> String {
+    let mut s = String::new();
+    let title = if m.title.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", m.title)
+    };
+    let _ = writeln!(s, "afmpi run: {}{} on {}", m.name, title, data.display());
+    for note in &m.notes {
+        let _ = writeln!(s, "  note: {note}");
+    }
+    s
 }
 
 /// The data part of the terminal summary: rows read, used, dropped and why.
@@ -235,7 +253,7 @@ fn format_k(k: f64) -> String {
 
 /// The methodology in words, for the terminal: source, cutoffs, named groups, and each
 /// dimension's indicators with their weights and where their values come from.
-pub fn methodology_summary(m: &crate::methodology::Methodology) -> String {
+pub fn methodology_summary(m: &Methodology) -> String {
     use crate::methodology::Source;
     let mut s = String::new();
     let title = if m.title.is_empty() {
