@@ -32,6 +32,8 @@ jobs=(
   "run data/methodologies/colombia-ipm.toml data/example_raw.csv -o {out}.csv"
   "report ${example[*]} -o {out}.html"
   "describe data/example_raw.csv"
+  "simulate --rows 3000 --rounds 2 --seed 3 -o {out}.csv"
+  "simulate --raw --rows 3000 -o {out}.parquet"
   "check data/methodologies/colombia-ipm.toml data/example_raw.csv"
   "sql data/global-mpi.toml --round t --year year --over area,region"
   "report ${raw[*]} -o {out}.html"

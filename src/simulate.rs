@@ -71,24 +71,12 @@ pub fn survey(settings: &Settings) -> DataFrame {
     let rounds = settings.rounds.max(1);
     let per_round = settings.rows.div_ceil(rounds);
 
-    let mut hh_id = Vec::with_capacity(settings.rows);
-    let mut ind_id = Vec::with_capacity(settings.rows);
-    let mut t = Vec::with_capacity(settings.rows);
-    let mut year = Vec::with_capacity(settings.rows);
-    let mut strata = Vec::with_capacity(settings.rows);
-    let mut psu = Vec::with_capacity(settings.rows);
-    let mut weight = Vec::with_capacity(settings.rows);
-    let mut area = Vec::with_capacity(settings.rows);
-    let mut region = Vec::with_capacity(settings.rows);
-    let mut sex = Vec::with_capacity(settings.rows);
-    let mut deprived: Vec<Vec<Option<i32>>> =
-        vec![Vec::with_capacity(settings.rows); INDICATORS.len()];
-
+    let mut rows = Persons::with_capacity(settings.rows);
     for round in 0..rounds {
         let trend = -0.35 * round as f64;
         let mut persons = 0;
         let mut psu_no = 0u64;
-        while persons < per_round && hh_id.len() < settings.rows {
+        while persons < per_round && rows.hh_id.len() < settings.rows {
             // PSUs cycle through the strata: region × area.
             let r = (psu_no as usize) % REGIONS.len();
             let rural = !(psu_no / REGIONS.len() as u64).is_multiple_of(3);
@@ -97,7 +85,7 @@ pub fn survey(settings: &Settings) -> DataFrame {
             let psu_effect = 0.4 * normal.sample(&mut rng);
             let psu_weight = (if rural { 1.4 } else { 0.8 }) * (0.6 + 0.8 * rng.gen::<f64>());
             for h in 0..settings.households_per_psu {
-                if persons >= per_round || hh_id.len() >= settings.rows {
+                if persons >= per_round || rows.hh_id.len() >= settings.rows {
                     break;
                 }
                 let household = psu_id * 100 + h as i64;
@@ -120,21 +108,22 @@ pub fn survey(settings: &Settings) -> DataFrame {
                     })
                     .collect();
                 for member in 0..size {
-                    if persons >= per_round || hh_id.len() >= settings.rows {
+                    if persons >= per_round || rows.hh_id.len() >= settings.rows {
                         break;
                     }
-                    hh_id.push(household);
-                    ind_id.push(household * 100 + member as i64 + 1);
-                    t.push(round as i32 + 1);
-                    year.push(2012.0 + 7.0 * round as f64);
-                    strata.push(stratum);
-                    psu.push(psu_id);
-                    weight.push((psu_weight * 1e6_f64).round() / 1e6);
-                    area.push(if rural { "rural" } else { "urban" });
-                    region.push(REGIONS[r].0);
-                    sex.push(if rng.gen::<bool>() { "female" } else { "male" });
+                    rows.hh_id.push(household);
+                    rows.ind_id.push(household * 100 + member as i64 + 1);
+                    rows.t.push(round as i32 + 1);
+                    rows.year.push(2012.0 + 7.0 * round as f64);
+                    rows.strata.push(stratum);
+                    rows.psu.push(psu_id);
+                    rows.weight.push((psu_weight * 1e6_f64).round() / 1e6);
+                    rows.area.push(if rural { "rural" } else { "urban" });
+                    rows.region.push(REGIONS[r].0);
+                    rows.sex
+                        .push(if rng.gen::<bool>() { "female" } else { "male" });
                     for (j, v) in values.iter().enumerate() {
-                        deprived[j].push(*v);
+                        rows.deprived[j].push(*v);
                     }
                     persons += 1;
                 }
@@ -142,22 +131,59 @@ pub fn survey(settings: &Settings) -> DataFrame {
             psu_no += 1;
         }
     }
-    let mut columns = vec![
-        Column::new("hh_id".into(), hh_id),
-        Column::new("ind_id".into(), ind_id),
-        Column::new("t".into(), t),
-        Column::new("year".into(), year),
-        Column::new("strata".into(), strata),
-        Column::new("psu".into(), psu),
-        Column::new("weight".into(), weight),
-        Column::new("area".into(), area),
-        Column::new("region".into(), region),
-        Column::new("sex".into(), sex),
-    ];
-    for ((name, _, _), values) in INDICATORS.iter().zip(deprived) {
-        columns.push(Column::new((*name).into(), values));
+    rows.frame()
+}
+
+/// The survey's columns, filled person by person.
+struct Persons {
+    hh_id: Vec<i64>,
+    ind_id: Vec<i64>,
+    t: Vec<i32>,
+    year: Vec<f64>,
+    strata: Vec<i64>,
+    psu: Vec<i64>,
+    weight: Vec<f64>,
+    area: Vec<&'static str>,
+    region: Vec<&'static str>,
+    sex: Vec<&'static str>,
+    deprived: Vec<Vec<Option<i32>>>,
+}
+
+impl Persons {
+    fn with_capacity(n: usize) -> Persons {
+        Persons {
+            hh_id: Vec::with_capacity(n),
+            ind_id: Vec::with_capacity(n),
+            t: Vec::with_capacity(n),
+            year: Vec::with_capacity(n),
+            strata: Vec::with_capacity(n),
+            psu: Vec::with_capacity(n),
+            weight: Vec::with_capacity(n),
+            area: Vec::with_capacity(n),
+            region: Vec::with_capacity(n),
+            sex: Vec::with_capacity(n),
+            deprived: vec![Vec::with_capacity(n); INDICATORS.len()],
+        }
     }
-    DataFrame::new_infer_height(columns).expect("columns of equal length")
+
+    fn frame(self) -> DataFrame {
+        let mut columns = vec![
+            Column::new("hh_id".into(), self.hh_id),
+            Column::new("ind_id".into(), self.ind_id),
+            Column::new("t".into(), self.t),
+            Column::new("year".into(), self.year),
+            Column::new("strata".into(), self.strata),
+            Column::new("psu".into(), self.psu),
+            Column::new("weight".into(), self.weight),
+            Column::new("area".into(), self.area),
+            Column::new("region".into(), self.region),
+            Column::new("sex".into(), self.sex),
+        ];
+        for ((name, _, _), values) in INDICATORS.iter().zip(self.deprived) {
+            columns.push(Column::new((*name).into(), values));
+        }
+        DataFrame::new_infer_height(columns).expect("columns of equal length")
+    }
 }
 
 /// Persons per part of a survey written in parts.
@@ -487,65 +513,54 @@ pub const GLOBAL_MPI_COLUMNS: [&str; 10] = [
 ];
 
 /// Makes a raw survey: one row per person, about `settings.rows` rows, one round.
+/// The integer columns of the raw survey, before the assets, the household flags and
+/// the global MPI's columns.
+const INT_NAMES: [&str; 27] = [
+    "hh_size",
+    "rooms",
+    "age",
+    "years_schooling",
+    "attending",
+    "literate",
+    "undernourished",
+    "child_deaths",
+    "child_deaths_5y",
+    "health_insurance",
+    "health_access_barrier",
+    "employed",
+    "unemployed_months",
+    "underemployed",
+    "pension_contrib",
+    "pension_receives",
+    "child_labour",
+    "env_risk",
+    "electricity",
+    "water_source",
+    "water_minutes",
+    "toilet",
+    "toilet_shared",
+    "floor",
+    "walls",
+    "roof",
+    "cooking_fuel",
+];
+
 pub fn raw_survey(settings: &Settings) -> DataFrame {
     let mut rng = ChaCha8Rng::seed_from_u64(settings.seed);
     let normal = Normal::new(0.0, 1.0).expect("standard normal");
-    let mut ints: Vec<(&str, Vec<Option<i32>>)> = Vec::new();
-    let int_names = [
-        "hh_size",
-        "rooms",
-        "age",
-        "years_schooling",
-        "attending",
-        "literate",
-        "undernourished",
-        "child_deaths",
-        "child_deaths_5y",
-        "health_insurance",
-        "health_access_barrier",
-        "employed",
-        "unemployed_months",
-        "underemployed",
-        "pension_contrib",
-        "pension_receives",
-        "child_labour",
-        "env_risk",
-        "electricity",
-        "water_source",
-        "water_minutes",
-        "toilet",
-        "toilet_shared",
-        "floor",
-        "walls",
-        "roof",
-        "cooking_fuel",
-    ];
-    for n in int_names
-        .iter()
-        .chain(ASSETS.iter())
-        .chain(HOUSEHOLD_FLAGS.iter())
-        .chain(GLOBAL_MPI_COLUMNS.iter())
-    {
-        ints.push((n, Vec::new()));
-    }
-    let mut hh_id = Vec::new();
-    let mut line = Vec::new();
-    let mut strata = Vec::new();
-    let mut psu = Vec::new();
-    let mut weight = Vec::new();
-    let mut area = Vec::new();
-    let mut region = Vec::new();
-    let mut sex = Vec::new();
-    let mut income = Vec::new();
+    let mut rows = RawRows {
+        ints: int_columns().map(|_| Vec::new()).collect(),
+        ..RawRows::default()
+    };
     let mut psu_no = 0i64;
-    while hh_id.len() < settings.rows {
+    while rows.hh_id.len() < settings.rows {
         let r = (psu_no as usize) % REGIONS.len();
         let rural = (psu_no / REGIONS.len() as i64) % 3 != 0;
         let psu_effect = 0.4 * normal.sample(&mut rng);
         let psu_weight =
             ((if rural { 1.4 } else { 0.8 }) * (0.6 + 0.8 * rng.gen::<f64>()) * 1e6).round() / 1e6;
         for h in 0..settings.households_per_psu {
-            if hh_id.len() >= settings.rows {
+            if rows.hh_id.len() >= settings.rows {
                 break;
             }
             let latent = REGIONS[r].1
@@ -560,70 +575,109 @@ pub fn raw_survey(settings: &Settings) -> DataFrame {
             let mpi = global_mpi_2018(&members, &d);
             let household = (psu_no + 1) * 100 + h as i64;
             for (p, m) in members.iter().enumerate() {
-                hh_id.push(household);
-                line.push(p as i32 + 1);
-                strata.push((r as i32 + 1) * 10 + i32::from(rural));
-                psu.push(psu_no + 1);
-                weight.push(psu_weight);
-                area.push(if rural { "rural" } else { "urban" });
-                region.push(REGIONS[r].0);
-                sex.push(if m.female { "female" } else { "male" });
-                income.push(d.income_pc);
-                let mut values: Vec<Option<i32>> = vec![
-                    Some(size as i32),
-                    Some(d.rooms),
-                    Some(m.age),
-                    m.years_schooling,
-                    m.attending,
-                    m.literate,
-                    m.undernourished,
-                    m.child_deaths,
-                    m.child_deaths_5y,
-                    Some(m.health_insurance),
-                    Some(m.health_access_barrier),
-                    m.employed,
-                    m.unemployed_months,
-                    m.underemployed,
-                    m.pension_contrib,
-                    m.pension_receives,
-                    m.child_labour,
-                    Some(m.env_risk),
-                    Some(d.electricity),
-                    Some(d.water_source),
-                    Some(d.water_minutes),
-                    Some(d.toilet),
-                    Some(d.toilet_shared),
-                    Some(d.floor),
-                    Some(d.walls),
-                    Some(d.roof),
-                    Some(d.cooking_fuel),
-                ];
-                values.extend(d.assets.iter().map(|&a| Some(a)));
-                values.extend(d.other.iter().map(|&a| Some(a)));
-                values.extend(mpi.iter().map(|v| v.map(i32::from)));
-                for ((_, column), v) in ints.iter_mut().zip(values) {
+                rows.hh_id.push(household);
+                rows.line.push(p as i32 + 1);
+                rows.strata.push((r as i32 + 1) * 10 + i32::from(rural));
+                rows.psu.push(psu_no + 1);
+                rows.weight.push(psu_weight);
+                rows.area.push(if rural { "rural" } else { "urban" });
+                rows.region.push(REGIONS[r].0);
+                rows.sex.push(if m.female { "female" } else { "male" });
+                rows.income.push(d.income_pc);
+                let values = member_values(m, &d, size, &mpi);
+                for (column, v) in rows.ints.iter_mut().zip(values) {
                     column.push(v);
                 }
             }
         }
         psu_no += 1;
     }
-    let n = hh_id.len();
-    let mut columns = vec![
-        Column::new("hh_id".into(), hh_id),
-        Column::new("line".into(), line),
-        Column::new("t".into(), vec![1i32; n]),
-        Column::new("year".into(), vec![2024i32; n]),
-        Column::new("strata".into(), strata),
-        Column::new("psu".into(), psu),
-        Column::new("weight".into(), weight),
-        Column::new("area".into(), area),
-        Column::new("region".into(), region),
-        Column::new("sex".into(), sex),
-        Column::new("income_pc".into(), income),
-    ];
-    for (name, values) in ints {
-        columns.push(Column::new(name.into(), values));
+    rows.frame()
+}
+
+/// The raw survey's columns, filled person by person.
+#[derive(Default)]
+struct RawRows {
+    hh_id: Vec<i64>,
+    line: Vec<i32>,
+    strata: Vec<i32>,
+    psu: Vec<i64>,
+    weight: Vec<f64>,
+    area: Vec<&'static str>,
+    region: Vec<&'static str>,
+    sex: Vec<&'static str>,
+    income: Vec<f64>,
+    /// The integer columns, in the order of [`int_columns`].
+    ints: Vec<Vec<Option<i32>>>,
+}
+
+/// The names of the raw survey's integer columns, in order.
+fn int_columns() -> impl Iterator<Item = &'static str> {
+    INT_NAMES
+        .iter()
+        .chain(ASSETS.iter())
+        .chain(HOUSEHOLD_FLAGS.iter())
+        .chain(GLOBAL_MPI_COLUMNS.iter())
+        .copied()
+}
+
+impl RawRows {
+    fn frame(self) -> DataFrame {
+        let n = self.hh_id.len();
+        let mut columns = vec![
+            Column::new("hh_id".into(), self.hh_id),
+            Column::new("line".into(), self.line),
+            Column::new("t".into(), vec![1i32; n]),
+            Column::new("year".into(), vec![2024i32; n]),
+            Column::new("strata".into(), self.strata),
+            Column::new("psu".into(), self.psu),
+            Column::new("weight".into(), self.weight),
+            Column::new("area".into(), self.area),
+            Column::new("region".into(), self.region),
+            Column::new("sex".into(), self.sex),
+            Column::new("income_pc".into(), self.income),
+        ];
+        for (name, values) in int_columns().zip(self.ints) {
+            columns.push(Column::new(name.into(), values));
+        }
+        DataFrame::new(n, columns).expect("columns of equal length")
     }
-    DataFrame::new(n, columns).expect("columns of equal length")
+}
+
+/// A person's integer columns: the member's, the dwelling's, the household's flags and
+/// the global MPI's deprivations.
+fn member_values(m: &Member, d: &Dwelling, size: usize, mpi: &[Option<bool>]) -> Vec<Option<i32>> {
+    let mut values: Vec<Option<i32>> = vec![
+        Some(size as i32),
+        Some(d.rooms),
+        Some(m.age),
+        m.years_schooling,
+        m.attending,
+        m.literate,
+        m.undernourished,
+        m.child_deaths,
+        m.child_deaths_5y,
+        Some(m.health_insurance),
+        Some(m.health_access_barrier),
+        m.employed,
+        m.unemployed_months,
+        m.underemployed,
+        m.pension_contrib,
+        m.pension_receives,
+        m.child_labour,
+        Some(m.env_risk),
+        Some(d.electricity),
+        Some(d.water_source),
+        Some(d.water_minutes),
+        Some(d.toilet),
+        Some(d.toilet_shared),
+        Some(d.floor),
+        Some(d.walls),
+        Some(d.roof),
+        Some(d.cooking_fuel),
+    ];
+    values.extend(d.assets.iter().map(|&a| Some(a)));
+    values.extend(d.other.iter().map(|&a| Some(a)));
+    values.extend(mpi.iter().map(|v| v.map(i32::from)));
+    values
 }
