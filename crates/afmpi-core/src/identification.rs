@@ -64,3 +64,18 @@ impl IntegerWeights {
         self.score(profile) as f64 / self.denominator as f64
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::Words;
+
+    #[test]
+    fn integer_weights_decide_exactly() {
+        let m = Methodology::from_toml(crate::methodology::tests::BASE, &Words).unwrap();
+        let iw = IntegerWeights::new(&m).unwrap();
+        // a + b = 1/2 >= 1/3 and >= 33.33%; a alone = 1/4 is below both.
+        assert!(iw.score(0b011) >= iw.cutoffs[1]);
+        assert!(iw.score(0b001) < iw.cutoffs[0]);
+    }
+}

@@ -207,10 +207,9 @@ pub(crate) fn key_err(key: impl Into<String>, message: impl Into<String>) -> Err
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::exact::Exact;
-    use crate::identification::IntegerWeights;
     use crate::rules::Words;
     use num_rational::Ratio;
 
@@ -225,7 +224,7 @@ mod tests {
         assert!(Exact::parse("0.1.2").is_err());
     }
 
-    const BASE: &str = r#"
+    pub(crate) const BASE: &str = r#"
 name = "t"
 cutoffs = [33.33, "1/3"]
 [[dimension]]
@@ -283,14 +282,5 @@ column = "c"
             .replace("column = \"c\"", "column = \"c\"\nweight = 0.4");
         let e = Methodology::from_toml(&text, &Words).unwrap_err();
         assert!(e.to_string().contains("dimension[1].weight"), "{e}");
-    }
-
-    #[test]
-    fn integer_weights_decide_exactly() {
-        let m = Methodology::from_toml(BASE, &Words).unwrap();
-        let iw = IntegerWeights::new(&m).unwrap();
-        // a + b = 1/2 >= 1/3 and >= 33.33%; a alone = 1/4 is below both.
-        assert!(iw.score(0b011) >= iw.cutoffs[1]);
-        assert!(iw.score(0b001) < iw.cutoffs[0]);
     }
 }
