@@ -271,9 +271,12 @@ fn a_csv_value_that_cannot_be_read_stops_a_batched_run() {
     )
     .err()
     .expect("an unreadable weight is an error");
+    // The message names the file, the value and its column.
     let message = err.to_string();
     assert!(
-        message.contains("heavy") || message.contains("weight"),
+        message.starts_with(&format!("{}: ", path.display()))
+            && message.contains("`heavy`")
+            && message.contains("column 'weight'"),
         "{message}"
     );
 }

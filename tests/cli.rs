@@ -161,8 +161,19 @@ fn a_type_change_deep_in_a_csv_is_read_right() {
         .find(|l| l.starts_with("two,H,,50.0,,nat"))
         .unwrap();
     // One heavy row among 2,000: its weight dominates, and so does its variance (each row
-    // is its own PSU here).
-    assert!(h.contains(",lev,,,,0.5000624921884764,0.25012499"), "{h}");
+    // is its own PSU here, in one stratum of n = 2,001): H = W1 / W and, with
+    // z_i = w_i (y_i − H) / W summing to zero, V = n/(n − 1) Σ z_i².
+    let (heavy, n): (f64, f64) = (2000.5, 2001.0);
+    let w = 2000.0 + heavy;
+    let b = heavy / w;
+    let squares = 2000.0 * (b / w).powi(2) + (heavy * (1.0 - b) / w).powi(2);
+    let se = (n / (n - 1.0) * squares).sqrt();
+    let fields: Vec<&str> = h.split(',').collect();
+    let (ours_b, ours_se): (f64, f64) = (fields[12].parse().unwrap(), fields[13].parse().unwrap());
+    assert!((ours_b - b).abs() <= 1e-15, "b {ours_b} against {b}: {h}");
+    assert!((ours_se - se).abs() <= 1e-12 * se, "se {ours_se} against {se}: {h}");
+    // The weight read as a decimal, not an integer: the heavy row counts 2000.5.
+    assert!(ours_b > 0.5, "{h}");
 }
 
 #[test]

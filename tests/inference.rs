@@ -199,6 +199,76 @@ fn a_stratum_with_a_single_psu_under_each_policy() {
     assert_eq!(a.inference.design.df, 2.0);
 }
 
+/// Under `adjust` in a subgroup domain: the lonely PSU's domain total is centred on the
+/// grand mean of the design's PSU totals, worked out here from the rows. That mean is zero
+/// for every ratio estimator (Σ D w (y − R) = 0 whatever the domain), which the test
+/// checks too, so `adjust` adds the lonely PSU's squared total where the domain has
+/// members in it, and nothing where it has none.
+#[test]
+fn a_lonely_stratum_under_adjust_in_a_subgroup() {
+    // (stratum, PSU, weight, deprived, subgroup): C is a single PSU, with one member of x.
+    let rows = [
+        ("A", "a1", 1.0, 1, "x"),
+        ("A", "a1", 1.0, 0, "y"),
+        ("A", "a2", 2.0, 1, "x"),
+        ("B", "b1", 1.0, 0, "x"),
+        ("B", "b2", 1.0, 0, "y"),
+        ("B", "b2", 2.0, 1, "x"),
+        ("C", "c1", 2.0, 1, "x"),
+    ];
+    let mut df = persons(&rows.map(|r| (r.0, r.1, r.2, r.3)));
+    df.with_column(Column::new("g".into(), rows.map(|r| r.4)))
+        .unwrap();
+    let survey = SurveyColumns {
+        over: vec!["g".into()],
+        ..design()
+    };
+    let se_of = |lonely_psu, level: &str| {
+        let settings = Settings {
+            lonely_psu,
+            ..Settings::default()
+        };
+        let a = analyse_frame(&df, &one_indicator(), &survey, &settings, Path::new("t.csv")).unwrap();
+        let l = a.sample.groupings[0].levels.iter().position(|l| l == level).unwrap();
+        let i = a
+            .estimates
+            .iter()
+            .position(|e| e.measure == Measure::H && e.domain.subgroup == Some((0, l as u32)))
+            .unwrap();
+        a.inference.levels[i].se
+    };
+    // By hand, from the rows: z = D w (y − R) / Σ D w, added up per PSU.
+    let by_hand = |level: &str, adjust: bool| {
+        let in_domain: Vec<_> = rows.iter().filter(|r| r.4 == level).collect();
+        let w: f64 = in_domain.iter().map(|r| r.2).sum();
+        let r = in_domain.iter().map(|r| r.2 * r.3 as f64).sum::<f64>() / w;
+        let psus = ["a1", "a2", "b1", "b2", "c1"];
+        let total = |psu: &str| {
+            in_domain
+                .iter()
+                .filter(|p| p.1 == psu)
+                .map(|p| p.2 * (p.3 as f64 - r) / w)
+                .sum::<f64>()
+        };
+        let totals: Vec<f64> = psus.iter().map(|p| total(p)).collect();
+        let grand_mean = totals.iter().sum::<f64>() / 5.0;
+        assert!(grand_mean.abs() < 1e-15, "the grand mean is {grand_mean}");
+        let stratum = |x: f64, y: f64| 2.0 * ((x - (x + y) / 2.0).powi(2) + (y - (x + y) / 2.0).powi(2));
+        let mut v = stratum(totals[0], totals[1]) + stratum(totals[2], totals[3]);
+        if adjust {
+            v += (totals[4] - grand_mean).powi(2);
+        }
+        v.sqrt()
+    };
+    for level in ["x", "y"] {
+        assert_relative_eq!(se_of(LonelyPsu::Adjust, level), by_hand(level, true), max_relative = 1e-12);
+        assert_relative_eq!(se_of(LonelyPsu::Remove, level), by_hand(level, false), max_relative = 1e-12);
+    }
+    // In x the lonely PSU has a member: adjust adds its share; in y it has none.
+    assert!(se_of(LonelyPsu::Adjust, "x") > se_of(LonelyPsu::Remove, "x"));
+    assert_eq!(se_of(LonelyPsu::Adjust, "y"), se_of(LonelyPsu::Remove, "y"));
+}
+
 /// The error names the round of a lonely stratum too.
 #[test]
 fn a_lonely_stratum_error_names_the_round() {
@@ -420,9 +490,27 @@ fn t_quantiles_for_census_sized_designs() {
     use afmpi::inference::t_quantile;
     use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
     let z = Normal::new(0.0, 1.0).unwrap().inverse_cdf(0.975);
-    for df in [2.0, 30.0, 228.0, 1e3, 1e4] {
-        let direct = StudentsT::new(0.0, 1.0, df).unwrap().inverse_cdf(0.975);
-        assert_eq!(t_quantile(0.975, df), direct);
+    // Closed forms of Student's t quantile (Hill 1970): 1, 2 and 4 degrees of freedom.
+    let p: f64 = 0.975;
+    let alpha = 4.0 * p * (1.0 - p);
+    let closed = [
+        (1.0, (std::f64::consts::PI * (p - 0.5)).tan()),
+        (2.0, (2.0 * p - 1.0) / (2.0 * p * (1.0 - p)).sqrt()),
+        (4.0, {
+            let theta = alpha.sqrt().acos();
+            2.0 * ((theta / 3.0).cos() / alpha.sqrt() - 1.0).sqrt()
+        }),
+    ];
+    for (df, t) in closed {
+        let ours = t_quantile(p, df);
+        assert!((ours - t).abs() < 1e-9 * t, "df {df}: {ours} against {t}");
+    }
+    // Elsewhere below the switch: the quantile is where the distribution function
+    // (statrs' incomplete beta, not the inverse the quantile comes from) reaches p.
+    for df in [3.0, 30.0, 228.0, 1e3, 1e4] {
+        let t = t_quantile(p, df);
+        let cdf = StudentsT::new(0.0, 1.0, df).unwrap().cdf(t);
+        assert!((cdf - p).abs() < 1e-12, "df {df}: F({t}) = {cdf}");
     }
     // Just above the switch, the expansion agrees with statrs (still accurate there).
     let above = 1e4 + 1.0;

@@ -3,12 +3,14 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use afmpi::inference::{LonelyPsu, Settings};
 use afmpi::measures::{Estimate, Measure};
 use afmpi::methodology::{Methodology, SurveyColumns};
-use afmpi::{analyse_frame, tally, Analysis};
+use afmpi::sample::MISSING;
+use afmpi::{analyse_frame, Analysis};
 use approx::relative_eq;
 use polars::prelude::*;
 use proptest::prelude::*;
@@ -229,9 +231,42 @@ fn results_do_not_depend_on_the_number_of_threads() {
             "estimates differ on {threads} threads"
         );
     }
-    // And the table is the same as a plain sequential tally.
-    let again = tally::tally(&one.sample);
-    assert!(again == one.table);
+    // And the table holds what a plain row-by-row sum gives: the same cells (levels kept
+    // as one code per subgroup column, not packed), the same counts, and the same sums
+    // of weights up to the order of the additions.
+    let s = &one.sample;
+    type Key = (u32, u32, u32, Vec<u32>, u64, u32);
+    let mut plain: BTreeMap<Key, (f64, f64, u64)> = BTreeMap::new();
+    for i in 0..s.len() {
+        let levels = s.groupings.iter().map(|g| g.codes[i]).collect();
+        let key = (s.rounds[i], s.strata[i], s.psus[i], levels, s.profiles[i], s.flags[i]);
+        let sums = plain.entry(key).or_default();
+        let w = s.weights[i];
+        sums.0 += w;
+        sums.1 += w * w;
+        sums.2 += 1;
+    }
+    let table = &one.table;
+    let tallied: BTreeMap<Key, (f64, f64, u64)> = table
+        .cells
+        .iter()
+        .map(|c| {
+            let levels = (0..s.groupings.len())
+                .map(|g| table.level(c, g).unwrap_or(MISSING))
+                .collect();
+            let key = (c.round, c.stratum, c.psu, levels, c.profile, c.flags);
+            (key, (c.weight, c.weight_sq, c.count))
+        })
+        .collect();
+    assert_eq!(tallied.len(), table.cells.len(), "a cell appears twice");
+    assert!(plain.keys().eq(tallied.keys()), "the cells differ");
+    for ((key, a), b) in plain.iter().zip(tallied.values()) {
+        assert_eq!(a.2, b.2, "count of {key:?}");
+        assert!(relative_eq!(a.0, b.0, max_relative = 1e-12), "weight of {key:?}");
+        assert!(relative_eq!(a.1, b.1, max_relative = 1e-12), "squares of {key:?}");
+    }
+    // The cells are sorted by key, as every table is.
+    assert!(table.cells.is_sorted_by_key(|c| (c.round, c.stratum, c.psu, c.levels, c.profile, c.flags)));
 }
 
 /// (measure, indicator, cutoff, subgroup, round), as an estimate's sort key holds them.

@@ -1,6 +1,7 @@
 //! `afmpi report`: one self-contained page with every chart; the curve of H and M0
 //! against k agrees with the run at the methodology's cutoffs; headless Chromium shows
-//! every chart and logs no error (a screenshot is kept in target/report.png).
+//! every chart and logs no error (a screenshot is kept in
+//! target/tmp/report.png, under CARGO_TARGET_DIR when it is set).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -51,10 +52,21 @@ fn the_report_is_self_contained_with_every_section() {
         "Changes over time",
         "Distribution of deprivation scores",
         "Methodology",
-        "12,000 read, 11,346 used, 654 dropped",
     ] {
         assert!(page.contains(section), "no {section}");
     }
+    // The rows read, used and dropped, counted here from the file: a row is used when it
+    // has every indicator and the weight, strata, PSU, round and year.
+    let needed = [&common::GLOBAL_MPI_INDICATORS[..], &["weight", "strata", "psu", "t", "year"]].concat();
+    let (read, used) = common::complete_rows(&root().join("data/example.csv"), &needed);
+    assert!(used < read, "the example has rows to drop");
+    let rows = format!(
+        "{} read, {} used, {} dropped",
+        common::thousands(read),
+        common::thousands(used),
+        common::thousands(read - used)
+    );
+    assert!(page.contains(&rows), "no {rows}");
     // Axis titles and legends are in the charts.
     for text in [
         "poverty cutoff k",
@@ -160,7 +172,11 @@ fn chromium_shows_every_chart_and_logs_no_error() {
             .collect::<String>()
     );
     // The page itself, as a person opens it: a screenshot, and no console message.
-    let shot = root().join("target/report.png");
+    // Kept in the target folder cargo gives integration tests (wherever CARGO_TARGET_DIR
+    // puts it), and removed first so that an earlier run's picture cannot pass for it.
+    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("report.png");
+    std::fs::create_dir_all(shot.parent().unwrap()).unwrap();
+    let _ = std::fs::remove_file(&shot);
     let o = run(
         &[
             "--window-size=1000,7000",

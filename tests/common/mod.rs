@@ -88,3 +88,46 @@ pub fn simulated(
     survey.round = Some("t".into());
     (df, m, survey)
 }
+
+/// Rows of a CSV file, and those with a value in every one of `columns` (the empty field
+/// and `NA` missing): what a run that needs those columns uses, worked out apart from it.
+pub fn complete_rows(csv: &std::path::Path, columns: &[&str]) -> (usize, usize) {
+    use polars::prelude::*;
+    let df = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(None)
+        .map_parse_options(|o| {
+            o.with_null_values(Some(NullValues::AllColumns(vec!["".into(), "NA".into()])))
+        })
+        .try_into_reader_with_file_path(Some(csv.to_path_buf()))
+        .unwrap()
+        .finish()
+        .unwrap();
+    let complete = (0..df.height())
+        .filter(|&i| {
+            columns
+                .iter()
+                .all(|c| !df.column(c).unwrap().get(i).unwrap().is_null())
+        })
+        .count();
+    (df.height(), complete)
+}
+
+/// A count with thousands separators, as the summary writes counts for people.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The columns a run of the global MPI on ready d_* columns needs, but the design's.
+pub const GLOBAL_MPI_INDICATORS: [&str; 10] = [
+    "d_nutr", "d_cm", "d_satt", "d_educ", "d_elct", "d_wtr", "d_sani", "d_hsg", "d_ckfl",
+    "d_asst",
+];
