@@ -1,21 +1,23 @@
 //! afmpi: Alkire-Foster multidimensional poverty indices from household survey microdata.
 //!
-//! The modules follow the pipeline of the design notes:
+//! This crate is the reading layer and the program around the engine
+//! ([`afmpi_core`], re-exported here module by module):
 //!
 //! ```text
 //! methodology ─┐
-//!              ├─> read ─> indicators ─> tally ─> measures ─> inference ─> output
-//! survey file ─┘
+//!              ├─> plan ─> read ─> indicators ─> [engine: sample ─> tally ─> measures ─> inference]
+//! survey file ─┘                                                                    └─> output, report
 //! ```
 //!
-//! [`methodology`] validates the TOML file (weights and cutoffs as exact fractions);
-//! [`read`] reads just the needed columns of a CSV, Parquet, Stata or SPSS file;
-//! [`indicators`] checks the values and turns each person into a deprivation profile;
-//! [`tally`] builds the sufficient-statistics table in one parallel pass; [`measures`]
-//! computes every estimate from that table; [`inference`] adds standard errors,
-//! confidence intervals and changes between rounds; [`output`] writes the results frame.
-//! The command-line layer (`src/cli/`, in the binary only) is thin on top. [`simulate`] makes synthetic surveys
-//! for examples and benchmarks.
+//! [`methodology`] reads a methodology file (validated by the engine); [`plan`] says which
+//! columns a run needs; [`read`] reads just those of a CSV, Parquet, Stata or SPSS file
+//! ([`naming`] maps a survey's own names, [`members`] joins a member file); [`indicators`]
+//! checks the values and builds the engine's sample, with [`rules`] evaluated by polars;
+//! [`batches`] tallies a large file a batch at a time; [`sql`] writes the table's query
+//! for a database engine and reads its result back; [`analyse`] wires these to the engine's
+//! [`finish`]; [`output`], [`report`], [`excel`] and [`compare`] present the results. The
+//! command line (`src/cli/`, in the binary only) is thin on top; [`simulate`] makes
+//! synthetic surveys. ARCHITECTURE.md is the map.
 
 pub mod analyse;
 pub mod batches;
