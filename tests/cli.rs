@@ -171,7 +171,10 @@ fn a_type_change_deep_in_a_csv_is_read_right() {
     let fields: Vec<&str> = h.split(',').collect();
     let (ours_b, ours_se): (f64, f64) = (fields[12].parse().unwrap(), fields[13].parse().unwrap());
     assert!((ours_b - b).abs() <= 1e-15, "b {ours_b} against {b}: {h}");
-    assert!((ours_se - se).abs() <= 1e-12 * se, "se {ours_se} against {se}: {h}");
+    assert!(
+        (ours_se - se).abs() <= 1e-12 * se,
+        "se {ours_se} against {se}: {h}"
+    );
     // The weight read as a decimal, not an integer: the heavy row counts 2000.5.
     assert!(ours_b > 0.5, "{h}");
 }

@@ -332,7 +332,11 @@ fn stata_value_labels_name_the_subgroups() {
     );
     // The rows used are those of the CSV copy with every indicator and the design
     // (mpitbR's na.omit), counted here from that file.
-    let needed = [&common::GLOBAL_MPI_INDICATORS[..], &["weight", "strata", "psu"]].concat();
+    let needed = [
+        &common::GLOBAL_MPI_INDICATORS[..],
+        &["weight", "strata", "psu"],
+    ]
+    .concat();
     let (read, used) = common::complete_rows(&shared.join("data/ben_dhs17_18.csv"), &needed);
     assert_eq!((a.report.rows_read, a.report.rows_used), (read, used));
 }

@@ -228,8 +228,19 @@ fn a_lonely_stratum_under_adjust_in_a_subgroup() {
             lonely_psu,
             ..Settings::default()
         };
-        let a = analyse_frame(&df, &one_indicator(), &survey, &settings, Path::new("t.csv")).unwrap();
-        let l = a.sample.groupings[0].levels.iter().position(|l| l == level).unwrap();
+        let a = analyse_frame(
+            &df,
+            &one_indicator(),
+            &survey,
+            &settings,
+            Path::new("t.csv"),
+        )
+        .unwrap();
+        let l = a.sample.groupings[0]
+            .levels
+            .iter()
+            .position(|l| l == level)
+            .unwrap();
         let i = a
             .estimates
             .iter()
@@ -253,7 +264,8 @@ fn a_lonely_stratum_under_adjust_in_a_subgroup() {
         let totals: Vec<f64> = psus.iter().map(|p| total(p)).collect();
         let grand_mean = totals.iter().sum::<f64>() / 5.0;
         assert!(grand_mean.abs() < 1e-15, "the grand mean is {grand_mean}");
-        let stratum = |x: f64, y: f64| 2.0 * ((x - (x + y) / 2.0).powi(2) + (y - (x + y) / 2.0).powi(2));
+        let stratum =
+            |x: f64, y: f64| 2.0 * ((x - (x + y) / 2.0).powi(2) + (y - (x + y) / 2.0).powi(2));
         let mut v = stratum(totals[0], totals[1]) + stratum(totals[2], totals[3]);
         if adjust {
             v += (totals[4] - grand_mean).powi(2);
@@ -261,8 +273,16 @@ fn a_lonely_stratum_under_adjust_in_a_subgroup() {
         v.sqrt()
     };
     for level in ["x", "y"] {
-        assert_relative_eq!(se_of(LonelyPsu::Adjust, level), by_hand(level, true), max_relative = 1e-12);
-        assert_relative_eq!(se_of(LonelyPsu::Remove, level), by_hand(level, false), max_relative = 1e-12);
+        assert_relative_eq!(
+            se_of(LonelyPsu::Adjust, level),
+            by_hand(level, true),
+            max_relative = 1e-12
+        );
+        assert_relative_eq!(
+            se_of(LonelyPsu::Remove, level),
+            by_hand(level, false),
+            max_relative = 1e-12
+        );
     }
     // In x the lonely PSU has a member: adjust adds its share; in y it has none.
     assert!(se_of(LonelyPsu::Adjust, "x") > se_of(LonelyPsu::Remove, "x"));

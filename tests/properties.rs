@@ -239,7 +239,14 @@ fn results_do_not_depend_on_the_number_of_threads() {
     let mut plain: BTreeMap<Key, (f64, f64, u64)> = BTreeMap::new();
     for i in 0..s.len() {
         let levels = s.groupings.iter().map(|g| g.codes[i]).collect();
-        let key = (s.rounds[i], s.strata[i], s.psus[i], levels, s.profiles[i], s.flags[i]);
+        let key = (
+            s.rounds[i],
+            s.strata[i],
+            s.psus[i],
+            levels,
+            s.profiles[i],
+            s.flags[i],
+        );
         let sums = plain.entry(key).or_default();
         let w = s.weights[i];
         sums.0 += w;
@@ -262,11 +269,19 @@ fn results_do_not_depend_on_the_number_of_threads() {
     assert!(plain.keys().eq(tallied.keys()), "the cells differ");
     for ((key, a), b) in plain.iter().zip(tallied.values()) {
         assert_eq!(a.2, b.2, "count of {key:?}");
-        assert!(relative_eq!(a.0, b.0, max_relative = 1e-12), "weight of {key:?}");
-        assert!(relative_eq!(a.1, b.1, max_relative = 1e-12), "squares of {key:?}");
+        assert!(
+            relative_eq!(a.0, b.0, max_relative = 1e-12),
+            "weight of {key:?}"
+        );
+        assert!(
+            relative_eq!(a.1, b.1, max_relative = 1e-12),
+            "squares of {key:?}"
+        );
     }
     // The cells are sorted by key, as every table is.
-    assert!(table.cells.is_sorted_by_key(|c| (c.round, c.stratum, c.psu, c.levels, c.profile, c.flags)));
+    assert!(table
+        .cells
+        .is_sorted_by_key(|c| (c.round, c.stratum, c.psu, c.levels, c.profile, c.flags)));
 }
 
 /// (measure, indicator, cutoff, subgroup, round), as an estimate's sort key holds them.

@@ -57,7 +57,11 @@ fn the_report_is_self_contained_with_every_section() {
     }
     // The rows read, used and dropped, counted here from the file: a row is used when it
     // has every indicator and the weight, strata, PSU, round and year.
-    let needed = [&common::GLOBAL_MPI_INDICATORS[..], &["weight", "strata", "psu", "t", "year"]].concat();
+    let needed = [
+        &common::GLOBAL_MPI_INDICATORS[..],
+        &["weight", "strata", "psu", "t", "year"],
+    ]
+    .concat();
     let (read, used) = common::complete_rows(&root().join("data/example.csv"), &needed);
     assert!(used < read, "the example has rows to drop");
     let rows = format!(

@@ -128,6 +128,5 @@ pub fn thousands(n: usize) -> String {
 
 /// The columns a run of the global MPI on ready d_* columns needs, but the design's.
 pub const GLOBAL_MPI_INDICATORS: [&str; 10] = [
-    "d_nutr", "d_cm", "d_satt", "d_educ", "d_elct", "d_wtr", "d_sani", "d_hsg", "d_ckfl",
-    "d_asst",
+    "d_nutr", "d_cm", "d_satt", "d_educ", "d_elct", "d_wtr", "d_sani", "d_hsg", "d_ckfl", "d_asst",
 ];

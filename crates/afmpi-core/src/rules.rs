@@ -304,3 +304,85 @@ impl RuleLanguage for Words {
         Ok(columns)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(aggregate: Option<Aggregate>, no_eligible: NoEligible) -> Rule {
+        let e = Expression::parse("x = 1", &Words).unwrap();
+        Rule {
+            deprived: e,
+            eligible: None,
+            aggregate,
+            no_eligible,
+            min_observed: Some(0.5),
+        }
+    }
+
+    /// The household steps of each aggregate, as the methodology file documents them.
+    #[test]
+    fn each_aggregate_decides_in_its_steps() {
+        use Condition::*;
+        let enough = EnoughObserved {
+            min_observed: Some(0.5),
+        };
+        assert_eq!(rule(None, NoEligible::NotDeprived).household_steps(), None);
+        let steps = |a| {
+            rule(Some(a), NoEligible::Missing)
+                .household_steps()
+                .unwrap()
+        };
+        assert_eq!(
+            steps(Aggregate::Any),
+            [
+                (NoneEligible, Value::Missing),
+                (AnyMeeting, Value::Deprived),
+                (enough, Value::NotDeprived)
+            ]
+        );
+        assert_eq!(
+            steps(Aggregate::None),
+            [
+                (NoneEligible, Value::Missing),
+                (AnyMeeting, Value::NotDeprived),
+                (enough, Value::Deprived)
+            ]
+        );
+        assert_eq!(
+            steps(Aggregate::All),
+            [
+                (NoneEligible, Value::Missing),
+                (AnyObservedNotMeeting, Value::NotDeprived),
+                (enough, Value::Deprived)
+            ]
+        );
+        let share = Aggregate::parse("share > 1/4").unwrap();
+        assert_eq!(
+            steps(share)[1],
+            (
+                enough,
+                Value::ShareMeeting {
+                    share: 0.25,
+                    strict: true
+                }
+            )
+        );
+        let mean = Aggregate::parse("mean < 9").unwrap();
+        assert_eq!(
+            steps(mean)[1],
+            (
+                enough,
+                Value::MeanCompares {
+                    op: Comparison::Lt,
+                    value: 9.0
+                }
+            )
+        );
+        let deprived = rule(Some(Aggregate::Any), NoEligible::Deprived);
+        assert_eq!(
+            deprived.household_steps().unwrap()[0],
+            (NoneEligible, Value::Deprived)
+        );
+    }
+}

@@ -214,3 +214,71 @@ fn add(map: &mut Map, key: Key, (w, w2, c): (f64, f64, u64)) {
     e.1 += w2;
     e.2 += c;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn levels_pack_and_unpack() {
+        let radices = [3, 5, 2];
+        let table = Table::new(Vec::new(), radices.to_vec());
+        for a in [0, 1, MISSING] {
+            for b in [0, 3, MISSING] {
+                for c in [0, MISSING] {
+                    let cell = Cell {
+                        round: 0,
+                        stratum: 0,
+                        psu: 0,
+                        levels: pack_levels([a, b, c].into_iter(), &radices),
+                        profile: 0,
+                        flags: 0,
+                        weight: 0.0,
+                        weight_sq: 0.0,
+                        count: 0,
+                    };
+                    let back: Vec<u32> = (0..3)
+                        .map(|g| table.level(&cell, g).unwrap_or(MISSING))
+                        .collect();
+                    assert_eq!(back, [a, b, c]);
+                }
+            }
+        }
+    }
+
+    /// The table holds a row-by-row sum's cells and counts, and its sums up to the order
+    /// of the additions; its cells are sorted; one thread or many give the same bits.
+    #[test]
+    fn the_tally_is_a_row_by_row_sum() {
+        let sample = testing::sample(100_000, 3);
+        let table = tally(&sample);
+        let mut plain: BTreeMap<(u32, u32, u32, u32, u64), (f64, u64)> = BTreeMap::new();
+        for i in 0..sample.len() {
+            let key = (
+                sample.rounds[i],
+                sample.strata[i],
+                sample.psus[i],
+                sample.groupings[0].codes[i],
+                sample.profiles[i],
+            );
+            let e = plain.entry(key).or_default();
+            e.0 += sample.weights[i];
+            e.1 += 1;
+        }
+        assert_eq!(plain.len(), table.cells.len());
+        for (c, (key, (w, n))) in table.cells.iter().zip(&plain) {
+            let level = table.level(c, 0).unwrap_or(MISSING);
+            assert_eq!((c.round, c.stratum, c.psu, level, c.profile), *key);
+            assert_eq!(c.count, *n);
+            assert!((c.weight - w).abs() <= 1e-12 * w, "{key:?}");
+        }
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(|| tally(&sample));
+        assert!(one == table);
+    }
+}

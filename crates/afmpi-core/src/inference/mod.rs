@@ -268,4 +268,66 @@ mod tests {
             }
         }
     }
+
+    /// The design of tests/inference.rs worked out by hand, in the engine alone: persons
+    /// (stratum, PSU, weight, deprived) a1 (1, 1), a1 (1, 0), a2 (2, 1), b1 (1, 0),
+    /// b2 (1, 0), b2 (2, 1); one indicator, k = 100%. H = 5/8; 8 × the PSU totals of z are
+    /// a1 −0.25, a2 0.75, b1 −0.625, b2 0.125, so V = (2 × 0.5 + 2 × 0.28125) / 64 and
+    /// se = 0.15625 exactly, with 4 PSUs − 2 strata = 2 degrees of freedom.
+    #[test]
+    fn a_design_worked_out_by_hand() {
+        use crate::methodology::Methodology;
+        use crate::rules::Words;
+        use crate::sample::{Round, Sample};
+        let text = "name = \"h\"\ncutoffs = [100]\n[[dimension]]\nname = \"d\"\n[[dimension.indicator]]\ncolumn = \"y\"\n";
+        let m = Methodology::from_toml(text, &Words).unwrap();
+        let mut s = Sample::from_labels(
+            vec!["A".into(), "B".into()],
+            vec!["a1".into(), "a2".into(), "b1".into(), "b2".into()],
+            vec![Round {
+                label: String::new(),
+                year: None,
+            }],
+            Vec::new(),
+            false,
+            false,
+        );
+        for (i, (h, c, w, y)) in [
+            (0, 0, 1.0, 1),
+            (0, 0, 1.0, 0),
+            (0, 1, 2.0, 1),
+            (1, 2, 1.0, 0),
+            (1, 3, 1.0, 0),
+            (1, 3, 2.0, 1),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            s.profiles.push(y);
+            s.flags.push(0);
+            s.rows.push(i as u32);
+            s.weights.push(w);
+            s.strata.push(h);
+            s.psus.push(c);
+            s.rounds.push(0);
+        }
+        let table = crate::tally::tally(&s);
+        let a = crate::finish(
+            &m,
+            s,
+            DataReport::default(),
+            table,
+            &Settings::default(),
+            &|_| {},
+        )
+        .unwrap();
+        let i = a
+            .estimates
+            .iter()
+            .position(|e| e.measure == Measure::H && e.domain.subgroup.is_none())
+            .unwrap();
+        assert_eq!(a.estimates[i].b, 0.625);
+        assert!((a.inference.levels[i].se - 0.15625).abs() < 1e-15);
+        assert_eq!(a.inference.design.df, 2.0);
+    }
 }

@@ -307,3 +307,52 @@ pub(crate) fn keep_rows<T: Copy>(mut v: Vec<T>, keep: &[bool], all_kept: bool) -
     v.truncate(to);
     v
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows missing a value are dropped and counted per column in the report's order; a
+    /// missing subgroup value keeps the row; codes follow the labels' sorted order.
+    #[test]
+    fn rows_are_dropped_and_counted_in_the_order_of_the_report() {
+        let file = Path::new("s.csv");
+        let keep = vec![true, false, true, true, true];
+        let missing = vec![("a".to_string(), 1)];
+        let mut b = Builder::new(file, vec![1, 0, 3, 0, 1], keep, missing);
+        b.weights(Some(("w", vec![1.0, 2.0, f64::NAN, 1.5, 0.5])))
+            .unwrap();
+        let strata = (vec![1, 1, 0, MISSING, 0], vec!["b".into(), "a".into()]);
+        b.strata("h", strata);
+        b.subgroup(
+            "g",
+            (vec![0, 0, MISSING, 1, 1], vec!["10".into(), "9".into()]),
+        );
+        let (s, report) = b.finish(&SurveyColumns::default()).unwrap();
+        assert_eq!(
+            report.missing,
+            [("a".into(), 1), ("w".into(), 1), ("h".into(), 1)]
+        );
+        assert_eq!((report.rows_read, report.rows_used), (5, 2));
+        assert_eq!(s.rows, [0, 4]);
+        assert_eq!(s.weights, [1.0, 0.5]);
+        // Strata coded "b" = 0, "a" = 1 become "a" = 0, "b" = 1: row 0 was in "a", row 4
+        // in "b". Subgroup levels 10, 9 become 9, 10.
+        assert_eq!(s.stratum_labels, ["a", "b"]);
+        assert_eq!(s.strata, [0, 1]);
+        assert_eq!(s.groupings[0].levels, ["9", "10"]);
+        assert_eq!(s.groupings[0].codes, [1, 0]);
+        assert!(report.unassigned.is_empty());
+    }
+
+    #[test]
+    fn a_negative_weight_is_an_error_naming_its_row() {
+        let mut b = Builder::new(Path::new("s.csv"), vec![0; 3], vec![true; 3], Vec::new());
+        let e = b.weights(Some(("w", vec![1.0, -2.0, 1.0]))).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("s.csv: column `w`, row 2: the sampling weight -2 is negative"),
+            "{e}"
+        );
+    }
+}

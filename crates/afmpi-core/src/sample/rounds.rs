@@ -138,3 +138,41 @@ pub fn in_time_order(
         .collect();
     (place, rounds)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounds_follow_their_years_and_keep_the_labels_order_otherwise() {
+        let labels: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        let (place, rounds) = in_time_order(&labels, &[Some(2019.0), Some(2006.0), None], true);
+        assert_eq!(place, [1, 0, 2]);
+        let order: Vec<&str> = rounds.iter().map(|r| r.label.as_str()).collect();
+        assert_eq!(order, ["b", "a", "c"]);
+        let (place, _) = in_time_order(&labels, &[Some(2019.0), Some(2006.0), None], false);
+        assert_eq!(place, [0, 1, 2]);
+    }
+
+    #[test]
+    fn a_round_with_two_years_is_an_error_naming_its_row() {
+        let survey = SurveyColumns {
+            year: Some("year".into()),
+            ..Default::default()
+        };
+        let labels = vec!["1".to_string(), "2".to_string()];
+        let e = order_rounds(
+            vec![0, 1, 0],
+            labels,
+            Some(vec![2006.0, 2017.0, 2007.0]),
+            &[0, 1, 2],
+            Path::new("s.csv"),
+            &survey,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "s.csv: column `year`, row 3: round 1 has two years, 2006 and 2007: each round needs one year"
+        );
+    }
+}
