@@ -254,7 +254,9 @@ mod tests {
     fn the_tally_is_a_row_by_row_sum() {
         let sample = testing::sample(100_000, 3);
         let table = tally(&sample);
-        let mut plain: BTreeMap<(u32, u32, u32, u32, u64), (f64, u64)> = BTreeMap::new();
+        // (round, stratum, PSU, subgroup level, profile) -> (sum of weights, count)
+        type Plain = BTreeMap<(u32, u32, u32, u32, u64), (f64, u64)>;
+        let mut plain = Plain::new();
         for i in 0..sample.len() {
             let key = (
                 sample.rounds[i],

@@ -35,7 +35,7 @@ pub(super) const LARGE_DF: f64 = 1e4;
 /// freedom (NaN below 1). statrs computes it from the inverse incomplete beta function,
 /// which loses its accuracy for large `df` (statrs 0.18 gives 1.8266 for the 0.975
 /// quantile at 10^7 degrees of freedom, not 1.95996) and does not return at 10^8 — the
-/// degrees of freedom of a census, where each person is a PSU. Above [`LARGE_DF`] the
+/// degrees of freedom of a census, where each person is a PSU. Above `LARGE_DF` (10^4) the
 /// Cornish-Fisher expansion of t about the normal quantile z (Abramowitz and Stegun
 /// 26.7.5, four terms) is exact to the last bits; at 10^4 the two agree to 10^-12.
 pub fn t_quantile(p: f64, df: f64) -> f64 {

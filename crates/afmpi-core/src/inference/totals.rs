@@ -15,7 +15,7 @@ use crate::tally::Table;
 
 /// Every domain's weighted totals per sampling unit, added up in one pass over the table:
 /// their sums over the units give the point estimates ([`crate::measures::estimate`]),
-/// their columns the standard errors ([`infer`]).
+/// their columns the standard errors ([`super::infer`]).
 pub struct Totals {
     pub design: Design,
     /// Where each total sits in a domain's totals.

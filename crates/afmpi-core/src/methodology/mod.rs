@@ -2,7 +2,7 @@
 //!
 //! The file names the dimensions, their indicators (0/1 columns or rules), their weights
 //! and the poverty cutoffs k. Weights and cutoffs are kept as exact fractions
-//! ([`Exact`]). Validation happens here, once ([`validate`]), and every error points at
+//! ([`Exact`]). Validation happens here, once (`validate`), and every error points at
 //! the key that caused it. Rules stay text with the columns they read
 //! ([`crate::rules`]); the columns are checked against a survey by the reading layer.
 //! Reading the file from disk is the caller's: the engine does no I/O.
