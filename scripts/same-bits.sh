@@ -13,6 +13,10 @@
 # standard error and exit code are compared (some jobs are errors on purpose).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ $# -ne 2 ] || [ ! -x "$1" ] || [ ! -x "$2" ]; then
+  echo "usage: bash scripts/same-bits.sh OLD_AFMPI NEW_AFMPI (two afmpi binaries)" >&2
+  exit 2
+fi
 before=$(realpath "$1")
 after=$(realpath "$2")
 shared=${AFMPI_SHARED:-../shared}

@@ -192,7 +192,7 @@ pub fn analyse_files_reading(
         absent,
         request,
     } = plan(m, survey, path, &available)?;
-    let in_file = |c: &String| m.columns.get(c).unwrap_or(c).clone();
+    let in_file = |c: &String| crate::naming::in_file(m, c);
     let impossible = batches_impossible(&effective, &request, path, members);
     let (sample, report, table) = match batch_rows(reading, impossible, path)? {
         Some(rows) => {

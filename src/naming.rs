@@ -6,6 +6,8 @@ use std::path::Path;
 
 use polars::prelude::{Column, DataFrame};
 
+use afmpi_core::methodology::Methodology;
+
 use crate::error::{Error, Result};
 use crate::read::{self, ColumnRequest};
 
@@ -56,4 +58,9 @@ pub fn rename_columns(
         columns.push(column.clone().with_name(name.as_str().into()));
     }
     DataFrame::new(read.height(), columns).map_err(|e| Error::input(path, e.to_string()))
+}
+
+/// A column's name in the survey file: the methodology's `[columns]` map, else its own.
+pub fn in_file(m: &Methodology, column: &String) -> String {
+    m.columns.get(column).unwrap_or(column).clone()
 }

@@ -95,7 +95,7 @@ pub fn plan(
     path: &Path,
     available: &[String],
 ) -> Result<Plan> {
-    let in_file = |c: &String| m.columns.get(c).unwrap_or(c).clone();
+    let in_file = |c: &String| crate::naming::in_file(m, c);
     let absent: Vec<usize> = m
         .indicators
         .iter()

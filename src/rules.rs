@@ -61,28 +61,23 @@ pub fn deprivation(rule: &Rule, household: Option<&str>) -> PolarsResult<Expr> {
             .cast(DataType::Float64)
             .over([col(hh)])
     };
-    let counts = Counts {
+    let household = Household {
         eligible: count(eligible.clone())?,
         observed: count(observed.clone())?,
         meeting: count(eligible.and(value.clone().fill_null(lit(false))))?,
-    };
-    // The mean of a numeric expression over the eligible members with data.
-    let mean = || {
-        when(observed.clone())
-            .then(value.clone().cast(DataType::Float64))
+        // The mean of a numeric expression over the eligible members with data: part of
+        // the expression only where a step compares it.
+        mean: when(observed)
+            .then(value.cast(DataType::Float64))
             .otherwise(lit(NULL).cast(DataType::Float64))
             .mean()
-            .over([col(hh)])
+            .over([col(hh)])?,
     };
     // The first step that holds decides; a household no step decides is missing.
     let mut decided = null();
     for (condition, outcome) in steps.into_iter().rev() {
-        let outcome = match outcome {
-            Value::MeanCompares { op, value } => compare(mean()?, op, lit(value)),
-            other => counts.value(other),
-        };
-        decided = when(counts.condition(condition))
-            .then(outcome)
+        decided = when(household.condition(condition))
+            .then(household.value(outcome))
             .otherwise(decided);
     }
     Ok(decided)
@@ -102,15 +97,16 @@ fn compare(a: Expr, op: Comparison, b: Expr) -> Expr {
     }
 }
 
-/// A household's counts of eligible, observed and meeting members, on every member's
-/// row.
-struct Counts {
+/// A household's counts of eligible, observed and meeting members, and the mean of the
+/// observed members' values, on every member's row.
+struct Household {
     eligible: Expr,
     observed: Expr,
     meeting: Expr,
+    mean: Expr,
 }
 
-impl Counts {
+impl Household {
     fn condition(&self, condition: Condition) -> Expr {
         let positive = |e: Expr| e.gt(lit(0.0));
         match condition {
@@ -131,7 +127,7 @@ impl Counts {
         }
     }
 
-    /// A household's value; the mean's is built by the caller.
+    /// A household's value.
     fn value(&self, value: Value) -> Expr {
         match value {
             Value::NotDeprived => lit(false),
@@ -149,7 +145,7 @@ impl Counts {
                     lit(share),
                 )
             }
-            Value::MeanCompares { .. } => unreachable!("the mean is built by the caller"),
+            Value::MeanCompares { op, value } => compare(self.mean.clone(), op, lit(value)),
         }
     }
 }
