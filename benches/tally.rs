@@ -37,7 +37,7 @@ fn tally_pass(c: &mut Criterion) {
         drop(df);
         group.throughput(Throughput::Elements(rows as u64));
         group.bench_with_input(BenchmarkId::new("rows", rows), &sample, |b, s| {
-            b.iter(|| tally::tally(s))
+            b.iter(|| tally::tally(s).unwrap())
         });
     }
     group.finish();
@@ -51,7 +51,7 @@ fn finishing_step(c: &mut Criterion) {
         ..Simulation::default()
     });
     let (sample, _) = indicators::prepare(&df, &m, &columns, Path::new("bench")).unwrap();
-    let table = tally::tally(&sample);
+    let table = tally::tally(&sample).unwrap();
     let mut group = c.benchmark_group("finishing");
     group.sample_size(10);
     let settings = Settings::default();

@@ -58,7 +58,7 @@ fn tabulate(
     let (sample, report) = indicators::prepare(df, m, survey, file)?;
     check_not_empty(&report)?;
     progress("tallying");
-    let table = tally::tally(&sample);
+    let table = tally::tally(&sample)?;
     Ok((sample, report, table))
 }
 
@@ -177,11 +177,21 @@ pub fn analyse_files_reading(
     progress: &dyn Fn(&str),
 ) -> Result<Analysis> {
     progress("reading");
-    let household_columns = read::column_names(path)?;
-    let member_columns = match members {
-        Some(p) => read::column_names(p)?,
+    let settings_of_files = read::FileSettings::of(survey)?;
+    let input = read::Input::open(path, &settings_of_files)?;
+    let member_input = members
+        .map(|p| read::Input::open(p, &settings_of_files))
+        .transpose()?;
+    let household_columns = input.column_names()?;
+    let member_columns = match &member_input {
+        Some(i) => i.column_names()?,
         None => Vec::new(),
     };
+    let mut notes: Vec<String> = std::iter::once(&input)
+        .chain(member_input.as_ref())
+        .filter(|i| i.dialect().is_some())
+        .map(|i| format!("read {}", i.describe()))
+        .collect();
     let available: Vec<String> = household_columns
         .iter()
         .chain(&member_columns)
@@ -196,23 +206,25 @@ pub fn analyse_files_reading(
     let impossible = batches_impossible(&effective, &request, path, members);
     let (sample, report, table) = match batch_rows(reading, impossible, path)? {
         Some(rows) => {
-            let frame =
-                read::scan(path, &in_file_request(&request, &in_file))?.expect("CSV or Parquet");
+            let Some(frame) = input.scan(&in_file_request(&request, &in_file))? else {
+                return Err(Error::input(path, "only CSV and Parquet files are read in batches"));
+            };
             progress("reading and tallying in batches");
             let rename = |df: DataFrame| rename_columns(&df, &request, &in_file, path);
             batches::tally_in_batches(frame, &effective, survey, path, rows, &rename)?
         }
         None => {
-            let df = match members {
-                None => read_named(path, &request, &in_file)?,
-                Some(member_path) => members::join(
-                    path,
+            let df = match &member_input {
+                None => read_named(&input, &request, &in_file, &mut notes)?,
+                Some(member_input) => members::join(
+                    &input,
                     &household_columns,
-                    member_path,
+                    member_input,
                     &member_columns,
                     &request,
                     survey,
                     &in_file,
+                    &mut notes,
                 )?,
             };
             // The columns read are not needed once tallied: the memory they held serves
@@ -220,6 +232,9 @@ pub fn analyse_files_reading(
             tabulate(&df, &effective, survey, path, progress)?
         }
     };
+    let mut report = report;
+    notes.append(&mut report.notes);
+    report.notes = notes;
     let mut analysis = finish(&effective, sample, report, table, settings, progress)?;
     note_absent(m, &absent, &mut analysis);
     Ok(analysis)

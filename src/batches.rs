@@ -106,7 +106,7 @@ pub fn tally_in_batches(
         let (sample, report) =
             indicators::prepare(&df, m, survey, file).map_err(|e| e.after_rows(first_row))?;
         drop(df);
-        let table = tally::tally(&sample);
+        let table = tally::tally(&sample)?;
         Ok::<_, Error>((sample.labels_only(), report, table))
     };
     let receive = std::sync::Mutex::new(receive);
@@ -120,7 +120,7 @@ pub fn tally_in_batches(
         ..Default::default()
     });
     afmpi_core::sample::check_not_empty(&report)?;
-    let (sample, table) = acc.finish();
+    let (sample, table) = acc.finish()?;
     Ok((sample, report, table))
 }
 
@@ -371,7 +371,7 @@ impl Accumulator {
 
     /// Renumbers every code in its labels' order (rounds in time order) and builds the
     /// sorted table.
-    fn finish(self) -> (Sample, Table) {
+    fn finish(self) -> Result<(Sample, Table)> {
         let (stratum_new, stratum_labels) = if self.strata.labels.is_empty() {
             (vec![0], vec!["1".to_string()])
         } else {
@@ -390,7 +390,7 @@ impl Accumulator {
                 codes: Vec::new(),
             });
         }
-        let radices = tally::radices(&groupings);
+        let radices = tally::radices(&groupings)?;
         let cells: Vec<Cell> = self
             .cells
             .into_iter()
@@ -429,6 +429,6 @@ impl Accumulator {
             self.has_rounds,
             self.psu_is_row,
         );
-        (sample, Table::new(cells, radices))
+        Ok((sample, Table::new(cells, radices)))
     }
 }

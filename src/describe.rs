@@ -2,7 +2,8 @@
 //! column its type, missing values, distinct values, the most common values, and for
 //! Stata and SPSS files the variable label and value labels.
 //!
-//! The file is read whole with polars (CSV types inferred from every row, not the first
+//! A CSV file's dialect (separator, decimal mark, encoding) is found and said first. The
+//! file is read whole with polars (CSV types inferred from every row, not the first
 //! hundred: survey files change type deep inside); the counts are polars group-bys; the
 //! labels come from the file's metadata through polars-readstat-rs. Values are shown as
 //! the file stores them (codes, not labels), since rules compare codes.
@@ -13,7 +14,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::read::Format;
+use crate::read::{dialect::Dialect, FileSettings, Format, Input};
 
 /// One column's description.
 #[derive(Clone, Debug)]
@@ -22,7 +23,8 @@ pub struct ColumnSummary {
     pub dtype: String,
     pub missing: usize,
     pub distinct: usize,
-    /// The most common values with their counts, most common first.
+    /// The most common values with their counts, most common first: every value of a
+    /// column with at most [`ALL_LEVELS`].
     pub common: Vec<(String, usize)>,
     /// The variable label (Stata, SPSS).
     pub label: Option<String>,
@@ -35,21 +37,24 @@ pub struct ColumnSummary {
 pub struct Description {
     pub rows: usize,
     pub columns: Vec<ColumnSummary>,
+    /// How a CSV file is written (separator, decimal mark, encoding).
+    pub dialect: Option<Dialect>,
 }
 
-/// Values shown per column.
+/// Values shown per column: every level of a column with at most [`ALL_LEVELS`]
+/// distinct values, else the [`COMMON`] most common.
 const COMMON: usize = 6;
+pub const ALL_LEVELS: usize = 20;
 
 /// Describes the file's columns (all of them, or those named in `only`).
-pub fn describe(path: &Path, only: &[String]) -> Result<Description> {
-    let format = Format::of(path)?;
-    if !path.exists() {
-        return Err(Error::input(path, "no such file: check the path"));
-    }
+pub fn describe(path: &Path, only: &[String], settings: &FileSettings) -> Result<Description> {
+    let input = Input::open(path, settings)?;
+    let format = input.format;
     let fail = |e: PolarsError| Error::input(path, format!("cannot read the file: {e}"));
     let pl_path = PlRefPath::try_from_path(path).map_err(fail)?;
     let frame = match format {
-        Format::Csv => crate::read::csv_reader(path)?
+        Format::Csv => input
+            .csv_reader(&settings.missing.text)?
             .with_infer_schema_length(None)
             .finish(),
         Format::Parquet => LazyFrame::scan_parquet(pl_path, ScanArgsParquet::default()),
@@ -103,6 +108,7 @@ pub fn describe(path: &Path, only: &[String]) -> Result<Description> {
     Ok(Description {
         rows: df.height(),
         columns,
+        dialect: input.dialect().cloned(),
     })
 }
 
@@ -134,11 +140,12 @@ fn summarize(
         .column("__n")?
         .as_materialized_series()
         .cast(&DataType::UInt64)?;
+    let shown = if counts.height() <= ALL_LEVELS { ALL_LEVELS } else { COMMON };
     let common = values
         .str()?
         .iter()
         .zip(n.u64()?.iter())
-        .take(COMMON)
+        .take(shown)
         .map(|(v, k)| (v.unwrap_or("").to_string(), k.unwrap_or(0) as usize))
         .collect();
     Ok(ColumnSummary {

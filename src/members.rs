@@ -2,30 +2,34 @@
 //! file (one row per person) in, one frame of persons out, joined on the household id.
 //! A needed column is read from the member file when it has it, else from the household
 //! file. A household id that is not unique in the household file is an error: the join
-//! would count its members twice.
+//! would count its members twice. Members without a household (their id missing, or not
+//! in the household file) are dropped and counted as unmatched.
 
 use std::path::Path;
 
-use polars::prelude::{col, DataFrame, IntoLazy, JoinArgs, JoinType};
+use polars::prelude::{col, lit, DataFrame, DataType, IntoLazy, JoinArgs, JoinType};
 
 use afmpi_core::methodology::SurveyColumns;
 
 use crate::error::{Error, Result};
 use crate::naming;
-use crate::read::{self, ColumnRequest};
+use crate::read::{self, ColumnRequest, Input};
 
 /// The persons of `member_path` with their household's columns from `path`. The
 /// columns of `request` are named as the methodology names them; `in_file` gives a
 /// column's name in the files.
+#[allow(clippy::too_many_arguments)]
 pub fn join(
-    path: &Path,
+    households: &Input,
     household_columns: &[String],
-    member_path: &Path,
+    members: &Input,
     member_columns: &[String],
     request: &ColumnRequest,
     survey: &SurveyColumns,
     in_file: &dyn Fn(&String) -> String,
+    notes: &mut Vec<String>,
 ) -> Result<DataFrame> {
+    let (path, member_path) = (&households.path, &members.path);
     let Some(key) = &survey.household else {
         return Err(Error::Usage(
             "a member file is joined to the household file on the household id: set survey.household (or --household)".into(),
@@ -42,35 +46,29 @@ pub fn join(
             ));
         }
     }
-    // Each needed column from the member file when it has it.
-    let split = |from_members: bool| read::ColumnRequest {
-        numeric: request
-            .numeric
-            .iter()
-            .filter(|c| member_columns.contains(&in_file(c)) == from_members)
-            .cloned()
-            .collect(),
-        labelled: request
-            .labelled
-            .iter()
+    // Each needed column from the member file when it has it; the key as a code.
+    let pick = |list: &[String], from_members: bool| -> Vec<String> {
+        list.iter()
             .filter(|c| *c != key && member_columns.contains(&in_file(c)) == from_members)
             .cloned()
+            .collect()
+    };
+    let split = |from_members: bool| read::ColumnRequest {
+        numeric: pick(&request.numeric, from_members),
+        labelled: pick(&request.labelled, from_members),
+        codes: pick(&request.codes, from_members)
+            .into_iter()
             .chain([key.clone()])
             .collect(),
-        raw: request
-            .raw
-            .iter()
-            .filter(|c| member_columns.contains(&in_file(c)) == from_members)
-            .cloned()
-            .collect(),
+        raw: pick(&request.raw, from_members),
     };
-    let people = naming::read_named(member_path, &split(true), &in_file)?;
-    let households = naming::read_named(path, &split(false), &in_file)?;
+    let people = naming::read_named(members, &split(true), &in_file, notes)?;
+    let households = naming::read_named(households, &split(false), &in_file, notes)?;
     let rows = people.height();
     let joined = people
         .lazy()
         .join(
-            households.lazy(),
+            households.lazy().with_column(lit(true).alias(MATCHED)),
             [col(key.as_str())],
             [col(key.as_str())],
             JoinArgs::new(JoinType::Left),
@@ -87,5 +85,52 @@ pub fn join(
             "the household id is not unique in the household file ({} rows for {} members after the join): give one row per household",
             joined.height(), rows)));
     }
-    Ok(joined)
+    drop_unmatched(joined, key, &file_key, path, member_path, notes)
+}
+
+/// The column that tells a member with a household from one without.
+const MATCHED: &str = "__afmpi_household_found";
+
+/// Members whose household id is missing or not in the household file: dropped, and
+/// counted in `notes` with an example id (never read as members with missing values).
+fn drop_unmatched(
+    joined: DataFrame,
+    key: &str,
+    file_key: &str,
+    path: &Path,
+    member_path: &Path,
+    notes: &mut Vec<String>,
+) -> Result<DataFrame> {
+    let fail = |e: polars::prelude::PolarsError| Error::input(member_path, e.to_string());
+    let found = joined.column(MATCHED).map_err(fail)?.as_materialized_series().clone();
+    let unmatched = found.null_count();
+    let joined = if unmatched == 0 {
+        joined
+    } else {
+        let example = joined
+            .clone()
+            .lazy()
+            .filter(col(MATCHED).is_null())
+            .select([col(key).cast(DataType::String)])
+            .limit(1)
+            .collect()
+            .map_err(fail)?;
+        let example = example
+            .column(key)
+            .ok()
+            .and_then(|c| c.as_materialized_series().str().ok().and_then(|s| s.get(0).map(str::to_string)))
+            .unwrap_or_else(|| "missing".to_string());
+        notes.push(format!(
+            "{} members of {} have no household in {} (household id `{file_key}`, e.g. {example}): dropped as unmatched",
+            crate::output::count(unmatched),
+            member_path.display(),
+            path.display()
+        ));
+        joined
+            .lazy()
+            .filter(col(MATCHED).is_not_null())
+            .collect()
+            .map_err(fail)?
+    };
+    joined.drop(MATCHED).map_err(fail)
 }

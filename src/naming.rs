@@ -9,17 +9,18 @@ use polars::prelude::{Column, DataFrame};
 use afmpi_core::methodology::Methodology;
 
 use crate::error::{Error, Result};
-use crate::read::{self, ColumnRequest};
+use crate::read::{ColumnRequest, Input};
 
 /// Reads the requested columns of a file under their names in the file (`in_file`), and
 /// names them back as the methodology does.
 pub fn read_named(
-    path: &Path,
+    input: &Input,
     request: &ColumnRequest,
     in_file: &dyn Fn(&String) -> String,
+    notes: &mut Vec<String>,
 ) -> Result<DataFrame> {
-    let read = read::read(path, &in_file_request(request, in_file))?;
-    rename_columns(&read, request, in_file, path)
+    let read = input.read(&in_file_request(request, in_file), notes)?;
+    rename_columns(&read, request, in_file, &input.path)
 }
 
 /// The request with the file's names of the columns.
@@ -31,6 +32,7 @@ pub fn in_file_request(
     ColumnRequest {
         numeric: translate(&request.numeric),
         labelled: translate(&request.labelled),
+        codes: translate(&request.codes),
         raw: translate(&request.raw),
     }
 }
@@ -47,6 +49,7 @@ pub fn rename_columns(
         .numeric
         .iter()
         .chain(&request.labelled)
+        .chain(&request.codes)
         .chain(&request.raw)
     {
         if columns.iter().any(|c| c.name().as_str() == name) {

@@ -61,12 +61,14 @@ pub fn needed_columns(
     for (key, value) in [
         ("survey.strata", &survey.strata),
         ("survey.psu", &survey.psu),
-        ("survey.round", &survey.round),
         ("survey.household", &survey.household),
     ] {
         if let Some(c) = value {
-            add(&mut request.labelled, key.to_string(), c);
+            add(&mut request.codes, key.to_string(), c);
         }
+    }
+    if let Some(c) = &survey.round {
+        add(&mut request.labelled, "survey.round".to_string(), c);
     }
     for c in &survey.over {
         add(&mut request.labelled, "survey.over".to_string(), c);

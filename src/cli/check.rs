@@ -29,7 +29,11 @@ pub fn run(args: Args) -> Result<()> {
         println!("  note: {note}");
     }
     if let Some(data) = &args.data {
-        let available = read::column_names(data)?;
+        let input = read::Input::open(data, &read::FileSettings::of(&survey)?)?;
+        if input.dialect().is_some() {
+            println!("read {}", input.describe());
+        }
+        let available = input.column_names()?;
         let plan = afmpi::plan(&m, &survey, data, &available)?;
         let needed = plan.request.all().len();
         println!(

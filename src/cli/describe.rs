@@ -3,8 +3,9 @@
 
 use std::path::PathBuf;
 
+use super::flags::FileFlags;
 use afmpi::output::count;
-use afmpi::{describe, Result};
+use afmpi::{describe, read, Result};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -13,16 +14,23 @@ pub struct Args {
     /// Only these columns (comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub columns: Vec<String>,
+    #[command(flatten)]
+    pub file: FileFlags,
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let d = describe::describe(&args.data, &args.columns)?;
+    let mut survey = afmpi::methodology::SurveyColumns::default();
+    args.file.apply(&mut survey);
+    let d = describe::describe(&args.data, &args.columns, &read::FileSettings::of(&survey)?)?;
     println!(
         "{}: {} rows, {} columns",
         args.data.display(),
         count(d.rows),
         d.columns.len()
     );
+    if let Some(dialect) = &d.dialect {
+        println!("read as CSV: {}", dialect.describe());
+    }
     let width = d
         .columns
         .iter()

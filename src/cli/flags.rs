@@ -33,6 +33,54 @@ pub struct SurveyFlags {
     /// (harmonized = "survey"); it adds to and overrides the methodology's [columns].
     #[arg(long)]
     pub columns: Option<std::path::PathBuf>,
+    /// PSU ids seen in several rounds: panel (one PSU followed across rounds, the
+    /// default, as mpitb and mpitbR) or distinct (a different PSU in each round);
+    /// overrides survey.psu_across_rounds.
+    #[arg(long, value_enum)]
+    pub psu_across_rounds: Option<PsuAcrossRounds>,
+    #[command(flatten)]
+    pub file: FileFlags,
+}
+
+/// How the survey files are written; each overrides a `[survey]` key.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct FileFlags {
+    /// CSV separator: , ; | or tab (overrides survey.delimiter; found in the header by default).
+    #[arg(long)]
+    pub delimiter: Option<String>,
+    /// CSV numbers have decimal commas (12,5); found in a semicolon-separated file by default.
+    #[arg(long)]
+    pub decimal_comma: bool,
+    /// CSV text encoding: utf-8 (the default), latin1 (windows-1252) or another label.
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// Missing-value codes of numeric columns, comma-separated: text as written (., NA)
+    /// and numbers (-99, 998); overrides survey.missing (default: . and NA).
+    #[arg(long, value_delimiter = ',')]
+    pub missing: Option<Vec<String>>,
+}
+
+impl FileFlags {
+    /// The flags written into the survey settings.
+    pub fn apply(&self, survey: &mut SurveyColumns) {
+        if let Some(d) = &self.delimiter {
+            survey.delimiter = Some(d.clone());
+        }
+        if self.decimal_comma {
+            survey.decimal_comma = Some(true);
+        }
+        if let Some(e) = &self.encoding {
+            survey.encoding = Some(e.clone());
+        }
+        if let Some(codes) = &self.missing {
+            survey.missing = Some(
+                codes
+                    .iter()
+                    .map(|c| afmpi::methodology::MissingCode::Text(c.clone()))
+                    .collect(),
+            );
+        }
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -65,6 +113,10 @@ impl SurveyFlags {
         set(&mut survey.round, &self.round);
         set(&mut survey.year, &self.year);
         set(&mut survey.household, &self.household);
+        if let Some(p) = self.psu_across_rounds {
+            survey.psu_across_rounds = Some(p.into());
+        }
+        self.file.apply(&mut survey);
         if let Some(over) = &self.over {
             survey.over = over
                 .iter()
@@ -170,5 +222,15 @@ value_enum! {
         Total,
         /// Each round to the next.
         Insequence,
+    }
+}
+
+value_enum! {
+    /// How PSU ids seen in several rounds are read.
+    PsuAcrossRounds => afmpi::methodology::PsuAcrossRounds {
+        /// The same PSU followed across rounds (the default).
+        Panel,
+        /// A different PSU in each round.
+        Distinct,
     }
 }

@@ -6,7 +6,7 @@
 //! booleans); any other value is an error naming the column, the value and the first row
 //! where it occurs. Rows missing an indicator, the weight or a design variable (stratum,
 //! PSU, round, year) are dropped, as mpitb does, and counted per column in a
-//! [`DataReport`]. A row missing a subgroup value stays in the national figures and is
+//! [`DataReport`]; so are rows without a household id under household rules. A row missing a subgroup value stays in the national figures and is
 //! left out of that column's subgroups, and the report says how many.
 
 use std::path::Path;
@@ -71,6 +71,7 @@ pub fn prepare(
     };
     let (profiles, keep, indicator_missing) = checked?;
     let mut sample = Builder::new(file, profiles, keep, indicator_missing);
+    drop_rows_without_household(df, m, survey, file, &mut sample)?;
     let weights = match &survey.weight {
         Some(name) => Some((name.as_str(), numbers(column(df, name, file)?, file, name)?)),
         None => None,
@@ -98,6 +99,32 @@ pub fn prepare(
         sample.subgroup(name, take(name));
     }
     sample.finish(survey)
+}
+
+/// Under household rules, a row without a household id belongs to no household: it is
+/// dropped and counted against the id column, never pooled with the other rows that
+/// lack one into a household of strangers.
+fn drop_rows_without_household(
+    df: &DataFrame,
+    m: &Methodology,
+    survey: &SurveyColumns,
+    file: &Path,
+    sample: &mut Builder,
+) -> Result<()> {
+    let household_rules = m
+        .indicators
+        .iter()
+        .any(|i| matches!(&i.source, Source::Rule(r) if r.aggregate.is_some()));
+    let Some(name) = survey.household.as_ref().filter(|_| household_rules) else {
+        return Ok(());
+    };
+    let ids = column(df, name, file)?;
+    if ids.null_count() == 0 {
+        return Ok(());
+    }
+    let missing: Vec<bool> = ids.is_null().iter().map(|v| v.unwrap_or(true)).collect();
+    sample.drop_missing(name, &missing);
+    Ok(())
 }
 
 /// The indicators' 0/1 values into the profile bits (rules evaluated by polars first):

@@ -8,13 +8,15 @@
 //! the query as written; household aggregation becomes window sums over the household
 //! id. The query keeps one column per indicator (`d0`, `d1`, … as 0/1), the design and
 //! subgroup columns, one 0/1 column per named group (`f0`, … from the score computed in
-//! exact integers), and `weight`, `weight_sq` and `persons` per cell; rows with a missing
-//! value are left out by its WHERE clause, as `run` drops them.
+//! exact integers), and `weight`, `weight_sq` and `persons` per cell. Persons with a
+//! missing value keep NULL in their cell's key and an indicator value other than 0/1 is
+//! −1: `run --from-table` counts and drops the first and refuses the second, so that its
+//! report is the direct run's.
 
 mod query;
 mod table;
 
-pub use query::query;
+pub use query::{query, query_for_survey, query_in, Dialect};
 pub use table::read_table;
 
 use afmpi_core::methodology::SurveyColumns;

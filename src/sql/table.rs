@@ -14,6 +14,7 @@ use afmpi_core::sample::{Codes, DataReport, Grouping, Round, Sample, MISSING};
 use afmpi_core::tally::{self, Cell, Table};
 
 use super::design_columns;
+use super::query::{HOUSEHOLD_MISSING, INVALID, WEIGHT_MISSING};
 use crate::error::{Error, Result};
 use crate::read::{self, ColumnRequest};
 
@@ -25,7 +26,9 @@ pub fn read_table(
     survey: &SurveyColumns,
 ) -> Result<(Sample, Table, DataReport)> {
     let request = table_request(m, survey);
-    let available = read::column_names(path)?;
+    // The table is the engine's, not the survey's: its dialect is found in it.
+    let input = read::Input::open(path, &read::FileSettings::default())?;
+    let available = input.column_names()?;
     let needed: Vec<(String, String)> = request
         .numeric
         .iter()
@@ -33,8 +36,22 @@ pub fn read_table(
         .map(|c| ("the table of `afmpi sql`".to_string(), c.clone()))
         .collect();
     read::check_columns(path, &available, &needed)?;
+    let mut request = request;
+    for flag in [WEIGHT_MISSING, HOUSEHOLD_MISSING] {
+        if available.iter().any(|c| c == flag) {
+            request.numeric.push(flag.to_string());
+        }
+    }
+    let all = TableColumns {
+        df: input.read(&request, &mut Vec::new())?,
+        path,
+    };
+    let (kept, report) = kept_cells(&all, m, survey)?;
     let columns = TableColumns {
-        df: read::read(path, &request)?,
+        df: all
+            .df
+            .filter(&kept)
+            .map_err(|e| Error::input(path, e.to_string()))?,
         path,
     };
     let n = columns.df.height();
@@ -63,7 +80,7 @@ pub fn read_table(
         columns.number("weight_sq")?,
         columns.number("persons")?,
     );
-    let radices = tally::radices(&groupings);
+    let radices = tally::radices(&groupings)?;
     let cells: Vec<Cell> = (0..n)
         .map(|i| Cell {
             round: rounds[i],
@@ -77,7 +94,11 @@ pub fn read_table(
             count: persons[i] as u64,
         })
         .collect();
-    let report = table_report(path, n, persons.iter().sum::<f64>() as usize);
+    if let Some(i) = weight.iter().position(|&w| w < 0.0 || !w.is_finite()) {
+        return Err(Error::data(path, "weight", Some(i + 1), format!(
+            "the cell's sum of weights is {}: the survey's weights must be finite and zero or more; fix them in the survey table and run the query again",
+            weight[i])));
+    }
     let sample = Sample::from_labels(
         stratum_labels,
         psu_labels,
@@ -115,19 +136,78 @@ fn table_request(m: &Methodology, survey: &SurveyColumns) -> ColumnRequest {
     request
 }
 
-/// What the report says of a table: it counts the persons its cells hold.
-fn table_report(path: &Path, cells: usize, persons: usize) -> DataReport {
-    DataReport {
-        file: path.to_path_buf(),
-        rows_read: persons,
-        rows_used: persons,
-        missing: Vec::new(),
+/// The cells to finish and the report of the persons they hold: a cell with a missing
+/// key (an indicator, the weight, the household id under household rules, a design
+/// column, a group's membership) is dropped and its persons counted against that
+/// column, in the order of `run`'s report; an indicator value other than 0/1 is an error.
+fn kept_cells(
+    all: &TableColumns,
+    m: &Methodology,
+    survey: &SurveyColumns,
+) -> Result<(BooleanChunked, DataReport)> {
+    let n = all.df.height();
+    let persons = all.number("persons")?;
+    let mut keep = vec![true; n];
+    let mut missing: Vec<(String, usize)> = Vec::new();
+    let mut drop = |name: &str, mask: &[bool]| {
+        let mut count = 0.0;
+        for i in 0..n {
+            if mask[i] {
+                keep[i] = false;
+                count += persons[i];
+            }
+        }
+        if count > 0.0 {
+            missing.push((name.to_string(), count as usize));
+        }
+    };
+    for (j, ind) in m.indicators.iter().enumerate() {
+        let values = all.optional_number(&format!("d{j}"))?;
+        if let Some(i) = values.iter().position(|v| v.is_some_and(|v| v != 0.0 && v != 1.0)) {
+            let bad: f64 = (0..n)
+                .filter(|&i| values[i].is_some_and(|v| v != 0.0 && v != 1.0))
+                .map(|i| persons[i])
+                .sum();
+            return Err(Error::data(all.path, &format!("d{j}"), Some(i + 1), format!(
+                "{} persons of the survey have a value of indicator `{}` ({}) that is neither 0 nor 1 (the query writes such a value as {INVALID}): fix those values in the survey table, or write the indicator as a rule",
+                bad as usize, ind.id, ind.columns().join(", "))));
+        }
+        let mask: Vec<bool> = values.iter().map(Option::is_none).collect();
+        drop(&ind.id, &mask);
+    }
+    let flag = |name: &str| -> Result<Vec<bool>> {
+        if all.df.column(name).is_err() {
+            return Ok(vec![false; n]);
+        }
+        Ok(all.optional_number(name)?.iter().map(|v| *v == Some(1.0)).collect())
+    };
+    if let Some(hh) = &survey.household {
+        drop(hh, &flag(HOUSEHOLD_MISSING)?);
+    }
+    let weight_name = survey.weight.as_deref().unwrap_or("weight");
+    drop(weight_name, &flag(WEIGHT_MISSING)?);
+    for (alias, column) in design_columns(survey) {
+        let mask: Vec<bool> = all.df.column(alias).map_err(|e| Error::input(all.path, e.to_string()))?
+            .is_null().iter().map(|v| v.unwrap_or(true)).collect();
+        drop(&column, &mask);
+    }
+    for (g, group) in m.groups.iter().enumerate() {
+        let mask: Vec<bool> = all.optional_number(&format!("f{g}"))?.iter().map(Option::is_none).collect();
+        drop(&format!("group {}", group.name), &mask);
+    }
+    let used: f64 = (0..n).filter(|&i| keep[i]).map(|i| persons[i]).sum();
+    let report = DataReport {
+        file: all.path.to_path_buf(),
+        rows_read: persons.iter().sum::<f64>() as usize,
+        rows_used: used as usize,
+        missing,
         unassigned: Vec::new(),
         notes: vec![format!(
-            "a table of {} cells made by `afmpi sql`: it counts the persons used; rows its query left out for missing values are not counted here",
-            crate::output::count(cells)
+            "a table of {} cells made by `afmpi sql`: it counts the persons of the survey table",
+            crate::output::count(n)
         )],
-    }
+    };
+    Ok((BooleanChunked::from_slice("keep".into(), &keep), report))
 }
 
 /// The table's columns as read.
@@ -150,17 +230,26 @@ impl TableColumns<'_> {
     fn text(&self, name: &str) -> Result<Vec<Option<String>>> {
         let c = self.column(name, &DataType::String)?;
         Ok(c.str()
-            .expect("string")
+            .map_err(|e| Error::input(self.path, e.to_string()))?
             .iter()
             .map(|v| v.map(str::to_string))
             .collect())
     }
 
-    /// A column as numbers: the table holds no missing values.
+    /// A column as numbers, missing where the cell's key is.
+    fn optional_number(&self, name: &str) -> Result<Vec<Option<f64>>> {
+        let c = self.column(name, &DataType::Float64)?;
+        Ok(c.f64()
+            .map_err(|e| Error::input(self.path, e.to_string()))?
+            .iter()
+            .collect())
+    }
+
+    /// A column as numbers: the cells kept hold no missing values.
     fn number(&self, name: &str) -> Result<Vec<f64>> {
         let c = self.column(name, &DataType::Float64)?;
         c.f64()
-            .expect("float")
+            .map_err(|e| Error::input(self.path, e.to_string()))?
             .iter()
             .enumerate()
             .map(|(i, v)| {

@@ -8,7 +8,34 @@
 use std::fmt;
 
 use num_rational::Ratio;
+use num_traits::{CheckedAdd, CheckedDiv, CheckedSub};
 use serde::Deserialize;
+
+/// The message when exact arithmetic would leave i128: every sum and difference of
+/// weights goes through [`sum`], [`difference`] or [`quotient`], which refuse to overflow.
+pub const TOO_FINE: &str = "the weights and cutoffs together need a common denominator too large for exact arithmetic (more than 2^127): write them with fewer decimal places or fewer distinct denominators (\"1/3\" and \"1/18\" share one; 30 different primes do not)";
+
+fn too_fine_ratio(text: &str) -> String {
+    format!("\"{text}\": {TOO_FINE}")
+}
+
+/// The exact sum, or [`TOO_FINE`] where i128 cannot hold it.
+pub fn sum(values: impl IntoIterator<Item = Ratio<i128>>) -> std::result::Result<Ratio<i128>, String> {
+    values
+        .into_iter()
+        .try_fold(Ratio::from_integer(0), |acc, v| acc.checked_add(&v))
+        .ok_or_else(|| TOO_FINE.to_string())
+}
+
+/// `a - b` exactly, or [`TOO_FINE`].
+pub fn difference(a: Ratio<i128>, b: Ratio<i128>) -> std::result::Result<Ratio<i128>, String> {
+    a.checked_sub(&b).ok_or_else(|| TOO_FINE.to_string())
+}
+
+/// `a / n` exactly, or [`TOO_FINE`].
+pub fn quotient(a: Ratio<i128>, n: i128) -> std::result::Result<Ratio<i128>, String> {
+    a.checked_div(&Ratio::from_integer(n)).ok_or_else(|| TOO_FINE.to_string())
+}
 
 /// An exact non-negative fraction, with a note of whether it was written as a decimal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,7 +60,7 @@ impl Exact {
                 return Err(format!("\"{text}\" divides by zero"));
             }
             Ok(Exact {
-                value: num / den,
+                value: num.checked_div(&den).ok_or_else(|| too_fine_ratio(text))?,
                 decimal: false,
             })
         } else {

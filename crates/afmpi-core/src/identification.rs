@@ -30,7 +30,11 @@ impl IntegerWeights {
             .collect();
         let mut denominator: i128 = 1;
         for r in &all {
-            denominator = denominator.lcm(r.denom());
+            let step = denominator / denominator.gcd(r.denom());
+            denominator = match step.checked_mul(*r.denom()) {
+                Some(d) => d,
+                None => i128::MAX,
+            };
             if denominator > (1i128 << 100) / 64 {
                 return Err(crate::methodology::key_err("dimension", "the weights and cutoffs together are written too finely for exact arithmetic: use fewer decimal places or simpler fractions"));
             }

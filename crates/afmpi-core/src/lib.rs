@@ -55,12 +55,13 @@ pub struct Analysis {
 pub fn finish(
     m: &Methodology,
     sample: Sample,
-    report: DataReport,
+    mut report: DataReport,
     table: Table,
     settings: &inference::Settings,
     progress: &dyn Fn(&str),
 ) -> Result<Analysis> {
     let weights = IntegerWeights::new(m)?;
+    sample::check_weights(&mut report, &sample, &table)?;
     progress("estimating");
     let intensity: Vec<bool> = m.groups.iter().map(|g| g.intensity).collect();
     let totals = inference::Totals::new(

@@ -22,6 +22,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::domain::Domain;
+use crate::error::{Error, Result};
 use crate::sample::{Grouping, Sample, MISSING};
 
 /// Rows tallied sequentially in one block.
@@ -94,17 +95,24 @@ impl Table {
 
 /// Each subgroup column's radix in the packing of a person's levels into one integer:
 /// its number of levels plus one, the last standing for a missing value.
-pub fn radices(groupings: &[Grouping]) -> Vec<u64> {
+/// An error when the combinations of every column's levels do not fit in 64 bits.
+pub fn radices(groupings: &[Grouping]) -> Result<Vec<u64>> {
     let radices: Vec<u64> = groupings
         .iter()
         .map(|g| g.levels.len() as u64 + 1)
         .collect();
     let capacity = radices.iter().try_fold(1u64, |acc, r| acc.checked_mul(*r));
-    assert!(
-        capacity.is_some(),
-        "too many subgroup levels combined: analyse fewer `over` columns at once"
-    );
-    radices
+    if capacity.is_none() {
+        let columns: Vec<String> = groupings
+            .iter()
+            .map(|g| format!("{} ({} levels)", g.column, g.levels.len()))
+            .collect();
+        return Err(Error::Usage(format!(
+            "the subgroup columns {} have more combinations of levels than afmpi can tally at once (2^64): analyse fewer `over` columns in one run",
+            columns.join(", ")
+        )));
+    }
+    Ok(radices)
 }
 
 /// A person's levels of the subgroup columns (in the columns' order; [`MISSING`] for a
@@ -125,8 +133,8 @@ pub fn pack_levels(levels: impl DoubleEndedIterator<Item = u32>, radices: &[u64]
 }
 
 /// Builds the table in one parallel pass over the sample.
-pub fn tally(sample: &Sample) -> Table {
-    let radices = radices(&sample.groupings);
+pub fn tally(sample: &Sample) -> Result<Table> {
+    let radices = radices(&sample.groupings)?;
     let n_blocks = sample.len().div_ceil(BLOCK_ROWS).max(1);
     let map = tally_blocks(sample, &radices, 0, n_blocks);
     let cells: Vec<Cell> = map
@@ -145,7 +153,7 @@ pub fn tally(sample: &Sample) -> Table {
             },
         )
         .collect();
-    Table::new(cells, radices)
+    Ok(Table::new(cells, radices))
 }
 
 /// Per cell: sum of weights, sum of squared weights, count.
@@ -253,7 +261,7 @@ mod tests {
     #[test]
     fn the_tally_is_a_row_by_row_sum() {
         let sample = testing::sample(100_000, 3);
-        let table = tally(&sample);
+        let table = tally(&sample).unwrap();
         // (round, stratum, PSU, subgroup level, profile) -> (sum of weights, count)
         type Plain = BTreeMap<(u32, u32, u32, u32, u64), (f64, u64)>;
         let mut plain = Plain::new();
@@ -280,7 +288,7 @@ mod tests {
             .num_threads(1)
             .build()
             .unwrap()
-            .install(|| tally(&sample));
+            .install(|| tally(&sample).unwrap());
         assert!(one == table);
     }
 }

@@ -238,7 +238,7 @@ mod tests {
     fn every_actb_series_has_its_hdk_twin() {
         let m = testing::methodology();
         let sample = testing::sample(4_000, 2);
-        let table = crate::tally::tally(&sample);
+        let table = crate::tally::tally(&sample).unwrap();
         let a = crate::finish(
             &m,
             sample,
@@ -311,7 +311,7 @@ mod tests {
             s.psus.push(c);
             s.rounds.push(0);
         }
-        let table = crate::tally::tally(&s);
+        let table = crate::tally::tally(&s).unwrap();
         let a = crate::finish(
             &m,
             s,

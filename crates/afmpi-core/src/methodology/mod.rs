@@ -11,6 +11,7 @@ mod schema;
 mod validate;
 
 use num_rational::Ratio;
+use num_traits::{CheckedDiv, CheckedMul};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
@@ -42,6 +43,43 @@ pub struct SurveyColumns {
     /// Household size, when each row is a household: it multiplies the weight so that
     /// persons are counted.
     pub household_size: Option<String>,
+    /// The separator of a CSV file (`,` `;` `|` or `tab`); found in the header when unset.
+    pub delimiter: Option<String>,
+    /// Whether a CSV file's numbers have decimal commas; found in the file when unset.
+    pub decimal_comma: Option<bool>,
+    /// The text encoding of a CSV file (`utf-8`, `latin1`, `windows-1252`…); UTF-8 when
+    /// unset.
+    pub encoding: Option<String>,
+    /// The values that are missing in numeric columns: text as written (`"."`, `"NA"`)
+    /// and numeric codes (`-99`, `998`). Unset: `"."` and `"NA"`. An empty field is
+    /// always missing.
+    pub missing: Option<Vec<MissingCode>>,
+    /// Whether a PSU id seen in several rounds is one PSU followed over time (`panel`) or
+    /// a different PSU in each round (`distinct`, as when ids restart in each round).
+    pub psu_across_rounds: Option<PsuAcrossRounds>,
+}
+
+/// A missing-value code of `[survey] missing`: text as written, or a number.
+#[derive(Deserialize, Debug, Clone, PartialEq)]
+#[serde(untagged)]
+pub enum MissingCode {
+    Number(f64),
+    Text(String),
+}
+
+/// How PSU ids that occur in several rounds (within a stratum) are read.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum PsuAcrossRounds {
+    /// The same id is the same PSU in every round: the rounds' estimates are correlated
+    /// through it. The default, because it is what Stata's mpitb and R's mpitbR (and the
+    /// survey package under them) do with pooled rounds, so that afmpi reproduces them;
+    /// the run's summary says when it happens.
+    #[default]
+    Panel,
+    /// Each round's PSUs are its own, whatever their ids: right for independent samples
+    /// whose PSU numbers restart in each round (most DHS and MICS rounds).
+    Distinct,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -171,14 +209,28 @@ impl Methodology {
                     format!("dimension \"{}\" has no indicator left once the absent optional ones are dropped: the survey lacks its data", dim.name),
                 ));
             }
-            let kept_sum: Ratio<i128> = kept.iter().map(|&j| self.indicators[j].weight.value).sum();
-            let dim_sum: Ratio<i128> = (0..self.indicators.len())
-                .filter(|j| self.indicators[*j].dimension == d)
-                .map(|j| self.indicators[j].weight.value)
-                .sum();
+            let too_fine = |e: String| key_err(format!("dimension[{d}]"), e);
+            let kept_sum = crate::exact::sum(kept.iter().map(|&j| self.indicators[j].weight.value))
+                .map_err(too_fine)?;
+            let dim_sum = crate::exact::sum(
+                (0..self.indicators.len())
+                    .filter(|j| self.indicators[*j].dimension == d)
+                    .map(|j| self.indicators[j].weight.value),
+            )
+            .map_err(too_fine)?;
+            if kept_sum == Ratio::from_integer(0) {
+                return Err(key_err(
+                    format!("dimension[{d}]"),
+                    format!("dimension \"{}\": the indicators left once the absent optional ones are dropped all weigh 0, so its weight cannot be shared among them", dim.name),
+                ));
+            }
             for &j in &kept {
                 let w = &mut m.indicators[j].weight;
-                w.value = w.value * dim_sum / kept_sum;
+                w.value = w
+                    .value
+                    .checked_mul(&dim_sum)
+                    .and_then(|x| x.checked_div(&kept_sum))
+                    .ok_or_else(|| too_fine(crate::exact::TOO_FINE.to_string()))?;
             }
         }
         m.indicators = m
@@ -282,5 +334,51 @@ column = "c"
             .replace("column = \"c\"", "column = \"c\"\nweight = 0.4");
         let e = Methodology::from_toml(&text, &Words).unwrap_err();
         assert!(e.to_string().contains("dimension[1].weight"), "{e}");
+    }
+
+    /// The first 30 primes.
+    const PRIMES: [u32; 30] = [
+        2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79,
+        83, 89, 97, 101, 103, 107, 109, 113,
+    ];
+
+    #[test]
+    fn thirty_prime_denominators_are_refused_before_any_overflow() {
+        // One dimension per prime p: weight 1/p given to it, the rest to a last one. The
+        // common denominator of the 30 primes is about 3e46, beyond i128 (1.7e38).
+        let mut text = String::from("name = \"primes\"\ncutoffs = [33]\n");
+        for (d, p) in PRIMES.iter().enumerate() {
+            text.push_str(&format!(
+                "[[dimension]]\nname = \"d{d}\"\nweight = \"1/{p}\"\n[[dimension.indicator]]\ncolumn = \"x{d}\"\n"
+            ));
+        }
+        text.push_str("[[dimension]]\nname = \"rest\"\n[[dimension.indicator]]\ncolumn = \"y\"\n");
+        let e = Methodology::from_toml(&text, &Words).unwrap_err().to_string();
+        assert!(e.contains("too large for exact arithmetic"), "{e}");
+        // The same with the weights on the indicators of one dimension.
+        let mut text = String::from("name = \"primes\"\ncutoffs = [33]\n[[dimension]]\nname = \"all\"\n");
+        for (j, p) in PRIMES.iter().enumerate() {
+            text.push_str(&format!("[[dimension.indicator]]\ncolumn = \"x{j}\"\nweight = \"1/{p}\"\n"));
+        }
+        let e = Methodology::from_toml(&text, &Words).unwrap_err().to_string();
+        assert!(e.contains("too large for exact arithmetic"), "{e}");
+    }
+
+    #[test]
+    fn ten_prime_denominators_are_exact() {
+        // 1/2 + 1/3 + … + 1/29 has denominator 6469693230: well inside i128, and the
+        // indicator without a weight takes exactly what is left.
+        let mut text = String::from("name = \"primes\"\ncutoffs = [\"1/7\"]\n[[dimension]]\nname = \"all\"\n");
+        let ps = &PRIMES[..10];
+        let mut given = Ratio::from_integer(0i128);
+        for (j, p) in ps.iter().enumerate() {
+            text.push_str(&format!("[[dimension.indicator]]\ncolumn = \"x{j}\"\nweight = \"1/{}\"\n", p * 4));
+            given += Ratio::new(1, 4 * *p as i128);
+        }
+        text.push_str("[[dimension.indicator]]\ncolumn = \"y\"\n");
+        let m = Methodology::from_toml(&text, &Words).unwrap();
+        assert_eq!(m.indicators.last().unwrap().weight.value, Ratio::from_integer(1) - given);
+        let w = crate::identification::IntegerWeights::new(&m).unwrap();
+        assert_eq!(w.denominator, 4 * 6469693230);
     }
 }

@@ -9,7 +9,7 @@ use num_rational::Ratio;
 use super::schema::{FileIndicator, FileSpec};
 use super::{key_err, Cutoff, Dimension, Group, Headline, Indicator, Methodology, Source};
 use crate::error::Result;
-use crate::exact::{Exact, Number};
+use crate::exact::{self, Exact, Number};
 use crate::rules::{Aggregate, Expression, NoEligible, Rule, RuleLanguage};
 
 /// How far decimal weights may sum from 1: weights written as rounded decimals
@@ -158,7 +158,7 @@ fn check_dimension_sum(
     dim_weight: Option<Exact>,
     given: &[Option<Exact>],
 ) -> Result<()> {
-    let given_sum: Ratio<i128> = given.iter().flatten().map(|w| w.value).sum();
+    let given_sum = exact::sum(given.iter().flatten().map(|w| w.value)).map_err(|e| key_err(key, e))?;
     if let Some(w) = dim_weight {
         if given.iter().all(Option::is_some) {
             let decimal = given.iter().flatten().any(|g| g.decimal) || w.decimal;
@@ -179,27 +179,28 @@ fn check_dimension_sum(
 /// Dimensions without a weight, whose indicators all have one, take their sum; the
 /// others share what is left equally.
 fn dimension_weights(pending: &[Pending], any_decimal: bool) -> Result<Vec<Exact>> {
-    let mut dim_weights: Vec<Option<Exact>> = pending
-        .iter()
-        .map(|p| {
-            p.dim_weight.or_else(|| {
-                p.given.iter().all(Option::is_some).then(|| Exact {
-                    value: p.given.iter().flatten().map(|w| w.value).sum(),
-                    decimal: p.given.iter().flatten().any(|w| w.decimal),
-                })
-            })
-        })
-        .collect();
-    let fixed: Ratio<i128> = dim_weights.iter().flatten().map(|w| w.value).sum();
+    let too_fine = |e: String| key_err("dimension", e);
+    let mut dim_weights: Vec<Option<Exact>> = Vec::new();
+    for p in pending {
+        dim_weights.push(match p.dim_weight {
+            Some(w) => Some(w),
+            None if p.given.iter().all(Option::is_some) => Some(Exact {
+                value: exact::sum(p.given.iter().flatten().map(|w| w.value)).map_err(too_fine)?,
+                decimal: p.given.iter().flatten().any(|w| w.decimal),
+            }),
+            None => None,
+        });
+    }
+    let fixed = exact::sum(dim_weights.iter().flatten().map(|w| w.value)).map_err(too_fine)?;
     let open = dim_weights.iter().filter(|w| w.is_none()).count();
     if open > 0 {
-        let left = Ratio::from_integer(1) - fixed;
+        let left = exact::difference(Ratio::from_integer(1), fixed).map_err(too_fine)?;
         if left < Ratio::from_integer(0) {
             return Err(key_err("dimension", format!(
                 "the dimensions' given weights sum to {}, more than 1, leaving nothing for the {open} dimension(s) without a weight",
                 show(fixed, any_decimal))));
         }
-        let share = left / Ratio::from_integer(open as i128);
+        let share = exact::quotient(left, open as i128).map_err(too_fine)?;
         for w in dim_weights.iter_mut().filter(|w| w.is_none()) {
             *w = Some(Exact {
                 value: share,
@@ -224,10 +225,13 @@ fn weigh_indicators(
     let mut indicators = Vec::new();
     for (d, (dim, p)) in file.dimensions.iter().zip(pending).enumerate() {
         let weight = dim_weights[d];
-        let given_sum: Ratio<i128> = p.given.iter().flatten().map(|w| w.value).sum();
+        let too_fine = |e: String| key_err(format!("dimension[{d}]"), e);
+        let given_sum = exact::sum(p.given.iter().flatten().map(|w| w.value)).map_err(too_fine)?;
         let open = p.given.iter().filter(|w| w.is_none()).count();
         let share = if open > 0 {
-            (weight.value - given_sum) / Ratio::from_integer(open as i128)
+            exact::difference(weight.value, given_sum)
+                .and_then(|left| exact::quotient(left, open as i128))
+                .map_err(too_fine)?
         } else {
             zero
         };
@@ -267,7 +271,7 @@ fn weigh_indicators(
 fn weight_notes(indicators: &[Indicator]) -> Result<Vec<String>> {
     let zero = Ratio::from_integer(0);
     let one = Ratio::from_integer(1);
-    let sum: Ratio<i128> = indicators.iter().map(|i| i.weight.value).sum();
+    let sum = exact::sum(indicators.iter().map(|i| i.weight.value)).map_err(|e| key_err("dimension", e))?;
     let decimal = indicators.iter().any(|i| i.weight.decimal);
     let mut notes = Vec::new();
     if sum != one {
@@ -416,7 +420,10 @@ pub fn parse_cutoffs(written: &[Number], key: &str) -> Result<Vec<Cutoff>> {
         let exact = c.exact().map_err(|m| key_err(&key, m))?;
         let (fraction, shown) = match c {
             Number::Text(_) => (exact.value, format!("\"{}\"", exact)),
-            _ => (exact.value / Ratio::from_integer(100), format!("{exact}")),
+            _ => (
+                exact::quotient(exact.value, 100).map_err(|e| key_err(&key, e))?,
+                format!("{exact}"),
+            ),
         };
         if fraction <= Ratio::from_integer(0) || fraction > Ratio::from_integer(1) {
             let hint = match c {

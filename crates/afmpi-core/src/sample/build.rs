@@ -227,6 +227,18 @@ impl Builder {
             &report,
             survey,
         )?;
+        let (psu_codes, psu_labels) = if has_rounds && !psu_is_row {
+            psus_across_rounds(
+                (psu_codes, psu_labels),
+                &stratum_codes,
+                &round_codes,
+                &round_info,
+                survey,
+                &mut report,
+            )
+        } else {
+            (psu_codes, psu_labels)
+        };
         let sample = Sample {
             profiles: keep_rows(profiles, &keep, all_kept),
             flags: keep_rows(flags, &keep, all_kept),
@@ -254,6 +266,72 @@ impl Builder {
         };
         Ok((sample, report))
     }
+}
+
+/// PSU ids met in several rounds (within a stratum) are reported. Under
+/// `psu_across_rounds = "panel"` (the default, as mpitb and mpitbR) an id is one PSU
+/// across the rounds; under `"distinct"` each round's PSUs are its own, labelled
+/// `id (round)` — always, so that batches of one file label them alike.
+fn psus_across_rounds(
+    (codes, labels): Codes,
+    strata: &[u32],
+    rounds: &[u32],
+    round_info: &[Round],
+    survey: &SurveyColumns,
+    report: &mut DataReport,
+) -> Codes {
+    use rustc_hash::FxHashMap;
+    let mut first_round: FxHashMap<(u32, u32), u32> = FxHashMap::default();
+    let mut shared: FxHashMap<(u32, u32), ()> = FxHashMap::default();
+    for ((&h, &p), &t) in strata.iter().zip(&codes).zip(rounds) {
+        let r = *first_round.entry((h, p)).or_insert(t);
+        if r != t {
+            shared.insert((h, p), ());
+        }
+    }
+    let setting = survey.psu_across_rounds.unwrap_or_default();
+    let column = survey.psu.as_deref().unwrap_or("psu");
+    if !shared.is_empty() {
+        note_shared_psus(&shared, &labels, column, setting, report);
+    }
+    if setting == crate::methodology::PsuAcrossRounds::Panel {
+        return (codes, labels);
+    }
+    let mut index: FxHashMap<(u32, u32), u32> = FxHashMap::default();
+    let mut new_labels = Vec::new();
+    let new_codes = codes
+        .iter()
+        .zip(rounds)
+        .map(|(&p, &t)| {
+            *index.entry((p, t)).or_insert_with(|| {
+                new_labels.push(format!("{} ({})", labels[p as usize], round_info[t as usize].label));
+                (new_labels.len() - 1) as u32
+            })
+        })
+        .collect();
+    relabel(new_codes, new_labels)
+}
+
+fn note_shared_psus(
+    shared: &rustc_hash::FxHashMap<(u32, u32), ()>,
+    labels: &[String],
+    column: &str,
+    setting: crate::methodology::PsuAcrossRounds,
+    report: &mut DataReport,
+) {
+    let example = shared
+        .keys()
+        .map(|&(_, p)| labels[p as usize].as_str())
+        .min()
+        .unwrap_or("");
+    let read_as = match setting {
+        crate::methodology::PsuAcrossRounds::Panel => "read as one PSU followed across the rounds (psu_across_rounds = \"panel\", the default, as mpitb and mpitbR read pooled rounds); if the rounds are independent samples whose PSU numbers restart, set psu_across_rounds = \"distinct\" in [survey] (or --psu-across-rounds distinct)",
+        crate::methodology::PsuAcrossRounds::Distinct => "read as a different PSU in each round (psu_across_rounds = \"distinct\")",
+    };
+    report.notes.push(format!(
+        "{} PSU ids of `{column}` occur in more than one round (e.g. {example}): {read_as}",
+        shared.len()
+    ));
 }
 
 /// The kept rows' rounds in time order, or the one round of a file without a round

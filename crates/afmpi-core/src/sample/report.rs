@@ -1,5 +1,6 @@
 //! The data report: what a run read, used and dropped, and why. Every run prints it;
-//! nothing is dropped without a count here.
+//! nothing is dropped without a count here. The checks of a sample that leave nothing to
+//! estimate (no row, no weight) are here too, so that they fail with the report's words.
 
 use std::path::PathBuf;
 
@@ -56,4 +57,62 @@ pub fn check_not_empty(report: &DataReport) -> Result<()> {
         "no row is left to analyse: all {} rows miss a value of an indicator, the weight or a design column ({})",
         report.rows_read,
         report.missing.iter().map(|(c, k)| format!("{c}: {k}")).collect::<Vec<_>>().join(", "))))
+}
+
+/// The population the weights give: an error when the sample or a round weighs nothing
+/// (every estimate would be empty); a note naming the subgroup levels that weigh nothing
+/// in a round (their estimates are left empty).
+pub fn check_weights(report: &mut DataReport, sample: &super::Sample, table: &crate::tally::Table) -> Result<()> {
+    let n_rounds = sample.round_info.len().max(1);
+    let mut by_round = vec![0.0f64; n_rounds];
+    for cell in &table.cells {
+        if let Some(w) = by_round.get_mut(cell.round as usize) {
+            *w += cell.weight;
+        }
+    }
+    let weight = |t: usize| -> String {
+        if sample.has_rounds {
+            format!("round {}", sample.round_info[t].label)
+        } else {
+            "the sample".to_string()
+        }
+    };
+    if let Some(t) = by_round.iter().position(|&w| w <= 0.0) {
+        return Err(Error::input(&report.file, format!(
+            "{} weighs nothing: its {} rows have sampling weight zero, so no estimate is defined. Check the weight column (a weight of 0 leaves a person out), or drop the round",
+            weight(t),
+            if sample.has_rounds { "kept" } else { "used" }
+        )));
+    }
+    let mut weightless: Vec<String> = Vec::new();
+    for (g, grouping) in sample.groupings.iter().enumerate() {
+        let levels = grouping.levels.len();
+        let mut w = vec![0.0f64; levels * n_rounds];
+        let mut seen = vec![false; levels * n_rounds];
+        for cell in &table.cells {
+            let level = table.level(cell, g);
+            if let Some(level) = level {
+                let i = level as usize * n_rounds + cell.round as usize;
+                if i < w.len() {
+                    w[i] += cell.weight;
+                    seen[i] = true;
+                }
+            }
+        }
+        for (i, (&wi, &s)) in w.iter().zip(&seen).enumerate() {
+            if s && wi <= 0.0 {
+                let (level, t) = (i / n_rounds, i % n_rounds);
+                let round = if sample.has_rounds { format!(" in round {}", sample.round_info[t].label) } else { String::new() };
+                weightless.push(format!("{} = {}{round}", grouping.column, grouping.levels[level]));
+            }
+        }
+    }
+    if !weightless.is_empty() {
+        report.notes.push(format!(
+            "{} subgroup levels have rows but weigh nothing (every weight is 0), so their estimates are left empty: {}",
+            weightless.len(),
+            weightless.join(", ")
+        ));
+    }
+    Ok(())
 }

@@ -1,0 +1,489 @@
+//! CSV files as statistics offices write them: a file and the user's settings (separator,
+//! decimal mark, encoding — each given, or found in the file) in; a [`CsvFile`] out — the
+//! [`Dialect`] used and a path polars can read (the file itself, or a UTF-8 copy of a
+//! file written in another encoding).
+//!
+//! Polars reads CSV fast but lets two kinds of damage through: a row with a field too
+//! many is cut, one with fields too few is filled with missing values. So before polars
+//! reads, one pass with the `csv` crate checks every row against the header (the error
+//! names the row and both counts), checks that the text is valid UTF-8 (the error names
+//! the row, the column and the byte, and suggests `--encoding`), and counts the decimal
+//! marks of a semicolon-separated file. Text in another encoding is decoded by
+//! encoding_rs into a temporary UTF-8 copy that lives as long as the [`CsvFile`].
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use encoding_rs::{CoderResult, Encoding, UTF_8};
+
+use crate::error::{Error, Result};
+
+/// What the user said about a CSV file; `None` is "find it in the file".
+#[derive(Clone, Debug, Default)]
+pub struct CsvSettings {
+    pub delimiter: Option<u8>,
+    pub decimal_comma: Option<bool>,
+    pub encoding: Option<&'static Encoding>,
+}
+
+/// How a CSV file is written, and whether each part was given or found.
+#[derive(Clone, Debug)]
+pub struct Dialect {
+    pub separator: u8,
+    pub separator_given: bool,
+    pub decimal_comma: bool,
+    pub decimal_given: bool,
+    pub encoding: &'static Encoding,
+    pub encoding_given: bool,
+    /// The file opens with a UTF-8 byte-order mark.
+    pub bom: bool,
+    /// Lines end in CR LF.
+    pub crlf: bool,
+    /// Data rows (the header not counted).
+    pub rows: usize,
+}
+
+/// The separators looked for in a header, most usual first.
+const SEPARATORS: [u8; 4] = [b',', b';', b'\t', b'|'];
+
+/// A separator as a user would name it.
+pub fn separator_name(sep: u8) -> String {
+    match sep {
+        b'\t' => "tab".to_string(),
+        b',' => "comma (,)".to_string(),
+        b';' => "semicolon (;)".to_string(),
+        b'|' => "pipe (|)".to_string(),
+        other => format!("`{}`", other as char),
+    }
+}
+
+/// The separator a user names: the character itself or its name.
+pub fn parse_separator(text: &str) -> Result<u8> {
+    match text {
+        "\\t" | "tab" | "\t" => Ok(b'\t'),
+        "comma" => Ok(b','),
+        "semicolon" => Ok(b';'),
+        "pipe" => Ok(b'|'),
+        t if t.len() == 1 && t.is_ascii() && t != "\"" && t != "\n" && t != "\r" => {
+            Ok(t.as_bytes()[0])
+        }
+        t => Err(Error::Usage(format!(
+            "delimiter \"{t}\": give one character (, ; | or tab)"
+        ))),
+    }
+}
+
+/// The encoding a user names (any WHATWG label: utf-8, latin1, windows-1252, iso-8859-15…).
+pub fn parse_encoding(text: &str) -> Result<&'static Encoding> {
+    Encoding::for_label(text.trim().as_bytes()).ok_or_else(|| {
+        Error::Usage(format!(
+            "encoding \"{text}\" is not known: give utf-8, latin1 (windows-1252) or another WHATWG label such as iso-8859-15"
+        ))
+    })
+}
+
+impl Dialect {
+    /// The dialect in words, for the run's summary and `describe`.
+    pub fn describe(&self) -> String {
+        let how = |given: bool| if given { "given" } else { "detected" };
+        let encoding = if self.bom {
+            "UTF-8 with byte-order mark".to_string()
+        } else {
+            self.encoding.name().to_string()
+        };
+        format!(
+            "separator {} ({}), decimal mark {} ({}), encoding {} ({}), {} line ends, {} rows",
+            separator_name(self.separator),
+            how(self.separator_given),
+            if self.decimal_comma { "comma" } else { "point" },
+            how(self.decimal_given),
+            encoding,
+            if self.encoding_given { "given" } else { "the default, checked on every row" },
+            if self.crlf { "CR LF" } else { "LF" },
+            crate::output::count(self.rows),
+        )
+    }
+}
+
+/// A checked CSV file, ready for polars.
+#[derive(Debug)]
+pub struct CsvFile {
+    pub dialect: Dialect,
+    readable: PathBuf,
+    _copy: Option<tempfile::TempPath>,
+}
+
+impl CsvFile {
+    /// The path polars reads: the file, or its UTF-8 copy.
+    pub fn readable(&self) -> &Path {
+        &self.readable
+    }
+}
+
+/// The first bytes of a file, where the header and the dialect are looked for.
+const HEAD_BYTES: usize = 256 * 1024;
+
+/// Checks a CSV file and finds how it is written.
+pub fn open(path: &Path, settings: &CsvSettings) -> Result<CsvFile> {
+    let head = read_head(path)?;
+    check_not_utf16(path, &head)?;
+    let bom = head.starts_with(&[0xEF, 0xBB, 0xBF]);
+    let encoding = settings.encoding.unwrap_or(UTF_8);
+    let (readable, copy) = if encoding == UTF_8 {
+        (path.to_path_buf(), None)
+    } else {
+        let copy = to_utf8(path, encoding)?;
+        (copy.to_path_buf(), Some(copy))
+    };
+    let head = if copy.is_some() { read_head(&readable)? } else { head };
+    let header = header_line(&head);
+    if header.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(Error::input(
+            path,
+            "the file is empty or its first line is blank: a CSV file opens with a header row naming the columns",
+        ));
+    }
+    let separator = match settings.delimiter {
+        Some(s) => s,
+        None => detect_separator(path, &head, header)?,
+    };
+    if settings.decimal_comma == Some(true) && separator == b',' {
+        return Err(Error::input(
+            path,
+            "decimal commas cannot be read in a comma-separated file: give the file's separator with --delimiter (often ;)",
+        ));
+    }
+    let crlf = header.ends_with(b"\r");
+    let pass = check_rows(path, &readable, separator, encoding == UTF_8 && copy.is_none())?;
+    let (decimal_comma, decimal_given) = match settings.decimal_comma {
+        Some(d) => (d, true),
+        None => (separator == b';' && pass.comma_decimals > 0 && pass.point_decimals == 0, false),
+    };
+    Ok(CsvFile {
+        dialect: Dialect {
+            separator,
+            separator_given: settings.delimiter.is_some(),
+            decimal_comma,
+            decimal_given,
+            encoding,
+            encoding_given: settings.encoding.is_some(),
+            bom,
+            crlf,
+            rows: pass.rows,
+        },
+        readable,
+        _copy: copy,
+    })
+}
+
+fn read_head(path: &Path) -> Result<Vec<u8>> {
+    let file = File::open(path).map_err(|e| Error::input(path, format!("cannot open: {e}")))?;
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    file.take(HEAD_BYTES as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
+    Ok(head)
+}
+
+fn check_not_utf16(path: &Path, head: &[u8]) -> Result<()> {
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return Err(Error::input(
+            path,
+            "the file is UTF-16 (it opens with a UTF-16 byte-order mark): save it as UTF-8, or convert it with `iconv -f UTF-16 -t UTF-8`",
+        ));
+    }
+    Ok(())
+}
+
+/// The header line, without its byte-order mark and line end (the `\r` of CR LF kept, to
+/// tell the line ends).
+fn header_line(head: &[u8]) -> &[u8] {
+    let head = head.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(head);
+    match head.iter().position(|&b| b == b'\n') {
+        Some(end) => &head[..end],
+        None => head,
+    }
+}
+
+/// How often `sep` occurs in a line outside quotes.
+fn count_outside_quotes(line: &[u8], sep: u8) -> usize {
+    let mut quoted = false;
+    let mut n = 0;
+    for &b in line {
+        if b == b'"' {
+            quoted = !quoted;
+        } else if b == sep && !quoted {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// The separator of a header: the only candidate in it, or, when several are, the one
+/// that splits the first rows into as many fields as the header.
+fn detect_separator(path: &Path, head: &[u8], header: &[u8]) -> Result<u8> {
+    let present: Vec<(u8, usize)> = SEPARATORS
+        .iter()
+        .map(|&s| (s, count_outside_quotes(header, s)))
+        .filter(|&(_, n)| n > 0)
+        .collect();
+    match present.as_slice() {
+        [] => Ok(b','),
+        [(s, _)] => Ok(*s),
+        _ => {
+            let consistent: Vec<(u8, usize)> = present
+                .iter()
+                .copied()
+                .filter(|&(s, n)| splits_evenly(head, s, n + 1))
+                .collect();
+            let best = consistent.iter().map(|&(_, n)| n).max();
+            let winners: Vec<u8> = consistent
+                .iter()
+                .filter(|&&(_, n)| Some(n) == best)
+                .map(|&(s, _)| s)
+                .collect();
+            match winners.as_slice() {
+                [s] => Ok(*s),
+                _ => Err(Error::input(
+                    path,
+                    format!(
+                        "cannot tell the separator: the header holds {}; give it with --delimiter (or `delimiter` in [survey])",
+                        present
+                            .iter()
+                            .map(|&(s, n)| format!("{} {n} times", separator_name(s)))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )),
+            }
+        }
+    }
+}
+
+/// Whether every complete row of the head has `fields` fields under `sep`.
+fn splits_evenly(head: &[u8], sep: u8, fields: usize) -> bool {
+    let complete = match head.iter().rposition(|&b| b == b'\n') {
+        Some(end) => &head[..=end],
+        None => head,
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(sep)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(complete);
+    let mut record = csv::ByteRecord::new();
+    let mut seen = 0;
+    while seen < 200 {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) if record.len() == fields || (record.len() == 1 && record[0].is_empty()) => {
+                seen += 1
+            }
+            Ok(true) | Err(_) => return false,
+            Ok(false) => break,
+        }
+    }
+    true
+}
+
+/// What the pass over every row found.
+struct RowPass {
+    rows: usize,
+    comma_decimals: usize,
+    point_decimals: usize,
+}
+
+/// One pass over the file: every row has the header's number of fields and valid UTF-8;
+/// the decimal marks of numbers are counted when the separator is a semicolon.
+fn check_rows(path: &Path, readable: &Path, sep: u8, check_utf8: bool) -> Result<RowPass> {
+    let file = File::open(readable).map_err(|e| Error::input(path, format!("cannot open: {e}")))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(sep)
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(file);
+    let mut record = csv::ByteRecord::new();
+    let mut header: Vec<String> = Vec::new();
+    let mut pass = RowPass {
+        rows: 0,
+        comma_decimals: 0,
+        point_decimals: 0,
+    };
+    let count_decimals = sep == b';';
+    let mut row = 0usize; // 0 is the header
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(Error::input(path, format!("row {row}: cannot be read: {e}"))),
+        }
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        if check_utf8 {
+            check_utf8_record(path, &record, row, line, &header)?;
+        }
+        if row == 0 {
+            header = record
+                .iter()
+                .map(|f| String::from_utf8_lossy(f).trim_start_matches('\u{feff}').to_string())
+                .collect();
+        } else if record.len() != header.len() {
+            // A blank line (one empty field) ends nothing and holds nothing: polars skips it.
+            if !(record.len() == 1 && record[0].is_empty()) {
+                return Err(field_count_error(path, row, line, record.len(), header.len(), sep));
+            }
+        } else {
+            pass.rows += 1;
+            if count_decimals {
+                for field in record.iter() {
+                    match decimal_mark(field) {
+                        Some(b',') => pass.comma_decimals += 1,
+                        Some(_) => pass.point_decimals += 1,
+                        None => {}
+                    }
+                }
+            }
+        }
+        row += 1;
+    }
+    Ok(pass)
+}
+
+fn field_count_error(path: &Path, row: usize, line: u64, found: usize, header: usize, sep: u8) -> Error {
+    let why = if found > header {
+        "a value holding the separator needs quotes, or the row has a field too many"
+    } else {
+        "the row is cut short or a field is missing"
+    };
+    Error::input(
+        path,
+        format!(
+            "row {row} (line {line}) has {found} fields where the header has {header} (separator {}): {why}; fix the file (afmpi never reads a malformed row as missing data)",
+            separator_name(sep)
+        ),
+    )
+}
+
+/// The invalid UTF-8 of a record, named by row, column and byte.
+fn check_utf8_record(
+    path: &Path,
+    record: &csv::ByteRecord,
+    row: usize,
+    line: u64,
+    header: &[String],
+) -> Result<()> {
+    if std::str::from_utf8(record.as_slice()).is_ok() {
+        return Ok(());
+    }
+    for (f, field) in record.iter().enumerate() {
+        if let Err(e) = std::str::from_utf8(field) {
+            let at = e.valid_up_to();
+            let column = header
+                .get(f)
+                .map(|c| format!("column `{c}`"))
+                .unwrap_or_else(|| format!("field {}", f + 1));
+            let place = if row == 0 { "the header".to_string() } else { format!("row {row}") };
+            return Err(Error::input(
+                path,
+                format!(
+                    "{place} (line {line}), {column}: byte 0x{:02X} at position {} of the value \"{}\" is not UTF-8; the file is likely Latin-1 or Windows-1252: read it with --encoding latin1 (or `encoding = \"latin1\"` in [survey])",
+                    field[at],
+                    at + 1,
+                    String::from_utf8_lossy(field)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `,` for a number written with a decimal comma (`12,5`), `.` for one with a point
+/// (`12.5`), `None` for anything else.
+fn decimal_mark(field: &[u8]) -> Option<u8> {
+    let digits = field.strip_prefix(b"-").unwrap_or(field);
+    let mark = digits.iter().position(|&b| b == b',' || b == b'.')?;
+    let (int, frac) = (&digits[..mark], &digits[mark + 1..]);
+    let all_digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
+    (all_digits(frac) && (int.is_empty() || all_digits(int))).then_some(digits[mark])
+}
+
+/// A UTF-8 copy of a file in another encoding, decoded with encoding_rs.
+fn to_utf8(path: &Path, encoding: &'static Encoding) -> Result<tempfile::TempPath> {
+    let fail = |e: std::io::Error| Error::input(path, format!("cannot decode the file as {}: {e}", encoding.name()));
+    let copy = tempfile::Builder::new()
+        .prefix("afmpi-utf8-")
+        .suffix(".csv")
+        .tempfile()
+        .map_err(fail)?;
+    let (file, copy_path) = copy.into_parts();
+    let mut out = BufWriter::with_capacity(1 << 20, file);
+    let mut input = BufReader::with_capacity(1 << 20, File::open(path).map_err(fail)?);
+    let mut decoder = encoding.new_decoder_with_bom_removal();
+    let mut src = vec![0u8; 1 << 20];
+    let mut dst = vec![0u8; (1 << 20) * 3 + 16];
+    loop {
+        let n = input.read(&mut src).map_err(fail)?;
+        let last = n == 0;
+        let mut consumed = 0;
+        loop {
+            let (result, read, written, _) =
+                decoder.decode_to_utf8(&src[consumed..n], &mut dst, last);
+            out.write_all(&dst[..written]).map_err(fail)?;
+            consumed += read;
+            if result == CoderResult::InputEmpty {
+                break;
+            }
+        }
+        if last {
+            break;
+        }
+    }
+    out.flush().map_err(fail)?;
+    Ok(copy_path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_marks() {
+        assert_eq!(decimal_mark(b"12,5"), Some(b','));
+        assert_eq!(decimal_mark(b"-0.25"), Some(b'.'));
+        assert_eq!(decimal_mark(b",5"), Some(b','));
+        assert_eq!(decimal_mark(b"12"), None);
+        assert_eq!(decimal_mark(b"1,2,3"), None);
+        assert_eq!(decimal_mark(b"a,b"), None);
+        assert_eq!(decimal_mark(b"12,"), None);
+    }
+
+    #[test]
+    fn separators_outside_quotes() {
+        assert_eq!(count_outside_quotes(b"a;\"b;c\";d", b';'), 2);
+        assert_eq!(count_outside_quotes(b"a,b", b';'), 0);
+    }
+
+    #[test]
+    fn the_separator_that_splits_every_row_evenly() {
+        let p = Path::new("x.csv");
+        // The header holds commas and semicolons; only ; splits the rows evenly.
+        let head = b"a;b,c;d\n1;2,5;3\n4;5;6\n";
+        assert_eq!(detect_separator(p, head, header_line(head)).unwrap(), b';');
+        let head = b"a|b|c\n1|2|3\n";
+        assert_eq!(detect_separator(p, head, header_line(head)).unwrap(), b'|');
+        let head = b"only\n1\n";
+        assert_eq!(detect_separator(p, head, header_line(head)).unwrap(), b',');
+        // One comma and one semicolon, and no row to decide by.
+        let head = b"a,b;c";
+        assert!(detect_separator(p, head, header_line(head)).is_err());
+    }
+
+    #[test]
+    fn separators_by_name() {
+        assert_eq!(parse_separator("tab").unwrap(), b'\t');
+        assert_eq!(parse_separator(";").unwrap(), b';');
+        assert!(parse_separator(";;").is_err());
+        assert_eq!(parse_encoding("latin1").unwrap().name(), "windows-1252");
+        assert!(parse_encoding("klingon").is_err());
+    }
+}
