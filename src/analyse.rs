@@ -262,6 +262,6 @@ pub fn analyse_table(
     settings: &inference::Settings,
     path: &Path,
 ) -> Result<Analysis> {
-    let (sample, table, report) = sql::read_table(path, m, survey)?;
-    finish(m, sample, report, table, settings, &|_| {})
+    let (effective, sample, table, report) = sql::read_table(path, m, survey)?;
+    finish(&effective, sample, report, table, settings, &|_| {})
 }

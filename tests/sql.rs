@@ -3,8 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+mod common;
+
 use afmpi::inference::Settings;
-use afmpi::{analyse_file, analyse_table, sql, Analysis};
+use afmpi::{analyse_file, analyse_table, sql};
 use polars::prelude::*;
 
 fn data(name: &str) -> PathBuf {
@@ -44,21 +46,7 @@ fn same_as_direct(methodology: &str, survey_file: &str, round: bool) {
     let from_table = analyse_table(&m, &survey, &Settings::default(), &path).unwrap();
     let direct = analyse_file(&m, &survey, &Settings::default(), &data(survey_file)).unwrap();
     assert_eq!(from_table.report.rows_used, direct.report.rows_used);
-    let key = |a: &Analysis, i: usize| {
-        let e = &a.estimates[i];
-        let subgroup = e
-            .domain
-            .subgroup
-            .map(|(g, l)| a.sample.groupings[g].levels[l as usize].clone());
-        (
-            e.measure,
-            e.indicator,
-            e.cutoff,
-            e.group,
-            subgroup,
-            a.sample.round_info[e.domain.round as usize].label.clone(),
-        )
-    };
+    let key = common::estimate_key;
     let mut compared = 0;
     for i in 0..direct.estimates.len() {
         let k = key(&direct, i);

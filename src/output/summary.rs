@@ -115,6 +115,14 @@ fn design_summary(a: &Analysis) -> String {
             design.lonely.len()
         );
     }
+    if design.df <= 0.0 {
+        let _ = writeln!(
+            s,
+            "  note: the design has no degree of freedom ({} PSUs in {} strata): no confidence interval can be formed, and the standard errors only say what the --lonely-psu setting makes of strata with one PSU; a design needs two PSUs or more in a stratum",
+            count(design.n_psus as usize),
+            count(design.psus_per_stratum.len())
+        );
+    }
     s
 }
 

@@ -49,6 +49,18 @@ pub fn query_in(
     table: &str,
     dialect: Dialect,
 ) -> Result<String> {
+    let names: Vec<usize> = (0..m.indicators.len()).collect();
+    query_named(m, survey, table, dialect, &names)
+}
+
+/// The query, indicator j's column named `d{names[j]}`.
+fn query_named(
+    m: &Methodology,
+    survey: &SurveyColumns,
+    table: &str,
+    dialect: Dialect,
+    names: &[usize],
+) -> Result<String> {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -60,7 +72,7 @@ pub fn query_in(
         "-- finish it with: afmpi run --from-table TABLE_FILE METHODOLOGY"
     );
     let _ = writeln!(s, "WITH persons AS (\n  SELECT");
-    let (select, mut keys) = person_columns(m, survey, dialect)?;
+    let (select, mut keys) = person_columns(m, survey, dialect, names)?;
     let _ = writeln!(s, "{}", select.join(",\n"));
     // Mapped names: the survey's own columns under the methodology's names.
     if m.columns.is_empty() {
@@ -79,7 +91,7 @@ pub fn query_in(
     }
     let mut from = "persons";
     if !m.groups.is_empty() {
-        s.push_str(&group_flags(m, dialect)?);
+        s.push_str(&group_flags(m, dialect, names)?);
         keys.extend((0..m.groups.len()).map(|g| format!("f{g}")));
         from = "flagged";
     }
@@ -110,7 +122,12 @@ pub fn query_for_survey(
         .iter()
         .map(|&j| format!("optional indicator `{}` is absent from the survey: dropped, its weight shared within its dimension", m.indicators[j].id))
         .collect();
-    Ok((query_in(&plan.effective, survey, table, dialect)?, notes))
+    // The table names each indicator by its place in the whole methodology, so that
+    // --from-table sees which optional ones the query left out.
+    let names: Vec<usize> = (0..m.indicators.len())
+        .filter(|j| !plan.absent.contains(j))
+        .collect();
+    Ok((query_named(&plan.effective, survey, table, dialect, &names)?, notes))
 }
 
 /// The persons' columns of the query's first step, and the keys of the table among them.
@@ -118,6 +135,7 @@ fn person_columns(
     m: &Methodology,
     survey: &SurveyColumns,
     dialect: Dialect,
+    names: &[usize],
 ) -> Result<(Vec<String>, Vec<String>)> {
     let household = survey.household.as_deref();
     let float = dialect.float();
@@ -153,10 +171,11 @@ fn person_columns(
     }
     for (j, ind) in m.indicators.iter().enumerate() {
         select.push(format!(
-            "    {} AS d{j}",
-            indicator_sql(&ind.source, household, float)?
+            "    {} AS d{}",
+            indicator_sql(&ind.source, household, float)?,
+            names[j]
         ));
-        keys.push(format!("d{j}"));
+        keys.push(format!("d{}", names[j]));
     }
     // Survey columns the groups' rules read.
     let mut carried: Vec<String> = Vec::new();
@@ -173,7 +192,7 @@ fn person_columns(
 
 /// The steps that score each person and flag the named groups: the score in exact
 /// integers over the common denominator, divided once.
-fn group_flags(m: &Methodology, dialect: Dialect) -> Result<String> {
+fn group_flags(m: &Methodology, dialect: Dialect, names: &[usize]) -> Result<String> {
     let mut s = String::new();
     // The score in exact integers over the common denominator (`score_num`): rules that
     // compare the score with a number compare integers, which no engine rounds. Other
@@ -186,9 +205,11 @@ fn group_flags(m: &Methodology, dialect: Dialect) -> Result<String> {
         .weights
         .iter()
         .enumerate()
-        .map(|(j, w)| format!("{w} * d{j}"))
+        .map(|(j, w)| format!("{w} * COALESCE(d{}, 0)", names[j]))
         .collect();
-    let count: Vec<String> = (0..m.indicators.len()).map(|j| format!("d{j}")).collect();
+    // A missing indicator counts 0 here, as in afmpi's profiles: the person is dropped
+    // for the indicator, and counted against it only.
+    let count: Vec<String> = names.iter().map(|j| format!("COALESCE(d{j}, 0)")).collect();
     let _ = writeln!(
         s,
         ",\nnumbered AS (\n  SELECT *, {} AS score_num, {} AS count\n  FROM persons\n),\nscored AS (\n  SELECT *, CAST(score_num AS {}) / {} AS score\n  FROM numbered\n)",
@@ -314,4 +335,25 @@ fn rule_sql(rule: &Rule, household: Option<&str>, float: &str) -> Result<String>
         .map(|(c, v)| format!("WHEN {} THEN {}", condition(c), value(v)))
         .collect();
     Ok(format!("CASE {} END", steps.join(" ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exact_score_comparisons;
+
+    #[test]
+    fn score_comparisons_become_integer_comparisons() {
+        // Over a denominator of 90: 0.2 is 18/90, 1/3 is 30/90, 0.5 is 45/90.
+        assert_eq!(
+            exact_score_comparisons("score >= 0.2 AND score < 1/3", 90),
+            "score_num >= 18 AND score_num < 30"
+        );
+        assert_eq!(exact_score_comparisons("1/3 <= score", 90), "30 <= score_num");
+        // 0.25 of 90 is 45/2: cross-multiplied.
+        assert_eq!(exact_score_comparisons("score > 0.25", 90), "score_num * 2 > 45");
+        // Other uses of the score, and other names, are left as written.
+        assert_eq!(exact_score_comparisons("score * 2 > 1", 90), "score * 2 > 1");
+        assert_eq!(exact_score_comparisons("myscore >= 0.5", 90), "myscore >= 0.5");
+        assert_eq!(exact_score_comparisons("count >= 3", 90), "count >= 3");
+    }
 }

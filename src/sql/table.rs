@@ -20,15 +20,28 @@ use crate::read::{self, ColumnRequest};
 
 /// Reads a table written by the query (CSV or Parquet) into the tally's [`Table`], with
 /// the sample's labels (rounds, strata, PSUs, subgroup levels) and a report.
+///
+/// Indicator j of the methodology is column `d{j}`; an optional indicator without its
+/// column was left out by the query (the survey lacked it): the methodology comes back
+/// without it, its weight shared within its dimension, as `run` shares it.
 pub fn read_table(
     path: &Path,
     m: &Methodology,
     survey: &SurveyColumns,
-) -> Result<(Sample, Table, DataReport)> {
-    let request = table_request(m, survey);
+) -> Result<(Methodology, Sample, Table, DataReport)> {
     // The table is the engine's, not the survey's: its dialect is found in it.
     let input = read::Input::open(path, &read::FileSettings::default())?;
     let available = input.column_names()?;
+    let absent: Vec<usize> = (0..m.indicators.len())
+        .filter(|&j| m.indicators[j].optional && !available.contains(&format!("d{j}")))
+        .collect();
+    let names: Vec<usize> = (0..m.indicators.len())
+        .filter(|j| !absent.contains(j))
+        .collect();
+    let effective = if absent.is_empty() { m.clone() } else { m.without(&absent)? };
+    let absent_ids: Vec<String> = absent.iter().map(|&j| m.indicators[j].id.clone()).collect();
+    let m = &effective;
+    let request = table_request(m, survey, &names);
     let needed: Vec<(String, String)> = request
         .numeric
         .iter()
@@ -46,7 +59,12 @@ pub fn read_table(
         df: input.read(&request, &mut Vec::new())?,
         path,
     };
-    let (kept, report) = kept_cells(&all, m, survey)?;
+    let (kept, mut report) = kept_cells(&all, m, survey, &names)?;
+    for id in &absent_ids {
+        report.notes.push(format!(
+            "optional indicator `{id}` is not in the table (the survey lacked it): dropped, its weight shared within its dimension"
+        ));
+    }
     let columns = TableColumns {
         df: all
             .df
@@ -73,8 +91,10 @@ pub fn read_table(
             codes,
         });
     }
-    let flags = columns.bits("f", m.groups.len())?;
-    let profiles = columns.bits::<u64>("d", m.indicators.len())?;
+    let group_columns: Vec<String> = (0..m.groups.len()).map(|g| format!("f{g}")).collect();
+    let flags = columns.bits(&group_columns)?;
+    let indicator_columns: Vec<String> = names.iter().map(|j| format!("d{j}")).collect();
+    let profiles = columns.bits::<u64>(&indicator_columns)?;
     let (weight, weight_sq, persons) = (
         columns.number("weight")?,
         columns.number("weight_sq")?,
@@ -107,12 +127,12 @@ pub fn read_table(
         survey.round.is_some(),
         survey.psu.is_none(),
     );
-    Ok((sample, Table::new(cells, radices), report))
+    Ok((effective.clone(), sample, Table::new(cells, radices), report))
 }
 
 /// The columns of the table: the design and subgroup columns as labels, the
 /// indicators (`d0…`), groups (`f0…`), year and sums as numbers.
-fn table_request(m: &Methodology, survey: &SurveyColumns) -> ColumnRequest {
+fn table_request(m: &Methodology, survey: &SurveyColumns, names: &[usize]) -> ColumnRequest {
     let mut request = ColumnRequest::default();
     for (alias, _) in &design_columns(survey) {
         if *alias == "year" {
@@ -124,7 +144,7 @@ fn table_request(m: &Methodology, survey: &SurveyColumns) -> ColumnRequest {
     for g in 0..survey.over.len() {
         request.labelled.push(format!("g{g}"));
     }
-    for j in 0..m.indicators.len() {
+    for j in names {
         request.numeric.push(format!("d{j}"));
     }
     for g in 0..m.groups.len() {
@@ -144,6 +164,7 @@ fn kept_cells(
     all: &TableColumns,
     m: &Methodology,
     survey: &SurveyColumns,
+    names: &[usize],
 ) -> Result<(BooleanChunked, DataReport)> {
     let n = all.df.height();
     let persons = all.number("persons")?;
@@ -161,7 +182,7 @@ fn kept_cells(
             missing.push((name.to_string(), count as usize));
         }
     };
-    for (j, ind) in m.indicators.iter().enumerate() {
+    for (ind, j) in m.indicators.iter().zip(names) {
         let values = all.optional_number(&format!("d{j}"))?;
         if let Some(i) = values.iter().position(|v| v.is_some_and(|v| v != 0.0 && v != 1.0)) {
             let bad: f64 = (0..n)
@@ -284,14 +305,14 @@ impl TableColumns<'_> {
         Ok((codes, labels))
     }
 
-    /// The 0/1 columns `prefix0…` as bits: bit j set where column j is 1.
-    fn bits<T>(&self, prefix: &str, n: usize) -> Result<Vec<T>>
+    /// 0/1 columns as bits: bit j set where column j is 1.
+    fn bits<T>(&self, columns: &[String]) -> Result<Vec<T>>
     where
         T: Copy + Default + std::ops::BitOrAssign + std::ops::Shl<usize, Output = T> + From<u8>,
     {
         let mut bits = vec![T::default(); self.df.height()];
-        for j in 0..n {
-            for (b, v) in bits.iter_mut().zip(self.number(&format!("{prefix}{j}"))?) {
+        for (j, name) in columns.iter().enumerate() {
+            for (b, v) in bits.iter_mut().zip(self.number(name)?) {
                 if v == 1.0 {
                     *b |= T::from(1u8) << j;
                 }

@@ -130,3 +130,32 @@ pub fn thousands(n: usize) -> String {
 pub const GLOBAL_MPI_INDICATORS: [&str; 10] = [
     "d_nutr", "d_cm", "d_satt", "d_educ", "d_elct", "d_wtr", "d_sani", "d_hsg", "d_ckfl", "d_asst",
 ];
+
+/// What names an estimate across two analyses of one survey: measure, indicator, cutoff,
+/// group, subgroup level (by label) and round (by label).
+#[allow(clippy::type_complexity)]
+pub fn estimate_key(
+    a: &afmpi::Analysis,
+    i: usize,
+) -> (
+    afmpi::measures::Measure,
+    Option<usize>,
+    Option<usize>,
+    Option<usize>,
+    Option<String>,
+    String,
+) {
+    let e = &a.estimates[i];
+    let subgroup = e
+        .domain
+        .subgroup
+        .map(|(g, l)| a.sample.groupings[g].levels[l as usize].clone());
+    (
+        e.measure,
+        e.indicator,
+        e.cutoff,
+        e.group,
+        subgroup,
+        a.sample.round_info[e.domain.round as usize].label.clone(),
+    )
+}

@@ -291,4 +291,19 @@ mod tests {
             .install(|| tally(&sample).unwrap());
         assert!(one == table);
     }
+
+    #[test]
+    fn too_many_combinations_of_levels_are_an_error_not_a_panic() {
+        // Five columns of 10,000 levels: 10,001^5 > 2^64 combinations.
+        let groupings: Vec<Grouping> = (0..5)
+            .map(|g| Grouping {
+                column: format!("g{g}"),
+                levels: (0..10_000).map(|l| l.to_string()).collect(),
+                codes: Vec::new(),
+            })
+            .collect();
+        let e = radices(&groupings).unwrap_err().to_string();
+        assert!(e.contains("g0 (10000 levels)") && e.contains("fewer `over` columns"), "{e}");
+        assert!(radices(&groupings[..4]).is_ok());
+    }
 }

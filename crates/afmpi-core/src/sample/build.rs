@@ -433,4 +433,52 @@ mod tests {
             "{e}"
         );
     }
+
+    /// Two rounds whose PSU ids restart: one PSU per id across the rounds by default
+    /// (as mpitb and mpitbR), one per id and round under "distinct"; reported either way.
+    #[test]
+    fn psu_ids_met_in_two_rounds_are_reported_and_read_as_the_setting_says() {
+        let build = |setting: Option<crate::methodology::PsuAcrossRounds>| {
+            let file = Path::new("s.csv");
+            let mut b = Builder::new(file, vec![0; 4], vec![true; 4], Vec::new());
+            b.weights(None).unwrap();
+            b.psus("psu", (vec![0, 1, 0, 1], vec!["7".into(), "8".into()]));
+            b.rounds("t", (vec![0, 0, 1, 1], vec!["1".into(), "2".into()]));
+            let survey = SurveyColumns {
+                psu: Some("psu".into()),
+                round: Some("t".into()),
+                psu_across_rounds: setting,
+                ..Default::default()
+            };
+            b.finish(&survey).unwrap()
+        };
+        let (s, report) = build(None);
+        assert_eq!(s.psu_labels, ["7", "8"]);
+        assert_eq!(s.psus, [0, 1, 0, 1]);
+        assert!(report.notes.iter().any(|n| n.contains("2 PSU ids of `psu` occur in more than one round")), "{:?}", report.notes);
+        let (s, report) = build(Some(crate::methodology::PsuAcrossRounds::Distinct));
+        assert_eq!(s.psu_labels, ["7 (1)", "7 (2)", "8 (1)", "8 (2)"]);
+        assert_eq!(s.psus, [0, 2, 1, 3]);
+        assert!(report.notes.iter().any(|n| n.contains("a different PSU in each round")));
+    }
+
+    /// A sample that weighs nothing is an error; a level that weighs nothing, a note.
+    #[test]
+    fn weightless_samples_and_levels() {
+        let file = Path::new("s.csv");
+        let make = |w: Vec<f64>| {
+            let mut b = Builder::new(file, vec![1, 0, 1, 0], vec![true; 4], Vec::new());
+            b.weights(Some(("w", w))).unwrap();
+            b.subgroup("g", (vec![0, 0, 1, 1], vec!["x".into(), "y".into()]));
+            b.finish(&SurveyColumns::default()).unwrap()
+        };
+        let (s, mut report) = make(vec![0.0; 4]);
+        let table = crate::tally::tally(&s).unwrap();
+        let e = super::super::check_weights(&mut report, &s, &table).unwrap_err().to_string();
+        assert!(e.contains("the sample weighs nothing"), "{e}");
+        let (s, mut report) = make(vec![1.0, 2.0, 0.0, 0.0]);
+        let table = crate::tally::tally(&s).unwrap();
+        super::super::check_weights(&mut report, &s, &table).unwrap();
+        assert!(report.notes.iter().any(|n| n.contains("g = y")), "{:?}", report.notes);
+    }
 }
