@@ -95,3 +95,36 @@ fn every_case_of_the_corpus_gives_its_message_and_exit_code() {
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// A column of a type afmpi cannot read (a date) is an error naming the column and its
+/// type, never a column of missing values.
+#[test]
+fn an_unsupported_column_type_is_an_error_naming_it() {
+    use polars::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dates.parquet");
+    let n = 8;
+    let mut df = DataFrame::new(
+        n,
+        vec![
+            Column::new("w".into(), vec![1.0f64; n]),
+            Column::new("st".into(), (0..n as i64).map(|i| i / 4).collect::<Vec<_>>()),
+            Column::new("psu".into(), (0..n as i64).map(|i| i / 2).collect::<Vec<_>>()),
+            Column::new("d0".into(), (0..n as i32).map(|i| 19_000 + i).collect::<Vec<_>>())
+                .cast(&DataType::Date)
+                .unwrap(),
+            Column::new("d1".into(), vec![0i64; n]),
+            Column::new("d2".into(), vec![1i64; n]),
+        ],
+    )
+    .unwrap();
+    ParquetWriter::new(std::fs::File::create(&path).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    let m = afmpi::methodology::from_file(&corpus().join("tiny.toml")).unwrap();
+    let e = match afmpi::analyse_file(&m, &m.survey, &Default::default(), &path) {
+        Ok(_) => panic!("a date column was read"),
+        Err(e) => e.to_string(),
+    };
+    assert!(e.contains("column `d0`") && e.contains("date"), "{e}");
+}

@@ -60,6 +60,8 @@ impl<'a> Row<'a> {
             out.push(b',');
             csv_number(out, value);
         }
+        out.push(b',');
+        csv_text(out, self.note);
         out.push(b'\n');
     }
 }

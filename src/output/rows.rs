@@ -30,6 +30,58 @@ pub(super) struct Row<'a> {
     pub(super) ann: Option<i32>,
     /// b, se, ll, ul; a value that is not finite is missing.
     pub(super) values: [Option<f64>; 4],
+    /// Why a value is left empty ([`Note`]).
+    pub(super) note: Option<&'static str>,
+}
+
+/// Why a value of the results is left empty.
+struct Note;
+
+impl Note {
+    const WEIGHTLESS: &'static str = "the domain weighs nothing: every weight in it is 0";
+    const NOBODY_POOR: &'static str = "undefined: nobody in the domain is poor at this cutoff";
+    const NO_DF: &'static str = "no interval: the design has no degree of freedom";
+    const ROUND_UNDEFINED: &'static str = "undefined: the estimate is empty in a round";
+
+    /// The note of a level estimate, if one of its values is empty.
+    fn level(b: Option<f64>, values: &[Option<f64>; 4], weightless: bool, df: f64) -> Option<&'static str> {
+        match (b, values[2]) {
+            (None, _) if weightless => Some(Note::WEIGHTLESS),
+            (None, _) => Some(Note::NOBODY_POOR),
+            (Some(_), None) if df <= 0.0 => Some(Note::NO_DF),
+            _ => None,
+        }
+    }
+
+    /// The note of a change, if one of its values is empty.
+    fn change(values: &[Option<f64>; 4], df: f64) -> Option<&'static str> {
+        match (values[0], values[2]) {
+            (None, _) => Some(Note::ROUND_UNDEFINED),
+            (Some(_), None) if df <= 0.0 => Some(Note::NO_DF),
+            _ => None,
+        }
+    }
+}
+
+/// The domains whose weights sum to zero (found only when some estimate is empty).
+fn weightless_domains(a: &Analysis) -> rustc_hash::FxHashSet<crate::domain::Domain> {
+    use crate::domain::Domain;
+    let mut out = rustc_hash::FxHashSet::default();
+    if a.estimates.iter().all(|e| e.b.is_finite()) {
+        return out;
+    }
+    let mut weight: rustc_hash::FxHashMap<Domain, f64> = rustc_hash::FxHashMap::default();
+    for cell in &a.table.cells {
+        let mut add = |subgroup| *weight.entry(Domain { subgroup, round: cell.round }).or_default() += cell.weight;
+        add(None);
+        for g in 0..a.table.radices.len() {
+            if let Some(level) = a.table.level(cell, g) {
+                add(Some((g, level)));
+            }
+        }
+    }
+    out.extend(weight.into_iter().filter(|(_, w)| *w <= 0.0).map(|(d, _)| d));
+    out
 }
 
 pub(super) fn finite(x: f64) -> Option<f64> {
@@ -58,6 +110,8 @@ pub struct Results<'a> {
     changes: &'a [Change],
     /// Each cutoff in percent, worked out once from its exact fraction.
     percents: Vec<f64>,
+    /// The domains that weigh nothing, for the notes.
+    weightless: rustc_hash::FxHashSet<crate::domain::Domain>,
 }
 
 /// Rows of results made at once, as a frame or as CSV (pieces are made in parallel).
@@ -127,6 +181,7 @@ impl<'a> Results<'a> {
             levels,
             changes,
             percents: a.methodology.cutoffs.iter().map(|c| c.percent()).collect(),
+            weightless: weightless_domains(a),
         }
     }
 
@@ -170,14 +225,18 @@ impl<'a> Results<'a> {
                 years: None,
                 ann: None,
                 values: [None; 4],
+                note: None,
             }
         };
+        let df = a.inference.design.df;
         let values = |b: f64, p: &Precision| [b, p.se, p.ll, p.ul].map(finite);
         if n < self.levels {
             let e = &a.estimates[n];
+            let v = values(e.b, &a.inference.levels[n]);
             Row {
                 t: a.sample.round_t(e.domain.round),
-                values: values(e.b, &a.inference.levels[n]),
+                note: Note::level(v[0], &v, self.weightless.contains(&e.domain), df),
+                values: v,
                 ..key(e.measure, e.indicator, e.cutoff, e.group, e.domain.subgroup)
             }
         } else {
@@ -186,6 +245,7 @@ impl<'a> Results<'a> {
                 ctype: c.ctype.name(),
                 years: Some(c.labels(&a.sample)),
                 ann: Some(i32::from(c.annualized)),
+                note: Note::change(&values(c.b, &c.precision), df),
                 values: values(c.b, &c.precision),
                 ..key(c.measure, c.indicator, c.cutoff, c.group, c.subgroup)
             }
@@ -287,6 +347,7 @@ struct Columns<'a> {
     se: Vec<Option<f64>>,
     ll: Vec<Option<f64>>,
     ul: Vec<Option<f64>>,
+    note: Vec<Option<&'a str>>,
 }
 
 impl<'a> Columns<'a> {
@@ -308,6 +369,7 @@ impl<'a> Columns<'a> {
         self.se.push(se);
         self.ll.push(ll);
         self.ul.push(ul);
+        self.note.push(row.note);
     }
 
     fn frame(self, spec: &str) -> DataFrame {
@@ -329,6 +391,7 @@ impl<'a> Columns<'a> {
             Column::new("se".into(), self.se),
             Column::new("ll".into(), self.ll),
             Column::new("ul".into(), self.ul),
+            Column::new("note".into(), self.note),
         ];
         DataFrame::new(n, columns).expect("columns of equal length")
     }

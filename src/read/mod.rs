@@ -545,7 +545,7 @@ fn count_user_missing(path: &Path, format: Format, numeric: &[String], notes: &m
             crate::output::count(n),
             kinds
                 .iter()
-                .map(|(k, c)| format!("{k} {}", crate::output::count(*c)))
+                .map(|(k, c)| format!("{k}: {}", crate::output::count(*c)))
                 .collect::<Vec<_>>()
                 .join(", ")
         ));
