@@ -210,7 +210,10 @@ pub fn analyse_files_reading(
                 return Err(Error::input(path, "only CSV and Parquet files are read in batches"));
             };
             progress("reading and tallying in batches");
-            let rename = |df: DataFrame| rename_columns(&df, &request, &in_file, path);
+            let file_request = in_file_request(&request, &in_file);
+            let rename = |df: DataFrame| {
+                rename_columns(&input.batch(df, &file_request)?, &request, &in_file, path)
+            };
             batches::tally_in_batches(frame, &effective, survey, path, rows, &rename)?
         }
         None => {

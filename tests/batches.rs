@@ -280,3 +280,40 @@ fn a_csv_value_that_cannot_be_read_stops_a_batched_run() {
         "{message}"
     );
 }
+
+/// "NA" as a subgroup value (Namibia) in a CSV file read in batches: a level, as when
+/// the file is read whole, while "NA" in an indicator stays a missing value.
+#[test]
+fn na_stays_a_subgroup_level_in_batches() {
+    let (df, m, survey) = common::simulated(5_000);
+    let mut df = df.clone();
+    let area = df.column("area").unwrap().cast(&DataType::String).unwrap();
+    let area: StringChunked = area
+        .str()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, v)| if i % 3 == 0 { Some("NA") } else { v })
+        .collect();
+    df.replace("area", area.into_series().into()).unwrap();
+    let column = m.indicators[0].columns()[0].clone();
+    let first = df.column(&column).unwrap().cast(&DataType::String).unwrap();
+    let first: StringChunked = first
+        .str()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, v)| if i % 101 == 7 { Some("NA") } else { v })
+        .collect();
+    df.replace(&column, first.into_series().into()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&df, dir.path(), "survey.csv");
+    let whole = run(&m, &survey, &path, Reading::Whole);
+    let area = whole.sample.groupings.iter().find(|g| g.column == "area").unwrap();
+    assert!(area.levels.iter().any(|l| l == "NA"), "{:?}", area.levels);
+    assert!(whole.report.missing.iter().any(|(c, k)| *c == m.indicators[0].id && *k >= 49));
+    for rows in [700, 4_999] {
+        let batched = run(&m, &survey, &path, Reading::Batches(rows));
+        assert_same(&whole, &batched);
+    }
+}

@@ -25,6 +25,10 @@ pub struct CsvSettings {
     pub delimiter: Option<u8>,
     pub decimal_comma: Option<bool>,
     pub encoding: Option<&'static Encoding>,
+    /// The text tokens that mean missing in numeric columns: the pass notes the columns
+    /// where one occurs, so that a text column holding one (Namibia's `NA`) is read
+    /// without them.
+    pub missing_tokens: Vec<String>,
 }
 
 /// How a CSV file is written, and whether each part was given or found.
@@ -42,6 +46,8 @@ pub struct Dialect {
     pub crlf: bool,
     /// Data rows (the header not counted).
     pub rows: usize,
+    /// The columns in which a missing token occurs.
+    pub columns_with_tokens: Vec<String>,
 }
 
 /// The separators looked for in a header, most usual first.
@@ -155,7 +161,13 @@ pub fn open(path: &Path, settings: &CsvSettings) -> Result<CsvFile> {
         ));
     }
     let crlf = header.ends_with(b"\r");
-    let pass = check_rows(path, &readable, separator, encoding == UTF_8 && copy.is_none())?;
+    let pass = check_rows(
+        path,
+        &readable,
+        separator,
+        encoding == UTF_8 && copy.is_none(),
+        &settings.missing_tokens,
+    )?;
     let (decimal_comma, decimal_given) = match settings.decimal_comma {
         Some(d) => (d, true),
         None => (separator == b';' && pass.comma_decimals > 0 && pass.point_decimals == 0, false),
@@ -171,6 +183,7 @@ pub fn open(path: &Path, settings: &CsvSettings) -> Result<CsvFile> {
             bom,
             crlf,
             rows: pass.rows,
+            columns_with_tokens: pass.columns_with_tokens,
         },
         readable,
         _copy: copy,
@@ -291,11 +304,18 @@ struct RowPass {
     rows: usize,
     comma_decimals: usize,
     point_decimals: usize,
+    columns_with_tokens: Vec<String>,
 }
 
 /// One pass over the file: every row has the header's number of fields and valid UTF-8;
 /// the decimal marks of numbers are counted when the separator is a semicolon.
-fn check_rows(path: &Path, readable: &Path, sep: u8, check_utf8: bool) -> Result<RowPass> {
+fn check_rows(
+    path: &Path,
+    readable: &Path,
+    sep: u8,
+    check_utf8: bool,
+    tokens: &[String],
+) -> Result<RowPass> {
     let file = File::open(readable).map_err(|e| Error::input(path, format!("cannot open: {e}")))?;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(sep)
@@ -309,7 +329,10 @@ fn check_rows(path: &Path, readable: &Path, sep: u8, check_utf8: bool) -> Result
         rows: 0,
         comma_decimals: 0,
         point_decimals: 0,
+        columns_with_tokens: Vec::new(),
     };
+    let longest_token = tokens.iter().map(|t| t.len()).max().unwrap_or(0);
+    let mut has_token: Vec<bool> = Vec::new();
     let count_decimals = sep == b';';
     let mut row = 0usize; // 0 is the header
     loop {
@@ -327,6 +350,7 @@ fn check_rows(path: &Path, readable: &Path, sep: u8, check_utf8: bool) -> Result
                 .iter()
                 .map(|f| String::from_utf8_lossy(f).trim_start_matches('\u{feff}').to_string())
                 .collect();
+            has_token = vec![false; header.len()];
         } else if record.len() != header.len() {
             // A blank line (one empty field) ends nothing and holds nothing: polars skips it.
             if !(record.len() == 1 && record[0].is_empty()) {
@@ -334,6 +358,14 @@ fn check_rows(path: &Path, readable: &Path, sep: u8, check_utf8: bool) -> Result
             }
         } else {
             pass.rows += 1;
+            for (f, field) in record.iter().enumerate() {
+                if !field.is_empty()
+                    && field.len() <= longest_token
+                    && tokens.iter().any(|t| t.as_bytes() == field)
+                {
+                    has_token[f] = true;
+                }
+            }
             if count_decimals {
                 for field in record.iter() {
                     match decimal_mark(field) {
@@ -346,6 +378,12 @@ fn check_rows(path: &Path, readable: &Path, sep: u8, check_utf8: bool) -> Result
         }
         row += 1;
     }
+    pass.columns_with_tokens = header
+        .into_iter()
+        .zip(has_token)
+        .filter(|(_, t)| *t)
+        .map(|(c, _)| c)
+        .collect();
     Ok(pass)
 }
 

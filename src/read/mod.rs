@@ -150,6 +150,7 @@ impl FileSettings {
                 delimiter: survey.delimiter.as_deref().map(dialect::parse_separator).transpose()?,
                 decimal_comma: survey.decimal_comma,
                 encoding: survey.encoding.as_deref().map(dialect::parse_encoding).transpose()?,
+                missing_tokens: missing.text.clone(),
             },
             missing,
         })
@@ -175,7 +176,11 @@ impl Input {
             return Err(Error::input(path, "no such file: check the path"));
         }
         let csv = match format {
-            Format::Csv => Some(dialect::open(path, &settings.csv)?),
+            Format::Csv => {
+                let mut csv_settings = settings.csv.clone();
+                csv_settings.missing_tokens = settings.missing.text.clone();
+                Some(dialect::open(path, &csv_settings)?)
+            }
             _ => None,
         };
         Ok(Input {
@@ -317,15 +322,15 @@ impl Input {
                 .and_then(|lf| lf.select(exprs).collect())
                 .map_err(|e| polars_err(path, e))?,
         };
-        // The missing tokens are for numbers: a text column that lost values to them is
-        // read again without them (an empty field stays missing), so that "NA" stays
-        // Namibia. Only then: most files have no missing subgroup value at all.
+        // The missing tokens are for numbers: a text column that holds one (the row
+        // check noted it) is read again without them (an empty field stays missing), so
+        // that "NA" stays Namibia. Only then: most files have no such column.
         let text: Vec<String> = request
             .labelled
             .iter()
             .chain(&request.codes)
             .filter(|c| !request.numeric.contains(c) && !request.raw.contains(c))
-            .filter(|c| df.column(c).map(|s| s.null_count() > 0).unwrap_or(false))
+            .filter(|c| self.holds_token(c))
             .cloned()
             .collect();
         if !text.is_empty() && !tokens.is_empty() {
@@ -470,9 +475,15 @@ impl Input {
     /// batches ([`crate::batches`]); `None` for the formats read whole. CSV numbers are
     /// read as Float64 and raw columns as text (a batch cannot know whether a later one
     /// holds text).
+    ///
+    /// When a text column of a CSV file holds a missing token, every column is read as
+    /// text without the tokens, and [`Input::batch`] turns the numbers into numbers.
     pub fn scan(&self, request: &ColumnRequest) -> Result<Option<LazyFrame>> {
         let exprs: Vec<Expr> = request.all().iter().map(|c| col(c.as_str())).collect();
         let frame = match self.format {
+            Format::Csv if self.text_holds_token(request) => {
+                self.scan_csv(request, DataType::String, &[])
+            }
             Format::Csv => self.scan_csv(request, DataType::Float64, &self.missing.text),
             Format::Parquet => {
                 LazyFrame::scan_parquet(pl_path(&self.path)?, ScanArgsParquet::default())
@@ -482,6 +493,48 @@ impl Input {
         frame
             .map(|f| Some(f.select(exprs)))
             .map_err(|e| polars_err(&self.path, e))
+    }
+}
+
+impl Input {
+    /// Whether the row check saw a missing token in this column of a CSV file.
+    fn holds_token(&self, column: &str) -> bool {
+        self.dialect()
+            .is_some_and(|d| d.columns_with_tokens.iter().any(|c| c == column))
+    }
+
+    /// Whether a text column of the request holds a missing token.
+    fn text_holds_token(&self, request: &ColumnRequest) -> bool {
+        request
+            .labelled
+            .iter()
+            .chain(&request.codes)
+            .filter(|c| !request.numeric.contains(c))
+            .any(|c| self.holds_token(c))
+    }
+
+    /// A batch of [`Input::scan`] as the whole file would be read: when the scan read
+    /// every column as text, the numeric columns with their missing tokens made missing
+    /// and turned into numbers (left as text when a value is not a number, so that the
+    /// checks name it).
+    pub fn batch(&self, mut df: DataFrame, request: &ColumnRequest) -> Result<DataFrame> {
+        if self.format != Format::Csv || !self.text_holds_token(request) {
+            return Ok(df);
+        }
+        let fail = |e: PolarsError| polars_err(&self.path, e);
+        for name in &request.numeric {
+            let Ok(column) = df.column(name) else { continue };
+            let s = column.as_materialized_series();
+            let Ok(text) = s.str() else { continue };
+            let cleaned: StringChunked = text
+                .iter()
+                .map(|v| v.filter(|v| !self.missing.text.iter().any(|t| t == v)))
+                .collect();
+            let cleaned = cleaned.with_name(name.as_str().into()).into_series();
+            let cleaned = as_numbers(&cleaned).unwrap_or(cleaned);
+            df.replace(name, cleaned.into()).map_err(fail)?;
+        }
+        Ok(df)
     }
 }
 
