@@ -16,6 +16,20 @@ fn write(df: &DataFrame, dir: &Path, name: &str) -> PathBuf {
     path
 }
 
+/// Replaces a column by its values as text, changed by `f` (row, value).
+fn with_text(df: &mut DataFrame, name: &str, f: impl Fn(usize, Option<&str>) -> Option<&str>) {
+    let text = df.column(name).unwrap().cast(&DataType::String).unwrap();
+    let changed: StringChunked = text
+        .str()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .map(|(i, v)| f(i, v))
+        .collect();
+    df.replace(name, changed.with_name(name.into()).into_series().into())
+        .unwrap();
+}
+
 fn run(m: &Methodology, survey: &SurveyColumns, path: &Path, reading: Reading) -> Analysis {
     analyse_files_reading(m, survey, &Default::default(), path, None, reading, &|_| {}).unwrap()
 }
@@ -94,16 +108,8 @@ fn batches_give_the_estimates_of_the_whole_file() {
 #[test]
 fn a_missing_subgroup_value_is_counted_across_batches() {
     let (df, m, survey) = common::simulated(5_000);
-    let area = df.column("area").unwrap().cast(&DataType::String).unwrap();
-    let area: StringChunked = area
-        .str()
-        .unwrap()
-        .iter()
-        .enumerate()
-        .map(|(i, v)| if i % 997 == 5 { None } else { v })
-        .collect();
     let mut df = df.clone();
-    df.replace("area", area.into_series().into()).unwrap();
+    with_text(&mut df, "area", |i, v| if i % 997 == 5 { None } else { v });
     let dir = tempfile::tempdir().unwrap();
     let path = write(&df, dir.path(), "survey.parquet");
     let whole = run(&m, &survey, &path, Reading::Whole);
@@ -287,25 +293,9 @@ fn a_csv_value_that_cannot_be_read_stops_a_batched_run() {
 fn na_stays_a_subgroup_level_in_batches() {
     let (df, m, survey) = common::simulated(5_000);
     let mut df = df.clone();
-    let area = df.column("area").unwrap().cast(&DataType::String).unwrap();
-    let area: StringChunked = area
-        .str()
-        .unwrap()
-        .iter()
-        .enumerate()
-        .map(|(i, v)| if i % 3 == 0 { Some("NA") } else { v })
-        .collect();
-    df.replace("area", area.into_series().into()).unwrap();
+    with_text(&mut df, "area", |i, v| if i % 3 == 0 { Some("NA") } else { v });
     let column = m.indicators[0].columns()[0].clone();
-    let first = df.column(&column).unwrap().cast(&DataType::String).unwrap();
-    let first: StringChunked = first
-        .str()
-        .unwrap()
-        .iter()
-        .enumerate()
-        .map(|(i, v)| if i % 101 == 7 { Some("NA") } else { v })
-        .collect();
-    df.replace(&column, first.into_series().into()).unwrap();
+    with_text(&mut df, &column, |i, v| if i % 101 == 7 { Some("NA") } else { v });
     let dir = tempfile::tempdir().unwrap();
     let path = write(&df, dir.path(), "survey.csv");
     let whole = run(&m, &survey, &path, Reading::Whole);
