@@ -90,10 +90,11 @@ pub fn describe(path: &Path, only: &[String], settings: &FileSettings) -> Result
     } else {
         only.iter().collect()
     };
-    let df = frame
+    let mut df = frame
         .select(chosen.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
         .collect()
         .map_err(fail)?;
+    keep_tokens_in_text(&input, &mut df).map_err(fail)?;
     let labels = match format {
         Format::Stata | Format::Spss | Format::Sas => metadata_labels(path),
         _ => BTreeMap::new(),
@@ -110,6 +111,41 @@ pub fn describe(path: &Path, only: &[String], settings: &FileSettings) -> Result
         columns,
         dialect: input.dialect().cloned(),
     })
+}
+
+/// Missing tokens are for numbers: a text column of a CSV file that holds one (`NA` for
+/// Namibia) is read again without them, as a run reads it.
+fn keep_tokens_in_text(input: &Input, df: &mut DataFrame) -> PolarsResult<()> {
+    let Some(dialect) = input.dialect() else {
+        return Ok(());
+    };
+    let text: Vec<String> = df
+        .columns()
+        .iter()
+        .filter(|c| c.dtype() == &DataType::String)
+        .map(|c| c.name().to_string())
+        .filter(|c| dialect.columns_with_tokens.contains(c))
+        .collect();
+    if text.is_empty() {
+        return Ok(());
+    }
+    let reader = input
+        .csv_reader(&[])
+        .map_err(|e| PolarsError::ComputeError(e.to_string().into()))?;
+    let mut schema = Schema::default();
+    for c in &text {
+        schema.with_column(c.as_str().into(), DataType::String);
+    }
+    let again = reader
+        .with_infer_schema_length(Some(0))
+        .with_dtype_overwrite(Some(Arc::new(schema)))
+        .finish()?
+        .select(text.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
+        .collect()?;
+    for c in again.columns() {
+        df.replace(c.name(), c.clone())?;
+    }
+    Ok(())
 }
 
 /// One column's type, missing and distinct values, and most common values.

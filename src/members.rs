@@ -61,6 +61,7 @@ pub fn join(
             .chain([key.clone()])
             .collect(),
         raw: pick(&request.raw, from_members),
+        one_label_per_code: pick(&request.one_label_per_code, from_members),
     };
     let people = naming::read_named(members, &split(true), &in_file, notes)?;
     let households = naming::read_named(households, &split(false), &in_file, notes)?;

@@ -33,6 +33,7 @@ pub fn in_file_request(
         numeric: translate(&request.numeric),
         labelled: translate(&request.labelled),
         codes: translate(&request.codes),
+        one_label_per_code: translate(&request.one_label_per_code),
         raw: translate(&request.raw),
     }
 }

@@ -69,6 +69,7 @@ pub fn needed_columns(
     }
     if let Some(c) = &survey.round {
         add(&mut request.labelled, "survey.round".to_string(), c);
+        request.one_label_per_code.push(c.clone());
     }
     for c in &survey.over {
         add(&mut request.labelled, "survey.over".to_string(), c);

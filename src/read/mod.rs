@@ -65,6 +65,9 @@ pub struct ColumnRequest {
     /// Read as codes, never through value labels (strata, PSU, household id): two codes
     /// that share a label are two strata.
     pub codes: Vec<String>,
+    /// Labelled columns whose every label must name one code (the round): two rounds
+    /// that share a label are an error, not one round.
+    pub one_label_per_code: Vec<String>,
     /// Read as they are, for rules: numbers stay numbers (codes, not labels), text stays
     /// text. In CSV files a column is a number when every value parses as one.
     pub raw: Vec<String>,
@@ -392,6 +395,7 @@ impl Input {
             return Ok(df);
         }
         let labelled = scan(true, &labelled).map_err(|e| polars_err(path, e))?;
+        self.check_one_label_per_code(&labelled, request, &scan)?;
         if df.width() == 0 {
             return Ok(labelled);
         }
@@ -399,6 +403,58 @@ impl Input {
         df.hstack_mut(labelled.columns())
             .map_err(|e| polars_err(path, e))?;
         Ok(df)
+    }
+
+    /// A round (or other column of `one_label_per_code`) read through its value labels:
+    /// each label must stand for one code, else two rounds would become one.
+    fn check_one_label_per_code(
+        &self,
+        labelled: &DataFrame,
+        request: &ColumnRequest,
+        scan: &dyn Fn(bool, &[String]) -> PolarsResult<DataFrame>,
+    ) -> Result<()> {
+        let path = &self.path;
+        let names: Vec<String> = request
+            .one_label_per_code
+            .iter()
+            .filter(|c| labelled.column(c).is_ok())
+            .cloned()
+            .collect();
+        if names.is_empty() {
+            return Ok(());
+        }
+        let codes = scan(false, &names).map_err(|e| polars_err(path, e))?;
+        for name in &names {
+            let text = |df: &DataFrame| -> Result<Vec<Option<String>>> {
+                let s = df
+                    .column(name)
+                    .and_then(|c| c.cast(&DataType::String))
+                    .map_err(|e| polars_err(path, e))?;
+                Ok(s.str()
+                    .map_err(|e| polars_err(path, e))?
+                    .iter()
+                    .map(|v| v.map(str::to_string))
+                    .collect())
+            };
+            let mut code_of: std::collections::HashMap<String, String> = Default::default();
+            for (label, code) in text(labelled)?.into_iter().zip(text(&codes)?) {
+                let (Some(label), Some(code)) = (label, code) else { continue };
+                match code_of.get(&label) {
+                    Some(first) if *first != code => {
+                        let show = |c: &str| c.strip_suffix(".0").unwrap_or(c).to_string();
+                        let (first, code) = (show(first), show(&code));
+                        return Err(Error::data(path, name, None, format!(
+                            "codes {first} and {code} share the value label \"{label}\": rounds are told apart by their codes, so give them distinct labels in the file"
+                        )));
+                    }
+                    Some(_) => {}
+                    None => {
+                        code_of.insert(label, code);
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Numeric missing codes (99, 998…) made missing in the numeric and raw columns,
