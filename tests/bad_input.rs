@@ -18,6 +18,9 @@ struct Case {
     /// Fragments of the results file (`run` only).
     #[serde(default)]
     output: Vec<String>,
+    /// Fragments that must not be in the standard output.
+    #[serde(default)]
+    stdout_lacks: Vec<String>,
 }
 
 fn corpus() -> PathBuf {
@@ -54,6 +57,11 @@ fn check(dir: &Path) -> Result<(), String> {
             if !got.contains(fragment.as_str()) {
                 return Err(format!("{name} lacks \"{fragment}\"\n{shown}"));
             }
+        }
+    }
+    for fragment in &case.stdout_lacks {
+        if stdout.contains(fragment.as_str()) {
+            return Err(format!("stdout holds \"{fragment}\"\n{shown}"));
         }
     }
     if case.code != 0 {
