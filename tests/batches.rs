@@ -307,3 +307,40 @@ fn na_stays_a_subgroup_level_in_batches() {
         assert_same(&whole, &batched);
     }
 }
+
+/// PSU ids that restart in each round: the same note and the same design whether the
+/// file is read whole or in batches, under both settings.
+#[test]
+fn psus_shared_by_rounds_are_read_alike_in_batches() {
+    let (df, m, survey) = common::simulated(6_000);
+    let mut df = df.clone();
+    // The rounds' strata and PSUs numbered alike: 1000000 and 2000000 become 0, 100
+    // and 200 become 0.
+    for (name, modulus) in [("psu", 1_000), ("strata", 100)] {
+        let x = df.column(name).unwrap().cast(&DataType::Int64).unwrap();
+        let x: Int64Chunked = x.i64().unwrap().iter().map(|v| v.map(|p| p % modulus)).collect();
+        df.replace(name, x.with_name(name.into()).into_series().into())
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&df, dir.path(), "survey.parquet");
+    for setting in [None, Some(afmpi::methodology::PsuAcrossRounds::Distinct)] {
+        let mut survey = survey.clone();
+        survey.psu_across_rounds = setting;
+        let whole = run(&m, &survey, &path, Reading::Whole);
+        assert!(
+            whole.report.notes.iter().any(|n| n.contains("occur in more than one round")),
+            "{:?}",
+            whole.report.notes
+        );
+        let batched = run(&m, &survey, &path, Reading::Batches(1_000));
+        if setting.is_none() {
+            assert_same(&whole, &batched);
+        } else {
+            // Distinct: the same design and estimates; the note on the ids is the whole
+            // file's only (a batch sees one round).
+            assert_eq!(whole.inference.design.n_psus, batched.inference.design.n_psus);
+            assert_eq!(whole.sample.psu_labels, batched.sample.psu_labels);
+        }
+    }
+}

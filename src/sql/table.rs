@@ -332,8 +332,16 @@ impl TableColumns<'_> {
             .map(|label| Round { label, year: None })
             .collect();
         if survey.year.is_some() {
-            for (r, y) in rounds.iter().zip(self.number("year")?) {
-                info[*r as usize].year = Some(y);
+            for (i, (r, y)) in rounds.iter().zip(self.number("year")?).enumerate() {
+                let round = &mut info[*r as usize];
+                match round.year {
+                    Some(x) if x != y => {
+                        return Err(Error::data(self.path, "year", Some(i + 1), format!(
+                            "round {} has two years, {x} and {y}: give each round one year in the survey table",
+                            round.label)));
+                    }
+                    _ => round.year = Some(y),
+                }
             }
         }
         Ok((rounds, info))

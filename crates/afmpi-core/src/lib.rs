@@ -62,6 +62,7 @@ pub fn finish(
 ) -> Result<Analysis> {
     let weights = IntegerWeights::new(m)?;
     sample::check_weights(&mut report, &sample, &table)?;
+    sample::note_shared_psus(&mut report, &sample, &table);
     progress("estimating");
     let intensity: Vec<bool> = m.groups.iter().map(|g| g.intensity).collect();
     let totals = inference::Totals::new(

@@ -268,10 +268,10 @@ impl Builder {
     }
 }
 
-/// PSU ids met in several rounds (within a stratum) are reported. Under
-/// `psu_across_rounds = "panel"` (the default, as mpitb and mpitbR) an id is one PSU
-/// across the rounds; under `"distinct"` each round's PSUs are its own, labelled
-/// `id (round)` — always, so that batches of one file label them alike.
+/// Under `psu_across_rounds = "panel"` (the default, as mpitb and mpitbR) an id is one
+/// PSU across the rounds ([`super::note_shared_psus`] says so from the table); under
+/// `"distinct"` each round's PSUs are its own, labelled `id (round)` — always, so that
+/// batches of one file label them alike — and the ids met in several rounds are noted.
 fn psus_across_rounds(
     (codes, labels): Codes,
     strata: &[u32],
@@ -290,12 +290,21 @@ fn psus_across_rounds(
         }
     }
     let setting = survey.psu_across_rounds.unwrap_or_default();
-    let column = survey.psu.as_deref().unwrap_or("psu");
-    if !shared.is_empty() {
-        note_shared_psus(&shared, &labels, column, setting, report);
-    }
     if setting == crate::methodology::PsuAcrossRounds::Panel {
+        // Said by `note_shared_psus`, from the table, whether read whole or in batches.
         return (codes, labels);
+    }
+    if !shared.is_empty() {
+        let example = shared
+            .keys()
+            .map(|&(_, p)| labels[p as usize].as_str())
+            .min()
+            .unwrap_or("");
+        report.notes.push(format!(
+            "{} PSU ids of `{}` occur in more than one round (e.g. {example}): read as a different PSU in each round (psu_across_rounds = \"distinct\")",
+            shared.len(),
+            survey.psu.as_deref().unwrap_or("psu"),
+        ));
     }
     let mut index: FxHashMap<(u32, u32), u32> = FxHashMap::default();
     let mut new_labels = Vec::new();
@@ -310,28 +319,6 @@ fn psus_across_rounds(
         })
         .collect();
     relabel(new_codes, new_labels)
-}
-
-fn note_shared_psus(
-    shared: &rustc_hash::FxHashMap<(u32, u32), ()>,
-    labels: &[String],
-    column: &str,
-    setting: crate::methodology::PsuAcrossRounds,
-    report: &mut DataReport,
-) {
-    let example = shared
-        .keys()
-        .map(|&(_, p)| labels[p as usize].as_str())
-        .min()
-        .unwrap_or("");
-    let read_as = match setting {
-        crate::methodology::PsuAcrossRounds::Panel => "read as one PSU followed across the rounds (psu_across_rounds = \"panel\", the default, as mpitb and mpitbR read pooled rounds); if the rounds are independent samples whose PSU numbers restart, set psu_across_rounds = \"distinct\" in [survey] (or --psu-across-rounds distinct)",
-        crate::methodology::PsuAcrossRounds::Distinct => "read as a different PSU in each round (psu_across_rounds = \"distinct\")",
-    };
-    report.notes.push(format!(
-        "{} PSU ids of `{column}` occur in more than one round (e.g. {example}): {read_as}",
-        shared.len()
-    ));
 }
 
 /// The kept rows' rounds in time order, or the one round of a file without a round
@@ -452,10 +439,12 @@ mod tests {
             };
             b.finish(&survey).unwrap()
         };
-        let (s, report) = build(None);
+        let (s, mut report) = build(None);
         assert_eq!(s.psu_labels, ["7", "8"]);
         assert_eq!(s.psus, [0, 1, 0, 1]);
-        assert!(report.notes.iter().any(|n| n.contains("2 PSU ids of `psu` occur in more than one round")), "{:?}", report.notes);
+        let table = crate::tally::tally(&s).unwrap();
+        super::super::note_shared_psus(&mut report, &s, &table);
+        assert!(report.notes.iter().any(|n| n.contains("2 PSU ids occur in more than one round (e.g. 7)")), "{:?}", report.notes);
         let (s, report) = build(Some(crate::methodology::PsuAcrossRounds::Distinct));
         assert_eq!(s.psu_labels, ["7 (1)", "7 (2)", "8 (1)", "8 (2)"]);
         assert_eq!(s.psus, [0, 2, 1, 3]);

@@ -14,7 +14,7 @@ mod report;
 pub mod rounds;
 
 pub use build::Builder;
-pub use report::{check_not_empty, check_weights, DataReport};
+pub use report::{check_not_empty, check_weights, note_shared_psus, DataReport};
 
 /// A column's codes and the labels they stand for.
 pub type Codes = (Vec<u32>, Vec<String>);

@@ -116,3 +116,33 @@ pub fn check_weights(report: &mut DataReport, sample: &super::Sample, table: &cr
     }
     Ok(())
 }
+
+/// A note when PSUs of the table occur in more than one round (within a stratum): they
+/// are one PSU followed across the rounds (`psu_across_rounds = "panel"`, the default;
+/// under "distinct" the sample builder has already told them apart).
+pub fn note_shared_psus(report: &mut DataReport, sample: &super::Sample, table: &crate::tally::Table) {
+    if !sample.has_rounds || sample.psu_is_row {
+        return;
+    }
+    let mut first: rustc_hash::FxHashMap<(u32, u32), u32> = Default::default();
+    let mut shared: rustc_hash::FxHashSet<(u32, u32)> = Default::default();
+    for cell in &table.cells {
+        let r = *first.entry((cell.stratum, cell.psu)).or_insert(cell.round);
+        if r != cell.round {
+            shared.insert((cell.stratum, cell.psu));
+        }
+    }
+    if shared.is_empty() {
+        return;
+    }
+    let example = shared
+        .iter()
+        .filter_map(|&(_, p)| sample.psu_labels.get(p as usize))
+        .min()
+        .cloned()
+        .unwrap_or_default();
+    report.notes.push(format!(
+        "{} PSU ids occur in more than one round (e.g. {example}): read as one PSU followed across the rounds (psu_across_rounds = \"panel\", the default, as mpitb and mpitbR read pooled rounds); if the rounds are independent samples whose PSU numbers restart, set psu_across_rounds = \"distinct\" in [survey] (or --psu-across-rounds distinct)",
+        shared.len()
+    ));
+}
