@@ -48,6 +48,7 @@ def run_spark(jobs):
         SparkSession.builder.master("local[2]")
         .appName("afmpi-sql")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.driver.memory", "2g")
         .getOrCreate()

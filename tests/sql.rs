@@ -24,8 +24,14 @@ fn same_as_direct(methodology: &str, survey_file: &str, round: bool) {
         survey.round = Some("t".into());
         survey.year = Some("year".into());
     }
+    same_as_direct_on(&m, &survey, &data(survey_file));
+}
+
+/// As [`same_as_direct`], for a methodology, survey settings and file.
+fn same_as_direct_on(m: &afmpi::methodology::Methodology, survey: &afmpi::methodology::SurveyColumns, file: &Path) {
+    let (m, survey) = (m.clone(), survey.clone());
     let query = sql::query(&m, &survey, "survey").unwrap();
-    let frame = LazyCsvReader::new(PlRefPath::try_from_path(&data(survey_file)).unwrap())
+    let frame = LazyCsvReader::new(PlRefPath::try_from_path(file).unwrap())
         .with_has_header(true)
         .with_infer_schema_length(None)
         .finish()
@@ -44,7 +50,7 @@ fn same_as_direct(methodology: &str, survey_file: &str, round: bool) {
         .unwrap();
 
     let from_table = analyse_table(&m, &survey, &Settings::default(), &path).unwrap();
-    let direct = analyse_file(&m, &survey, &Settings::default(), &data(survey_file)).unwrap();
+    let direct = analyse_file(&m, &survey, &Settings::default(), file).unwrap();
     assert_eq!(from_table.report.rows_used, direct.report.rows_used);
     let key = common::estimate_key;
     let mut compared = 0;
@@ -104,4 +110,34 @@ fn groups_through_sql() {
         "example_raw.csv",
         false,
     );
+}
+
+/// Rounds whose strata and PSU ids restart: the table's PSUs are read as one PSU across
+/// the rounds by default and as one per round under "distinct", as a direct run reads them.
+#[test]
+fn psus_shared_by_rounds_through_sql() {
+    let m = afmpi::methodology::from_file(&data("global-mpi.toml")).unwrap();
+    let mut df = CsvReadOptions::default()
+        .with_infer_schema_length(None)
+        .try_into_reader_with_file_path(Some(data("example.csv")))
+        .unwrap()
+        .finish()
+        .unwrap();
+    for (name, modulus) in [("psu", 1_000i64), ("strata", 100)] {
+        let x = df.column(name).unwrap().cast(&DataType::Int64).unwrap();
+        let x: Int64Chunked = x.i64().unwrap().iter().map(|v| v.map(|p| p % modulus)).collect();
+        df.replace(name, x.with_name(name.into()).into_series().into()).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("restarting.csv");
+    CsvWriter::new(std::fs::File::create(&file).unwrap())
+        .finish(&mut df)
+        .unwrap();
+    for setting in [None, Some(afmpi::methodology::PsuAcrossRounds::Distinct)] {
+        let mut survey = m.survey.clone();
+        survey.round = Some("t".into());
+        survey.year = Some("year".into());
+        survey.psu_across_rounds = setting;
+        same_as_direct_on(&m, &survey, &file);
+    }
 }

@@ -78,7 +78,19 @@ pub fn read_table(
         Some(_) => columns.codes("stratum")?,
         None => (vec![0; n], vec!["1".into()]),
     };
+    let distinct = survey.psu_across_rounds == Some(afmpi_core::methodology::PsuAcrossRounds::Distinct);
     let (psus, psu_labels) = match &survey.psu {
+        // Each round's PSUs its own, labelled `id (round)` as a direct run labels them.
+        Some(_) if distinct && survey.round.is_some() => {
+            let ids = columns.text("psu")?;
+            let rounds_text = columns.text("t")?;
+            let labels: Vec<Option<String>> = ids
+                .into_iter()
+                .zip(rounds_text)
+                .map(|(p, t)| Some(format!("{} ({})", p?, t?)))
+                .collect();
+            TableColumns::codes_of(labels)
+        }
         Some(_) => columns.codes("psu")?,
         None => (vec![0; n], Vec::new()),
     };
@@ -288,7 +300,11 @@ impl TableColumns<'_> {
 
     /// A column's codes, in its labels' sorted order ([`sort_labels`]).
     fn codes(&self, name: &str) -> Result<Codes> {
-        let values = self.text(name)?;
+        Ok(Self::codes_of(self.text(name)?))
+    }
+
+    /// Values' codes, in their labels' sorted order ([`sort_labels`]).
+    fn codes_of(values: Vec<Option<String>>) -> Codes {
         let mut labels: Vec<String> = values.iter().flatten().cloned().collect();
         labels.sort();
         labels.dedup();
@@ -302,7 +318,7 @@ impl TableColumns<'_> {
             .iter()
             .map(|v| v.as_deref().map_or(MISSING, |v| index[v]))
             .collect();
-        Ok((codes, labels))
+        (codes, labels)
     }
 
     /// 0/1 columns as bits: bit j set where column j is 1.

@@ -31,10 +31,8 @@ impl IntegerWeights {
         let mut denominator: i128 = 1;
         for r in &all {
             let step = denominator / denominator.gcd(r.denom());
-            denominator = match step.checked_mul(*r.denom()) {
-                Some(d) => d,
-                None => i128::MAX,
-            };
+            // Past i128, the denominator is as refused as one just past the bound below.
+            denominator = step.checked_mul(*r.denom()).unwrap_or(i128::MAX);
             if denominator > (1i128 << 100) / 64 {
                 return Err(crate::methodology::key_err("dimension", "the weights and cutoffs together are written too finely for exact arithmetic: use fewer decimal places or simpler fractions"));
             }
