@@ -46,23 +46,7 @@ pub fn join(
             ));
         }
     }
-    // Each needed column from the member file when it has it; the key as a code.
-    let pick = |list: &[String], from_members: bool| -> Vec<String> {
-        list.iter()
-            .filter(|c| *c != key && member_columns.contains(&in_file(c)) == from_members)
-            .cloned()
-            .collect()
-    };
-    let split = |from_members: bool| read::ColumnRequest {
-        numeric: pick(&request.numeric, from_members),
-        labelled: pick(&request.labelled, from_members),
-        codes: pick(&request.codes, from_members)
-            .into_iter()
-            .chain([key.clone()])
-            .collect(),
-        raw: pick(&request.raw, from_members),
-        one_label_per_code: pick(&request.one_label_per_code, from_members),
-    };
+    let split = |from_members| split_request(request, key, member_columns, in_file, from_members);
     let people = naming::read_named(members, &split(true), &in_file, notes)?;
     let households = naming::read_named(households, &split(false), &in_file, notes)?;
     let rows = people.height();
@@ -87,6 +71,31 @@ pub fn join(
             joined.height(), rows)));
     }
     drop_unmatched(joined, key, &file_key, path, member_path, notes)
+}
+
+/// The part of the request read from the member file (`from_members`) or from the
+/// household file: each needed column from the member file when it has it; the key, as
+/// a code, from both.
+fn split_request(
+    request: &ColumnRequest,
+    key: &String,
+    member_columns: &[String],
+    in_file: &dyn Fn(&String) -> String,
+    from_members: bool,
+) -> ColumnRequest {
+    let pick = |list: &[String]| -> Vec<String> {
+        list.iter()
+            .filter(|c| *c != key && member_columns.contains(&in_file(c)) == from_members)
+            .cloned()
+            .collect()
+    };
+    read::ColumnRequest {
+        numeric: pick(&request.numeric),
+        labelled: pick(&request.labelled),
+        codes: pick(&request.codes).into_iter().chain([key.clone()]).collect(),
+        raw: pick(&request.raw),
+        one_label_per_code: pick(&request.one_label_per_code),
+    }
 }
 
 /// The column that tells a member with a household from one without.

@@ -307,8 +307,61 @@ struct RowPass {
     columns_with_tokens: Vec<String>,
 }
 
+/// What the pass keeps while it reads: the header, and per column whether a missing
+/// token was seen.
+struct Tally<'t> {
+    pass: RowPass,
+    header: Vec<String>,
+    has_token: Vec<bool>,
+    tokens: &'t [String],
+    longest_token: usize,
+    count_decimals: bool,
+}
+
+impl Tally<'_> {
+    fn header(&mut self, record: &csv::ByteRecord) {
+        self.header = record
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).trim_start_matches('\u{feff}').to_string())
+            .collect();
+        self.has_token = vec![false; self.header.len()];
+    }
+
+    /// A data row of the header's width: its missing tokens and decimal marks.
+    fn row(&mut self, record: &csv::ByteRecord) {
+        self.pass.rows += 1;
+        for (f, field) in record.iter().enumerate() {
+            if !field.is_empty()
+                && field.len() <= self.longest_token
+                && self.tokens.iter().any(|t| t.as_bytes() == field)
+            {
+                self.has_token[f] = true;
+            }
+            if self.count_decimals {
+                match decimal_mark(field) {
+                    Some(b',') => self.pass.comma_decimals += 1,
+                    Some(_) => self.pass.point_decimals += 1,
+                    None => {}
+                }
+            }
+        }
+    }
+
+    fn finish(mut self) -> RowPass {
+        self.pass.columns_with_tokens = self
+            .header
+            .into_iter()
+            .zip(self.has_token)
+            .filter(|(_, t)| *t)
+            .map(|(c, _)| c)
+            .collect();
+        self.pass
+    }
+}
+
 /// One pass over the file: every row has the header's number of fields and valid UTF-8;
-/// the decimal marks of numbers are counted when the separator is a semicolon.
+/// the columns holding a missing token are noted, and the decimal marks of numbers
+/// counted when the separator is a semicolon.
 fn check_rows(
     path: &Path,
     readable: &Path,
@@ -324,16 +377,19 @@ fn check_rows(
         .buffer_capacity(1 << 20)
         .from_reader(file);
     let mut record = csv::ByteRecord::new();
-    let mut header: Vec<String> = Vec::new();
-    let mut pass = RowPass {
-        rows: 0,
-        comma_decimals: 0,
-        point_decimals: 0,
-        columns_with_tokens: Vec::new(),
+    let mut tally = Tally {
+        pass: RowPass {
+            rows: 0,
+            comma_decimals: 0,
+            point_decimals: 0,
+            columns_with_tokens: Vec::new(),
+        },
+        header: Vec::new(),
+        has_token: Vec::new(),
+        tokens,
+        longest_token: tokens.iter().map(|t| t.len()).max().unwrap_or(0),
+        count_decimals: sep == b';',
     };
-    let longest_token = tokens.iter().map(|t| t.len()).max().unwrap_or(0);
-    let mut has_token: Vec<bool> = Vec::new();
-    let count_decimals = sep == b';';
     let mut row = 0usize; // 0 is the header
     loop {
         match reader.read_byte_record(&mut record) {
@@ -343,48 +399,20 @@ fn check_rows(
         }
         let line = record.position().map(|p| p.line()).unwrap_or(0);
         if check_utf8 {
-            check_utf8_record(path, &record, row, line, &header)?;
+            check_utf8_record(path, &record, row, line, &tally.header)?;
         }
+        let width = tally.header.len();
         if row == 0 {
-            header = record
-                .iter()
-                .map(|f| String::from_utf8_lossy(f).trim_start_matches('\u{feff}').to_string())
-                .collect();
-            has_token = vec![false; header.len()];
-        } else if record.len() != header.len() {
-            // A blank line (one empty field) ends nothing and holds nothing: polars skips it.
-            if !(record.len() == 1 && record[0].is_empty()) {
-                return Err(field_count_error(path, row, line, record.len(), header.len(), sep));
-            }
-        } else {
-            pass.rows += 1;
-            for (f, field) in record.iter().enumerate() {
-                if !field.is_empty()
-                    && field.len() <= longest_token
-                    && tokens.iter().any(|t| t.as_bytes() == field)
-                {
-                    has_token[f] = true;
-                }
-            }
-            if count_decimals {
-                for field in record.iter() {
-                    match decimal_mark(field) {
-                        Some(b',') => pass.comma_decimals += 1,
-                        Some(_) => pass.point_decimals += 1,
-                        None => {}
-                    }
-                }
-            }
+            tally.header(&record);
+        } else if record.len() == width {
+            tally.row(&record);
+        } else if !(record.len() == 1 && record[0].is_empty()) {
+            // (A blank line, one empty field, holds nothing: polars skips it.)
+            return Err(field_count_error(path, row, line, record.len(), width, sep));
         }
         row += 1;
     }
-    pass.columns_with_tokens = header
-        .into_iter()
-        .zip(has_token)
-        .filter(|(_, t)| *t)
-        .map(|(c, _)| c)
-        .collect();
-    Ok(pass)
+    Ok(tally.finish())
 }
 
 fn field_count_error(path: &Path, row: usize, line: u64, found: usize, header: usize, sep: u8) -> Error {

@@ -32,29 +32,9 @@ pub fn read_table(
     // The table is the engine's, not the survey's: its dialect is found in it.
     let input = read::Input::open(path, &read::FileSettings::default())?;
     let available = input.column_names()?;
-    let absent: Vec<usize> = (0..m.indicators.len())
-        .filter(|&j| m.indicators[j].optional && !available.contains(&format!("d{j}")))
-        .collect();
-    let names: Vec<usize> = (0..m.indicators.len())
-        .filter(|j| !absent.contains(j))
-        .collect();
-    let effective = if absent.is_empty() { m.clone() } else { m.without(&absent)? };
-    let absent_ids: Vec<String> = absent.iter().map(|&j| m.indicators[j].id.clone()).collect();
+    let (effective, names, absent_ids) = without_absent_indicators(m, &available)?;
     let m = &effective;
-    let request = table_request(m, survey, &names);
-    let needed: Vec<(String, String)> = request
-        .numeric
-        .iter()
-        .chain(&request.labelled)
-        .map(|c| ("the table of `afmpi sql`".to_string(), c.clone()))
-        .collect();
-    read::check_columns(path, &available, &needed)?;
-    let mut request = request;
-    for flag in [WEIGHT_MISSING, HOUSEHOLD_MISSING] {
-        if available.iter().any(|c| c == flag) {
-            request.numeric.push(flag.to_string());
-        }
-    }
+    let request = table_request(m, survey, &names, &available, path)?;
     let all = TableColumns {
         df: input.read(&request, &mut Vec::new())?,
         path,
@@ -72,79 +52,127 @@ pub fn read_table(
             .map_err(|e| Error::input(path, e.to_string()))?,
         path,
     };
-    let n = columns.df.height();
-    let (rounds, round_info) = columns.rounds(survey)?;
-    let (strata, stratum_labels) = match &survey.strata {
-        Some(_) => columns.codes("stratum")?,
-        None => (vec![0; n], vec!["1".into()]),
-    };
-    let distinct = survey.psu_across_rounds == Some(afmpi_core::methodology::PsuAcrossRounds::Distinct);
-    let (psus, psu_labels) = match &survey.psu {
-        // Each round's PSUs its own, labelled `id (round)` as a direct run labels them.
-        Some(_) if distinct && survey.round.is_some() => {
-            let ids = columns.text("psu")?;
-            let rounds_text = columns.text("t")?;
-            let labels: Vec<Option<String>> = ids
-                .into_iter()
-                .zip(rounds_text)
-                .map(|(p, t)| Some(format!("{} ({})", p?, t?)))
-                .collect();
-            TableColumns::codes_of(labels)
-        }
-        Some(_) => columns.codes("psu")?,
-        None => (vec![0; n], Vec::new()),
-    };
-    let mut groupings = Vec::new();
-    for (g, column) in survey.over.iter().enumerate() {
-        let (codes, levels) = columns.codes(&format!("g{g}"))?;
-        groupings.push(Grouping {
-            column: column.clone(),
-            levels,
-            codes,
-        });
-    }
-    let group_columns: Vec<String> = (0..m.groups.len()).map(|g| format!("f{g}")).collect();
-    let flags = columns.bits(&group_columns)?;
-    let indicator_columns: Vec<String> = names.iter().map(|j| format!("d{j}")).collect();
-    let profiles = columns.bits::<u64>(&indicator_columns)?;
-    let (weight, weight_sq, persons) = (
-        columns.number("weight")?,
-        columns.number("weight_sq")?,
-        columns.number("persons")?,
-    );
-    let radices = tally::radices(&groupings)?;
-    let cells: Vec<Cell> = (0..n)
-        .map(|i| Cell {
-            round: rounds[i],
-            stratum: strata[i],
-            psu: psus[i],
-            levels: tally::pack_levels(groupings.iter().map(|g| g.codes[i]), &radices),
-            profile: profiles[i],
-            flags: flags[i],
-            weight: weight[i],
-            weight_sq: weight_sq[i],
-            count: persons[i] as u64,
-        })
+    let (sample, table) = columns.sample_and_table(m, survey, &names)?;
+    Ok((effective.clone(), sample, table, report))
+}
+
+/// The methodology without the optional indicators whose `d{j}` column the table lacks:
+/// it, the places in `m` of the indicators kept, and the ids of those dropped.
+fn without_absent_indicators(
+    m: &Methodology,
+    available: &[String],
+) -> Result<(Methodology, Vec<usize>, Vec<String>)> {
+    let absent: Vec<usize> = (0..m.indicators.len())
+        .filter(|&j| m.indicators[j].optional && !available.contains(&format!("d{j}")))
         .collect();
-    if let Some(i) = weight.iter().position(|&w| w < 0.0 || !w.is_finite()) {
-        return Err(Error::data(path, "weight", Some(i + 1), format!(
-            "the cell's sum of weights is {}: the survey's weights must be finite and zero or more; fix them in the survey table and run the query again",
-            weight[i])));
+    let names: Vec<usize> = (0..m.indicators.len())
+        .filter(|j| !absent.contains(j))
+        .collect();
+    let effective = if absent.is_empty() {
+        m.clone()
+    } else {
+        m.without(&absent)?
+    };
+    let ids = absent.iter().map(|&j| m.indicators[j].id.clone()).collect();
+    Ok((effective, names, ids))
+}
+
+impl TableColumns<'_> {
+    /// The sample's labels and the table, from the cells kept.
+    fn sample_and_table(
+        &self,
+        m: &Methodology,
+        survey: &SurveyColumns,
+        names: &[usize],
+    ) -> Result<(Sample, Table)> {
+        let n = self.df.height();
+        let (rounds, round_info) = self.rounds(survey)?;
+        let (strata, stratum_labels) = match &survey.strata {
+            Some(_) => self.codes("stratum")?,
+            None => (vec![0; n], vec!["1".into()]),
+        };
+        let (psus, psu_labels) = self.psus(survey)?;
+        let mut groupings = Vec::new();
+        for (g, column) in survey.over.iter().enumerate() {
+            let (codes, levels) = self.codes(&format!("g{g}"))?;
+            groupings.push(Grouping {
+                column: column.clone(),
+                levels,
+                codes,
+            });
+        }
+        let group_columns: Vec<String> = (0..m.groups.len()).map(|g| format!("f{g}")).collect();
+        let flags = self.bits(&group_columns)?;
+        let indicator_columns: Vec<String> = names.iter().map(|j| format!("d{j}")).collect();
+        let profiles = self.bits::<u64>(&indicator_columns)?;
+        let (weight, weight_sq, persons) = (
+            self.number("weight")?,
+            self.number("weight_sq")?,
+            self.number("persons")?,
+        );
+        if let Some(i) = weight.iter().position(|&w| w < 0.0 || !w.is_finite()) {
+            return Err(Error::data(self.path, "weight", Some(i + 1), format!(
+                "the cell's sum of weights is {}: the survey's weights must be finite and zero or more; fix them in the survey table and run the query again",
+                weight[i])));
+        }
+        let radices = tally::radices(&groupings)?;
+        let cells: Vec<Cell> = (0..n)
+            .map(|i| Cell {
+                round: rounds[i],
+                stratum: strata[i],
+                psu: psus[i],
+                levels: tally::pack_levels(groupings.iter().map(|g| g.codes[i]), &radices),
+                profile: profiles[i],
+                flags: flags[i],
+                weight: weight[i],
+                weight_sq: weight_sq[i],
+                count: persons[i] as u64,
+            })
+            .collect();
+        let sample = Sample::from_labels(
+            stratum_labels,
+            psu_labels,
+            round_info,
+            groupings,
+            survey.round.is_some(),
+            survey.psu.is_none(),
+        );
+        Ok((sample, Table::new(cells, radices)))
     }
-    let sample = Sample::from_labels(
-        stratum_labels,
-        psu_labels,
-        round_info,
-        groupings,
-        survey.round.is_some(),
-        survey.psu.is_none(),
-    );
-    Ok((effective.clone(), sample, Table::new(cells, radices), report))
+
+    /// The PSUs' codes: under `psu_across_rounds = "distinct"` each round's PSUs its own,
+    /// labelled `id (round)` as a direct run labels them.
+    fn psus(&self, survey: &SurveyColumns) -> Result<Codes> {
+        let distinct =
+            survey.psu_across_rounds == Some(afmpi_core::methodology::PsuAcrossRounds::Distinct);
+        Ok(match &survey.psu {
+            Some(_) if distinct && survey.round.is_some() => {
+                let labels: Vec<Option<String>> = self
+                    .text("psu")?
+                    .into_iter()
+                    .zip(self.text("t")?)
+                    .map(|(p, t)| Some(format!("{} ({})", p?, t?)))
+                    .collect();
+                TableColumns::codes_of(labels)
+            }
+            Some(_) => self.codes("psu")?,
+            None => (vec![0; self.df.height()], Vec::new()),
+        })
+    }
 }
 
 /// The columns of the table: the design and subgroup columns as labels, the
 /// indicators (`d0…`), groups (`f0…`), year and sums as numbers.
-fn table_request(m: &Methodology, survey: &SurveyColumns, names: &[usize]) -> ColumnRequest {
+///
+/// Every column the methodology needs must be in the table (`available`); the flags of
+/// missing weights and household ids are read when the query wrote them.
+fn table_request(
+    m: &Methodology,
+    survey: &SurveyColumns,
+    names: &[usize],
+    available: &[String],
+    path: &Path,
+) -> Result<ColumnRequest> {
     let mut request = ColumnRequest::default();
     for (alias, _) in &design_columns(survey) {
         if *alias == "year" {
@@ -165,7 +193,19 @@ fn table_request(m: &Methodology, survey: &SurveyColumns, names: &[usize]) -> Co
     request
         .numeric
         .extend(["weight", "weight_sq", "persons"].map(String::from));
-    request
+    let needed: Vec<(String, String)> = request
+        .numeric
+        .iter()
+        .chain(&request.labelled)
+        .map(|c| ("the table of `afmpi sql`".to_string(), c.clone()))
+        .collect();
+    read::check_columns(path, available, &needed)?;
+    for flag in [WEIGHT_MISSING, HOUSEHOLD_MISSING] {
+        if available.iter().any(|c| c == flag) {
+            request.numeric.push(flag.to_string());
+        }
+    }
+    Ok(request)
 }
 
 /// The cells to finish and the report of the persons they hold: a cell with a missing
@@ -196,15 +236,7 @@ fn kept_cells(
     };
     for (ind, j) in m.indicators.iter().zip(names) {
         let values = all.optional_number(&format!("d{j}"))?;
-        if let Some(i) = values.iter().position(|v| v.is_some_and(|v| v != 0.0 && v != 1.0)) {
-            let bad: f64 = (0..n)
-                .filter(|&i| values[i].is_some_and(|v| v != 0.0 && v != 1.0))
-                .map(|i| persons[i])
-                .sum();
-            return Err(Error::data(all.path, &format!("d{j}"), Some(i + 1), format!(
-                "{} persons of the survey have a value of indicator `{}` ({}) that is neither 0 nor 1 (the query writes such a value as {INVALID}): fix those values in the survey table, or write the indicator as a rule",
-                bad as usize, ind.id, ind.columns().join(", "))));
-        }
+        check_zero_one(all, &values, &persons, ind, *j)?;
         let mask: Vec<bool> = values.iter().map(Option::is_none).collect();
         drop(&ind.id, &mask);
     }
@@ -241,6 +273,30 @@ fn kept_cells(
         )],
     };
     Ok((BooleanChunked::from_slice("keep".into(), &keep), report))
+}
+
+/// An indicator's column holds 0, 1 or nothing; the query writes a survey's other values
+/// as [`INVALID`], an error that counts the persons.
+fn check_zero_one(
+    all: &TableColumns,
+    values: &[Option<f64>],
+    persons: &[f64],
+    ind: &afmpi_core::methodology::Indicator,
+    j: usize,
+) -> Result<()> {
+    let bad = |v: &Option<f64>| v.is_some_and(|v| v != 0.0 && v != 1.0);
+    let Some(first) = values.iter().position(bad) else {
+        return Ok(());
+    };
+    let count: f64 = values
+        .iter()
+        .zip(persons)
+        .filter(|(v, _)| bad(v))
+        .map(|(_, p)| p)
+        .sum();
+    Err(Error::data(all.path, &format!("d{j}"), Some(first + 1), format!(
+        "{} persons of the survey have a value of indicator `{}` ({}) that is neither 0 nor 1 (the query writes such a value as {INVALID}): fix those values in the survey table, or write the indicator as a rule",
+        count as usize, ind.id, ind.columns().join(", "))))
 }
 
 /// The table's columns as read.
