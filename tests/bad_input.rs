@@ -130,9 +130,20 @@ fn an_unsupported_column_type_is_an_error_naming_it() {
         .finish(&mut df)
         .unwrap();
     let m = afmpi::methodology::from_file(&corpus().join("tiny.toml")).unwrap();
-    let e = match afmpi::analyse_file(&m, &m.survey, &Default::default(), &path) {
-        Ok(_) => panic!("a date column was read"),
-        Err(e) => e.to_string(),
-    };
-    assert!(e.contains("column `d0`") && e.contains("date"), "{e}");
+    for reading in [afmpi::Reading::Whole, afmpi::Reading::Batches(3)] {
+        let run = afmpi::analyse_files_reading(
+            &m,
+            &m.survey,
+            &Default::default(),
+            &path,
+            None,
+            reading,
+            &|_| {},
+        );
+        let e = match run {
+            Ok(_) => panic!("a date column was read ({reading:?})"),
+            Err(e) => e.to_string(),
+        };
+        assert!(e.contains("column `d0`") && e.contains("date"), "{reading:?}: {e}");
+    }
 }

@@ -569,11 +569,13 @@ impl Input {
             .any(|c| self.holds_token(c))
     }
 
-    /// A batch of [`Input::scan`] as the whole file would be read: when the scan read
+    /// A batch of [`Input::scan`] as the whole file would be read: its types checked;
+    /// when the scan read
     /// every column as text, the numeric columns with their missing tokens made missing
     /// and turned into numbers (left as text when a value is not a number, so that the
     /// checks name it).
     pub fn batch(&self, mut df: DataFrame, request: &ColumnRequest) -> Result<DataFrame> {
+        check_types(&self.path, &df)?;
         if self.format != Format::Csv || !self.text_holds_token(request) {
             return Ok(df);
         }
