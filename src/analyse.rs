@@ -217,8 +217,8 @@ pub fn analyse_files_reading(
             batches::tally_in_batches(frame, &effective, survey, path, rows, &rename)?
         }
         None => {
-            let df = match &member_input {
-                None => read_named(&input, &request, &in_file, &mut notes)?,
+            let (df, unmatched) = match &member_input {
+                None => (read_named(&input, &request, &in_file, &mut notes)?, None),
                 Some(member_input) => members::join(
                     &input,
                     &household_columns,
@@ -232,7 +232,13 @@ pub fn analyse_files_reading(
             };
             // The columns read are not needed once tallied: the memory they held serves
             // the standard errors and the results, which then need no fresh pages.
-            tabulate(&df, &effective, survey, path, progress)?
+            let (sample, mut report, table) = tabulate(&df, &effective, survey, path, progress)?;
+            if let Some((what, n)) = unmatched {
+                // Members without a household were read, and dropped first.
+                report.rows_read += n;
+                report.missing.insert(0, (what, n));
+            }
+            (sample, report, table)
         }
     };
     let mut report = report;

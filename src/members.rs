@@ -15,9 +15,10 @@ use crate::error::{Error, Result};
 use crate::naming;
 use crate::read::{self, ColumnRequest, Input};
 
-/// The persons of `member_path` with their household's columns from `path`. The
-/// columns of `request` are named as the methodology names them; `in_file` gives a
-/// column's name in the files.
+/// The persons of `member_path` with their household's columns from `path`, and the
+/// members dropped for want of a household (as a report's entry: what they lack, how
+/// many). The columns of `request` are named as the methodology names them; `in_file`
+/// gives a column's name in the files.
 #[allow(clippy::too_many_arguments)]
 pub fn join(
     households: &Input,
@@ -28,7 +29,7 @@ pub fn join(
     survey: &SurveyColumns,
     in_file: &dyn Fn(&String) -> String,
     notes: &mut Vec<String>,
-) -> Result<DataFrame> {
+) -> Result<(DataFrame, Option<(String, usize)>)> {
     let (path, member_path) = (&households.path, &members.path);
     let Some(key) = &survey.household else {
         return Err(Error::Usage(
@@ -110,10 +111,17 @@ fn drop_unmatched(
     path: &Path,
     member_path: &Path,
     notes: &mut Vec<String>,
-) -> Result<DataFrame> {
+) -> Result<(DataFrame, Option<(String, usize)>)> {
     let fail = |e: polars::prelude::PolarsError| Error::input(member_path, e.to_string());
     let found = joined.column(MATCHED).map_err(fail)?.as_materialized_series().clone();
     let unmatched = found.null_count();
+    if unmatched > 0 && unmatched == joined.height() {
+        return Err(Error::data(member_path, file_key, None, format!(
+            "none of the {} members has a household in {}: check that both files hold the same household ids (and the same type: 101 and \"0101\" differ)",
+            crate::output::count(unmatched),
+            path.display()
+        )));
+    }
     let joined = if unmatched == 0 {
         joined
     } else {
@@ -142,5 +150,9 @@ fn drop_unmatched(
             .collect()
             .map_err(fail)?
     };
-    joined.drop(MATCHED).map_err(fail)
+    let dropped = (unmatched > 0).then(|| {
+        let file = path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
+        (format!("{file_key} (no household in {file})"), unmatched)
+    });
+    Ok((joined.drop(MATCHED).map_err(fail)?, dropped))
 }
