@@ -11,7 +11,8 @@ use crate::error::{Error, Result};
 /// The error for an indicator value that is not 0 or 1 (`row` 0-based).
 fn not_zero_one(file: &Path, name: &str, row: usize, value: String) -> Error {
     Error::data(file, name, Some(row + 1), format!(
-        "the value {value} is not 0 or 1: indicators are 0/1 deprivation columns (1 = deprived, empty = missing); recode the column or build it with a rule"))
+        "the value {value} is not 0 or 1: indicators are 0/1 deprivation columns (1 = deprived, empty = missing); recode the column or build it with a rule{}",
+        decimal_comma_hint(value.trim_matches('"'))))
 }
 
 /// A boolean or text 0/1 column as present/absent deprivations; any other value is an
@@ -166,7 +167,7 @@ pub(super) fn numbers(s: &Series, file: &Path, name: &str) -> Result<Vec<f64>> {
                             file,
                             name,
                             Some(i + 1),
-                            format!("the value \"{t}\" is not a number"),
+                            format!("the value \"{t}\" is not a number{}", decimal_comma_hint(t)),
                         )
                     })?,
                 });
@@ -188,5 +189,20 @@ pub(super) fn numbers(s: &Series, file: &Path, name: &str) -> Result<Vec<f64>> {
             None,
             format!("has type {other}; expected numbers"),
         )),
+    }
+}
+
+/// A hint for a number written with a decimal comma (`1,5`) in a file read with points.
+pub(super) fn decimal_comma_hint(text: &str) -> &'static str {
+    let digits = text.trim().trim_start_matches('-');
+    match digits.split_once(',') {
+        Some((a, b))
+            if !b.is_empty()
+                && a.chars().all(|c| c.is_ascii_digit())
+                && b.chars().all(|c| c.is_ascii_digit()) =>
+        {
+            ": it is written with a decimal comma; read the file with --decimal-comma (or `decimal_comma = true` in [survey])"
+        }
+        _ => "",
     }
 }

@@ -48,6 +48,9 @@ pub struct Dialect {
     pub rows: usize,
     /// The columns in which a missing token occurs.
     pub columns_with_tokens: Vec<String>,
+    /// Numbers with a decimal comma and numbers with a decimal point both occur (in a
+    /// semicolon-separated file without a given decimal mark): read with points.
+    pub decimal_ambiguous: bool,
 }
 
 /// The separators looked for in a header, most usual first.
@@ -98,12 +101,17 @@ impl Dialect {
         } else {
             self.encoding.name().to_string()
         };
+        let decimal_how = if self.decimal_ambiguous {
+            "both marks occur in numbers: give --decimal-comma if commas are decimal marks"
+        } else {
+            how(self.decimal_given)
+        };
         format!(
             "separator {} ({}), decimal mark {} ({}), encoding {} ({}), {} line ends, {} rows",
             separator_name(self.separator),
             how(self.separator_given),
             if self.decimal_comma { "comma" } else { "point" },
-            how(self.decimal_given),
+            decimal_how,
             encoding,
             if self.encoding_given { "given" } else { "the default, checked on every row" },
             if self.crlf { "CR LF" } else { "LF" },
@@ -183,6 +191,7 @@ pub fn open(path: &Path, settings: &CsvSettings) -> Result<CsvFile> {
             bom,
             crlf,
             rows: pass.rows,
+            decimal_ambiguous: !decimal_given && pass.comma_decimals > 0 && pass.point_decimals > 0,
             columns_with_tokens: pass.columns_with_tokens,
         },
         readable,
