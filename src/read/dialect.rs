@@ -151,6 +151,12 @@ pub fn open(path: &Path, settings: &CsvSettings) -> Result<CsvFile> {
         (copy.to_path_buf(), Some(copy))
     };
     let head = if copy.is_some() { read_head(&readable)? } else { head };
+    if !head.contains(&b'\n') && head.contains(&b'\r') {
+        return Err(Error::input(
+            path,
+            "the lines end in CR alone (as old Mac files do): convert the file to LF or CR LF line ends, e.g. with `tr '\\r' '\\n'`",
+        ));
+    }
     let header = header_line(&head);
     if header.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::input(
@@ -328,12 +334,21 @@ struct Tally<'t> {
 }
 
 impl Tally<'_> {
-    fn header(&mut self, record: &csv::ByteRecord) {
+    /// The header's names; a name given twice is an error (polars would rename one).
+    fn header(&mut self, path: &Path, record: &csv::ByteRecord) -> Result<()> {
         self.header = record
             .iter()
             .map(|f| String::from_utf8_lossy(f).trim_start_matches('\u{feff}').to_string())
             .collect();
+        for (i, name) in self.header.iter().enumerate() {
+            if let Some(j) = self.header[..i].iter().position(|n| n == name) {
+                return Err(Error::input(path, format!(
+                    "the header names column `{name}` twice (fields {} and {}): rename one, so that each column has its own name",
+                    j + 1, i + 1)));
+            }
+        }
         self.has_token = vec![false; self.header.len()];
+        Ok(())
     }
 
     /// A data row of the header's width: its missing tokens and decimal marks.
@@ -412,7 +427,7 @@ fn check_rows(
         }
         let width = tally.header.len();
         if row == 0 {
-            tally.header(&record);
+            tally.header(path, &record)?;
         } else if record.len() == width {
             tally.row(&record);
         } else if !(record.len() == 1 && record[0].is_empty()) {

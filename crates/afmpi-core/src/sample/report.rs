@@ -53,6 +53,12 @@ pub fn check_not_empty(report: &DataReport) -> Result<()> {
     if report.rows_used > 0 {
         return Ok(());
     }
+    if report.rows_read == 0 {
+        return Err(Error::input(
+            &report.file,
+            "the file has no data rows (a header and nothing else): there is nothing to analyse",
+        ));
+    }
     Err(Error::input(&report.file, format!(
         "no row is left to analyse: all {} rows miss a value of an indicator, the weight or a design column ({})",
         report.rows_read,
