@@ -187,11 +187,7 @@ pub fn analyse_files_reading(
         Some(i) => i.column_names()?,
         None => Vec::new(),
     };
-    let mut notes: Vec<String> = std::iter::once(&input)
-        .chain(member_input.as_ref())
-        .filter(|i| i.dialect().is_some())
-        .map(|i| format!("read {}", i.describe()))
-        .collect();
+    let mut notes: Vec<String> = Vec::new();
     let available: Vec<String> = household_columns
         .iter()
         .chain(&member_columns)
@@ -241,9 +237,17 @@ pub fn analyse_files_reading(
             (sample, report, table)
         }
     };
+    // How CSV files were read, once their rows' check is done (it ran beside the read).
+    let mut read_as = Vec::new();
+    for i in std::iter::once(&input).chain(member_input.as_ref()) {
+        if i.dialect().is_some() {
+            read_as.push(format!("read {}", i.describe()?));
+        }
+    }
     let mut report = report;
-    notes.append(&mut report.notes);
-    report.notes = notes;
+    read_as.append(&mut notes);
+    read_as.append(&mut report.notes);
+    report.notes = read_as;
     let mut analysis = finish(&effective, sample, report, table, settings, progress)?;
     note_absent(m, &absent, &mut analysis);
     Ok(analysis)

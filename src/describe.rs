@@ -14,7 +14,7 @@ use std::path::Path;
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::read::{dialect::Dialect, FileSettings, Format, Input};
+use crate::read::{FileSettings, Format, Input};
 
 /// One column's description.
 #[derive(Clone, Debug)]
@@ -37,8 +37,8 @@ pub struct ColumnSummary {
 pub struct Description {
     pub rows: usize,
     pub columns: Vec<ColumnSummary>,
-    /// How a CSV file is written (separator, decimal mark, encoding).
-    pub dialect: Option<Dialect>,
+    /// How a CSV file is written (separator, decimal mark, encoding), in words.
+    pub dialect: Option<String>,
 }
 
 /// Values shown per column: every level of a column with at most [`ALL_LEVELS`]
@@ -90,10 +90,12 @@ pub fn describe(path: &Path, only: &[String], settings: &FileSettings) -> Result
     } else {
         only.iter().collect()
     };
-    let mut df = frame
+    let collected = frame
         .select(chosen.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
-        .collect()
-        .map_err(fail)?;
+        .collect();
+    // The rows' check ran beside the read: its error is the file's, before polars'.
+    input.rows_checked()?;
+    let mut df = collected.map_err(fail)?;
     keep_tokens_in_text(&input, &mut df).map_err(fail)?;
     let labels = match format {
         Format::Stata | Format::Spss | Format::Sas => metadata_labels(path),
@@ -109,14 +111,17 @@ pub fn describe(path: &Path, only: &[String], settings: &FileSettings) -> Result
     Ok(Description {
         rows: df.height(),
         columns,
-        dialect: input.dialect().cloned(),
+        dialect: match (input.dialect(), input.rows_checked()?) {
+            (Some(d), Some(check)) => Some(d.describe(check)),
+            _ => None,
+        },
     })
 }
 
 /// Missing tokens are for numbers: a text column of a CSV file that holds one (`NA` for
 /// Namibia) is read again without them, as a run reads it.
 fn keep_tokens_in_text(input: &Input, df: &mut DataFrame) -> PolarsResult<()> {
-    let Some(dialect) = input.dialect() else {
+    let Ok(Some(check)) = input.rows_checked() else {
         return Ok(());
     };
     let text: Vec<String> = df
@@ -124,7 +129,7 @@ fn keep_tokens_in_text(input: &Input, df: &mut DataFrame) -> PolarsResult<()> {
         .iter()
         .filter(|c| c.dtype() == &DataType::String)
         .map(|c| c.name().to_string())
-        .filter(|c| dialect.columns_with_tokens.contains(c))
+        .filter(|c| check.columns_with_tokens.contains(c))
         .collect();
     if text.is_empty() {
         return Ok(());

@@ -31,7 +31,7 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(data) = &args.data {
         let input = read::Input::open(data, &read::FileSettings::of(&survey)?)?;
         if input.dialect().is_some() {
-            println!("read {}", input.describe());
+            println!("read {}", input.describe()?);
         }
         let available = input.column_names()?;
         let plan = afmpi::plan(&m, &survey, data, &available)?;

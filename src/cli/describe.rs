@@ -29,7 +29,7 @@ pub fn run(args: Args) -> Result<()> {
         d.columns.len()
     );
     if let Some(dialect) = &d.dialect {
-        println!("read as CSV: {}", dialect.describe());
+        println!("read as CSV: {dialect}");
     }
     let width = d
         .columns

@@ -4,16 +4,20 @@
 //! file written in another encoding).
 //!
 //! Polars reads CSV fast but lets two kinds of damage through: a row with a field too
-//! many is cut, one with fields too few is filled with missing values. So before polars
-//! reads, one pass with the `csv` crate checks every row against the header (the error
-//! names the row and both counts), checks that the text is valid UTF-8 (the error names
-//! the row, the column and the byte, and suggests `--encoding`), and counts the decimal
-//! marks of a semicolon-separated file. Text in another encoding is decoded by
+//! many is cut, one with fields too few is filled with missing values. So one pass with
+//! the `csv` crate checks every row against the header (the error names the row and both
+//! counts), checks that the text is valid UTF-8 (the error names the row, the column and
+//! the byte, and suggests `--encoding`), notes the columns that hold a missing token and
+//! counts the decimal marks of a semicolon-separated file. It runs on its own thread
+//! while polars reads (a semicolon file's decimal mark excepted, which polars must know
+//! first), and its answer is awaited before polars' data are used ([`CsvFile::checked`]). Text in another encoding is decoded by
 //! encoding_rs into a temporary UTF-8 copy that lives as long as the [`CsvFile`].
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+use std::thread::JoinHandle;
 
 use encoding_rs::{CoderResult, Encoding, UTF_8};
 
@@ -44,13 +48,20 @@ pub struct Dialect {
     pub bom: bool,
     /// Lines end in CR LF.
     pub crlf: bool,
+    /// Numbers with a decimal comma and numbers with a decimal point both occur (in a
+    /// semicolon-separated file without a given decimal mark): read with points.
+    pub decimal_ambiguous: bool,
+}
+
+/// What the check of every row found.
+#[derive(Clone, Debug)]
+pub struct RowCheck {
     /// Data rows (the header not counted).
     pub rows: usize,
     /// The columns in which a missing token occurs.
     pub columns_with_tokens: Vec<String>,
-    /// Numbers with a decimal comma and numbers with a decimal point both occur (in a
-    /// semicolon-separated file without a given decimal mark): read with points.
-    pub decimal_ambiguous: bool,
+    comma_decimals: usize,
+    point_decimals: usize,
 }
 
 /// The separators looked for in a header, most usual first.
@@ -94,7 +105,7 @@ pub fn parse_encoding(text: &str) -> Result<&'static Encoding> {
 
 impl Dialect {
     /// The dialect in words, for the run's summary and `describe`.
-    pub fn describe(&self) -> String {
+    pub fn describe(&self, check: &RowCheck) -> String {
         let how = |given: bool| if given { "given" } else { "detected" };
         let encoding = if self.bom {
             "UTF-8 with byte-order mark".to_string()
@@ -115,23 +126,43 @@ impl Dialect {
             encoding,
             if self.encoding_given { "given" } else { "the default, checked on every row" },
             if self.crlf { "CR LF" } else { "LF" },
-            crate::output::count(self.rows),
+            crate::output::count(check.rows),
         )
     }
 }
 
-/// A checked CSV file, ready for polars.
+/// A CSV file whose dialect is known, ready for polars, and the check of its rows —
+/// done, or running on a thread beside polars' read ([`CsvFile::checked`] waits for it).
 #[derive(Debug)]
 pub struct CsvFile {
     pub dialect: Dialect,
     readable: PathBuf,
-    _copy: Option<tempfile::TempPath>,
+    _copy: Option<std::sync::Arc<tempfile::TempPath>>,
+    check: OnceLock<RowCheck>,
+    running: Mutex<Option<JoinHandle<Result<RowCheck>>>>,
+    path: PathBuf,
 }
 
 impl CsvFile {
     /// The path polars reads: the file, or its UTF-8 copy.
     pub fn readable(&self) -> &Path {
         &self.readable
+    }
+
+    /// The check of every row, waiting for it if it is still running: its error (a row
+    /// of the wrong width, invalid UTF-8) is the file's error, before any of polars'.
+    pub fn checked(&self) -> Result<&RowCheck> {
+        if let Some(check) = self.check.get() {
+            return Ok(check);
+        }
+        let stopped = || Error::input(&self.path, "the check of the file's rows stopped: read the file again");
+        let mut running = self.running.lock().map_err(|_| stopped())?;
+        if let Some(check) = self.check.get() {
+            return Ok(check);
+        }
+        let handle = running.take().ok_or_else(stopped)?;
+        let check = handle.join().map_err(|_| stopped())??;
+        Ok(self.check.get_or_init(|| check))
     }
 }
 
@@ -174,18 +205,33 @@ pub fn open(path: &Path, settings: &CsvSettings) -> Result<CsvFile> {
             "decimal commas cannot be read in a comma-separated file: give the file's separator with --delimiter (often ;)",
         ));
     }
-    let crlf = header.ends_with(b"\r");
-    let pass = check_rows(
-        path,
-        &readable,
+    check_header(path, &head, separator, encoding == UTF_8 && copy.is_none())?;
+    let copy = copy.map(std::sync::Arc::new);
+    let job = RowJob {
+        path: path.to_path_buf(),
+        readable: readable.clone(),
         separator,
-        encoding == UTF_8 && copy.is_none(),
-        &settings.missing_tokens,
-    )?;
-    let (decimal_comma, decimal_given) = match settings.decimal_comma {
-        Some(d) => (d, true),
-        None => (separator == b';' && pass.comma_decimals > 0 && pass.point_decimals == 0, false),
+        check_utf8: encoding == UTF_8 && copy.is_none(),
+        tokens: settings.missing_tokens.clone(),
+        _copy: copy.clone(),
     };
+    // The decimal mark of a semicolon file is read off every row, before polars reads;
+    // otherwise the rows are checked on a thread while polars reads them.
+    let (decimal_comma, decimal_given, decimal_ambiguous, check, running) =
+        match settings.decimal_comma {
+            None if separator == b';' => {
+                let check = job.run()?;
+                let (c, p) = (check.comma_decimals, check.point_decimals);
+                (c > 0 && p == 0, false, c > 0 && p > 0, OnceLock::from(check), None)
+            }
+            given => {
+                let running = std::thread::Builder::new()
+                    .name("afmpi-row-check".into())
+                    .spawn(move || job.run())
+                    .map_err(|e| Error::input(path, format!("cannot start the row check: {e}")))?;
+                (given.unwrap_or(false), given.is_some(), false, OnceLock::new(), Some(running))
+            }
+        };
     Ok(CsvFile {
         dialect: Dialect {
             separator,
@@ -195,14 +241,50 @@ pub fn open(path: &Path, settings: &CsvSettings) -> Result<CsvFile> {
             encoding,
             encoding_given: settings.encoding.is_some(),
             bom,
-            crlf,
-            rows: pass.rows,
-            decimal_ambiguous: !decimal_given && pass.comma_decimals > 0 && pass.point_decimals > 0,
-            columns_with_tokens: pass.columns_with_tokens,
+            crlf: header.ends_with(b"\r"),
+            decimal_ambiguous,
         },
         readable,
         _copy: copy,
+        check,
+        running: Mutex::new(running),
+        path: path.to_path_buf(),
     })
+}
+
+/// The header's own checks, before anything else reads the file: valid UTF-8, and no
+/// column named twice (polars would rename one in silence).
+fn check_header(path: &Path, head: &[u8], sep: u8, check_utf8: bool) -> Result<()> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(sep)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(head);
+    let mut record = csv::ByteRecord::new();
+    if !matches!(reader.read_byte_record(&mut record), Ok(true)) {
+        return Ok(()); // the pass over the rows says what is wrong
+    }
+    if check_utf8 {
+        check_utf8_record(path, &record, 0, 1, &[])?;
+    }
+    Tally::new(&[], false).header(path, &record)
+}
+
+/// The check of every row, as a job for a thread: it owns what it reads (and keeps a
+/// decoded copy alive while it reads it).
+struct RowJob {
+    path: PathBuf,
+    readable: PathBuf,
+    separator: u8,
+    check_utf8: bool,
+    tokens: Vec<String>,
+    _copy: Option<std::sync::Arc<tempfile::TempPath>>,
+}
+
+impl RowJob {
+    fn run(self) -> Result<RowCheck> {
+        check_rows(&self.path, &self.readable, self.separator, self.check_utf8, &self.tokens)
+    }
 }
 
 fn read_head(path: &Path) -> Result<Vec<u8>> {
@@ -314,18 +396,10 @@ fn splits_evenly(head: &[u8], sep: u8, fields: usize) -> bool {
     true
 }
 
-/// What the pass over every row found.
-struct RowPass {
-    rows: usize,
-    comma_decimals: usize,
-    point_decimals: usize,
-    columns_with_tokens: Vec<String>,
-}
-
 /// What the pass keeps while it reads: the header, and per column whether a missing
 /// token was seen.
 struct Tally<'t> {
-    pass: RowPass,
+    pass: RowCheck,
     header: Vec<String>,
     has_token: Vec<bool>,
     tokens: &'t [String],
@@ -333,7 +407,23 @@ struct Tally<'t> {
     count_decimals: bool,
 }
 
-impl Tally<'_> {
+impl<'t> Tally<'t> {
+    fn new(tokens: &'t [String], count_decimals: bool) -> Tally<'t> {
+        Tally {
+            pass: RowCheck {
+                rows: 0,
+                columns_with_tokens: Vec::new(),
+                comma_decimals: 0,
+                point_decimals: 0,
+            },
+            header: Vec::new(),
+            has_token: Vec::new(),
+            tokens,
+            longest_token: tokens.iter().map(|t| t.len()).max().unwrap_or(0),
+            count_decimals,
+        }
+    }
+
     /// The header's names; a name given twice is an error (polars would rename one).
     fn header(&mut self, path: &Path, record: &csv::ByteRecord) -> Result<()> {
         self.header = record
@@ -371,7 +461,7 @@ impl Tally<'_> {
         }
     }
 
-    fn finish(mut self) -> RowPass {
+    fn finish(mut self) -> RowCheck {
         self.pass.columns_with_tokens = self
             .header
             .into_iter()
@@ -392,7 +482,7 @@ fn check_rows(
     sep: u8,
     check_utf8: bool,
     tokens: &[String],
-) -> Result<RowPass> {
+) -> Result<RowCheck> {
     let file = File::open(readable).map_err(|e| Error::input(path, format!("cannot open: {e}")))?;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(sep)
@@ -401,19 +491,7 @@ fn check_rows(
         .buffer_capacity(1 << 20)
         .from_reader(file);
     let mut record = csv::ByteRecord::new();
-    let mut tally = Tally {
-        pass: RowPass {
-            rows: 0,
-            comma_decimals: 0,
-            point_decimals: 0,
-            columns_with_tokens: Vec::new(),
-        },
-        header: Vec::new(),
-        has_token: Vec::new(),
-        tokens,
-        longest_token: tokens.iter().map(|t| t.len()).max().unwrap_or(0),
-        count_decimals: sep == b';',
-    };
+    let mut tally = Tally::new(tokens, sep == b';');
     let mut row = 0usize; // 0 is the header
     loop {
         match reader.read_byte_record(&mut record) {

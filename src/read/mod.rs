@@ -199,12 +199,22 @@ impl Input {
         self.csv.as_ref().map(|c| &c.dialect)
     }
 
+    /// The check of a CSV file's rows (waiting for it if it runs beside the read);
+    /// `None` for the other formats.
+    pub fn rows_checked(&self) -> Result<Option<&dialect::RowCheck>> {
+        self.csv.as_ref().map(|c| c.checked()).transpose()
+    }
+
     /// How the file was read, in words, for the summary.
-    pub fn describe(&self) -> String {
-        match self.dialect() {
-            Some(d) => format!("{}: CSV, {}", self.path.display(), d.describe()),
-            None => format!("{}: {:?}", self.path.display(), self.format),
-        }
+    pub fn describe(&self) -> Result<String> {
+        Ok(match (&self.csv, self.rows_checked()?) {
+            (Some(csv), Some(check)) => format!(
+                "{}: CSV, {}",
+                self.path.display(),
+                csv.dialect.describe(check)
+            ),
+            _ => format!("{}: {:?}", self.path.display(), self.format),
+        })
     }
 
     /// A CSV file as polars reads it: the header, the dialect, and `nulls` missing.
@@ -318,6 +328,8 @@ impl Input {
         // as text so that the indicator checks can name the value and its row.
         let typed = self.scan_csv(request, DataType::Float64, tokens)
             .and_then(|lf| lf.select(exprs.clone()).collect());
+        // The rows' check ran beside the read: its error is the file's, before polars'.
+        self.rows_checked()?;
         let mut df = match typed {
             Ok(df) => df,
             Err(_) => self
@@ -537,7 +549,7 @@ impl Input {
     pub fn scan(&self, request: &ColumnRequest) -> Result<Option<LazyFrame>> {
         let exprs: Vec<Expr> = request.all().iter().map(|c| col(c.as_str())).collect();
         let frame = match self.format {
-            Format::Csv if self.text_holds_token(request) => {
+            Format::Csv if self.text_holds_token(request)? => {
                 self.scan_csv(request, DataType::String, &[])
             }
             Format::Csv => self.scan_csv(request, DataType::Float64, &self.missing.text),
@@ -553,20 +565,24 @@ impl Input {
 }
 
 impl Input {
-    /// Whether the row check saw a missing token in this column of a CSV file.
+    /// Whether the row check saw a missing token in this column of a CSV file (false
+    /// until the check is done; [`Input::rows_checked`] waits for it).
     fn holds_token(&self, column: &str) -> bool {
-        self.dialect()
-            .is_some_and(|d| d.columns_with_tokens.iter().any(|c| c == column))
+        self.csv
+            .as_ref()
+            .and_then(|c| c.checked().ok())
+            .is_some_and(|check| check.columns_with_tokens.iter().any(|c| c == column))
     }
 
     /// Whether a text column of the request holds a missing token.
-    fn text_holds_token(&self, request: &ColumnRequest) -> bool {
-        request
+    fn text_holds_token(&self, request: &ColumnRequest) -> Result<bool> {
+        self.rows_checked()?;
+        Ok(request
             .labelled
             .iter()
             .chain(&request.codes)
             .filter(|c| !request.numeric.contains(c))
-            .any(|c| self.holds_token(c))
+            .any(|c| self.holds_token(c)))
     }
 
     /// A batch of [`Input::scan`] as the whole file would be read: its types checked;
@@ -576,7 +592,7 @@ impl Input {
     /// checks name it).
     pub fn batch(&self, mut df: DataFrame, request: &ColumnRequest) -> Result<DataFrame> {
         check_types(&self.path, &df)?;
-        if self.format != Format::Csv || !self.text_holds_token(request) {
+        if self.format != Format::Csv || !self.text_holds_token(request)? {
             return Ok(df);
         }
         let fail = |e: PolarsError| polars_err(&self.path, e);
