@@ -20,6 +20,7 @@
 //! synthetic surveys. ARCHITECTURE.md is the map.
 
 pub mod analyse;
+pub mod assoc;
 pub mod batches;
 pub mod compare;
 pub mod describe;

@@ -128,6 +128,21 @@ impl SurveyFlags {
     }
 }
 
+/// A methodology file run on a survey file with the flags applied: what `report` and
+/// `assoc` start from.
+pub fn analysis_of(
+    methodology: &std::path::Path,
+    data: &std::path::Path,
+    survey: &SurveyFlags,
+    inference: &InferenceFlags,
+) -> Result<(afmpi::Analysis, Settings)> {
+    let mut m = afmpi::methodology::from_file(methodology)?;
+    let settings = inference.apply(&mut m)?;
+    let survey = survey.apply(&mut m)?;
+    let analysis = afmpi::analyse_files(&m, &survey, &settings, data, None)?;
+    Ok((analysis, settings))
+}
+
 /// Settings of the standard errors, intervals and changes.
 #[derive(clap::Args, Debug, Clone)]
 pub struct InferenceFlags {

@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
+pub mod assoc;
 pub mod check;
 pub mod compare;
 pub mod describe;
@@ -34,6 +35,9 @@ pub enum Command {
     Compare(compare::Args),
     /// Write a self-contained HTML report: headline table, charts, changes, methodology.
     Report(report::Args),
+    /// The association between every pair of indicators: Cramér's V and the redundancy
+    /// R0, among everyone and among the poor at each cutoff.
+    Assoc(assoc::Args),
     /// Print the SQL query that computes the sufficient-statistics table in a database
     /// engine; finish it with `run --from-table`.
     Sql(sql::Args),
@@ -54,6 +58,7 @@ pub fn dispatch(cli: Cli) -> afmpi::Result<()> {
         Command::Run(args) => run::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Report(args) => report::run(args),
+        Command::Assoc(args) => assoc::run(args),
         Command::Sql(args) => sql::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Init(args) => init::run(args),

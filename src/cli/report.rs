@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use super::flags::{InferenceFlags, SurveyFlags};
-use afmpi::{analyse_files, report, Result};
+use super::flags::{analysis_of, InferenceFlags, SurveyFlags};
+use afmpi::{report, Result};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -22,10 +22,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let mut m = afmpi::methodology::from_file(&args.methodology)?;
-    let settings = args.inference.apply(&mut m)?;
-    let survey = args.survey.apply(&mut m)?;
-    let analysis = analyse_files(&m, &survey, &settings, &args.data, None)?;
+    let (analysis, settings) =
+        analysis_of(&args.methodology, &args.data, &args.survey, &args.inference)?;
     report::write(&analysis, &settings, &args.output)?;
     println!("report: {}", args.output.display());
     Ok(())

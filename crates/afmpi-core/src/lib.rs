@@ -17,6 +17,7 @@
 //! boundary: whatever builds it (a file read in batches, a database engine), [`finish`]
 //! does the rest.
 
+pub mod association;
 pub mod comparison;
 pub mod curve;
 pub mod domain;
