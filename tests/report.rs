@@ -26,8 +26,8 @@ fn report(dir: &Path) -> (PathBuf, String) {
 }
 
 /// Charts: contributions, headcounts, H and M0 against k, two per subgroup column (area,
-/// region), levels over the rounds, scores.
-const CHARTS: usize = 9;
+/// region), levels over the rounds, scores, the association between indicators.
+const CHARTS: usize = 10;
 
 #[test]
 fn the_report_is_self_contained_with_every_section() {
@@ -51,6 +51,7 @@ fn the_report_is_self_contained_with_every_section() {
         "Subgroups: region",
         "Changes over time",
         "Distribution of deprivation scores",
+        "Association between indicators",
         "Methodology",
     ] {
         assert!(page.contains(section), "no {section}");

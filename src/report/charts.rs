@@ -539,3 +539,76 @@ pub(super) fn score_chart(a: &Analysis, round: u32) -> Result<String> {
         root.present().map_err(err)
     })
 }
+
+/// A Cramér's V as a colour: white at 0, towards red for positive association and towards
+/// blue for negative; grey where it is undefined.
+fn heat(v: f64) -> RGBColor {
+    if !v.is_finite() {
+        return RGBColor(220, 220, 220);
+    }
+    let t = v.clamp(-1.0, 1.0);
+    let (end, t) = if t >= 0.0 {
+        (RGBColor(214, 39, 40), t)
+    } else {
+        (RGBColor(31, 119, 180), -t)
+    };
+    let mix = |a: u8| (255.0 + (f64::from(a) - 255.0) * t).round() as u8;
+    RGBColor(mix(end.0), mix(end.1), mix(end.2))
+}
+
+/// The uncensored Cramér's V of every pair of indicators in a round, as a heatmap with
+/// the values written in the cells (rows and columns in the methodology's order).
+pub(super) fn association_chart(a: &Analysis, round: u32) -> Result<String> {
+    use afmpi_core::association::Population;
+    let matrices = crate::assoc::of(a)?;
+    let Some(assoc) = matrices
+        .iter()
+        .find(|m| m.population == Population::All && m.round == round)
+    else {
+        return Ok(String::new());
+    };
+    let ids: Vec<&str> = a.methodology.indicators.iter().map(|i| i.id.as_str()).collect();
+    let n = ids.len() as i32;
+    let cell = (600 / n.max(1)).clamp(22, 64);
+    let (left, top) = (190, 30);
+    let height = (top + cell * n + 40) as u32;
+    svg(|buf| {
+        let root = SVGBackend::with_string(buf, (WIDTH, height)).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        let font = ("sans-serif", 12).into_font();
+        for j in 0..n {
+            let y = top + j * cell;
+            root.draw(&Text::new(
+                format!("{} {}", j + 1, ids[j as usize]),
+                (4, y + cell / 2 - 7),
+                font.clone(),
+            ))
+            .map_err(err)?;
+            root.draw(&Text::new(
+                format!("{}", j + 1),
+                (left + j * cell + cell / 2 - 5, top - 18),
+                font.clone(),
+            ))
+            .map_err(err)?;
+            for k in 0..n {
+                let x = left + k * cell;
+                let v = assoc.cramers_v[[j as usize, k as usize]];
+                root.draw(&Rectangle::new(
+                    [(x, y), (x + cell - 1, y + cell - 1)],
+                    heat(v).filled(),
+                ))
+                .map_err(err)?;
+                let text = if v.is_finite() { format!("{v:.2}") } else { "-".into() };
+                root.draw(&Text::new(text, (x + 3, y + cell / 2 - 7), ("sans-serif", 10).into_font()))
+                    .map_err(err)?;
+            }
+        }
+        root.draw(&Text::new(
+            "Cramér's V: white 0, red positive, blue negative, grey undefined",
+            (left, top + n * cell + 12),
+            font,
+        ))
+        .map_err(err)?;
+        root.present().map_err(err)
+    })
+}

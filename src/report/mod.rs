@@ -17,7 +17,7 @@ use crate::inference::{self, Precision, Settings};
 use crate::measures::{Domain, Measure};
 use crate::{output, Analysis};
 use charts::{
-    contributions_chart, cutoff_chart, headcount_chart, levels_chart, score_chart, share_chart,
+    association_chart, contributions_chart, cutoff_chart, headcount_chart, levels_chart, score_chart, share_chart,
     subgroup_chart,
 };
 
@@ -126,6 +126,10 @@ pub fn html(a: &Analysis, settings: &Settings) -> Result<String> {
     // Scores.
     let _ = write!(s, "<h2>Distribution of deprivation scores</h2><p>Share of the population at each weighted deprivation score, {}; the cutoffs are marked.</p>", escape(&round_name(a, last)));
     s.push_str(&score_chart(a, last)?);
+
+    // Association between indicators.
+    let _ = write!(s, "<h2>Association between indicators</h2><p>Cramér's V between the deprivations of each pair of indicators, everyone, {}, weighted (<code>afmpi assoc</code> gives it among the poor too, and the redundancy R0).</p>", escape(&round_name(a, last)));
+    s.push_str(&association_chart(a, last)?);
 
     // Methodology and data.
     let _ = write!(
