@@ -203,7 +203,10 @@ pub fn analyse_files_reading(
     let (sample, report, table) = match batch_rows(reading, impossible, path)? {
         Some(rows) => {
             let Some(frame) = input.scan(&in_file_request(&request, &in_file))? else {
-                return Err(Error::input(path, "only CSV and Parquet files are read in batches"));
+                return Err(Error::input(
+                    path,
+                    "only CSV and Parquet files are read in batches",
+                ));
             };
             progress("reading and tallying in batches");
             let file_request = in_file_request(&request, &in_file);

@@ -79,7 +79,12 @@ pub fn frame(a: &Analysis, matrices: &[Association]) -> Result<DataFrame> {
 
 /// The uncensored Cramér's V of each round as a matrix, indicators by their ids.
 pub fn summary(a: &Analysis, matrices: &[Association]) -> String {
-    let ids: Vec<&str> = a.methodology.indicators.iter().map(|i| i.id.as_str()).collect();
+    let ids: Vec<&str> = a
+        .methodology
+        .indicators
+        .iter()
+        .map(|i| i.id.as_str())
+        .collect();
     let width = ids.iter().map(|s| s.len()).max().unwrap_or(4).max(6);
     let mut s = String::new();
     for assoc in matrices.iter().filter(|x| x.population == Population::All) {
@@ -88,7 +93,10 @@ pub fn summary(a: &Analysis, matrices: &[Association]) -> String {
             .round_t(assoc.round)
             .map(|t| format!(", round {t}"))
             .unwrap_or_default();
-        let _ = writeln!(s, "Cramér's V between indicators (everyone{round}; R0 and the poor in the file)");
+        let _ = writeln!(
+            s,
+            "Cramér's V between indicators (everyone{round}; R0 and the poor in the file)"
+        );
         let _ = write!(s, "{:width$}", "");
         for (j, _) in ids.iter().enumerate() {
             let _ = write!(s, " {:>6}", j + 1);

@@ -181,7 +181,11 @@ fn summarize(
         .column("__n")?
         .as_materialized_series()
         .cast(&DataType::UInt64)?;
-    let shown = if counts.height() <= ALL_LEVELS { ALL_LEVELS } else { COMMON };
+    let shown = if counts.height() <= ALL_LEVELS {
+        ALL_LEVELS
+    } else {
+        COMMON
+    };
     let common = values
         .str()?
         .iter()

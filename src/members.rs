@@ -93,7 +93,10 @@ fn split_request(
     read::ColumnRequest {
         numeric: pick(&request.numeric),
         labelled: pick(&request.labelled),
-        codes: pick(&request.codes).into_iter().chain([key.clone()]).collect(),
+        codes: pick(&request.codes)
+            .into_iter()
+            .chain([key.clone()])
+            .collect(),
         raw: pick(&request.raw),
         one_label_per_code: pick(&request.one_label_per_code),
     }
@@ -113,7 +116,11 @@ fn drop_unmatched(
     notes: &mut Vec<String>,
 ) -> Result<(DataFrame, Option<(String, usize)>)> {
     let fail = |e: polars::prelude::PolarsError| Error::input(member_path, e.to_string());
-    let found = joined.column(MATCHED).map_err(fail)?.as_materialized_series().clone();
+    let found = joined
+        .column(MATCHED)
+        .map_err(fail)?
+        .as_materialized_series()
+        .clone();
     let unmatched = found.null_count();
     if unmatched > 0 && unmatched == joined.height() {
         return Err(Error::data(member_path, file_key, None, format!(
@@ -136,7 +143,12 @@ fn drop_unmatched(
         let example = example
             .column(key)
             .ok()
-            .and_then(|c| c.as_materialized_series().str().ok().and_then(|s| s.get(0).map(str::to_string)))
+            .and_then(|c| {
+                c.as_materialized_series()
+                    .str()
+                    .ok()
+                    .and_then(|s| s.get(0).map(str::to_string))
+            })
             .unwrap_or_else(|| "missing".to_string());
         notes.push(format!(
             "{} members of {} have no household in {} (household id `{file_key}`, e.g. {example}): dropped as unmatched",
@@ -151,7 +163,10 @@ fn drop_unmatched(
             .map_err(fail)?
     };
     let dropped = (unmatched > 0).then(|| {
-        let file = path.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default();
+        let file = path
+            .file_name()
+            .map(|f| f.to_string_lossy().to_string())
+            .unwrap_or_default();
         (format!("{file_key} (no household in {file})"), unmatched)
     });
     Ok((joined.drop(MATCHED).map_err(fail)?, dropped))

@@ -29,8 +29,15 @@ fn association_of_the_example_by_hand() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("assoc.csv");
     let o = common::afmpi(&[
-        "assoc", "data/global-mpi.toml", "data/example.csv", "--round", "t", "--year", "year",
-        "-o", out.to_str().unwrap(),
+        "assoc",
+        "data/global-mpi.toml",
+        "data/example.csv",
+        "--round",
+        "t",
+        "--year",
+        "year",
+        "-o",
+        out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let table = CsvReadOptions::default()
@@ -44,7 +51,8 @@ fn association_of_the_example_by_hand() {
             .clone()
             .lazy()
             .filter(
-                col("population").eq(lit(population))
+                col("population")
+                    .eq(lit(population))
                     .and(col("t").cast(DataType::String).eq(lit("1")))
                     .and(col("indicator_1").eq(lit(a)))
                     .and(col("indicator_2").eq(lit(b)))
@@ -60,7 +68,8 @@ fn association_of_the_example_by_hand() {
         f.column("b").unwrap().f64().unwrap().get(0).unwrap()
     };
     let indicators = [
-        "d_nutr", "d_cm", "d_satt", "d_educ", "d_elct", "d_wtr", "d_sani", "d_hsg", "d_ckfl", "d_asst",
+        "d_nutr", "d_cm", "d_satt", "d_educ", "d_elct", "d_wtr", "d_sani", "d_hsg", "d_ckfl",
+        "d_asst",
     ];
     let survey = CsvReadOptions::default()
         .with_infer_schema_length(None)
@@ -76,9 +85,17 @@ fn association_of_the_example_by_hand() {
         .drop_nulls(Some(cols(indicators)))
         .collect()
         .unwrap();
-    for (a, b) in [("d_nutr", "d_cm"), ("d_satt", "d_asst"), ("d_elct", "d_ckfl")] {
+    for (a, b) in [
+        ("d_nutr", "d_cm"),
+        ("d_satt", "d_asst"),
+        ("d_elct", "d_ckfl"),
+    ] {
         let (v, r0) = shares(&survey, a, b);
-        approx::assert_relative_eq!(value("all", None, a, b, "cramers_v"), v, max_relative = 1e-10);
+        approx::assert_relative_eq!(
+            value("all", None, a, b, "cramers_v"),
+            v,
+            max_relative = 1e-10
+        );
         approx::assert_relative_eq!(value("all", None, a, b, "r0"), r0, max_relative = 1e-10);
     }
     // The poor at k = 1/3: the global MPI's weights (1/6 for health and education
@@ -96,6 +113,14 @@ fn association_of_the_example_by_hand() {
         .collect()
         .unwrap();
     let (v, r0) = shares(&poor, "d_nutr", "d_cm");
-    approx::assert_relative_eq!(value("poor", Some(33.33), "d_nutr", "d_cm", "cramers_v"), v, max_relative = 1e-10);
-    approx::assert_relative_eq!(value("poor", Some(33.33), "d_nutr", "d_cm", "r0"), r0, max_relative = 1e-10);
+    approx::assert_relative_eq!(
+        value("poor", Some(33.33), "d_nutr", "d_cm", "cramers_v"),
+        v,
+        max_relative = 1e-10
+    );
+    approx::assert_relative_eq!(
+        value("poor", Some(33.33), "d_nutr", "d_cm", "r0"),
+        r0,
+        max_relative = 1e-10
+    );
 }

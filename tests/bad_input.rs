@@ -50,9 +50,16 @@ fn check(dir: &Path) -> Result<(), String> {
     );
     let shown = format!("stdout:\n{stdout}\nstderr:\n{stderr}");
     if o.status.code() != Some(case.code) {
-        return Err(format!("exit code {:?}, not {}\n{shown}", o.status.code(), case.code));
+        return Err(format!(
+            "exit code {:?}, not {}\n{shown}",
+            o.status.code(),
+            case.code
+        ));
     }
-    for (want, got, name) in [(&case.stdout, &stdout, "stdout"), (&case.stderr, &stderr, "stderr")] {
+    for (want, got, name) in [
+        (&case.stdout, &stdout, "stdout"),
+        (&case.stderr, &stderr, "stderr"),
+    ] {
         for fragment in want {
             if !got.contains(fragment.as_str()) {
                 return Err(format!("{name} lacks \"{fragment}\"\n{shown}"));
@@ -116,11 +123,20 @@ fn an_unsupported_column_type_is_an_error_naming_it() {
         n,
         vec![
             Column::new("w".into(), vec![1.0f64; n]),
-            Column::new("st".into(), (0..n as i64).map(|i| i / 4).collect::<Vec<_>>()),
-            Column::new("psu".into(), (0..n as i64).map(|i| i / 2).collect::<Vec<_>>()),
-            Column::new("d0".into(), (0..n as i32).map(|i| 19_000 + i).collect::<Vec<_>>())
-                .cast(&DataType::Date)
-                .unwrap(),
+            Column::new(
+                "st".into(),
+                (0..n as i64).map(|i| i / 4).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "psu".into(),
+                (0..n as i64).map(|i| i / 2).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "d0".into(),
+                (0..n as i32).map(|i| 19_000 + i).collect::<Vec<_>>(),
+            )
+            .cast(&DataType::Date)
+            .unwrap(),
             Column::new("d1".into(), vec![0i64; n]),
             Column::new("d2".into(), vec![1i64; n]),
         ],
@@ -144,6 +160,9 @@ fn an_unsupported_column_type_is_an_error_naming_it() {
             Ok(_) => panic!("a date column was read ({reading:?})"),
             Err(e) => e.to_string(),
         };
-        assert!(e.contains("column `d0`") && e.contains("date"), "{reading:?}: {e}");
+        assert!(
+            e.contains("column `d0`") && e.contains("date"),
+            "{reading:?}: {e}"
+        );
     }
 }

@@ -293,15 +293,32 @@ fn a_csv_value_that_cannot_be_read_stops_a_batched_run() {
 fn na_stays_a_subgroup_level_in_batches() {
     let (df, m, survey) = common::simulated(5_000);
     let mut df = df.clone();
-    with_text(&mut df, "area", |i, v| if i % 3 == 0 { Some("NA") } else { v });
+    with_text(
+        &mut df,
+        "area",
+        |i, v| if i % 3 == 0 { Some("NA") } else { v },
+    );
     let column = m.indicators[0].columns()[0].clone();
-    with_text(&mut df, &column, |i, v| if i % 101 == 7 { Some("NA") } else { v });
+    with_text(
+        &mut df,
+        &column,
+        |i, v| if i % 101 == 7 { Some("NA") } else { v },
+    );
     let dir = tempfile::tempdir().unwrap();
     let path = write(&df, dir.path(), "survey.csv");
     let whole = run(&m, &survey, &path, Reading::Whole);
-    let area = whole.sample.groupings.iter().find(|g| g.column == "area").unwrap();
+    let area = whole
+        .sample
+        .groupings
+        .iter()
+        .find(|g| g.column == "area")
+        .unwrap();
     assert!(area.levels.iter().any(|l| l == "NA"), "{:?}", area.levels);
-    assert!(whole.report.missing.iter().any(|(c, k)| *c == m.indicators[0].id && *k >= 49));
+    assert!(whole
+        .report
+        .missing
+        .iter()
+        .any(|(c, k)| *c == m.indicators[0].id && *k >= 49));
     for rows in [700, 4_999] {
         let batched = run(&m, &survey, &path, Reading::Batches(rows));
         assert_same(&whole, &batched);
@@ -318,7 +335,12 @@ fn psus_shared_by_rounds_are_read_alike_in_batches() {
     // and 200 become 0.
     for (name, modulus) in [("psu", 1_000), ("strata", 100)] {
         let x = df.column(name).unwrap().cast(&DataType::Int64).unwrap();
-        let x: Int64Chunked = x.i64().unwrap().iter().map(|v| v.map(|p| p % modulus)).collect();
+        let x: Int64Chunked = x
+            .i64()
+            .unwrap()
+            .iter()
+            .map(|v| v.map(|p| p % modulus))
+            .collect();
         df.replace(name, x.with_name(name.into()).into_series().into())
             .unwrap();
     }
@@ -329,7 +351,11 @@ fn psus_shared_by_rounds_are_read_alike_in_batches() {
         survey.psu_across_rounds = setting;
         let whole = run(&m, &survey, &path, Reading::Whole);
         assert!(
-            whole.report.notes.iter().any(|n| n.contains("occur in more than one round")),
+            whole
+                .report
+                .notes
+                .iter()
+                .any(|n| n.contains("occur in more than one round")),
             "{:?}",
             whole.report.notes
         );
@@ -339,7 +365,10 @@ fn psus_shared_by_rounds_are_read_alike_in_batches() {
         } else {
             // Distinct: the same design and estimates; the note on the ids is the whole
             // file's only (a batch sees one round).
-            assert_eq!(whole.inference.design.n_psus, batched.inference.design.n_psus);
+            assert_eq!(
+                whole.inference.design.n_psus,
+                batched.inference.design.n_psus
+            );
             assert_eq!(whole.sample.psu_labels, batched.sample.psu_labels);
         }
     }

@@ -61,7 +61,11 @@ fn jobs(dir: &Path) -> Vec<Job> {
         .into_iter()
         .map(|f| (f, root().join("data/example_raw.csv"), false))
         .collect();
-    jobs.push((root().join("data/global-mpi.toml"), root().join("data/example.csv"), true));
+    jobs.push((
+        root().join("data/global-mpi.toml"),
+        root().join("data/example.csv"),
+        true,
+    ));
     jobs.into_iter()
         .map(|(file, data, rounds)| {
             let m = afmpi::methodology::from_file(&file).unwrap();
@@ -72,8 +76,9 @@ fn jobs(dir: &Path) -> Vec<Job> {
             }
             let name = file.file_stem().unwrap().to_string_lossy().to_string();
             let columns = read::column_names(&data).unwrap();
-            let (text, _) = sql::query_for_survey(&m, &survey, "survey", sql::Dialect::Double, &columns, &data)
-                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let (text, _) =
+                sql::query_for_survey(&m, &survey, "survey", sql::Dialect::Double, &columns, &data)
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
             let query = dir.join(format!("{name}.sql"));
             std::fs::write(&query, text).unwrap();
             Job {
@@ -114,7 +119,9 @@ fn run_engine(engine: &str, jobs: &[Job], dir: &Path) {
 }
 
 fn close(a: f64, b: f64) -> bool {
-    (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1e-300) || a == b
+    (a.is_nan() && b.is_nan())
+        || (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1e-300)
+        || a == b
 }
 
 /// The engine's table finished by afmpi against the direct run: every estimate and
@@ -126,22 +133,36 @@ fn same_as_direct(engine: &str, job: &Job) {
     let direct = analyse_file(&job.methodology, &job.survey, &settings, &job.data).unwrap();
     let who = format!("{engine} {}", job.name);
     let (r, q) = (&direct.report, &from_table.report);
-    assert_eq!((r.rows_read, r.rows_used), (q.rows_read, q.rows_used), "{who}: rows");
+    assert_eq!(
+        (r.rows_read, r.rows_used),
+        (q.rows_read, q.rows_used),
+        "{who}: rows"
+    );
     let mut a = r.missing.clone();
     let mut b = q.missing.clone();
     a.sort();
     b.sort();
     assert_eq!(a, b, "{who}: rows dropped per column");
     let key = common::estimate_key;
-    assert_eq!(direct.estimates.len(), from_table.estimates.len(), "{who}: estimates");
-    let index: std::collections::HashMap<_, usize> =
-        (0..from_table.estimates.len()).map(|j| (key(&from_table, j), j)).collect();
+    assert_eq!(
+        direct.estimates.len(),
+        from_table.estimates.len(),
+        "{who}: estimates"
+    );
+    let index: std::collections::HashMap<_, usize> = (0..from_table.estimates.len())
+        .map(|j| (key(&from_table, j), j))
+        .collect();
     for i in 0..direct.estimates.len() {
         let k = key(&direct, i);
-        let j = *index.get(&k).unwrap_or_else(|| panic!("{who}: {k:?} not from the table"));
+        let j = *index
+            .get(&k)
+            .unwrap_or_else(|| panic!("{who}: {k:?} not from the table"));
         let (x, y) = (direct.estimates[i].b, from_table.estimates[j].b);
         assert!(close(x, y), "{who} {k:?}: b {x} vs {y}");
-        let (x, y) = (direct.inference.levels[i].se, from_table.inference.levels[j].se);
+        let (x, y) = (
+            direct.inference.levels[i].se,
+            from_table.inference.levels[j].se,
+        );
         assert!(close(x, y), "{who} {k:?}: se {x} vs {y}");
     }
 }

@@ -80,7 +80,11 @@ fn rule_survey(dir: &Path) -> PathBuf {
     let path = dir.join("rules.csv");
     let mut text = String::from("hh,age,x,name,d0\n");
     for i in 0..12 {
-        let x = if i % 5 == 0 { String::new() } else { (i % 3).to_string() };
+        let x = if i % 5 == 0 {
+            String::new()
+        } else {
+            (i % 3).to_string()
+        };
         text.push_str(&format!("{},{},{x},n{},{}\n", i / 3, 5 * i, i % 2, i % 2));
     }
     std::fs::write(&path, text).unwrap();
@@ -277,11 +281,17 @@ proptest! {
 fn the_generators_reach_the_estimates() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data.csv");
-    let rows: Vec<(Vec<(u8, u8)>, u8)> =
-        (0..8).map(|i| (vec![(0, i); 8], 50)).collect();
-    std::fs::write(&data, csv_file(&[0, 1, 2, 3, 4, 5, 6, 7], &rows, 1, true, true, false)).unwrap();
+    let rows: Vec<(Vec<(u8, u8)>, u8)> = (0..8).map(|i| (vec![(0, i); 8], 50)).collect();
+    std::fs::write(
+        &data,
+        csv_file(&[0, 1, 2, 3, 4, 5, 6, 7], &rows, 1, true, true, false),
+    )
+    .unwrap();
     let m = afmpi::methodology::from_file(&root().join("tests/bad/tiny.toml")).unwrap();
-    let settings = Settings { lonely_psu: afmpi::inference::LonelyPsu::Remove, ..Default::default() };
+    let settings = Settings {
+        lonely_psu: afmpi::inference::LonelyPsu::Remove,
+        ..Default::default()
+    };
     let a = analyse_file(&m, &m.survey, &settings, &data).unwrap();
     assert_eq!(a.report.rows_used, 8);
     let text = rule_methodology("x = 1", Some("any"));

@@ -28,7 +28,11 @@ fn same_as_direct(methodology: &str, survey_file: &str, round: bool) {
 }
 
 /// As [`same_as_direct`], for a methodology, survey settings and file.
-fn same_as_direct_on(m: &afmpi::methodology::Methodology, survey: &afmpi::methodology::SurveyColumns, file: &Path) {
+fn same_as_direct_on(
+    m: &afmpi::methodology::Methodology,
+    survey: &afmpi::methodology::SurveyColumns,
+    file: &Path,
+) {
     let (m, survey) = (m.clone(), survey.clone());
     let query = sql::query(&m, &survey, "survey").unwrap();
     let frame = LazyCsvReader::new(PlRefPath::try_from_path(file).unwrap())
@@ -125,8 +129,14 @@ fn psus_shared_by_rounds_through_sql() {
         .unwrap();
     for (name, modulus) in [("psu", 1_000i64), ("strata", 100)] {
         let x = df.column(name).unwrap().cast(&DataType::Int64).unwrap();
-        let x: Int64Chunked = x.i64().unwrap().iter().map(|v| v.map(|p| p % modulus)).collect();
-        df.replace(name, x.with_name(name.into()).into_series().into()).unwrap();
+        let x: Int64Chunked = x
+            .i64()
+            .unwrap()
+            .iter()
+            .map(|v| v.map(|p| p % modulus))
+            .collect();
+        df.replace(name, x.with_name(name.into()).into_series().into())
+            .unwrap();
     }
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("restarting.csv");

@@ -29,7 +29,11 @@ pub fn run(args: Args) -> Result<()> {
     output::write_frame(&mut frame, &args.output)?;
     if args.output.as_os_str() != "-" {
         print!("{}", assoc::summary(&analysis, &matrices));
-        println!("association: {} ({} rows)", args.output.display(), frame.height());
+        println!(
+            "association: {} ({} rows)",
+            args.output.display(),
+            frame.height()
+        );
     }
     Ok(())
 }

@@ -44,7 +44,12 @@ impl Note {
     const ROUND_UNDEFINED: &'static str = "undefined: the estimate is empty in a round";
 
     /// The note of a level estimate, if one of its values is empty.
-    fn level(b: Option<f64>, values: &[Option<f64>; 4], weightless: bool, df: f64) -> Option<&'static str> {
+    fn level(
+        b: Option<f64>,
+        values: &[Option<f64>; 4],
+        weightless: bool,
+        df: f64,
+    ) -> Option<&'static str> {
         match (b, values[2]) {
             (None, _) if weightless => Some(Note::WEIGHTLESS),
             (None, _) => Some(Note::NOBODY_POOR),
@@ -72,7 +77,14 @@ fn weightless_domains(a: &Analysis) -> rustc_hash::FxHashSet<crate::domain::Doma
     }
     let mut weight: rustc_hash::FxHashMap<Domain, f64> = rustc_hash::FxHashMap::default();
     for cell in &a.table.cells {
-        let mut add = |subgroup| *weight.entry(Domain { subgroup, round: cell.round }).or_default() += cell.weight;
+        let mut add = |subgroup| {
+            *weight
+                .entry(Domain {
+                    subgroup,
+                    round: cell.round,
+                })
+                .or_default() += cell.weight
+        };
         add(None);
         for g in 0..a.table.radices.len() {
             if let Some(level) = a.table.level(cell, g) {
@@ -80,7 +92,12 @@ fn weightless_domains(a: &Analysis) -> rustc_hash::FxHashSet<crate::domain::Doma
             }
         }
     }
-    out.extend(weight.into_iter().filter(|(_, w)| *w <= 0.0).map(|(d, _)| d));
+    out.extend(
+        weight
+            .into_iter()
+            .filter(|(_, w)| *w <= 0.0)
+            .map(|(d, _)| d),
+    );
     out
 }
 

@@ -124,7 +124,11 @@ impl Dialect {
             if self.decimal_comma { "comma" } else { "point" },
             decimal_how,
             encoding,
-            if self.encoding_given { "given" } else { "the default, checked on every row" },
+            if self.encoding_given {
+                "given"
+            } else {
+                "the default, checked on every row"
+            },
             if self.crlf { "CR LF" } else { "LF" },
             crate::output::count(check.rows),
         )
@@ -155,7 +159,12 @@ impl CsvFile {
         if let Some(check) = self.check.get() {
             return Ok(check);
         }
-        let stopped = || Error::input(&self.path, "the check of the file's rows stopped: read the file again");
+        let stopped = || {
+            Error::input(
+                &self.path,
+                "the check of the file's rows stopped: read the file again",
+            )
+        };
         let mut running = self.running.lock().map_err(|_| stopped())?;
         if let Some(check) = self.check.get() {
             return Ok(check);
@@ -181,7 +190,11 @@ pub fn open(path: &Path, settings: &CsvSettings) -> Result<CsvFile> {
         let copy = to_utf8(path, encoding)?;
         (copy.to_path_buf(), Some(copy))
     };
-    let head = if copy.is_some() { read_head(&readable)? } else { head };
+    let head = if copy.is_some() {
+        read_head(&readable)?
+    } else {
+        head
+    };
     if !head.contains(&b'\n') && head.contains(&b'\r') {
         return Err(Error::input(
             path,
@@ -222,14 +235,26 @@ pub fn open(path: &Path, settings: &CsvSettings) -> Result<CsvFile> {
             None if separator == b';' => {
                 let check = job.run()?;
                 let (c, p) = (check.comma_decimals, check.point_decimals);
-                (c > 0 && p == 0, false, c > 0 && p > 0, OnceLock::from(check), None)
+                (
+                    c > 0 && p == 0,
+                    false,
+                    c > 0 && p > 0,
+                    OnceLock::from(check),
+                    None,
+                )
             }
             given => {
                 let running = std::thread::Builder::new()
                     .name("afmpi-row-check".into())
                     .spawn(move || job.run())
                     .map_err(|e| Error::input(path, format!("cannot start the row check: {e}")))?;
-                (given.unwrap_or(false), given.is_some(), false, OnceLock::new(), Some(running))
+                (
+                    given.unwrap_or(false),
+                    given.is_some(),
+                    false,
+                    OnceLock::new(),
+                    Some(running),
+                )
             }
         };
     Ok(CsvFile {
@@ -283,7 +308,13 @@ struct RowJob {
 
 impl RowJob {
     fn run(self) -> Result<RowCheck> {
-        check_rows(&self.path, &self.readable, self.separator, self.check_utf8, &self.tokens)
+        check_rows(
+            &self.path,
+            &self.readable,
+            self.separator,
+            self.check_utf8,
+            &self.tokens,
+        )
     }
 }
 
@@ -428,7 +459,11 @@ impl<'t> Tally<'t> {
     fn header(&mut self, path: &Path, record: &csv::ByteRecord) -> Result<()> {
         self.header = record
             .iter()
-            .map(|f| String::from_utf8_lossy(f).trim_start_matches('\u{feff}').to_string())
+            .map(|f| {
+                String::from_utf8_lossy(f)
+                    .trim_start_matches('\u{feff}')
+                    .to_string()
+            })
             .collect();
         for (i, name) in self.header.iter().enumerate() {
             if let Some(j) = self.header[..i].iter().position(|n| n == name) {
@@ -497,7 +532,12 @@ fn check_rows(
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
-            Err(e) => return Err(Error::input(path, format!("row {row}: cannot be read: {e}"))),
+            Err(e) => {
+                return Err(Error::input(
+                    path,
+                    format!("row {row}: cannot be read: {e}"),
+                ))
+            }
         }
         let line = record.position().map(|p| p.line()).unwrap_or(0);
         if check_utf8 {
@@ -517,7 +557,14 @@ fn check_rows(
     Ok(tally.finish())
 }
 
-fn field_count_error(path: &Path, row: usize, line: u64, found: usize, header: usize, sep: u8) -> Error {
+fn field_count_error(
+    path: &Path,
+    row: usize,
+    line: u64,
+    found: usize,
+    header: usize,
+    sep: u8,
+) -> Error {
     let why = if found > header {
         "a value holding the separator needs quotes, or the row has a field too many"
     } else {
@@ -550,7 +597,11 @@ fn check_utf8_record(
                 .get(f)
                 .map(|c| format!("column `{c}`"))
                 .unwrap_or_else(|| format!("field {}", f + 1));
-            let place = if row == 0 { "the header".to_string() } else { format!("row {row}") };
+            let place = if row == 0 {
+                "the header".to_string()
+            } else {
+                format!("row {row}")
+            };
             return Err(Error::input(
                 path,
                 format!(
@@ -577,7 +628,12 @@ fn decimal_mark(field: &[u8]) -> Option<u8> {
 
 /// A UTF-8 copy of a file in another encoding, decoded with encoding_rs.
 fn to_utf8(path: &Path, encoding: &'static Encoding) -> Result<tempfile::TempPath> {
-    let fail = |e: std::io::Error| Error::input(path, format!("cannot decode the file as {}: {e}", encoding.name()));
+    let fail = |e: std::io::Error| {
+        Error::input(
+            path,
+            format!("cannot decode the file as {}: {e}", encoding.name()),
+        )
+    };
     let copy = tempfile::Builder::new()
         .prefix("afmpi-utf8-")
         .suffix(".csv")

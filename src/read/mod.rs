@@ -135,7 +135,10 @@ impl FileSettings {
         let missing = match &survey.missing {
             None => MissingCodes::default(),
             Some(codes) => {
-                let mut m = MissingCodes { text: Vec::new(), numbers: Vec::new() };
+                let mut m = MissingCodes {
+                    text: Vec::new(),
+                    numbers: Vec::new(),
+                };
                 for code in codes {
                     match code {
                         MissingCode::Number(x) => m.numbers.push(*x),
@@ -150,9 +153,17 @@ impl FileSettings {
         };
         Ok(FileSettings {
             csv: dialect::CsvSettings {
-                delimiter: survey.delimiter.as_deref().map(dialect::parse_separator).transpose()?,
+                delimiter: survey
+                    .delimiter
+                    .as_deref()
+                    .map(dialect::parse_separator)
+                    .transpose()?,
                 decimal_comma: survey.decimal_comma,
-                encoding: survey.encoding.as_deref().map(dialect::parse_encoding).transpose()?,
+                encoding: survey
+                    .encoding
+                    .as_deref()
+                    .map(dialect::parse_encoding)
+                    .transpose()?,
                 missing_tokens: missing.text.clone(),
             },
             missing,
@@ -245,10 +256,8 @@ impl Input {
                 .csv_reader(&[])?
                 .finish()
                 .and_then(|mut lf| lf.collect_schema()),
-            Format::Parquet => {
-                LazyFrame::scan_parquet(pl_path(path)?, ScanArgsParquet::default())
-                    .and_then(|mut lf| lf.collect_schema())
-            }
+            Format::Parquet => LazyFrame::scan_parquet(pl_path(path)?, ScanArgsParquet::default())
+                .and_then(|mut lf| lf.collect_schema()),
             Format::Stata | Format::Spss | Format::Sas => {
                 readstat_scan(path, Some(readstat_options(false)), None)
                     .and_then(|mut lf| lf.collect_schema())
@@ -326,7 +335,8 @@ impl Input {
         let tokens = &self.missing.text;
         // Numbers first as Float64 (fast, typed); if a value does not parse, read them
         // as text so that the indicator checks can name the value and its row.
-        let typed = self.scan_csv(request, DataType::Float64, tokens)
+        let typed = self
+            .scan_csv(request, DataType::Float64, tokens)
             .and_then(|lf| lf.select(exprs.clone()).collect());
         // The rows' check ran beside the read: its error is the file's, before polars'.
         self.rows_checked()?;
@@ -351,7 +361,10 @@ impl Input {
         if !text.is_empty() && !tokens.is_empty() {
             let again = self
                 .scan_csv(request, DataType::Float64, &[])
-                .and_then(|lf| lf.select(text.iter().map(|c| col(c.as_str())).collect::<Vec<_>>()).collect())
+                .and_then(|lf| {
+                    lf.select(text.iter().map(|c| col(c.as_str())).collect::<Vec<_>>())
+                        .collect()
+                })
                 .map_err(|e| polars_err(path, e))?;
             for c in again.columns() {
                 df.replace(c.name(), c.clone())
@@ -359,7 +372,10 @@ impl Input {
             }
         }
         for name in &request.raw {
-            if request.numeric.contains(name) || request.labelled.contains(name) || request.codes.contains(name) {
+            if request.numeric.contains(name)
+                || request.labelled.contains(name)
+                || request.codes.contains(name)
+            {
                 continue;
             }
             let column = df
@@ -368,7 +384,8 @@ impl Input {
                 .as_materialized_series()
                 .clone();
             if let Some(numbers) = as_numbers(&column) {
-                df.replace(name, numbers.into()).map_err(|e| polars_err(path, e))?;
+                df.replace(name, numbers.into())
+                    .map_err(|e| polars_err(path, e))?;
             }
         }
         Ok(df)
@@ -379,7 +396,12 @@ impl Input {
     fn read_stat(&self, request: &ColumnRequest, notes: &mut Vec<String>) -> Result<DataFrame> {
         let path = &self.path;
         let mut plain: Vec<String> = Vec::new();
-        for c in request.numeric.iter().chain(&request.raw).chain(&request.codes) {
+        for c in request
+            .numeric
+            .iter()
+            .chain(&request.raw)
+            .chain(&request.codes)
+        {
             if !plain.contains(c) {
                 plain.push(c.clone());
             }
@@ -450,7 +472,9 @@ impl Input {
             };
             let mut code_of: std::collections::HashMap<String, String> = Default::default();
             for (label, code) in text(labelled)?.into_iter().zip(text(&codes)?) {
-                let (Some(label), Some(code)) = (label, code) else { continue };
+                let (Some(label), Some(code)) = (label, code) else {
+                    continue;
+                };
                 match code_of.get(&label) {
                     Some(first) if *first != code => {
                         let show = |c: &str| c.strip_suffix(".0").unwrap_or(c).to_string();
@@ -487,12 +511,16 @@ impl Input {
                 continue;
             }
             seen.push(name);
-            let Ok(column) = df.column(name) else { continue };
+            let Ok(column) = df.column(name) else {
+                continue;
+            };
             let s = column.as_materialized_series();
             if !s.dtype().is_primitive_numeric() {
                 continue;
             }
-            let x = s.cast(&DataType::Float64).map_err(|e| polars_err(&self.path, e))?;
+            let x = s
+                .cast(&DataType::Float64)
+                .map_err(|e| polars_err(&self.path, e))?;
             let x = x.f64().map_err(|e| polars_err(&self.path, e))?;
             let mut coded = 0usize;
             let cleaned: Float64Chunked = x
@@ -509,10 +537,15 @@ impl Input {
                 notes.push(format!(
                     "column `{name}`: {} values are missing codes ({}) and were read as missing",
                     crate::output::count(coded),
-                    codes.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", ")
+                    codes
+                        .iter()
+                        .map(|c| c.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ));
                 let cleaned = cleaned.with_name(name.as_str().into()).into_series();
-                df.replace(name, cleaned.into()).map_err(|e| polars_err(&self.path, e))?;
+                df.replace(name, cleaned.into())
+                    .map_err(|e| polars_err(&self.path, e))?;
             }
         }
         Ok(())
@@ -527,7 +560,12 @@ impl Input {
         nulls: &[String],
     ) -> PolarsResult<LazyFrame> {
         let mut schema = Schema::default();
-        for c in request.labelled.iter().chain(&request.codes).chain(&request.raw) {
+        for c in request
+            .labelled
+            .iter()
+            .chain(&request.codes)
+            .chain(&request.raw)
+        {
             schema.with_column(c.as_str().into(), DataType::String);
         }
         for c in &request.numeric {
@@ -597,7 +635,9 @@ impl Input {
         }
         let fail = |e: PolarsError| polars_err(&self.path, e);
         for name in &request.numeric {
-            let Ok(column) = df.column(name) else { continue };
+            let Ok(column) = df.column(name) else {
+                continue;
+            };
             let s = column.as_materialized_series();
             let Ok(text) = s.str() else { continue };
             let cleaned: StringChunked = text
@@ -620,14 +660,30 @@ const USER_MISSING_SUFFIX: &str = "_null";
 /// to, tells each one's code in a column `<name>_null`. That needs the eager readers (the
 /// lazy scan cannot project those columns), so the numeric columns are read once more
 /// for the count; the values used come from the scan.
-fn count_user_missing(path: &Path, format: Format, numeric: &[String], notes: &mut Vec<String>) -> Result<()> {
-    use polars_readstat_rs::{InformativeNullColumns, InformativeNullOpts, SpssReader, StataReader};
+fn count_user_missing(
+    path: &Path,
+    format: Format,
+    numeric: &[String],
+    notes: &mut Vec<String>,
+) -> Result<()> {
+    use polars_readstat_rs::{
+        InformativeNullColumns, InformativeNullOpts, SpssReader, StataReader,
+    };
     if numeric.is_empty() {
         return Ok(());
     }
-    let options = || Some(InformativeNullOpts::new(InformativeNullColumns::Selected(numeric.to_vec())));
+    let options = || {
+        Some(InformativeNullOpts::new(InformativeNullColumns::Selected(
+            numeric.to_vec(),
+        )))
+    };
     fn fail<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> Error + '_ {
-        move |e| Error::input(path, format!("cannot read the file's missing-value codes: {e}"))
+        move |e| {
+            Error::input(
+                path,
+                format!("cannot read the file's missing-value codes: {e}"),
+            )
+        }
     }
     let df = match format {
         Format::Stata => StataReader::open(path)
@@ -649,7 +705,9 @@ fn count_user_missing(path: &Path, format: Format, numeric: &[String], notes: &m
         _ => return Ok(()),
     };
     for name in numeric {
-        let Ok(column) = df.column(&format!("{name}{USER_MISSING_SUFFIX}")) else { continue };
+        let Ok(column) = df.column(&format!("{name}{USER_MISSING_SUFFIX}")) else {
+            continue;
+        };
         let s = column.as_materialized_series();
         let n = s.len() - s.null_count();
         if n == 0 {

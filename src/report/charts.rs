@@ -567,7 +567,12 @@ pub(super) fn association_chart(a: &Analysis, round: u32) -> Result<String> {
     else {
         return Ok(String::new());
     };
-    let ids: Vec<&str> = a.methodology.indicators.iter().map(|i| i.id.as_str()).collect();
+    let ids: Vec<&str> = a
+        .methodology
+        .indicators
+        .iter()
+        .map(|i| i.id.as_str())
+        .collect();
     let n = ids.len() as i32;
     let cell = (600 / n.max(1)).clamp(22, 64);
     let (left, top) = (190, 30);
@@ -598,9 +603,17 @@ pub(super) fn association_chart(a: &Analysis, round: u32) -> Result<String> {
                     heat(v).filled(),
                 ))
                 .map_err(err)?;
-                let text = if v.is_finite() { format!("{v:.2}") } else { "-".into() };
-                root.draw(&Text::new(text, (x + 3, y + cell / 2 - 7), ("sans-serif", 10).into_font()))
-                    .map_err(err)?;
+                let text = if v.is_finite() {
+                    format!("{v:.2}")
+                } else {
+                    "-".into()
+                };
+                root.draw(&Text::new(
+                    text,
+                    (x + 3, y + cell / 2 - 7),
+                    ("sans-serif", 10).into_font(),
+                ))
+                .map_err(err)?;
             }
         }
         root.draw(&Text::new(

@@ -17,8 +17,8 @@ use crate::inference::{self, Precision, Settings};
 use crate::measures::{Domain, Measure};
 use crate::{output, Analysis};
 use charts::{
-    association_chart, contributions_chart, cutoff_chart, headcount_chart, levels_chart, score_chart, share_chart,
-    subgroup_chart,
+    association_chart, contributions_chart, cutoff_chart, headcount_chart, levels_chart,
+    score_chart, share_chart, subgroup_chart,
 };
 
 pub use afmpi_core::curve::{cutoff_curve, CurvePoint};

@@ -127,7 +127,10 @@ pub fn query_for_survey(
     let names: Vec<usize> = (0..m.indicators.len())
         .filter(|j| !plan.absent.contains(j))
         .collect();
-    Ok((query_named(&plan.effective, survey, table, dialect, &names)?, notes))
+    Ok((
+        query_named(&plan.effective, survey, table, dialect, &names)?,
+        notes,
+    ))
 }
 
 /// The persons' columns of the query's first step, and the keys of the table among them.
@@ -157,7 +160,9 @@ fn person_columns(
     };
     select.push(format!("    {weight} AS w"));
     // Whether the weight is missing: a key, so that --from-table counts those persons.
-    select.push(format!("    CASE WHEN {weight} IS NULL THEN 1 ELSE 0 END AS {WEIGHT_MISSING}"));
+    select.push(format!(
+        "    CASE WHEN {weight} IS NULL THEN 1 ELSE 0 END AS {WEIGHT_MISSING}"
+    ));
     keys.push(WEIGHT_MISSING.to_string());
     let household_rules = m
         .indicators
@@ -166,7 +171,10 @@ fn person_columns(
     if let (Some(hh), true) = (household, household_rules) {
         // A person without a household id belongs to no household: flagged, so that
         // --from-table drops and counts them (the window pools them, but they go).
-        select.push(format!("    CASE WHEN {} IS NULL THEN 1 ELSE 0 END AS {HOUSEHOLD_MISSING}", ident(hh)));
+        select.push(format!(
+            "    CASE WHEN {} IS NULL THEN 1 ELSE 0 END AS {HOUSEHOLD_MISSING}",
+            ident(hh)
+        ));
         keys.push(HOUSEHOLD_MISSING.to_string());
     }
     for (j, ind) in m.indicators.iter().enumerate() {
@@ -223,7 +231,10 @@ fn group_flags(m: &Methodology, dialect: Dialect, names: &[usize]) -> Result<Str
         .iter()
         .enumerate()
         .map(|(g, group)| {
-            let r = format!("({})", exact_score_comparisons(&group.rule.text, weights.denominator));
+            let r = format!(
+                "({})",
+                exact_score_comparisons(&group.rule.text, weights.denominator)
+            );
             format!("    CASE WHEN {r} THEN 1 WHEN NOT {r} THEN 0 END AS f{g}")
         })
         .collect();
@@ -273,10 +284,19 @@ pub(crate) fn exact_score_comparisons(text: &str, denominator: i128) -> String {
     // The number times the denominator as p/q; None when it does not fit.
     let scaled = |number: &str| -> Option<(i128, i128)> {
         let exact = afmpi_core::exact::Exact::parse(number).ok()?.value;
-        let x = num_traits::CheckedMul::checked_mul(&exact, &num_rational::Ratio::from_integer(denominator))?;
+        let x = num_traits::CheckedMul::checked_mul(
+            &exact,
+            &num_rational::Ratio::from_integer(denominator),
+        )?;
         Some((*x.numer(), *x.denom()))
     };
-    let side = |q: i128| if q == 1 { "score_num".to_string() } else { format!("score_num * {q}") };
+    let side = |q: i128| {
+        if q == 1 {
+            "score_num".to_string()
+        } else {
+            format!("score_num * {q}")
+        }
+    };
     let text = forward.replace_all(text, |c: &regex::Captures| match scaled(&c[2]) {
         Some((p, q)) => format!("{} {} {p}", side(q), &c[1]),
         None => c[0].to_string(),
@@ -308,7 +328,8 @@ fn rule_sql(rule: &Rule, household: Option<&str>, float: &str) -> Result<String>
     let n_eligible = format!("SUM(CASE WHEN {elig} THEN 1 ELSE 0 END) {over}");
     let n_observed = format!("SUM(CASE WHEN {elig} AND {r} IS NOT NULL THEN 1 ELSE 0 END) {over}");
     let n_meets = format!("SUM(CASE WHEN {elig} AND {r} THEN 1 ELSE 0 END) {over}");
-    let condition = |c: Condition| match c {
+    let condition = |c: Condition| {
+        match c {
         Condition::NoneEligible => format!("{n_eligible} = 0"),
         Condition::AnyMeeting => format!("{n_meets} > 0"),
         Condition::AnyObservedNotMeeting => format!("{n_observed} - {n_meets} > 0"),
@@ -316,6 +337,7 @@ fn rule_sql(rule: &Rule, household: Option<&str>, float: &str) -> Result<String>
             Some(m) => format!("{n_observed} > 0 AND CAST({n_observed} AS {float}) / {n_eligible} >= CAST({m:?} AS {float})"),
             None => format!("{n_observed} > 0"),
         },
+    }
     };
     let value = |v: Value| match v {
         Value::NotDeprived => "0".to_string(),
@@ -327,7 +349,10 @@ fn rule_sql(rule: &Rule, household: Option<&str>, float: &str) -> Result<String>
         }
         Value::MeanCompares { op, value } => {
             let mean = format!("AVG(CASE WHEN {elig} THEN CAST({r} AS {float}) END) {over}");
-            format!("CASE WHEN {mean} {} CAST({value:?} AS {float}) THEN 1 ELSE 0 END", op.symbol())
+            format!(
+                "CASE WHEN {mean} {} CAST({value:?} AS {float}) THEN 1 ELSE 0 END",
+                op.symbol()
+            )
         }
     };
     let steps: Vec<String> = steps
@@ -348,12 +373,24 @@ mod tests {
             exact_score_comparisons("score >= 0.2 AND score < 1/3", 90),
             "score_num >= 18 AND score_num < 30"
         );
-        assert_eq!(exact_score_comparisons("1/3 <= score", 90), "30 <= score_num");
+        assert_eq!(
+            exact_score_comparisons("1/3 <= score", 90),
+            "30 <= score_num"
+        );
         // 0.25 of 90 is 45/2: cross-multiplied.
-        assert_eq!(exact_score_comparisons("score > 0.25", 90), "score_num * 2 > 45");
+        assert_eq!(
+            exact_score_comparisons("score > 0.25", 90),
+            "score_num * 2 > 45"
+        );
         // Other uses of the score, and other names, are left as written.
-        assert_eq!(exact_score_comparisons("score * 2 > 1", 90), "score * 2 > 1");
-        assert_eq!(exact_score_comparisons("myscore >= 0.5", 90), "myscore >= 0.5");
+        assert_eq!(
+            exact_score_comparisons("score * 2 > 1", 90),
+            "score * 2 > 1"
+        );
+        assert_eq!(
+            exact_score_comparisons("myscore >= 0.5", 90),
+            "myscore >= 0.5"
+        );
         assert_eq!(exact_score_comparisons("count >= 3", 90), "count >= 3");
     }
 }

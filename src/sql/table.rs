@@ -244,7 +244,11 @@ fn kept_cells(
         if all.df.column(name).is_err() {
             return Ok(vec![false; n]);
         }
-        Ok(all.optional_number(name)?.iter().map(|v| *v == Some(1.0)).collect())
+        Ok(all
+            .optional_number(name)?
+            .iter()
+            .map(|v| *v == Some(1.0))
+            .collect())
     };
     if let Some(hh) = &survey.household {
         drop(hh, &flag(HOUSEHOLD_MISSING)?);
@@ -252,12 +256,22 @@ fn kept_cells(
     let weight_name = survey.weight.as_deref().unwrap_or("weight");
     drop(weight_name, &flag(WEIGHT_MISSING)?);
     for (alias, column) in design_columns(survey) {
-        let mask: Vec<bool> = all.df.column(alias).map_err(|e| Error::input(all.path, e.to_string()))?
-            .is_null().iter().map(|v| v.unwrap_or(true)).collect();
+        let mask: Vec<bool> = all
+            .df
+            .column(alias)
+            .map_err(|e| Error::input(all.path, e.to_string()))?
+            .is_null()
+            .iter()
+            .map(|v| v.unwrap_or(true))
+            .collect();
         drop(&column, &mask);
     }
     for (g, group) in m.groups.iter().enumerate() {
-        let mask: Vec<bool> = all.optional_number(&format!("f{g}"))?.iter().map(Option::is_none).collect();
+        let mask: Vec<bool> = all
+            .optional_number(&format!("f{g}"))?
+            .iter()
+            .map(Option::is_none)
+            .collect();
         drop(&format!("group {}", group.name), &mask);
     }
     let used: f64 = (0..n).filter(|&i| keep[i]).map(|i| persons[i]).sum();

@@ -82,7 +82,11 @@ impl Counts {
                 let (pj, pk, pjk) = (share(j, j), share(k, k), share(j, k));
                 let spread = pj * (1.0 - pj) * pk * (1.0 - pk);
                 if spread > 0.0 {
-                    v[[j, k]] = if j == k { 1.0 } else { (pjk - pj * pk) / spread.sqrt() };
+                    v[[j, k]] = if j == k {
+                        1.0
+                    } else {
+                        (pjk - pj * pk) / spread.sqrt()
+                    };
                 }
                 let smaller = pj.min(pk);
                 if smaller > 0.0 {
@@ -106,7 +110,12 @@ pub fn associations(
         .chain((0..weights.cutoffs.len()).map(Population::Poor))
         .collect();
     let mut counts: Vec<Vec<Counts>> = (0..n_rounds.max(1))
-        .map(|_| populations.iter().map(|_| Counts::new(n_indicators)).collect())
+        .map(|_| {
+            populations
+                .iter()
+                .map(|_| Counts::new(n_indicators))
+                .collect()
+        })
         .collect();
     for cell in &table.cells {
         let Some(round) = counts.get_mut(cell.round as usize) else {
@@ -165,7 +174,12 @@ mod tests {
     #[test]
     fn a_two_by_two_table_by_hand() {
         let table = Table::new(
-            vec![cell(0, 0b11, 1.0), cell(0, 0b01, 2.0), cell(0, 0b10, 3.0), cell(0, 0, 4.0)],
+            vec![
+                cell(0, 0b11, 1.0),
+                cell(0, 0b01, 2.0),
+                cell(0, 0b10, 3.0),
+                cell(0, 0, 4.0),
+            ],
             Vec::new(),
         );
         let weights = IntegerWeights {
@@ -236,10 +250,20 @@ mod tests {
                     let spread = pj * (1.0 - pj) * pk * (1.0 - pk);
                     if spread > 0.0 {
                         let v = (pjk - pj * pk) / spread.sqrt();
-                        approx::assert_relative_eq!(assoc.cramers_v[[j, k]], v, max_relative = 1e-9, epsilon = 1e-12);
+                        approx::assert_relative_eq!(
+                            assoc.cramers_v[[j, k]],
+                            v,
+                            max_relative = 1e-9,
+                            epsilon = 1e-12
+                        );
                     }
                     if pj.min(pk) > 0.0 {
-                        approx::assert_relative_eq!(assoc.redundancy[[j, k]], pjk / pj.min(pk), max_relative = 1e-9, epsilon = 1e-12);
+                        approx::assert_relative_eq!(
+                            assoc.redundancy[[j, k]],
+                            pjk / pj.min(pk),
+                            max_relative = 1e-9,
+                            epsilon = 1e-12
+                        );
                     }
                 }
             }

@@ -20,7 +20,9 @@ fn too_fine_ratio(text: &str) -> String {
 }
 
 /// The exact sum, or [`TOO_FINE`] where i128 cannot hold it.
-pub fn sum(values: impl IntoIterator<Item = Ratio<i128>>) -> std::result::Result<Ratio<i128>, String> {
+pub fn sum(
+    values: impl IntoIterator<Item = Ratio<i128>>,
+) -> std::result::Result<Ratio<i128>, String> {
     values
         .into_iter()
         .try_fold(Ratio::from_integer(0), |acc, v| acc.checked_add(&v))
@@ -34,7 +36,8 @@ pub fn difference(a: Ratio<i128>, b: Ratio<i128>) -> std::result::Result<Ratio<i
 
 /// `a / n` exactly, or [`TOO_FINE`].
 pub fn quotient(a: Ratio<i128>, n: i128) -> std::result::Result<Ratio<i128>, String> {
-    a.checked_div(&Ratio::from_integer(n)).ok_or_else(|| TOO_FINE.to_string())
+    a.checked_div(&Ratio::from_integer(n))
+        .ok_or_else(|| TOO_FINE.to_string())
 }
 
 /// An exact non-negative fraction, with a note of whether it was written as a decimal.

@@ -303,7 +303,10 @@ mod tests {
             })
             .collect();
         let e = radices(&groupings).unwrap_err().to_string();
-        assert!(e.contains("g0 (10000 levels)") && e.contains("fewer `over` columns"), "{e}");
+        assert!(
+            e.contains("g0 (10000 levels)") && e.contains("fewer `over` columns"),
+            "{e}"
+        );
         assert!(radices(&groupings[..4]).is_ok());
     }
 }

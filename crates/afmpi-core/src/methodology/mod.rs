@@ -338,8 +338,8 @@ column = "c"
 
     /// The first 30 primes.
     const PRIMES: [u32; 30] = [
-        2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79,
-        83, 89, 97, 101, 103, 107, 109, 113,
+        2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89,
+        97, 101, 103, 107, 109, 113,
     ];
 
     #[test]
@@ -353,14 +353,21 @@ column = "c"
             ));
         }
         text.push_str("[[dimension]]\nname = \"rest\"\n[[dimension.indicator]]\ncolumn = \"y\"\n");
-        let e = Methodology::from_toml(&text, &Words).unwrap_err().to_string();
+        let e = Methodology::from_toml(&text, &Words)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("too large for exact arithmetic"), "{e}");
         // The same with the weights on the indicators of one dimension.
-        let mut text = String::from("name = \"primes\"\ncutoffs = [33]\n[[dimension]]\nname = \"all\"\n");
+        let mut text =
+            String::from("name = \"primes\"\ncutoffs = [33]\n[[dimension]]\nname = \"all\"\n");
         for (j, p) in PRIMES.iter().enumerate() {
-            text.push_str(&format!("[[dimension.indicator]]\ncolumn = \"x{j}\"\nweight = \"1/{p}\"\n"));
+            text.push_str(&format!(
+                "[[dimension.indicator]]\ncolumn = \"x{j}\"\nweight = \"1/{p}\"\n"
+            ));
         }
-        let e = Methodology::from_toml(&text, &Words).unwrap_err().to_string();
+        let e = Methodology::from_toml(&text, &Words)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("too large for exact arithmetic"), "{e}");
     }
 
@@ -368,16 +375,23 @@ column = "c"
     fn ten_prime_denominators_are_exact() {
         // 1/2 + 1/3 + … + 1/29 has denominator 6469693230: well inside i128, and the
         // indicator without a weight takes exactly what is left.
-        let mut text = String::from("name = \"primes\"\ncutoffs = [\"1/7\"]\n[[dimension]]\nname = \"all\"\n");
+        let mut text =
+            String::from("name = \"primes\"\ncutoffs = [\"1/7\"]\n[[dimension]]\nname = \"all\"\n");
         let ps = &PRIMES[..10];
         let mut given = Ratio::from_integer(0i128);
         for (j, p) in ps.iter().enumerate() {
-            text.push_str(&format!("[[dimension.indicator]]\ncolumn = \"x{j}\"\nweight = \"1/{}\"\n", p * 4));
+            text.push_str(&format!(
+                "[[dimension.indicator]]\ncolumn = \"x{j}\"\nweight = \"1/{}\"\n",
+                p * 4
+            ));
             given += Ratio::new(1, 4 * *p as i128);
         }
         text.push_str("[[dimension.indicator]]\ncolumn = \"y\"\n");
         let m = Methodology::from_toml(&text, &Words).unwrap();
-        assert_eq!(m.indicators.last().unwrap().weight.value, Ratio::from_integer(1) - given);
+        assert_eq!(
+            m.indicators.last().unwrap().weight.value,
+            Ratio::from_integer(1) - given
+        );
         let w = crate::identification::IntegerWeights::new(&m).unwrap();
         assert_eq!(w.denominator, 4 * 6469693230);
     }

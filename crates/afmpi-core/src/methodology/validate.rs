@@ -158,7 +158,8 @@ fn check_dimension_sum(
     dim_weight: Option<Exact>,
     given: &[Option<Exact>],
 ) -> Result<()> {
-    let given_sum = exact::sum(given.iter().flatten().map(|w| w.value)).map_err(|e| key_err(key, e))?;
+    let given_sum =
+        exact::sum(given.iter().flatten().map(|w| w.value)).map_err(|e| key_err(key, e))?;
     if let Some(w) = dim_weight {
         if given.iter().all(Option::is_some) {
             let decimal = given.iter().flatten().any(|g| g.decimal) || w.decimal;
@@ -271,7 +272,8 @@ fn weigh_indicators(
 fn weight_notes(indicators: &[Indicator]) -> Result<Vec<String>> {
     let zero = Ratio::from_integer(0);
     let one = Ratio::from_integer(1);
-    let sum = exact::sum(indicators.iter().map(|i| i.weight.value)).map_err(|e| key_err("dimension", e))?;
+    let sum = exact::sum(indicators.iter().map(|i| i.weight.value))
+        .map_err(|e| key_err("dimension", e))?;
     let decimal = indicators.iter().any(|i| i.weight.decimal);
     let mut notes = Vec::new();
     if sum != one {

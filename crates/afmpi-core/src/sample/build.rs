@@ -313,7 +313,10 @@ fn psus_across_rounds(
         .zip(rounds)
         .map(|(&p, &t)| {
             *index.entry((p, t)).or_insert_with(|| {
-                new_labels.push(format!("{} ({})", labels[p as usize], round_info[t as usize].label));
+                new_labels.push(format!(
+                    "{} ({})",
+                    labels[p as usize], round_info[t as usize].label
+                ));
                 (new_labels.len() - 1) as u32
             })
         })
@@ -444,11 +447,21 @@ mod tests {
         assert_eq!(s.psus, [0, 1, 0, 1]);
         let table = crate::tally::tally(&s).unwrap();
         super::super::note_shared_psus(&mut report, &s, &table);
-        assert!(report.notes.iter().any(|n| n.contains("2 PSU ids occur in more than one round (e.g. 7)")), "{:?}", report.notes);
+        assert!(
+            report
+                .notes
+                .iter()
+                .any(|n| n.contains("2 PSU ids occur in more than one round (e.g. 7)")),
+            "{:?}",
+            report.notes
+        );
         let (s, report) = build(Some(crate::methodology::PsuAcrossRounds::Distinct));
         assert_eq!(s.psu_labels, ["7 (1)", "7 (2)", "8 (1)", "8 (2)"]);
         assert_eq!(s.psus, [0, 2, 1, 3]);
-        assert!(report.notes.iter().any(|n| n.contains("a different PSU in each round")));
+        assert!(report
+            .notes
+            .iter()
+            .any(|n| n.contains("a different PSU in each round")));
     }
 
     /// A sample that weighs nothing is an error; a level that weighs nothing, a note.
@@ -463,11 +476,17 @@ mod tests {
         };
         let (s, mut report) = make(vec![0.0; 4]);
         let table = crate::tally::tally(&s).unwrap();
-        let e = super::super::check_weights(&mut report, &s, &table).unwrap_err().to_string();
+        let e = super::super::check_weights(&mut report, &s, &table)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("the sample weighs nothing"), "{e}");
         let (s, mut report) = make(vec![1.0, 2.0, 0.0, 0.0]);
         let table = crate::tally::tally(&s).unwrap();
         super::super::check_weights(&mut report, &s, &table).unwrap();
-        assert!(report.notes.iter().any(|n| n.contains("g = y")), "{:?}", report.notes);
+        assert!(
+            report.notes.iter().any(|n| n.contains("g = y")),
+            "{:?}",
+            report.notes
+        );
     }
 }

@@ -68,7 +68,11 @@ pub fn check_not_empty(report: &DataReport) -> Result<()> {
 /// The population the weights give: an error when the sample or a round weighs nothing
 /// (every estimate would be empty); a note naming the subgroup levels that weigh nothing
 /// in a round (their estimates are left empty).
-pub fn check_weights(report: &mut DataReport, sample: &super::Sample, table: &crate::tally::Table) -> Result<()> {
+pub fn check_weights(
+    report: &mut DataReport,
+    sample: &super::Sample,
+    table: &crate::tally::Table,
+) -> Result<()> {
     let n_rounds = sample.round_info.len().max(1);
     let mut by_round = vec![0.0f64; n_rounds];
     for cell in &table.cells {
@@ -108,8 +112,15 @@ pub fn check_weights(report: &mut DataReport, sample: &super::Sample, table: &cr
         for (i, (&wi, &s)) in w.iter().zip(&seen).enumerate() {
             if s && wi <= 0.0 {
                 let (level, t) = (i / n_rounds, i % n_rounds);
-                let round = if sample.has_rounds { format!(" in round {}", sample.round_info[t].label) } else { String::new() };
-                weightless.push(format!("{} = {}{round}", grouping.column, grouping.levels[level]));
+                let round = if sample.has_rounds {
+                    format!(" in round {}", sample.round_info[t].label)
+                } else {
+                    String::new()
+                };
+                weightless.push(format!(
+                    "{} = {}{round}",
+                    grouping.column, grouping.levels[level]
+                ));
             }
         }
     }
@@ -126,7 +137,11 @@ pub fn check_weights(report: &mut DataReport, sample: &super::Sample, table: &cr
 /// A note when PSUs of the table occur in more than one round (within a stratum): they
 /// are one PSU followed across the rounds (`psu_across_rounds = "panel"`, the default;
 /// under "distinct" the sample builder has already told them apart).
-pub fn note_shared_psus(report: &mut DataReport, sample: &super::Sample, table: &crate::tally::Table) {
+pub fn note_shared_psus(
+    report: &mut DataReport,
+    sample: &super::Sample,
+    table: &crate::tally::Table,
+) {
     if !sample.has_rounds || sample.psu_is_row {
         return;
     }
