@@ -14,7 +14,8 @@ pub struct SurveyFlags {
     /// Stratum column (overrides survey.strata).
     #[arg(long)]
     pub strata: Option<String>,
-    /// Primary sampling unit column (overrides survey.psu).
+    /// Primary sampling unit column (overrides survey.psu); `household` makes the
+    /// households (the --household column) the sampling units.
     #[arg(long)]
     pub psu: Option<String>,
     /// Subgroup columns, comma-separated (overrides survey.over).
@@ -124,7 +125,8 @@ impl SurveyFlags {
                 .filter(|s| !s.is_empty())
                 .collect();
         }
-        Ok(survey)
+        // `--psu household`: the households (the --household column) are the PSUs.
+        Ok(survey.resolved())
     }
 }
 

@@ -59,6 +59,22 @@ pub struct SurveyColumns {
     pub psu_across_rounds: Option<PsuAcrossRounds>,
 }
 
+impl SurveyColumns {
+    /// The settings with `psu = "household"` read as the household id's column: the
+    /// households are the sampling units.
+    pub fn resolved(mut self) -> SurveyColumns {
+        if self.psu.as_deref() == Some(HOUSEHOLD_AS_PSU) {
+            if let Some(hh) = &self.household {
+                self.psu = Some(hh.clone());
+            }
+        }
+        self
+    }
+}
+
+/// The value of `psu` that names the household id's column.
+pub const HOUSEHOLD_AS_PSU: &str = "household";
+
 /// A missing-value code of `[survey] missing`: text as written, or a number.
 #[derive(Deserialize, Debug, Clone, PartialEq)]
 #[serde(untagged)]
@@ -394,5 +410,16 @@ column = "c"
         );
         let w = crate::identification::IntegerWeights::new(&m).unwrap();
         assert_eq!(w.denominator, 4 * 6469693230);
+    }
+
+    #[test]
+    fn psu_household_names_the_household_id() {
+        let text = format!("{BASE}\n[survey]\npsu = \"household\"\nhousehold = \"hh\"\n");
+        let m = Methodology::from_toml(&text, &Words).unwrap();
+        assert_eq!(m.survey.psu.as_deref(), Some("hh"));
+        // Without a household id, "household" is a column's name like any other.
+        let text = format!("{BASE}\n[survey]\npsu = \"household\"\n");
+        let m = Methodology::from_toml(&text, &Words).unwrap();
+        assert_eq!(m.survey.psu.as_deref(), Some("household"));
     }
 }

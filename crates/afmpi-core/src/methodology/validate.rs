@@ -58,7 +58,7 @@ pub fn validate(file: FileSpec, language: &dyn RuleLanguage) -> Result<Methodolo
         dimensions,
         indicators,
         groups,
-        survey: file.survey,
+        survey: file.survey.resolved(),
         columns: file.columns,
         headline,
         notes,

@@ -213,9 +213,12 @@ impl Builder {
         let (psu_codes, psu_labels) = match psus {
             Some((codes, labels)) => relabel(pick(codes), labels),
             None => {
-                report.notes.push(
-                    "no PSU column: each row is its own primary sampling unit (simple random sampling within strata)".into(),
-                );
+                report.notes.push(match &survey.household {
+                    Some(hh) => format!(
+                        "no PSU column: each row is its own primary sampling unit (simple random sampling within strata); but the persons of one household (`{hh}`) are not independent: set psu = \"household\" in [survey] (or --psu household) to make the households the sampling units"
+                    ),
+                    None => "no PSU column: each row is its own primary sampling unit (simple random sampling within strata)".into(),
+                });
                 (vec![0; kept.len()], Vec::new())
             }
         };
