@@ -331,19 +331,7 @@ fn na_stays_a_subgroup_level_in_batches() {
 fn psus_shared_by_rounds_are_read_alike_in_batches() {
     let (df, m, survey) = common::simulated(6_000);
     let mut df = df.clone();
-    // The rounds' strata and PSUs numbered alike: 1000000 and 2000000 become 0, 100
-    // and 200 become 0.
-    for (name, modulus) in [("psu", 1_000), ("strata", 100)] {
-        let x = df.column(name).unwrap().cast(&DataType::Int64).unwrap();
-        let x: Int64Chunked = x
-            .i64()
-            .unwrap()
-            .iter()
-            .map(|v| v.map(|p| p % modulus))
-            .collect();
-        df.replace(name, x.with_name(name.into()).into_series().into())
-            .unwrap();
-    }
+    common::restart_ids_in_each_round(&mut df);
     let dir = tempfile::tempdir().unwrap();
     let path = write(&df, dir.path(), "survey.parquet");
     for setting in [None, Some(afmpi::methodology::PsuAcrossRounds::Distinct)] {

@@ -127,17 +127,7 @@ fn psus_shared_by_rounds_through_sql() {
         .unwrap()
         .finish()
         .unwrap();
-    for (name, modulus) in [("psu", 1_000i64), ("strata", 100)] {
-        let x = df.column(name).unwrap().cast(&DataType::Int64).unwrap();
-        let x: Int64Chunked = x
-            .i64()
-            .unwrap()
-            .iter()
-            .map(|v| v.map(|p| p % modulus))
-            .collect();
-        df.replace(name, x.with_name(name.into()).into_series().into())
-            .unwrap();
-    }
+    common::restart_ids_in_each_round(&mut df);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("restarting.csv");
     CsvWriter::new(std::fs::File::create(&file).unwrap())

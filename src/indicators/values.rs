@@ -194,15 +194,9 @@ pub(super) fn numbers(s: &Series, file: &Path, name: &str) -> Result<Vec<f64>> {
 
 /// A hint for a number written with a decimal comma (`1,5`) in a file read with points.
 pub(super) fn decimal_comma_hint(text: &str) -> &'static str {
-    let digits = text.trim().trim_start_matches('-');
-    match digits.split_once(',') {
-        Some((a, b))
-            if !b.is_empty()
-                && a.chars().all(|c| c.is_ascii_digit())
-                && b.chars().all(|c| c.is_ascii_digit()) =>
-        {
-            ": it is written with a decimal comma; read the file with --decimal-comma (or `decimal_comma = true` in [survey])"
-        }
-        _ => "",
+    if crate::read::dialect::decimal_mark(text.trim().as_bytes()) == Some(b',') {
+        ": it is written with a decimal comma; read the file with --decimal-comma (or `decimal_comma = true` in [survey])"
+    } else {
+        ""
     }
 }

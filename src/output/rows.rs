@@ -68,39 +68,6 @@ impl Note {
     }
 }
 
-/// The domains whose weights sum to zero (found only when some estimate is empty).
-fn weightless_domains(a: &Analysis) -> rustc_hash::FxHashSet<crate::domain::Domain> {
-    use crate::domain::Domain;
-    let mut out = rustc_hash::FxHashSet::default();
-    if a.estimates.iter().all(|e| e.b.is_finite()) {
-        return out;
-    }
-    let mut weight: rustc_hash::FxHashMap<Domain, f64> = rustc_hash::FxHashMap::default();
-    for cell in &a.table.cells {
-        let mut add = |subgroup| {
-            *weight
-                .entry(Domain {
-                    subgroup,
-                    round: cell.round,
-                })
-                .or_default() += cell.weight
-        };
-        add(None);
-        for g in 0..a.table.radices.len() {
-            if let Some(level) = a.table.level(cell, g) {
-                add(Some((g, level)));
-            }
-        }
-    }
-    out.extend(
-        weight
-            .into_iter()
-            .filter(|(_, w)| *w <= 0.0)
-            .map(|(d, _)| d),
-    );
-    out
-}
-
 pub(super) fn finite(x: f64) -> Option<f64> {
     Some(x).filter(|x| x.is_finite())
 }
@@ -198,7 +165,7 @@ impl<'a> Results<'a> {
             levels,
             changes,
             percents: a.methodology.cutoffs.iter().map(|c| c.percent()).collect(),
-            weightless: weightless_domains(a),
+            weightless: a.weightless.iter().copied().collect(),
         }
     }
 

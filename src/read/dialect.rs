@@ -29,10 +29,6 @@ pub struct CsvSettings {
     pub delimiter: Option<u8>,
     pub decimal_comma: Option<bool>,
     pub encoding: Option<&'static Encoding>,
-    /// The text tokens that mean missing in numeric columns: the pass notes the columns
-    /// where one occurs, so that a text column holding one (Namibia's `NA`) is read
-    /// without them.
-    pub missing_tokens: Vec<String>,
 }
 
 /// How a CSV file is written, and whether each part was given or found.
@@ -179,7 +175,10 @@ impl CsvFile {
 const HEAD_BYTES: usize = 256 * 1024;
 
 /// Checks a CSV file and finds how it is written.
-pub fn open(path: &Path, settings: &CsvSettings) -> Result<CsvFile> {
+/// `missing_tokens` are the text tokens that mean missing in numeric columns: the check
+/// notes the columns where one occurs, so that a text column holding one (Namibia's
+/// `NA`) is read without them.
+pub fn open(path: &Path, settings: &CsvSettings, missing_tokens: &[String]) -> Result<CsvFile> {
     let head = read_head(path)?;
     check_not_utf16(path, &head)?;
     let bom = head.starts_with(&[0xEF, 0xBB, 0xBF]);
@@ -225,7 +224,7 @@ pub fn open(path: &Path, settings: &CsvSettings) -> Result<CsvFile> {
         readable: readable.clone(),
         separator,
         check_utf8: encoding == UTF_8 && copy.is_none(),
-        tokens: settings.missing_tokens.clone(),
+        tokens: missing_tokens.to_vec(),
         _copy: copy.clone(),
     };
     // The decimal mark of a semicolon file is read off every row, before polars reads;
@@ -618,7 +617,7 @@ fn check_utf8_record(
 
 /// `,` for a number written with a decimal comma (`12,5`), `.` for one with a point
 /// (`12.5`), `None` for anything else.
-fn decimal_mark(field: &[u8]) -> Option<u8> {
+pub(crate) fn decimal_mark(field: &[u8]) -> Option<u8> {
     let digits = field.strip_prefix(b"-").unwrap_or(field);
     let mark = digits.iter().position(|&b| b == b',' || b == b'.')?;
     let (int, frac) = (&digits[..mark], &digits[mark + 1..]);

@@ -164,7 +164,6 @@ impl FileSettings {
                     .as_deref()
                     .map(dialect::parse_encoding)
                     .transpose()?,
-                missing_tokens: missing.text.clone(),
             },
             missing,
         })
@@ -190,11 +189,7 @@ impl Input {
             return Err(Error::input(path, "no such file: check the path"));
         }
         let csv = match format {
-            Format::Csv => {
-                let mut csv_settings = settings.csv.clone();
-                csv_settings.missing_tokens = settings.missing.text.clone();
-                Some(dialect::open(path, &csv_settings)?)
-            }
+            Format::Csv => Some(dialect::open(path, &settings.csv, &settings.missing.text)?),
             _ => None,
         };
         Ok(Input {
@@ -350,15 +345,8 @@ impl Input {
         // The missing tokens are for numbers: a text column that holds one (the row
         // check noted it) is read again without them (an empty field stays missing), so
         // that "NA" stays Namibia. Only then: most files have no such column.
-        let text: Vec<String> = request
-            .labelled
-            .iter()
-            .chain(&request.codes)
-            .filter(|c| !request.numeric.contains(c) && !request.raw.contains(c))
-            .filter(|c| self.holds_token(c))
-            .cloned()
-            .collect();
-        if !text.is_empty() && !tokens.is_empty() {
+        let text = self.text_columns_with_tokens(request)?;
+        if !text.is_empty() {
             let again = self
                 .scan_csv(request, DataType::Float64, &[])
                 .and_then(|lf| {
@@ -603,24 +591,25 @@ impl Input {
 }
 
 impl Input {
-    /// Whether the row check saw a missing token in this column of a CSV file (false
-    /// until the check is done; [`Input::rows_checked`] waits for it).
-    fn holds_token(&self, column: &str) -> bool {
-        self.csv
-            .as_ref()
-            .and_then(|c| c.checked().ok())
-            .is_some_and(|check| check.columns_with_tokens.iter().any(|c| c == column))
-    }
-
-    /// Whether a text column of the request holds a missing token.
-    fn text_holds_token(&self, request: &ColumnRequest) -> Result<bool> {
-        self.rows_checked()?;
+    /// The text columns of the request (subgroups, rounds, design codes; not numbers nor
+    /// rule inputs) in which the row check saw a missing token, once it is done.
+    fn text_columns_with_tokens(&self, request: &ColumnRequest) -> Result<Vec<String>> {
+        let Some(check) = self.rows_checked()? else {
+            return Ok(Vec::new());
+        };
         Ok(request
             .labelled
             .iter()
             .chain(&request.codes)
-            .filter(|c| !request.numeric.contains(c))
-            .any(|c| self.holds_token(c)))
+            .filter(|c| !request.numeric.contains(c) && !request.raw.contains(c))
+            .filter(|c| check.columns_with_tokens.contains(c))
+            .cloned()
+            .collect())
+    }
+
+    /// Whether a text column of the request holds a missing token.
+    fn text_holds_token(&self, request: &ColumnRequest) -> Result<bool> {
+        Ok(!self.text_columns_with_tokens(request)?.is_empty())
     }
 
     /// A batch of [`Input::scan`] as the whole file would be read: its types checked;
@@ -685,23 +674,22 @@ fn count_user_missing(
             )
         }
     }
+    // The two readers are different types with the same builder.
+    macro_rules! with_codes {
+        ($reader:ident) => {
+            $reader::open(path)
+                .map_err(fail(path))?
+                .read()
+                .with_columns(numeric.to_vec())
+                .value_labels_as_strings(false)
+                .informative_nulls(options())
+                .finish()
+                .map_err(fail(path))?
+        };
+    }
     let df = match format {
-        Format::Stata => StataReader::open(path)
-            .map_err(fail(path))?
-            .read()
-            .with_columns(numeric.to_vec())
-            .value_labels_as_strings(false)
-            .informative_nulls(options())
-            .finish()
-            .map_err(fail(path))?,
-        Format::Spss => SpssReader::open(path)
-            .map_err(fail(path))?
-            .read()
-            .with_columns(numeric.to_vec())
-            .value_labels_as_strings(false)
-            .informative_nulls(options())
-            .finish()
-            .map_err(fail(path))?,
+        Format::Stata => with_codes!(StataReader),
+        Format::Spss => with_codes!(SpssReader),
         _ => return Ok(()),
     };
     for name in numeric {

@@ -159,3 +159,20 @@ pub fn estimate_key(
         a.sample.round_info[e.domain.round as usize].label.clone(),
     )
 }
+
+/// The example survey's strata and PSUs numbered alike in every round, as when a
+/// survey's ids restart: PSUs 1000000 and 2000000 become 0, strata 100 and 200 become 0.
+pub fn restart_ids_in_each_round(df: &mut polars::prelude::DataFrame) {
+    use polars::prelude::*;
+    for (name, modulus) in [("psu", 1_000i64), ("strata", 100)] {
+        let x = df.column(name).unwrap().cast(&DataType::Int64).unwrap();
+        let x: Int64Chunked = x
+            .i64()
+            .unwrap()
+            .iter()
+            .map(|v| v.map(|p| p % modulus))
+            .collect();
+        df.replace(name, x.with_name(name.into()).into_series().into())
+            .unwrap();
+    }
+}

@@ -50,6 +50,8 @@ pub struct Analysis {
     pub estimates: Vec<Estimate>,
     /// Standard errors, intervals and changes over time.
     pub inference: Inference,
+    /// The subgroup levels that weigh nothing in a round (their estimates are empty).
+    pub weightless: Vec<domain::Domain>,
 }
 
 /// The finishing step: every estimate, standard error and change from the table.
@@ -62,7 +64,7 @@ pub fn finish(
     progress: &dyn Fn(&str),
 ) -> Result<Analysis> {
     let weights = IntegerWeights::new(m)?;
-    sample::check_weights(&mut report, &sample, &table)?;
+    let weightless = sample::check_weights(&mut report, &sample, &table)?;
     sample::note_shared_psus(&mut report, &sample, &table);
     progress("estimating");
     let intensity: Vec<bool> = m.groups.iter().map(|g| g.intensity).collect();
@@ -89,6 +91,7 @@ pub fn finish(
         table,
         estimates,
         inference,
+        weightless,
     })
 }
 

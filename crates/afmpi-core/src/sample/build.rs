@@ -283,23 +283,22 @@ fn psus_across_rounds(
     survey: &SurveyColumns,
     report: &mut DataReport,
 ) -> Codes {
-    use rustc_hash::FxHashMap;
-    let mut first_round: FxHashMap<(u32, u32), u32> = FxHashMap::default();
-    let mut shared: FxHashMap<(u32, u32), ()> = FxHashMap::default();
-    for ((&h, &p), &t) in strata.iter().zip(&codes).zip(rounds) {
-        let r = *first_round.entry((h, p)).or_insert(t);
-        if r != t {
-            shared.insert((h, p), ());
-        }
-    }
-    let setting = survey.psu_across_rounds.unwrap_or_default();
-    if setting == crate::methodology::PsuAcrossRounds::Panel {
+    use rustc_hash::{FxHashMap, FxHashSet};
+    if survey.psu_across_rounds.unwrap_or_default() == crate::methodology::PsuAcrossRounds::Panel {
         // Said by `note_shared_psus`, from the table, whether read whole or in batches.
         return (codes, labels);
     }
+    let mut first_round: FxHashMap<(u32, u32), u32> = FxHashMap::default();
+    let mut shared: FxHashSet<(u32, u32)> = FxHashSet::default();
+    for ((&h, &p), &t) in strata.iter().zip(&codes).zip(rounds) {
+        let r = *first_round.entry((h, p)).or_insert(t);
+        if r != t {
+            shared.insert((h, p));
+        }
+    }
     if !shared.is_empty() {
         let example = shared
-            .keys()
+            .iter()
             .map(|&(_, p)| labels[p as usize].as_str())
             .min()
             .unwrap_or("");

@@ -67,12 +67,12 @@ pub fn check_not_empty(report: &DataReport) -> Result<()> {
 
 /// The population the weights give: an error when the sample or a round weighs nothing
 /// (every estimate would be empty); a note naming the subgroup levels that weigh nothing
-/// in a round (their estimates are left empty).
+/// in a round (their estimates are left empty), and those domains.
 pub fn check_weights(
     report: &mut DataReport,
     sample: &super::Sample,
     table: &crate::tally::Table,
-) -> Result<()> {
+) -> Result<Vec<crate::domain::Domain>> {
     let n_rounds = sample.round_info.len().max(1);
     let mut by_round = vec![0.0f64; n_rounds];
     for cell in &table.cells {
@@ -95,6 +95,7 @@ pub fn check_weights(
         )));
     }
     let mut weightless: Vec<String> = Vec::new();
+    let mut domains = Vec::new();
     for (g, grouping) in sample.groupings.iter().enumerate() {
         let levels = grouping.levels.len();
         let mut w = vec![0.0f64; levels * n_rounds];
@@ -112,6 +113,10 @@ pub fn check_weights(
         for (i, (&wi, &s)) in w.iter().zip(&seen).enumerate() {
             if s && wi <= 0.0 {
                 let (level, t) = (i / n_rounds, i % n_rounds);
+                domains.push(crate::domain::Domain {
+                    subgroup: Some((g, level as u32)),
+                    round: t as u32,
+                });
                 let round = if sample.has_rounds {
                     format!(" in round {}", sample.round_info[t].label)
                 } else {
@@ -131,7 +136,7 @@ pub fn check_weights(
             weightless.join(", ")
         ));
     }
-    Ok(())
+    Ok(domains)
 }
 
 /// A note when PSUs of the table occur in more than one round (within a stratum): they
