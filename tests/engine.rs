@@ -119,6 +119,44 @@ fn three_weights_of_a_sixth_are_poor_at_50() {
     );
 }
 
+/// `identification = ">"`: a score equal to the cutoff is not poor. Three indicators of
+/// 1/3 at k = 1/3 and 2/3, five persons of weights 1, 2, 1, 1, 3:
+/// scores 0, 1/3, 2/3, 1, 1/3. Under >= at 1/3: all but the first are poor, H = 7/8;
+/// under > at 1/3: the scores 2/3 and 1, H = 2/8, A = (2/3 + 1)/2 = 5/6, M0 = 5/24;
+/// under > at 2/3: only the score 1, H = 1/8, A = 1.
+#[test]
+fn identification_above_the_cutoff_leaves_scores_equal_to_it_out() {
+    let base = "cutoffs = [\"1/3\", \"2/3\"]\n[[dimension]]\nname = \"all\"\n\
+                [[dimension.indicator]]\ncolumn = \"i0\"\n[[dimension.indicator]]\ncolumn = \"i1\"\n\
+                [[dimension.indicator]]\ncolumn = \"i2\"\n";
+    let df = frame(
+        &[&[0, 0, 0], &[1, 0, 0], &[1, 1, 0], &[1, 1, 1], &[0, 0, 1]],
+        &[1.0, 2.0, 1.0, 1.0, 3.0],
+    );
+    let at_least = afmpi::methodology::from_toml(&format!("name = \"ge\"\n{base}")).unwrap();
+    let above =
+        afmpi::methodology::from_toml(&format!("name = \"gt\"\nidentification = \">\"\n{base}"))
+            .unwrap();
+    let (ge, gt) = (analyse(&at_least, &df), analyse(&above, &df));
+    assert_relative_eq!(national(&ge, Measure::H, Some(0), None), 7.0 / 8.0);
+    assert_relative_eq!(national(&ge, Measure::H, Some(1), None), 2.0 / 8.0);
+    assert_relative_eq!(national(&gt, Measure::H, Some(0), None), 2.0 / 8.0);
+    assert_relative_eq!(
+        national(&gt, Measure::A, Some(0), None),
+        5.0 / 6.0,
+        max_relative = 1e-15
+    );
+    assert_relative_eq!(
+        national(&gt, Measure::M0, Some(0), None),
+        5.0 / 24.0,
+        max_relative = 1e-15
+    );
+    assert_relative_eq!(national(&gt, Measure::H, Some(1), None), 1.0 / 8.0);
+    assert_relative_eq!(national(&gt, Measure::A, Some(1), None), 1.0);
+    // The censored headcount of i0 at 1/3 under >: the persons scoring 2/3 and 1.
+    assert_relative_eq!(national(&gt, Measure::Hdk, Some(0), Some(0)), 2.0 / 8.0);
+}
+
 /// A small weighted sample worked out by hand, with two subgroups.
 #[test]
 fn hand_computed_measures() {

@@ -461,7 +461,7 @@ fn contribution_standard_errors_by_a_numerical_delta_method() {
                 .filter(|&i| s.rounds[i] == 0)
                 .map(|i| {
                     let p = s.profiles[i];
-                    let poor = iw.score(p) >= iw.cutoffs[cutoff];
+                    let poor = iw.poor(iw.score(p), cutoff);
                     let deprived = (p >> j & 1 == 1) && poor;
                     let censored = if poor { iw.score_f64(p) } else { 0.0 };
                     let (y, x) = match measure {

@@ -167,7 +167,7 @@ proptest! {
         let i = who.index(c.persons.len());
         let profile = c.persons[i].0;
         let iw = afmpi::methodology::IntegerWeights::new(&c.methodology()).unwrap();
-        prop_assume!(iw.score(profile as u64) >= iw.cutoffs[0]);
+        prop_assume!(iw.poor(iw.score(profile as u64), 0));
         let free: Vec<usize> = (0..c.weights.len()).filter(|j| profile >> j & 1 == 0).collect();
         prop_assume!(!free.is_empty());
         let mut worse = c.clone();

@@ -10,7 +10,7 @@ use afmpi_core::sample::DataReport;
 
 use crate::inference::{Change, Interval, LonelyPsu, Settings};
 use crate::measures::Measure;
-use crate::methodology::Methodology;
+use crate::methodology::{Identification, Methodology};
 use crate::Analysis;
 
 /// Thousands separators for counts read by people.
@@ -280,9 +280,13 @@ pub fn methodology_summary(m: &Methodology) -> String {
         .collect();
     let _ = writeln!(
         s,
-        "  {} dimensions, {} indicators; poor when the weighted deprivations reach k = {}",
+        "  {} dimensions, {} indicators; poor when the weighted deprivations {} k = {}",
         m.dimensions.len(),
         m.indicators.len(),
+        match m.identification {
+            Identification::AtLeast => "reach",
+            Identification::Above => "exceed (c_i > k)",
+        },
         cutoffs.join(", ")
     );
     for g in &m.groups {

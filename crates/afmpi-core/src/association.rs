@@ -107,7 +107,7 @@ pub fn associations(
     n_rounds: usize,
 ) -> Vec<Association> {
     let populations: Vec<Population> = std::iter::once(Population::All)
-        .chain((0..weights.cutoffs.len()).map(Population::Poor))
+        .chain((0..weights.thresholds.len()).map(Population::Poor))
         .collect();
     let mut counts: Vec<Vec<Counts>> = (0..n_rounds.max(1))
         .map(|_| {
@@ -125,7 +125,7 @@ pub fn associations(
         for (p, population) in populations.iter().enumerate() {
             let member = match population {
                 Population::All => true,
-                Population::Poor(c) => score >= weights.cutoffs[*c],
+                Population::Poor(c) => weights.poor(score, *c),
             };
             if member {
                 // The diagonal and the upper triangle: `add` visits j <= k.
@@ -185,7 +185,7 @@ mod tests {
         let weights = IntegerWeights {
             denominator: 2,
             weights: vec![1, 1],
-            cutoffs: vec![1, 2],
+            thresholds: vec![1, 2],
         };
         let a = associations(&table, &weights, 2, 1);
         assert_eq!(a.len(), 3);
@@ -226,7 +226,7 @@ mod tests {
         for assoc in a.iter().filter(|a| a.round == 0) {
             let member = |p: u64| match assoc.population {
                 Population::All => true,
-                Population::Poor(c) => weights.score(p) >= weights.cutoffs[c],
+                Population::Poor(c) => weights.poor(weights.score(p), c),
             };
             let rows: Vec<usize> = (0..sample.len())
                 .filter(|&i| sample.rounds[i] == 0 && member(sample.profiles[i]))

@@ -153,11 +153,11 @@ impl Layout {
     pub fn new(weights: &IntegerWeights, n_groups: usize) -> Layout {
         Layout {
             n_indicators: weights.weights.len(),
-            n_cutoffs: weights.cutoffs.len(),
-            n_lines: weights.cutoffs.len() + n_groups,
+            n_cutoffs: weights.thresholds.len(),
+            n_lines: weights.thresholds.len() + n_groups,
             ascending: {
-                let mut order: Vec<usize> = (0..weights.cutoffs.len()).collect();
-                order.sort_by_key(|&c| weights.cutoffs[c]);
+                let mut order: Vec<usize> = (0..weights.thresholds.len()).collect();
+                order.sort_by_key(|&c| weights.thresholds[c]);
                 order
             },
             float_weights: weights
@@ -283,8 +283,8 @@ impl Contribution {
     }
 }
 
-/// Whether a person is poor: under the Alkire-Foster cutoff `cutoff` (score >= k, in
-/// exact integers), or as a member of the named group `group`.
+/// Whether a person is poor: under the Alkire-Foster cutoff `cutoff` (score >= k, or
+/// > k under `identification = ">"`, in exact integers), or as a member of the named group `group`.
 pub fn is_poor(
     weights: &IntegerWeights,
     cutoff: Option<usize>,
@@ -293,7 +293,7 @@ pub fn is_poor(
     flags: u32,
 ) -> bool {
     match (cutoff, group) {
-        (Some(c), _) => score >= weights.cutoffs[c],
+        (Some(c), _) => weights.poor(score, c),
         (None, Some(g)) => flags >> g & 1 == 1,
         (None, None) => false,
     }

@@ -169,12 +169,35 @@ impl Cutoff {
     }
 }
 
+/// How a score is compared with a cutoff k: `c_i >= k` (mpitb, OPHI, DANE: the
+/// default) or `c_i > k` (Stata mpi's convention). Both are decided in exact integers.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Identification {
+    #[default]
+    #[serde(rename = ">=")]
+    AtLeast,
+    #[serde(rename = ">")]
+    Above,
+}
+
+impl Identification {
+    /// The comparison as written in the methodology file.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Identification::AtLeast => ">=",
+            Identification::Above => ">",
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Methodology {
     pub name: String,
     pub title: String,
     pub source: String,
     pub cutoffs: Vec<Cutoff>,
+    /// Whether a score equal to a cutoff is poor.
+    pub identification: Identification,
     pub dimensions: Vec<Dimension>,
     pub indicators: Vec<Indicator>,
     pub groups: Vec<Group>,

@@ -26,6 +26,9 @@ pub struct FileSpec {
     pub columns: std::collections::BTreeMap<String, String>,
     /// The cutoff (a number or fraction, as in `cutoffs`) or group that `compare` uses.
     pub headline: Option<Number>,
+    /// Poor when the score reaches the cutoff (`">="`, the default) or exceeds it (`">"`).
+    #[serde(default)]
+    pub identification: super::Identification,
 }
 
 #[derive(Deserialize, Debug)]

@@ -55,6 +55,7 @@ pub fn validate(file: FileSpec, language: &dyn RuleLanguage) -> Result<Methodolo
         title: file.title.unwrap_or_default(),
         source: file.source.unwrap_or_default(),
         cutoffs,
+        identification: file.identification,
         dimensions,
         indicators,
         groups,
