@@ -17,9 +17,10 @@ use afmpi_core::{finish, inference, Analysis};
 
 use crate::error::{Error, Result};
 use crate::naming::{in_file_request, read_named, rename_columns};
+use crate::output::FrameSink;
 use crate::plan::{plan, Plan};
 use crate::read::{self, ColumnRequest};
-use crate::{batches, indicators, members, sql};
+use crate::{batches, indicators, members, persons, sql};
 
 /// Runs the pipeline on columns already in memory (named as the methodology names them).
 pub fn analyse_frame(
@@ -53,10 +54,34 @@ fn tabulate(
     file: &Path,
     progress: &dyn Fn(&str),
 ) -> Result<(Sample, DataReport, Table)> {
+    tabulate_persons(df, m, survey, file, progress, None)
+}
+
+/// The persons file of a run read whole: what it carries, where it goes, and the rows
+/// of members without a household (merged in by row number).
+type PersonsOut<'a> = (&'a persons::Request, &'a mut FrameSink, Option<DataFrame>);
+
+/// As [`tabulate`], writing the persons' rows to `persons` when given.
+fn tabulate_persons(
+    df: &DataFrame,
+    m: &Methodology,
+    survey: &SurveyColumns,
+    file: &Path,
+    progress: &dyn Fn(&str),
+    persons: Option<PersonsOut>,
+) -> Result<(Sample, DataReport, Table)> {
     IntegerWeights::new(m)?; // weights and cutoffs exact enough, before any work
     progress("checking values and building deprivation profiles");
-    let (sample, report) = indicators::prepare(df, m, survey, file)?;
+    let (sample, report, rows) = indicators::prepare_rows(df, m, survey, file, persons.is_some())?;
     check_not_empty(&report)?;
+    if let (Some((request, sink, unmatched)), Some(rows)) = (persons, rows) {
+        progress("making the persons file");
+        let frame = persons::frame(m, request, df, &rows, 0, file)?;
+        sink.write(&match unmatched {
+            Some(other) => persons::in_row_order(frame, other, file)?,
+            None => frame,
+        })?;
+    }
     progress("tallying");
     let table = tally::tally(&sample)?;
     Ok((sample, report, table))
@@ -176,6 +201,33 @@ pub fn analyse_files_reading(
     reading: Reading,
     progress: &dyn Fn(&str),
 ) -> Result<Analysis> {
+    let (analysis, _) =
+        analyse_files_persons(m, survey, settings, path, members, reading, None, progress)?;
+    Ok(analysis)
+}
+
+/// Where a run writes its persons file ([`crate::persons`]) and the id columns it
+/// carries beside the household id.
+#[derive(Clone, Copy, Debug)]
+pub struct PersonsFile<'a> {
+    pub path: &'a Path,
+    pub ids: &'a [String],
+}
+
+/// As [`analyse_files_reading`], writing one row per input row to the persons file when
+/// `persons` is given (in batches as the survey is read in batches; renamed into place
+/// once the whole run has succeeded). Returns the rows written to it.
+#[allow(clippy::too_many_arguments)]
+pub fn analyse_files_persons(
+    m: &Methodology,
+    survey: &SurveyColumns,
+    settings: &inference::Settings,
+    path: &Path,
+    members: Option<&Path>,
+    reading: Reading,
+    persons: Option<PersonsFile>,
+    progress: &dyn Fn(&str),
+) -> Result<(Analysis, Option<usize>)> {
     progress("reading");
     let settings_of_files = read::FileSettings::of(survey)?;
     let input = read::Input::open(path, &settings_of_files)?;
@@ -196,9 +248,22 @@ pub fn analyse_files_reading(
     let Plan {
         effective,
         absent,
-        request,
+        mut request,
     } = plan(m, survey, path, &available)?;
     let in_file = |c: &String| crate::naming::in_file(m, c);
+    let persons_request = match persons {
+        Some(p) => Some(persons_request(
+            p,
+            &effective,
+            survey,
+            &mut request,
+            path,
+            &available,
+        )?),
+        None => None,
+    };
+    let mut sink = persons.map(|p| FrameSink::new(p.path)).transpose()?;
+    let mut persons_out = persons_request.as_ref().zip(sink.as_mut());
     let impossible = batches_impossible(&effective, &request, path, members);
     let (sample, report, table) = match batch_rows(reading, impossible, path)? {
         Some(rows) => {
@@ -213,7 +278,15 @@ pub fn analyse_files_reading(
             let rename = |df: DataFrame| {
                 rename_columns(&input.batch(df, &file_request)?, &request, &in_file, path)
             };
-            batches::tally_in_batches(frame, &effective, survey, path, rows, &rename)?
+            batches::tally_in_batches(
+                frame,
+                &effective,
+                survey,
+                path,
+                rows,
+                &rename,
+                persons_out.take(),
+            )?
         }
         None => {
             let (df, unmatched) = match &member_input {
@@ -229,10 +302,26 @@ pub fn analyse_files_reading(
                     &mut notes,
                 )?,
             };
+            // Members without a household have their rows too, in the member file's order.
+            let persons_out = match (persons_out.take(), &unmatched) {
+                (Some((request, sink)), Some(u)) => {
+                    let rows =
+                        persons::unmatched_frame(&effective, request, &u.rows, &u.reason, path)?;
+                    Some((request, sink, Some(rows)))
+                }
+                (Some((request, sink)), None) => Some((request, sink, None)),
+                (None, _) => None,
+            };
             // The columns read are not needed once tallied: the memory they held serves
             // the standard errors and the results, which then need no fresh pages.
-            let (sample, mut report, table) = tabulate(&df, &effective, survey, path, progress)?;
-            if let Some((what, n)) = unmatched {
+            let (sample, mut report, table) =
+                tabulate_persons(&df, &effective, survey, path, progress, persons_out)?;
+            if let Some(members::Unmatched {
+                reason: what,
+                count: n,
+                ..
+            }) = unmatched
+            {
                 // Members without a household were read, and dropped first.
                 report.rows_read += n;
                 report.missing.insert(0, (what, n));
@@ -253,7 +342,34 @@ pub fn analyse_files_reading(
     report.notes = read_as;
     let mut analysis = finish(&effective, sample, report, table, settings, progress)?;
     note_absent(m, &absent, &mut analysis);
-    Ok(analysis)
+    let written = sink.map(FrameSink::finish).transpose()?;
+    Ok((analysis, written))
+}
+
+/// The id columns of the persons file, checked against the file's columns and added to
+/// the columns read (as codes, never labels).
+fn persons_request(
+    persons: PersonsFile,
+    m: &Methodology,
+    survey: &SurveyColumns,
+    request: &mut ColumnRequest,
+    path: &Path,
+    available: &[String],
+) -> Result<persons::Request> {
+    let ids: Vec<(String, String)> = persons
+        .ids
+        .iter()
+        .map(|c| ("--id".to_string(), crate::naming::in_file(m, c)))
+        .collect();
+    read::check_columns(path, available, &ids)?;
+    let out = persons::Request::new(persons.ids, survey);
+    out.check_names(m)?;
+    for id in &out.ids {
+        if !request.all().contains(id) {
+            request.codes.push(id.clone());
+        }
+    }
+    Ok(out)
 }
 
 /// Tells the report which optional indicators were absent and dropped.

@@ -30,6 +30,8 @@ use afmpi_core::sample::{DataReport, Grouping, Round, Sample, MISSING};
 
 use crate::indicators;
 use crate::methodology::{Methodology, SurveyColumns};
+use crate::output::FrameSink;
+use crate::persons;
 use crate::read;
 use crate::tally::{self, Cell, Table};
 
@@ -95,22 +97,35 @@ pub fn tally_in_batches(
     file: &Path,
     batch_rows: usize,
     rename: &(dyn Fn(DataFrame) -> Result<DataFrame> + Sync),
+    persons: Option<(&persons::Request, &mut FrameSink)>,
 ) -> Result<(Sample, DataReport, Table)> {
     let batch_rows = batch_rows.max(1);
     let (receive, reader) = spawn_reader(frame, file, batch_rows)?;
     let mut acc = Accumulator::new(survey);
-    // Each batch checked and tallied as a whole file would be.
+    let (persons_request, mut sink) = match persons {
+        Some((request, sink)) => (Some(request), Some(sink)),
+        None => (None, None),
+    };
+    // Each batch checked and tallied as a whole file would be; its persons' rows made
+    // beside (the sink writes them in file order).
     let process = |batch: PolarsResult<DataFrame>, first_row: usize| {
         let df = batch.map_err(|e| Error::input(file, format!("cannot read the file: {e}")))?;
         let df = rename(df)?;
-        let (sample, report) =
-            indicators::prepare(&df, m, survey, file).map_err(|e| e.after_rows(first_row))?;
+        let (sample, report, rows) =
+            indicators::prepare_rows(&df, m, survey, file, persons_request.is_some())
+                .map_err(|e| e.after_rows(first_row))?;
+        let persons = match (persons_request, rows) {
+            (Some(request), Some(rows)) => {
+                Some(persons::frame(m, request, &df, &rows, first_row, file)?)
+            }
+            _ => None,
+        };
         drop(df);
         let table = tally::tally(&sample)?;
-        Ok::<_, Error>((sample.labels_only(), report, table))
+        Ok::<_, Error>((sample.labels_only(), report, table, persons))
     };
     let receive = std::sync::Mutex::new(receive);
-    let outcome = add_in_file_order(&receive, &process, &mut acc, survey, file);
+    let outcome = add_in_file_order(&receive, &process, &mut acc, &mut sink, survey, file);
     // The reader stops when nobody receives.
     drop(receive);
     outcome?;
@@ -177,8 +192,9 @@ fn spawn_reader(
     Ok((receive, reader))
 }
 
-/// What a worker makes of a batch: its sample's labels, its report and its table.
-type Tallied = Result<(Sample, DataReport, Table)>;
+/// What a worker makes of a batch: its sample's labels, its report, its table and,
+/// when asked, its persons' rows.
+type Tallied = Result<(Sample, DataReport, Table, Option<DataFrame>)>;
 
 /// Two workers check and tally batches as they come; their tables are added in file
 /// order (a batch that finishes early waits for the one before it). The first error
@@ -187,6 +203,7 @@ fn add_in_file_order(
     receive: &std::sync::Mutex<Receiver<Batch>>,
     process: &(dyn Fn(PolarsResult<DataFrame>, usize) -> Tallied + Sync),
     acc: &mut Accumulator,
+    sink: &mut Option<&mut FrameSink>,
     survey: &SurveyColumns,
     file: &Path,
 ) -> Result<()> {
@@ -215,7 +232,10 @@ fn add_in_file_order(
         for (index, result) in done.iter() {
             waiting.insert(index, result);
             while let Some(result) = waiting.remove(&next) {
-                let added = result.and_then(|(sample, report, table)| {
+                let added = result.and_then(|(sample, report, table, persons)| {
+                    if let (Some(sink), Some(persons)) = (sink.as_mut(), persons) {
+                        sink.write(&persons)?;
+                    }
                     acc.add(sample, report, table, survey, file)
                 });
                 if let Err(e) = added {

@@ -30,6 +30,7 @@ pub mod members;
 pub mod methodology;
 pub mod naming;
 pub mod output;
+pub mod persons;
 pub mod plan;
 pub mod read;
 pub mod report;
@@ -43,7 +44,7 @@ pub use afmpi_core::{
 };
 pub use afmpi_core::{Error, Result};
 pub use analyse::{
-    analyse_file, analyse_files, analyse_files_reading, analyse_files_with, analyse_frame,
-    analyse_frame_with, analyse_table, Reading, LARGE_FILE_BYTES,
+    analyse_file, analyse_files, analyse_files_persons, analyse_files_reading, analyse_files_with,
+    analyse_frame, analyse_frame_with, analyse_table, PersonsFile, Reading, LARGE_FILE_BYTES,
 };
 pub use plan::{needed_columns, plan, Plan};

@@ -7,18 +7,29 @@
 
 use std::path::Path;
 
-use polars::prelude::{col, lit, DataFrame, DataType, IntoLazy, JoinArgs, JoinType};
+use polars::prelude::{
+    col, lit, DataFrame, DataType, IntoLazy, JoinArgs, JoinType, SortMultipleOptions,
+};
 
 use afmpi_core::methodology::SurveyColumns;
 
 use crate::error::{Error, Result};
 use crate::naming;
+use crate::persons::ROW_COLUMN;
 use crate::read::{self, ColumnRequest, Input};
 
-/// The persons of `member_path` with their household's columns from `path`, and the
-/// members dropped for want of a household (as a report's entry: what they lack, how
-/// many). The columns of `request` are named as the methodology names them; `in_file`
-/// gives a column's name in the files.
+/// Members without a household: what they lack (as a report's entry), how many, and
+/// their rows of the joined frame (household columns empty), for the persons file.
+pub struct Unmatched {
+    pub reason: String,
+    pub count: usize,
+    pub rows: DataFrame,
+}
+
+/// The persons of `member_path` with their household's columns from `path` (and each
+/// one's row in the member file, [`crate::persons::ROW_COLUMN`]), and the members dropped
+/// for want of a household. The columns of `request` are named as the methodology names
+/// them; `in_file` gives a column's name in the files.
 #[allow(clippy::too_many_arguments)]
 pub fn join(
     households: &Input,
@@ -29,7 +40,7 @@ pub fn join(
     survey: &SurveyColumns,
     in_file: &dyn Fn(&String) -> String,
     notes: &mut Vec<String>,
-) -> Result<(DataFrame, Option<(String, usize)>)> {
+) -> Result<(DataFrame, Option<Unmatched>)> {
     let (path, member_path) = (&households.path, &members.path);
     let Some(key) = &survey.household else {
         return Err(Error::Usage(
@@ -48,9 +59,12 @@ pub fn join(
         }
     }
     let split = |from_members| split_request(request, key, member_columns, in_file, from_members);
-    let people = naming::read_named(members, &split(true), &in_file, notes)?;
+    let people = naming::read_named(members, &split(true), &in_file, notes)?
+        .with_row_index(ROW_COLUMN.into(), None)
+        .map_err(|e| Error::input(member_path, e.to_string()))?;
     let households = naming::read_named(households, &split(false), &in_file, notes)?;
     let rows = people.height();
+    // In the member file's order, whatever order the join gives.
     let joined = people
         .lazy()
         .join(
@@ -59,6 +73,7 @@ pub fn join(
             [col(key.as_str())],
             JoinArgs::new(JoinType::Left),
         )
+        .sort([ROW_COLUMN], SortMultipleOptions::default())
         .collect()
         .map_err(|e| {
             Error::input(
@@ -114,7 +129,7 @@ fn drop_unmatched(
     path: &Path,
     member_path: &Path,
     notes: &mut Vec<String>,
-) -> Result<(DataFrame, Option<(String, usize)>)> {
+) -> Result<(DataFrame, Option<Unmatched>)> {
     let fail = |e: polars::prelude::PolarsError| Error::input(member_path, e.to_string());
     let found = joined
         .column(MATCHED)
@@ -129,8 +144,8 @@ fn drop_unmatched(
             path.display()
         )));
     }
-    let joined = if unmatched == 0 {
-        joined
+    let (joined, unmatched_rows) = if unmatched == 0 {
+        (joined, DataFrame::empty())
     } else {
         let example = joined
             .clone()
@@ -156,18 +171,27 @@ fn drop_unmatched(
             member_path.display(),
             path.display()
         ));
-        joined
-            .lazy()
-            .filter(col(MATCHED).is_not_null())
-            .collect()
-            .map_err(fail)?
+        let part = |found: bool| {
+            let matched = col(MATCHED).is_not_null();
+            joined
+                .clone()
+                .lazy()
+                .filter(if found { matched } else { matched.not() })
+                .collect()
+                .map_err(fail)
+        };
+        (part(true)?, part(false)?)
     };
     let dropped = (unmatched > 0).then(|| {
         let file = path
             .file_name()
             .map(|f| f.to_string_lossy().to_string())
             .unwrap_or_default();
-        (format!("{file_key} (no household in {file})"), unmatched)
+        Unmatched {
+            reason: format!("{file_key} (no household in {file})"),
+            count: unmatched,
+            rows: unmatched_rows,
+        }
     });
     Ok((joined.drop(MATCHED).map_err(fail)?, dropped))
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::flags::{InferenceFlags, SurveyFlags};
 use afmpi::output::{self, Part, Results};
-use afmpi::{analyse_files_reading, Reading, Result};
+use afmpi::{analyse_files_persons, PersonsFile, Reading, Result};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -24,6 +24,19 @@ pub struct Args {
     /// Write the changes between rounds to this file instead of OUT.
     #[arg(long)]
     pub changes_out: Option<PathBuf>,
+    /// Write one row per input row to this file (.csv or .parquet): the ids, whether the
+    /// row was used or why it was dropped, each indicator's deprivation, the score (a
+    /// fraction of 1, and exact), and per cutoff whether poor and the censored score.
+    #[arg(long, value_name = "FILE", conflicts_with = "from_table")]
+    pub persons: Option<PathBuf>,
+    /// Id columns the persons file carries beside the row number and the household id.
+    #[arg(
+        long = "id",
+        value_name = "COL,COL",
+        value_delimiter = ',',
+        requires = "persons"
+    )]
+    pub ids: Vec<String>,
     /// A member file (one row per person) to join to DATA (one row per household) on the
     /// household id, as MICS ships its hh and hl files.
     #[arg(long)]
@@ -55,6 +68,7 @@ pub fn run(args: Args) -> Result<()> {
     let mut m = afmpi::methodology::from_file(&args.methodology)?;
     let settings = args.inference.apply(&mut m)?;
     let survey = args.survey.apply(&mut m)?;
+    let mut persons_written = None;
     let (analysis, data) = match (&args.from_table, &args.data) {
         (Some(table), _) => (
             afmpi::analyse_table(&m, &survey, &settings, table)?,
@@ -65,17 +79,24 @@ pub fn run(args: Args) -> Result<()> {
                 Some(rows) => Reading::Batches(rows as usize),
                 None => Reading::Auto,
             };
-            let analysis = analyse_files_reading(
+            let persons = args.persons.as_deref().map(|path| PersonsFile {
+                path,
+                ids: &args.ids,
+            });
+            let analysis = analyse_files_persons(
                 &m,
                 &survey,
                 &settings,
                 data,
                 args.members.as_deref(),
                 reading,
+                persons,
                 &|stage| progress.stage(stage),
             );
             progress.finish();
-            (analysis?, data.clone())
+            let (analysis, written) = analysis?;
+            persons_written = written;
+            (analysis, data.clone())
         }
         (None, None) => unreachable!("clap requires DATA or --from-table"),
     };
@@ -83,6 +104,13 @@ pub fn run(args: Args) -> Result<()> {
     let mut summary = output::run_header(&m, &data);
     summary.push_str(&output::data_summary(&analysis.report));
     summary.push_str(&output::national_summary(&analysis, &settings));
+    if let (Some(path), Some(rows)) = (&args.persons, persons_written) {
+        summary.push_str(&format!(
+            "persons: {} ({} rows, one per row read)\n",
+            path.display(),
+            output::count(rows)
+        ));
+    }
     summary.push_str(&write_results(&args, &analysis)?);
     progress.lap("");
     if args.output.as_deref().is_some_and(|p| p.as_os_str() == "-") {

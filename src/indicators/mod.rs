@@ -15,7 +15,7 @@ use polars::prelude::*;
 use rustc_hash::FxHashMap;
 
 use afmpi_core::methodology::{Methodology, Source, SurveyColumns};
-use afmpi_core::sample::{Builder, Codes, DataReport, Sample};
+use afmpi_core::sample::{Builder, Codes, DataReport, RowOutcomes, Sample};
 
 use crate::error::{Error, Result};
 
@@ -38,6 +38,19 @@ pub fn prepare(
     survey: &SurveyColumns,
     file: &Path,
 ) -> Result<(Sample, DataReport)> {
+    let (sample, report, _) = prepare_rows(df, m, survey, file, false)?;
+    Ok((sample, report))
+}
+
+/// As [`prepare`], with what became of every row when `with_rows` (for the persons
+/// file).
+pub fn prepare_rows(
+    df: &DataFrame,
+    m: &Methodology,
+    survey: &SurveyColumns,
+    file: &Path,
+    with_rows: bool,
+) -> Result<(Sample, DataReport, Option<RowOutcomes>)> {
     // The codes of the design and subgroup columns are worked out on another thread
     // while this one checks the indicators.
     let coded: Vec<&String> = [&survey.strata, &survey.psu, &survey.round]
@@ -69,8 +82,8 @@ pub fn prepare(
             factorized[name].clone()
         }
     };
-    let (profiles, keep, indicator_missing) = checked?;
-    let mut sample = Builder::new(file, profiles, keep, indicator_missing);
+    let (profiles, missing, indicator_missing) = checked?;
+    let mut sample = Builder::new(file, profiles, missing, indicator_missing);
     drop_rows_without_household(df, m, survey, file, &mut sample)?;
     let weights = match &survey.weight {
         Some(name) => Some((name.as_str(), numbers(column(df, name, file)?, file, name)?)),
@@ -98,7 +111,13 @@ pub fn prepare(
     for name in &survey.over {
         sample.subgroup(name, take(name));
     }
-    sample.finish(survey)
+    if with_rows {
+        let (sample, report, rows) = sample.finish_with_rows(survey)?;
+        Ok((sample, report, Some(rows)))
+    } else {
+        let (sample, report) = sample.finish(survey)?;
+        Ok((sample, report, None))
+    }
 }
 
 /// Under household rules, a row without a household id belongs to no household: it is
@@ -128,16 +147,17 @@ fn drop_rows_without_household(
 }
 
 /// The indicators' 0/1 values into the profile bits (rules evaluated by polars first):
-/// the profiles, which rows have every indicator, and the rows missing each.
+/// the profiles, the indicators each row misses (bit j for indicator j), and the rows
+/// missing each.
 #[allow(clippy::type_complexity)]
 fn check_indicators(
     df: &DataFrame,
     m: &Methodology,
     survey: &SurveyColumns,
     file: &Path,
-) -> Result<(Vec<u64>, Vec<bool>, Vec<(String, usize)>)> {
+) -> Result<(Vec<u64>, Vec<u64>, Vec<(String, usize)>)> {
     let n = df.height();
-    let mut keep = vec![true; n];
+    let mut missing_bits = vec![0u64; n];
     let mut missing_counts = Vec::new();
     let ruled = evaluate_rules(df, m, survey, file)?;
     let mut profiles = vec![0u64; n];
@@ -167,7 +187,7 @@ fn check_indicators(
                 c,
                 j,
                 &mut profiles[start..end],
-                &mut keep[start..end],
+                &mut missing_bits[start..end],
             )
             .map_err(|e| e.after_rows(start))?;
         }
@@ -183,22 +203,23 @@ fn check_indicators(
             Source::Column(c) => zero_one(column(df, c, file)?, file, c)?,
             Source::Rule(rule) => rule_values(&ruled, j, &ind.id, &rule.deprived.text, file)?,
         };
-        let missing: Vec<bool> = values.iter().map(|v| v.is_none()).collect();
-        for (p, v) in profiles.iter_mut().zip(&values) {
-            if *v == Some(true) {
-                *p |= 1 << j;
+        let mut count = 0;
+        for ((p, m), v) in profiles.iter_mut().zip(&mut missing_bits).zip(&values) {
+            match v {
+                Some(true) => *p |= 1 << j,
+                Some(false) => {}
+                None => {
+                    *m |= 1 << j;
+                    count += 1;
+                }
             }
-        }
-        let count = missing.iter().filter(|&&x| x).count();
-        for (k, &miss) in keep.iter_mut().zip(&missing) {
-            *k &= !miss;
         }
         if count > 0 {
             missing_counts.push((ind.id.clone(), count));
         }
     }
 
-    Ok((profiles, keep, missing_counts))
+    Ok((profiles, missing_bits, missing_counts))
 }
 
 /// A rule indicator's evaluated values: true, false or missing.

@@ -94,7 +94,7 @@ pub(super) fn zero_one_numeric(
     name: &str,
     j: usize,
     profiles: &mut [u64],
-    keep: &mut [bool],
+    missing_bits: &mut [u64],
 ) -> Result<usize> {
     let mut missing = 0;
     let mut bad = false;
@@ -108,20 +108,20 @@ pub(super) fn zero_one_numeric(
             for array in $ca.downcast_iter() {
                 let values = array.values();
                 let end = row + values.len();
-                let (p, k) = (&mut profiles[row..end], &mut keep[row..end]);
+                let (p, k) = (&mut profiles[row..end], &mut missing_bits[row..end]);
                 for ((p, k), &v) in p.iter_mut().zip(k.iter_mut()).zip(values.iter()) {
                     let x = v as f64;
                     let nan = x.is_nan();
                     bad |= !(x == 0.0 || x == 1.0 || nan);
                     *p |= u64::from(x == 1.0) << j;
-                    *k &= !nan;
+                    *k |= u64::from(nan) << j;
                     missing += usize::from(nan);
                 }
                 if let Some(valid) = array.validity() {
                     for (i, ok) in valid.iter().enumerate() {
                         if !ok {
                             missing += usize::from(!(values[i] as f64).is_nan());
-                            k[i] = false;
+                            k[i] |= 1 << j;
                         }
                     }
                 }

@@ -1,7 +1,7 @@
 //! Results files: a frame (or frames of one schema) in, a CSV, Parquet or JSON file out,
-//! by extension. Every file goes through [`write_atomically`]: written to a temporary
-//! file beside the target, synced and renamed into place, so a run that fails never
-//! leaves a half-written file behind.
+//! by extension. Every file goes through a temporary file beside the target, synced and
+//! renamed into place ([`write_atomically`], or [`FrameSink`] for a file written a frame
+//! at a time), so a run that fails never leaves a half-written file behind.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -29,61 +29,151 @@ pub fn write_frame(frame: &mut DataFrame, path: &Path) -> Result<()> {
 }
 
 /// Writes frames of one schema one after the other into one CSV or Parquet file (JSON
-/// takes a single frame), through [`write_atomically`], so that a file too large for
-/// memory can be written piece by piece. Returns the rows written.
+/// takes a single frame), through a temporary file renamed into place, so that a file
+/// too large for memory can be written piece by piece. Returns the rows written.
 pub fn write_frames(path: &Path, frames: &mut dyn Iterator<Item = DataFrame>) -> Result<usize> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if !matches!(ext.as_str(), "csv" | "parquet" | "json") {
-        return Err(Error::input(path, format!(
-            "cannot tell the output format from the extension \"{ext}\": use .csv, .parquet or .json (or .xlsx for the workbook of run and compare)")));
-    }
-    let fail =
-        |e: &dyn std::fmt::Display| Error::input(path, format!("cannot write the results: {e}"));
-    let mut rows = 0;
-    write_atomically(path, |file| {
+    let format = OutputFormat::of(path)?;
+    if format == OutputFormat::Json {
         let Some(mut first) = frames.next() else {
-            return Err(fail(&"nothing to write"));
+            return Err(cannot_write(path, &"nothing to write"));
         };
-        rows += first.height();
-        if ext == "json" {
-            if frames.next().is_some() {
-                return Err(fail(&"JSON takes one frame: write .csv or .parquet"));
-            }
-            return JsonWriter::new(file)
+        if frames.next().is_some() {
+            return Err(cannot_write(
+                path,
+                &"JSON takes one frame: write .csv or .parquet",
+            ));
+        }
+        let rows = first.height();
+        write_atomically(path, |file| {
+            JsonWriter::new(file)
                 .with_json_format(JsonFormat::Json)
                 .finish(&mut first)
-                .map_err(|e| fail(&e));
+                .map_err(|e| cannot_write(path, &e))
+        })?;
+        return Ok(rows);
+    }
+    let mut sink = FrameSink::new(path)?;
+    for frame in frames {
+        sink.write(&frame)?;
+    }
+    sink.finish()
+}
+
+/// The formats of a results file, by extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum OutputFormat {
+    Csv,
+    Parquet,
+    Json,
+}
+
+impl OutputFormat {
+    fn of(path: &Path) -> Result<OutputFormat> {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Ok(OutputFormat::Csv),
+            "parquet" => Ok(OutputFormat::Parquet),
+            "json" => Ok(OutputFormat::Json),
+            _ => Err(Error::input(path, format!(
+                "cannot tell the output format from the extension \"{ext}\": use .csv, .parquet or .json (or .xlsx for the workbook of run and compare)"))),
         }
-        // The rest one after the other, through the format's batched writer.
-        let mut write_all = |write: &mut dyn FnMut(&DataFrame) -> PolarsResult<()>| {
-            write(&first)?;
-            for frame in &mut *frames {
-                rows += frame.height();
-                write(&frame)?;
+    }
+}
+
+fn cannot_write(path: &Path, e: &dyn std::fmt::Display) -> Error {
+    Error::input(path, format!("cannot write the results: {e}"))
+}
+
+/// A CSV or Parquet file written a frame at a time (frames of one schema), into a
+/// temporary file beside the target that [`FrameSink::finish`] renames into place:
+/// dropped unfinished (a run that fails), it leaves nothing behind.
+pub struct FrameSink {
+    path: std::path::PathBuf,
+    format: OutputFormat,
+    tmp: tempfile::NamedTempFile,
+    writer: Option<BatchedFrameWriter>,
+    rows: usize,
+}
+
+enum BatchedFrameWriter {
+    Csv(polars::io::csv::write::BatchedWriter<std::fs::File>),
+    Parquet(Box<polars::io::parquet::write::BatchedWriter<std::fs::File>>),
+}
+
+impl FrameSink {
+    /// A sink for `path` (.csv or .parquet).
+    pub fn new(path: &Path) -> Result<FrameSink> {
+        let format = OutputFormat::of(path)?;
+        if format == OutputFormat::Json {
+            return Err(cannot_write(
+                path,
+                &"a file written piece by piece is .csv or .parquet",
+            ));
+        }
+        Ok(FrameSink {
+            path: path.to_path_buf(),
+            format,
+            tmp: temporary_beside(path)?,
+            writer: None,
+            rows: 0,
+        })
+    }
+
+    /// Appends a frame (the first fixes the schema).
+    pub fn write(&mut self, frame: &DataFrame) -> Result<()> {
+        let path = &self.path;
+        let fail = |e: &dyn std::fmt::Display| cannot_write(path, e);
+        if self.writer.is_none() {
+            let mut file = self.tmp.as_file().try_clone().map_err(|e| fail(&e))?;
+            self.writer = Some(match self.format {
+                OutputFormat::Csv => {
+                    file.write_all(csv_header(&frame.get_column_names()).as_bytes())
+                        .map_err(|e| fail(&e))?;
+                    BatchedFrameWriter::Csv(
+                        CsvWriter::new(file)
+                            .include_header(false)
+                            .batched(frame.schema())
+                            .map_err(|e| fail(&e))?,
+                    )
+                }
+                _ => BatchedFrameWriter::Parquet(Box::new(
+                    ParquetWriter::new(file)
+                        .batched(frame.schema())
+                        .map_err(|e| fail(&e))?,
+                )),
+            });
+        }
+        match self.writer.as_mut().expect("made above") {
+            BatchedFrameWriter::Csv(w) => w.write_batch(frame),
+            // Parquet's row groups want the columns cut into the same chunks.
+            BatchedFrameWriter::Parquet(w) if frame.should_rechunk() => {
+                w.write_batch(frame.clone().align_chunks())
             }
-            Ok::<_, PolarsError>(())
-        };
-        if ext == "csv" {
-            file.write_all(csv_header(&first.get_column_names()).as_bytes())
-                .map_err(|e| fail(&e))?;
-            let mut w = CsvWriter::new(file)
-                .include_header(false)
-                .batched(first.schema())
-                .map_err(|e| fail(&e))?;
-            write_all(&mut |df| w.write_batch(df)).map_err(|e| fail(&e))
-        } else {
-            let mut w = ParquetWriter::new(file)
-                .batched(first.schema())
-                .map_err(|e| fail(&e))?;
-            write_all(&mut |df| w.write_batch(df)).map_err(|e| fail(&e))?;
-            w.finish().map(|_| ()).map_err(|e| fail(&e))
+            BatchedFrameWriter::Parquet(w) => w.write_batch(frame),
         }
-    })?;
-    Ok(rows)
+        .map_err(|e| fail(&e))?;
+        self.rows += frame.height();
+        Ok(())
+    }
+
+    /// Finishes the file and renames it into place; the rows written.
+    pub fn finish(mut self) -> Result<usize> {
+        let path = self.path.clone();
+        let fail = |e: &dyn std::fmt::Display| cannot_write(&path, e);
+        match self.writer.take() {
+            None => return Err(fail(&"nothing to write")),
+            Some(BatchedFrameWriter::Csv(w)) => drop(w),
+            Some(BatchedFrameWriter::Parquet(w)) => {
+                w.finish().map_err(|e| fail(&e))?;
+            }
+        }
+        persist(self.tmp, &path)?;
+        Ok(self.rows)
+    }
 }
 
 /// Writes `path` through a temporary file in the same folder, synced and renamed into
@@ -92,6 +182,13 @@ pub fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut std::fs::File) -> Result<()>,
 ) -> Result<()> {
+    let mut tmp = temporary_beside(path)?;
+    write(tmp.as_file_mut())?;
+    persist(tmp, path)
+}
+
+/// A temporary file in the folder of `path` (which must exist).
+fn temporary_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -105,13 +202,16 @@ pub fn write_atomically(
             ),
         ));
     }
-    let fail = |e: &dyn std::fmt::Display| Error::input(path, format!("cannot write: {e}"));
-    let mut tmp = tempfile::Builder::new()
+    tempfile::Builder::new()
         .prefix(".afmpi-")
         .suffix(".tmp")
         .tempfile_in(dir)
-        .map_err(|e| fail(&e))?;
-    write(tmp.as_file_mut())?;
+        .map_err(|e| Error::input(path, format!("cannot write: {e}")))
+}
+
+/// The temporary file synced and renamed to `path`.
+fn persist(mut tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
+    let fail = |e: &dyn std::fmt::Display| Error::input(path, format!("cannot write: {e}"));
     tmp.as_file_mut().sync_all().map_err(|e| fail(&e))?;
     #[cfg(unix)]
     {

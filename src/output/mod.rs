@@ -12,7 +12,7 @@ mod files;
 mod rows;
 mod summary;
 
-pub use files::{write_atomically, write_frame, write_frames};
+pub use files::{write_atomically, write_frame, write_frames, FrameSink};
 pub use rows::{change_key, changes_frame, level_key, levels_frame, results_frame, Part, Results};
 pub use summary::{count, data_summary, methodology_summary, national_summary, run_header};
 

@@ -16,11 +16,17 @@ use super::{Codes, DataReport, Grouping, Round, Sample, MISSING};
 use crate::error::{Error, Result};
 use crate::methodology::SurveyColumns;
 
-/// A sample being built: the rows read, which of them are still kept, and the columns
-/// taken so far.
+/// A sample being built: the rows read, which of them are still kept (and why each
+/// other was dropped), and the columns taken so far.
 pub struct Builder {
     report: DataReport,
     keep: Vec<bool>,
+    /// Bit j set when the row misses indicator j.
+    missing: Vec<u64>,
+    /// 0 for a row still kept, else 1 + the index in `reasons` of the first reason it
+    /// was dropped for (in the order of the report).
+    dropped: Vec<u16>,
+    reasons: Vec<String>,
     profiles: Vec<u64>,
     weights: Vec<f64>,
     strata: Option<Codes>,
@@ -32,15 +38,18 @@ pub struct Builder {
 }
 
 impl Builder {
-    /// Starts from the indicators: each row's profile, whether it has every indicator,
-    /// and the rows missing each indicator (by id).
+    /// Starts from the indicators: each row's profile, the indicators it misses (bit j
+    /// for indicator j; a row missing any is dropped), and the rows missing each
+    /// indicator (by id).
     pub fn new(
         file: &Path,
         profiles: Vec<u64>,
-        keep: Vec<bool>,
+        missing: Vec<u64>,
         indicator_missing: Vec<(String, usize)>,
     ) -> Builder {
         let n = profiles.len();
+        let keep: Vec<bool> = missing.iter().map(|&m| m == 0).collect();
+        let dropped = keep.iter().map(|&k| u16::from(!k)).collect();
         Builder {
             report: DataReport {
                 file: file.to_path_buf(),
@@ -49,6 +58,9 @@ impl Builder {
                 ..Default::default()
             },
             keep,
+            missing,
+            dropped,
+            reasons: vec![MISSING_INDICATOR.to_string()],
             profiles,
             weights: Vec::new(),
             strata: None,
@@ -68,14 +80,19 @@ impl Builder {
     /// Drops the rows where `missing` is set, counting them against `column`.
     pub fn drop_missing(&mut self, column: &str, missing: &[bool]) {
         let mut count = 0;
-        for (k, &miss) in self.keep.iter_mut().zip(missing) {
+        let reason = u16::try_from(self.reasons.len() + 1).unwrap_or(u16::MAX);
+        for ((k, d), &miss) in self.keep.iter_mut().zip(&mut self.dropped).zip(missing) {
             if miss {
+                if *k {
+                    *d = reason;
+                }
                 *k = false;
                 count += 1;
             }
         }
         if count > 0 {
             self.report.missing.push((column.to_string(), count));
+            self.reasons.push(column.to_string());
         }
     }
 
@@ -188,6 +205,27 @@ impl Builder {
     /// some kept row has, the rounds in time order. An empty sample is not an error here
     /// (a batch may lose all its rows); see [`super::check_not_empty`].
     pub fn finish(self, survey: &SurveyColumns) -> Result<(Sample, DataReport)> {
+        self.finish_sample(survey)
+    }
+
+    /// As [`Builder::finish`], with what became of every row read (for the persons
+    /// file): its profile, the indicators it misses, why it was dropped, its groups.
+    pub fn finish_with_rows(
+        self,
+        survey: &SurveyColumns,
+    ) -> Result<(Sample, DataReport, RowOutcomes)> {
+        let rows = RowOutcomes {
+            profiles: self.profiles.clone(),
+            missing: self.missing.clone(),
+            dropped: self.dropped.clone(),
+            reasons: self.reasons.clone(),
+            flags: self.flags.clone(),
+        };
+        let (sample, report) = self.finish_sample(survey)?;
+        Ok((sample, report, rows))
+    }
+
+    fn finish_sample(self, survey: &SurveyColumns) -> Result<(Sample, DataReport)> {
         let Builder {
             mut report,
             keep,
@@ -199,6 +237,7 @@ impl Builder {
             years,
             flags,
             groupings,
+            ..
         } = self;
         let n = profiles.len();
         let kept: Vec<u32> = (0..n as u32).filter(|&i| keep[i as usize]).collect();
@@ -326,6 +365,37 @@ fn psus_across_rounds(
     relabel(new_codes, new_labels)
 }
 
+/// The reason of a row that misses an indicator (which ones: [`RowOutcomes::missing`]).
+pub const MISSING_INDICATOR: &str = "an indicator";
+
+/// What became of each row read, in the order read: what the persons file of a run
+/// writes beside the row's own columns.
+#[derive(Clone, Debug, Default)]
+pub struct RowOutcomes {
+    /// The deprivation profile: bit j set when deprived in indicator j.
+    pub profiles: Vec<u64>,
+    /// Bit j set when the row misses indicator j.
+    pub missing: Vec<u64>,
+    /// 0 for a row used; else 1 + the index in `reasons` of the first reason the row
+    /// was dropped for.
+    pub dropped: Vec<u16>,
+    /// What a dropped row missed: [`MISSING_INDICATOR`], or the column (or group) whose
+    /// value it lacked.
+    pub reasons: Vec<String>,
+    /// Membership of the named groups: bit g set when in group g.
+    pub flags: Vec<u32>,
+}
+
+impl RowOutcomes {
+    /// Why row `i` was dropped, or `None` when it was used.
+    pub fn dropped_because(&self, i: usize) -> Option<&str> {
+        match self.dropped[i] {
+            0 => None,
+            d => Some(&self.reasons[d as usize - 1]),
+        }
+    }
+}
+
 /// The kept rows' rounds in time order, or the one round of a file without a round
 /// column (with its year, if it has one).
 fn kept_rounds(
@@ -387,9 +457,9 @@ mod tests {
     #[test]
     fn rows_are_dropped_and_counted_in_the_order_of_the_report() {
         let file = Path::new("s.csv");
-        let keep = vec![true, false, true, true, true];
+        let missing_bits = vec![0, 1, 0, 0, 0];
         let missing = vec![("a".to_string(), 1)];
-        let mut b = Builder::new(file, vec![1, 0, 3, 0, 1], keep, missing);
+        let mut b = Builder::new(file, vec![1, 0, 3, 0, 1], missing_bits, missing);
         b.weights(Some(("w", vec![1.0, 2.0, f64::NAN, 1.5, 0.5])))
             .unwrap();
         let strata = (vec![1, 1, 0, MISSING, 0], vec!["b".into(), "a".into()]);
@@ -398,7 +468,15 @@ mod tests {
             "g",
             (vec![0, 0, MISSING, 1, 1], vec!["10".into(), "9".into()]),
         );
-        let (s, report) = b.finish(&SurveyColumns::default()).unwrap();
+        let (s, report, rows) = b.finish_with_rows(&SurveyColumns::default()).unwrap();
+        // Each dropped row by its first reason: the indicator, the weight, the stratum.
+        let why: Vec<Option<&str>> = (0..5).map(|i| rows.dropped_because(i)).collect();
+        assert_eq!(
+            why,
+            [None, Some(MISSING_INDICATOR), Some("w"), Some("h"), None]
+        );
+        assert_eq!(rows.missing, [0, 1, 0, 0, 0]);
+        assert_eq!(rows.profiles, [1, 0, 3, 0, 1]);
         assert_eq!(
             report.missing,
             [("a".into(), 1), ("w".into(), 1), ("h".into(), 1)]
@@ -417,7 +495,7 @@ mod tests {
 
     #[test]
     fn a_negative_weight_is_an_error_naming_its_row() {
-        let mut b = Builder::new(Path::new("s.csv"), vec![0; 3], vec![true; 3], Vec::new());
+        let mut b = Builder::new(Path::new("s.csv"), vec![0; 3], vec![0; 3], Vec::new());
         let e = b.weights(Some(("w", vec![1.0, -2.0, 1.0]))).unwrap_err();
         assert!(
             e.to_string()
@@ -432,7 +510,7 @@ mod tests {
     fn psu_ids_met_in_two_rounds_are_reported_and_read_as_the_setting_says() {
         let build = |setting: Option<crate::methodology::PsuAcrossRounds>| {
             let file = Path::new("s.csv");
-            let mut b = Builder::new(file, vec![0; 4], vec![true; 4], Vec::new());
+            let mut b = Builder::new(file, vec![0; 4], vec![0; 4], Vec::new());
             b.weights(None).unwrap();
             b.psus("psu", (vec![0, 1, 0, 1], vec!["7".into(), "8".into()]));
             b.rounds("t", (vec![0, 0, 1, 1], vec!["1".into(), "2".into()]));
@@ -471,7 +549,7 @@ mod tests {
     fn weightless_samples_and_levels() {
         let file = Path::new("s.csv");
         let make = |w: Vec<f64>| {
-            let mut b = Builder::new(file, vec![1, 0, 1, 0], vec![true; 4], Vec::new());
+            let mut b = Builder::new(file, vec![1, 0, 1, 0], vec![0; 4], Vec::new());
             b.weights(Some(("w", w))).unwrap();
             b.subgroup("g", (vec![0, 0, 1, 1], vec!["x".into(), "y".into()]));
             b.finish(&SurveyColumns::default()).unwrap()

@@ -13,7 +13,7 @@ pub mod codes;
 mod report;
 pub mod rounds;
 
-pub use build::Builder;
+pub use build::{Builder, RowOutcomes, MISSING_INDICATOR};
 pub use report::{check_not_empty, check_weights, note_shared_psus, DataReport};
 
 /// A column's codes and the labels they stand for.
