@@ -144,6 +144,7 @@ pub enum Reading {
 /// Why a file cannot be read in batches, if it cannot.
 fn batches_impossible(
     m: &Methodology,
+    survey: &SurveyColumns,
     request: &ColumnRequest,
     path: &Path,
     members: Option<&Path>,
@@ -160,6 +161,9 @@ fn batches_impossible(
         .any(|i| matches!(&i.source, Source::Rule(r) if r.aggregate.is_some()))
     {
         return Some("household-level rules need every member of a household at once");
+    }
+    if survey.unit == Some(afmpi_core::methodology::Unit::Household) {
+        return Some("under unit = \"household\" a household's rows are compared and counted once, so they are read together");
     }
     if format == read::Format::Csv && !request.raw.is_empty() {
         return Some("the columns of rules in a CSV file are typed from the whole file");
@@ -264,7 +268,7 @@ pub fn analyse_files_persons(
     };
     let mut sink = persons.map(|p| FrameSink::new(p.path)).transpose()?;
     let mut persons_out = persons_request.as_ref().zip(sink.as_mut());
-    let impossible = batches_impossible(&effective, &request, path, members);
+    let impossible = batches_impossible(&effective, survey, &request, path, members);
     let (sample, report, table) = match batch_rows(reading, impossible, path)? {
         Some(rows) => {
             let Some(frame) = input.scan(&in_file_request(&request, &in_file))? else {

@@ -98,6 +98,7 @@ pub fn plan(
     path: &Path,
     available: &[String],
 ) -> Result<Plan> {
+    check_unit(survey)?;
     let in_file = |c: &String| crate::naming::in_file(m, c);
     let absent: Vec<usize> = m
         .indicators
@@ -136,4 +137,23 @@ pub fn plan(
         absent,
         request,
     })
+}
+
+/// `unit = "household"` needs the household id, and cannot be read with a household
+/// size (which counts persons).
+fn check_unit(survey: &SurveyColumns) -> Result<()> {
+    if survey.unit != Some(afmpi_core::methodology::Unit::Household) {
+        return Ok(());
+    }
+    if survey.household.is_none() {
+        return Err(crate::error::Error::Usage(
+            "unit = \"household\" counts each household once: name the household id (household = \"...\" in [survey], or --household)".into(),
+        ));
+    }
+    if survey.household_size.is_some() {
+        return Err(crate::error::Error::Usage(
+            "household_size makes each row count its persons, and unit = \"household\" counts each household once: leave out one of the two".into(),
+        ));
+    }
+    Ok(())
 }

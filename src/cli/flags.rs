@@ -39,6 +39,10 @@ pub struct SurveyFlags {
     /// overrides survey.psu_across_rounds.
     #[arg(long, value_enum)]
     pub psu_across_rounds: Option<PsuAcrossRounds>,
+    /// The unit of analysis: person (the default) or household (each household once,
+    /// with its weight, its rows found by --household); overrides survey.unit.
+    #[arg(long, value_enum)]
+    pub unit: Option<Unit>,
     #[command(flatten)]
     pub file: FileFlags,
 }
@@ -116,6 +120,9 @@ impl SurveyFlags {
         set(&mut survey.household, &self.household);
         if let Some(p) = self.psu_across_rounds {
             survey.psu_across_rounds = Some(p.into());
+        }
+        if let Some(u) = self.unit {
+            survey.unit = Some(u.into());
         }
         self.file.apply(&mut survey);
         if let Some(over) = &self.over {
@@ -249,5 +256,15 @@ value_enum! {
         Panel,
         /// A different PSU in each round.
         Distinct,
+    }
+}
+
+value_enum! {
+    /// The unit of analysis.
+    Unit => afmpi::methodology::Unit {
+        /// Each person once.
+        Person,
+        /// Each household once.
+        Household,
     }
 }

@@ -14,7 +14,7 @@ use std::path::Path;
 use polars::prelude::*;
 use rustc_hash::FxHashMap;
 
-use afmpi_core::methodology::{Methodology, Source, SurveyColumns};
+use afmpi_core::methodology::{Methodology, Source, SurveyColumns, Unit};
 use afmpi_core::sample::{Builder, Codes, DataReport, RowOutcomes, Sample};
 
 use crate::error::{Error, Result};
@@ -53,10 +53,15 @@ pub fn prepare_rows(
 ) -> Result<(Sample, DataReport, Option<RowOutcomes>)> {
     // The codes of the design and subgroup columns are worked out on another thread
     // while this one checks the indicators.
+    let households = survey
+        .household
+        .as_ref()
+        .filter(|_| survey.unit == Some(Unit::Household));
     let coded: Vec<&String> = [&survey.strata, &survey.psu, &survey.round]
         .into_iter()
         .flatten()
         .chain(&survey.over)
+        .chain(households)
         .collect();
     let (factorized, checked) = rayon::join(
         || -> Result<FxHashMap<&String, Codes>> {
@@ -110,6 +115,9 @@ pub fn prepare_rows(
     sample.flags(flags);
     for name in &survey.over {
         sample.subgroup(name, take(name));
+    }
+    if let Some(name) = households {
+        sample.households(name, take(name));
     }
     if with_rows {
         let (sample, report, rows) = sample.finish_with_rows(survey)?;

@@ -52,6 +52,14 @@ pub fn data_summary(report: &DataReport) -> String {
         count(report.rows_used),
         count(report.rows_dropped())
     );
+    if let Some(h) = report.households {
+        let _ = writeln!(
+            s,
+            "unit: households ({} households from the {} rows used, each counted once)",
+            count(h),
+            count(report.rows_used)
+        );
+    }
     if !report.missing.is_empty() {
         let parts: Vec<String> = report
             .missing

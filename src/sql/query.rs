@@ -61,6 +61,11 @@ fn query_named(
     dialect: Dialect,
     names: &[usize],
 ) -> Result<String> {
+    if survey.unit == Some(crate::methodology::Unit::Household) {
+        return Err(crate::error::Error::Usage(
+            "unit = \"household\" is not in the SQL query yet: a household's rows are checked against each other and counted once by `afmpi run` on the survey file".into(),
+        ));
+    }
     let mut s = String::new();
     let _ = writeln!(
         s,

@@ -285,6 +285,7 @@ fn kept_cells(
             "a table of {} cells made by `afmpi sql`: it counts the persons of the survey table",
             crate::output::count(n)
         )],
+        households: None,
     };
     Ok((BooleanChunked::from_slice("keep".into(), &keep), report))
 }

@@ -57,6 +57,9 @@ pub struct SurveyColumns {
     /// Whether a PSU id seen in several rounds is one PSU followed over time (`panel`) or
     /// a different PSU in each round (`distinct`, as when ids restart in each round).
     pub psu_across_rounds: Option<PsuAcrossRounds>,
+    /// The unit of analysis: persons (the default) or households, each counted once with
+    /// its household weight (its rows found by the household id).
+    pub unit: Option<Unit>,
 }
 
 impl SurveyColumns {
@@ -96,6 +99,19 @@ pub enum PsuAcrossRounds {
     /// Each round's PSUs are its own, whatever their ids: right for independent samples
     /// whose PSU numbers restart in each round (most DHS and MICS rounds).
     Distinct,
+}
+
+/// What the measures count.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    /// Each row (person) once, with its weight.
+    #[default]
+    Person,
+    /// Each household once, with its weight: the rows of a household (by the household
+    /// id) must agree on everything the run uses, as household-level columns do. As R's
+    /// mpindex, and the household tables Colombia and Uruguay publish.
+    Household,
 }
 
 // ---------------------------------------------------------------------------------------

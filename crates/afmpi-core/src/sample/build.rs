@@ -35,6 +35,8 @@ pub struct Builder {
     years: Option<Vec<f64>>,
     flags: Vec<u32>,
     groupings: Vec<Grouping>,
+    /// Under `unit = "household"`: the household id column and its codes.
+    households: Option<(String, Codes)>,
 }
 
 impl Builder {
@@ -69,7 +71,15 @@ impl Builder {
             years: None,
             flags: vec![0; n],
             groupings: Vec::new(),
+            households: None,
         }
+    }
+
+    /// Under `unit = "household"`: each household (by these codes of the household id)
+    /// is counted once. A row without an id is dropped.
+    pub fn households(&mut self, name: &str, codes: Codes) {
+        let codes = self.design(name, codes);
+        self.households = Some((name.to_string(), codes));
     }
 
     /// The deprivation profiles, one per row read.
@@ -225,7 +235,11 @@ impl Builder {
         Ok((sample, report, rows))
     }
 
-    fn finish_sample(self, survey: &SurveyColumns) -> Result<(Sample, DataReport)> {
+    fn finish_sample(mut self, survey: &SurveyColumns) -> Result<(Sample, DataReport)> {
+        let person_rows = self.keep.iter().filter(|&&k| k).count();
+        if self.households.is_some() {
+            self.count_households_once()?;
+        }
         let Builder {
             mut report,
             keep,
@@ -241,7 +255,7 @@ impl Builder {
         } = self;
         let n = profiles.len();
         let kept: Vec<u32> = (0..n as u32).filter(|&i| keep[i as usize]).collect();
-        report.rows_used = kept.len();
+        report.rows_used = person_rows;
         let all_kept = kept.len() == n;
         let pick = |v| keep_rows::<u32>(v, &keep, all_kept);
         let (stratum_codes, stratum_labels) = match strata {
@@ -252,7 +266,7 @@ impl Builder {
         let (psu_codes, psu_labels) = match psus {
             Some((codes, labels)) => relabel(pick(codes), labels),
             None => {
-                report.notes.push(match &survey.household {
+                report.notes.push(match survey.household.as_ref().filter(|_| report.households.is_none()) {
                     Some(hh) => format!(
                         "no PSU column: each row is its own primary sampling unit (simple random sampling within strata); but the persons of one household (`{hh}`) are not independent: set psu = \"household\" in [survey] (or --psu household) to make the households the sampling units"
                     ),
@@ -307,6 +321,77 @@ impl Builder {
             psu_is_row,
         };
         Ok((sample, report))
+    }
+}
+
+impl Builder {
+    /// Under `unit = "household"`: the first row kept of each household stands for it,
+    /// the others are set aside (used, not dropped). A household's rows must agree on
+    /// everything the run uses; where two differ, the error names both rows.
+    fn count_households_once(&mut self) -> Result<()> {
+        let (name, (codes, labels)) = self.households.as_ref().expect("under unit = household");
+        let mut first: rustc_hash::FxHashMap<u32, usize> = rustc_hash::FxHashMap::default();
+        let mut set_aside = Vec::new();
+        for (i, &h) in codes.iter().enumerate() {
+            if !self.keep[i] {
+                continue;
+            }
+            match first.entry(h) {
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(i);
+                }
+                std::collections::hash_map::Entry::Occupied(e) => {
+                    let r = *e.get();
+                    if let Some(what) = self.difference(r, i) {
+                        return Err(Error::data(&self.report.file, name, Some(i + 1), format!(
+                            "under unit = \"household\" each household is counted once, but rows {} and {} of household {} differ in {what}: give a household's rows the same value (a household-level column), or analyse persons (unit = \"person\")",
+                            r + 1, i + 1, labels[h as usize])));
+                    }
+                    set_aside.push(i);
+                }
+            }
+        }
+        for i in set_aside {
+            self.keep[i] = false;
+        }
+        self.report.households = Some(first.len());
+        self.report.notes.push(format!(
+            "unit = household: each household (by `{name}`) counted once with its weight; its persons' rows agree on everything the run uses"
+        ));
+        Ok(())
+    }
+
+    /// What rows `a` and `b` differ in, among what the run uses of them.
+    fn difference(&self, a: usize, b: usize) -> Option<String> {
+        if self.profiles[a] != self.profiles[b] {
+            return Some("their deprivations".into());
+        }
+        if self.weights[a].to_bits() != self.weights[b].to_bits() {
+            return Some(format!(
+                "the weight ({} and {})",
+                self.weights[a], self.weights[b]
+            ));
+        }
+        let codes = [
+            ("the stratum", &self.strata),
+            ("the PSU", &self.psus),
+            ("the round", &self.rounds),
+        ];
+        for (what, c) in codes {
+            if c.as_ref().is_some_and(|(c, _)| c[a] != c[b]) {
+                return Some(what.into());
+            }
+        }
+        if self.years.as_ref().is_some_and(|y| y[a] != y[b]) {
+            return Some("the year".into());
+        }
+        if self.flags[a] != self.flags[b] {
+            return Some("their named groups".into());
+        }
+        self.groupings
+            .iter()
+            .find(|g| g.codes[a] != g.codes[b])
+            .map(|g| format!("the subgroup column `{}`", g.column))
     }
 }
 

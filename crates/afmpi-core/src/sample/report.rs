@@ -19,6 +19,8 @@ pub struct DataReport {
     pub unassigned: Vec<(String, usize)>,
     /// Other facts the user should know (no weight column, no PSU column…).
     pub notes: Vec<String>,
+    /// Under `unit = "household"`: the households the rows used make, each counted once.
+    pub households: Option<usize>,
 }
 
 impl DataReport {
@@ -30,6 +32,9 @@ impl DataReport {
     pub fn absorb(&mut self, other: DataReport) {
         self.rows_read += other.rows_read;
         self.rows_used += other.rows_used;
+        if let Some(h) = other.households {
+            *self.households.get_or_insert(0) += h;
+        }
         let add = |into: &mut Vec<(String, usize)>, from: Vec<(String, usize)>| {
             for (column, k) in from {
                 match into.iter_mut().find(|(c, _)| *c == column) {
