@@ -55,8 +55,9 @@ fn main_command_on_the_example_writes_every_format() {
         afmpi::output::COLUMNS.join(",")
     );
     // Levels: 3 cutoffs × (M0, H, A + 4 indicator measures × 10) + hd × 10, per domain:
-    // 2 rounds × (national + 2 areas + 6 regions) = 18 domains.
-    let levels = 18 * (3 * (3 + 3 * 10) + 10);
+    // 2 rounds × (national + 2 areas + 6 regions) = 18 domains; and the 16 subgroup
+    // domains' popsh and contrib (per cutoff).
+    let levels = 18 * (3 * (3 + 3 * 10) + 10) + 16 * (1 + 3);
     // Changes from round 1 to 2 of M0, H, A, hdk (per cutoff) and hd, in 9 domains: abs,
     // rel, and both annualized.
     let changes = 9 * (3 * (3 + 10) + 10) * 4;

@@ -99,8 +99,9 @@ fn global_mpi_from_raw_variables_equals_the_ready_columns() {
         out
     };
     let (r, d) = (frame(&raw), frame(&ready));
-    // 9 domains (national, 2 areas, 6 regions) × (3 cutoffs × 33 measures + 10 hd).
-    assert_eq!(d.len(), 9 * (3 * (3 + 3 * 10) + 10));
+    // 9 domains (national, 2 areas, 6 regions) × (3 cutoffs × 33 measures + 10 hd), and
+    // the 8 subgroup levels' popsh and contrib (per cutoff).
+    assert_eq!(d.len(), 9 * (3 * (3 + 3 * 10) + 10) + 8 * (1 + 3));
     assert_eq!(
         r.len(),
         d.len() + 9 * 6,

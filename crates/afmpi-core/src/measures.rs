@@ -37,10 +37,16 @@ pub enum Measure {
     Actb,
     /// Percentage contribution of an indicator to M0, as a fraction: w_j × hdk_j / M0.
     Pctb,
+    /// A subgroup level's population share: its population over the whole sample's (in
+    /// the same round), as R convey's `svyafcdec`.
+    Popsh,
+    /// A subgroup level's contribution to the whole sample's M0, as a fraction: its
+    /// censored score total over the whole sample's (= popsh × M0 of the level / M0).
+    Contrib,
 }
 
 impl Measure {
-    pub const ALL: [Measure; 7] = [
+    pub const ALL: [Measure; 9] = [
         Measure::M0,
         Measure::H,
         Measure::A,
@@ -48,6 +54,8 @@ impl Measure {
         Measure::Hdk,
         Measure::Actb,
         Measure::Pctb,
+        Measure::Popsh,
+        Measure::Contrib,
     ];
 
     pub fn name(self) -> &'static str {
@@ -59,7 +67,15 @@ impl Measure {
             Measure::Hdk => "hdk",
             Measure::Actb => "actb",
             Measure::Pctb => "pctb",
+            Measure::Popsh => "popsh",
+            Measure::Contrib => "contrib",
         }
+    }
+
+    /// Whether the measure's denominator is a total of the whole sample (of the same
+    /// round) rather than of its own domain: given for subgroup levels only.
+    pub fn of_the_whole_sample(self) -> bool {
+        matches!(self, Measure::Popsh | Measure::Contrib)
     }
 
     /// Whether the measure is given per indicator.
@@ -72,7 +88,7 @@ impl Measure {
 
     /// Whether the measure depends on the poverty cutoff.
     pub fn per_cutoff(self) -> bool {
-        self != Measure::Hd
+        !matches!(self, Measure::Hd | Measure::Popsh)
     }
 
     /// The ratio the measure is: which totals over the domain, and the scale of the
@@ -94,6 +110,9 @@ impl Measure {
             Measure::Hdk => ratio(1.0, Total::PoorDeprived(j()), Total::Population),
             Measure::Actb => ratio(weights[j()], Total::PoorDeprived(j()), Total::Population),
             Measure::Pctb => ratio(weights[j()], Total::PoorDeprived(j()), Total::PoorScore),
+            // The denominators are the whole sample's ([`Measure::of_the_whole_sample`]).
+            Measure::Popsh => ratio(1.0, Total::Population, Total::Population),
+            Measure::Contrib => ratio(1.0, Total::PoorScore, Total::PoorScore),
         }
     }
 }
@@ -388,6 +407,12 @@ pub fn estimate<'t>(
         .into_iter()
         .filter_map(|d| totals(&d).map(|t| (d, t)))
         .collect();
+    let national = |round: u32| {
+        domains
+            .iter()
+            .find(|(d, _)| d.subgroup.is_none() && d.round == round)
+            .map(|&(_, t)| t)
+    };
     let mut out = Vec::new();
     // One measure of one indicator at one poverty line, in every domain.
     let mut push = |measure: Measure,
@@ -400,11 +425,20 @@ pub fn estimate<'t>(
             layout.index(r.numerator, line),
             layout.index(r.denominator, line),
         );
+        let whole = measure.of_the_whole_sample();
         for &(domain, totals) in &domains {
-            let b = if totals[x] == 0.0 {
+            let denominator = match (whole, domain.subgroup) {
+                (false, _) => totals[x],
+                (true, None) => continue,
+                (true, Some(_)) => match national(domain.round) {
+                    Some(n) => n[x],
+                    None => continue,
+                },
+            };
+            let b = if denominator == 0.0 {
                 f64::NAN
             } else {
-                r.scale * totals[y] / totals[x]
+                r.scale * totals[y] / denominator
             };
             out.push(Estimate {
                 measure,

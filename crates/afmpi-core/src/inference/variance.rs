@@ -151,7 +151,16 @@ impl Context<'_> {
         for (lin, &i) in scratch.linear.iter_mut().zip(members) {
             let e = &estimates[i];
             let domain = self.domains.get(&e.domain).unwrap_or(&empty);
-            self.linearize(domain, e, pairs_rounds, lin);
+            if e.measure.of_the_whole_sample() {
+                let whole = Domain {
+                    subgroup: None,
+                    round: e.domain.round,
+                };
+                let whole = self.domains.get(&whole).unwrap_or(&empty);
+                self.linearize_share(domain, whole, e, pairs_rounds, lin);
+            } else {
+                self.linearize(domain, e, pairs_rounds, lin);
+            }
         }
         let (linear, cov) = (&scratch.linear[..r], &mut scratch.cov);
         cov.clear();
@@ -274,6 +283,84 @@ impl Context<'_> {
             let zs = ys.iter().zip(xs).map(|(&y, &x)| z(y, x));
             lin.psu_sum
                 .extend(domain.units.iter().map(|u| u.id).zip(zs));
+        }
+        lin.total = total;
+    }
+
+    /// The linearized variable of a share of the whole sample (`popsh`, `contrib`): a
+    /// total Y of the level `part` over a total X of the `whole` sample, so that
+    /// z = (y·1[in the level] − b·x) / X over the whole sample's units.
+    ///
+    /// Clustered designs pair the two domains' PSUs by index. When each row is its own
+    /// PSU, a unit is the rows of a stratum sharing a profile (and groups), whose values
+    /// are proportional to their weights: Σ z² over the rows is then the whole sample's
+    /// Σ factor·(b·x)² for its units, plus, over the level's units (a part of those
+    /// rows), Σ factor·((y − b·x)² − (b·x)²); the level's rows trade −b·x for y − b·x.
+    pub(super) fn linearize_share(
+        &self,
+        part: &UnitTotals,
+        whole: &UnitTotals,
+        e: &Estimate,
+        keep_psus: bool,
+        lin: &mut Linearized,
+    ) {
+        let n_strata = self.design.n_strata();
+        lin.stratum_sum.clear();
+        lin.stratum_sum.resize(n_strata, 0.0);
+        lin.stratum_sq.clear();
+        lin.stratum_sq.resize(n_strata, 0.0);
+        lin.psu_sum.clear();
+        lin.strata.clear();
+        lin.strata.extend_from_slice(&whole.strata);
+        lin.total = 0.0;
+        lin.defined = e.b.is_finite();
+        if !lin.defined {
+            return;
+        }
+        let ratio = e.measure.ratio(e.indicator, &self.layout.float_weights);
+        let line = self.layout.line(e);
+        let y = self.layout.index(ratio.numerator, line);
+        let x = self.layout.index(ratio.denominator, line);
+        let (b, per_x) = (e.b, 1.0 / whole.sum(x));
+        let (xs, ys) = (whole.column(x), part.column(y));
+        let mut total = 0.0;
+        if self.design.psu_is_row {
+            for (u, unit) in whole.units.iter().enumerate() {
+                let z = -b * xs[u] * per_x;
+                let h = unit.stratum;
+                lin.add_run(h, z, unit.factor * z * z);
+                total += z;
+            }
+            let px = part.column(x);
+            for (u, unit) in part.units.iter().enumerate() {
+                let (inside, outside) = (
+                    (ratio.scale * ys[u] - b * px[u]) * per_x,
+                    -b * px[u] * per_x,
+                );
+                let h = unit.stratum;
+                lin.add_run(
+                    h,
+                    inside - outside,
+                    unit.factor * (inside * inside - outside * outside),
+                );
+                total += inside - outside;
+            }
+        } else {
+            // Both domains' units are sorted by PSU index; the level's are among the whole's.
+            let mut j = 0;
+            for (u, unit) in whole.units.iter().enumerate() {
+                let mut y_u = 0.0;
+                if j < part.units.len() && part.units[j].id == unit.id {
+                    y_u = ys[j];
+                    j += 1;
+                }
+                let z = (ratio.scale * y_u - b * xs[u]) * per_x;
+                lin.add_run(unit.stratum, z, z * z);
+                total += z;
+                if keep_psus {
+                    lin.psu_sum.push((unit.id, z));
+                }
+            }
         }
         lin.total = total;
     }

@@ -1,0 +1,242 @@
+//! Subgroups' shares (`popsh`, `contrib`, as R convey's `svyafcdec`): each level's
+//! population share and its contribution to the whole sample's M0, and their standard
+//! errors. Checked against a computation here from the rows: the totals per PSU, the
+//! ratio's gradient by finite differences (the numerical delta method) and the
+//! stratified with-replacement variance of the PSU totals — for a clustered design and
+//! for rows as their own PSUs.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use approx::assert_relative_eq;
+use num_rational::Ratio;
+use polars::prelude::*;
+
+use afmpi::measures::Measure;
+use afmpi::methodology::SurveyColumns;
+use afmpi::{analyse_frame, Analysis};
+
+fn example() -> DataFrame {
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(None)
+        .try_into_reader_with_file_path(Some("data/example.csv".into()))
+        .unwrap()
+        .finish()
+        .unwrap()
+}
+
+fn numbers(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
+    df.column(name)
+        .unwrap()
+        .cast(&DataType::Float64)
+        .unwrap()
+        .f64()
+        .unwrap()
+        .iter()
+        .collect()
+}
+
+fn text(df: &DataFrame, name: &str) -> Vec<String> {
+    df.column(name)
+        .unwrap()
+        .cast(&DataType::String)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap_or("").to_string())
+        .collect()
+}
+
+/// One row used by the run: its round, stratum, PSU (or its own row), weight, area and
+/// censored score at k = 1/3.
+struct Row {
+    round: String,
+    stratum: String,
+    psu: String,
+    weight: f64,
+    area: String,
+    censored: f64,
+}
+
+fn rows(df: &DataFrame, clustered: bool) -> Vec<Row> {
+    let weight_of = |c: &str| match c {
+        "d_nutr" | "d_cm" | "d_satt" | "d_educ" => Ratio::new(1i64, 6),
+        _ => Ratio::new(1, 18),
+    };
+    let values: Vec<Vec<Option<f64>>> = common::GLOBAL_MPI_INDICATORS
+        .iter()
+        .map(|c| numbers(df, c))
+        .collect();
+    let (t, h, p, a) = (
+        text(df, "t"),
+        text(df, "strata"),
+        text(df, "psu"),
+        text(df, "area"),
+    );
+    let w = numbers(df, "weight");
+    (0..df.height())
+        .filter(|&i| values.iter().all(|v| v[i].is_some()))
+        .map(|i| {
+            let score: Ratio<i64> = common::GLOBAL_MPI_INDICATORS
+                .iter()
+                .zip(&values)
+                .filter(|(_, v)| v[i] == Some(1.0))
+                .map(|(c, _)| weight_of(c))
+                .sum();
+            let poor = score >= Ratio::new(1, 3);
+            Row {
+                round: t[i].clone(),
+                stratum: h[i].clone(),
+                psu: if clustered {
+                    p[i].clone()
+                } else {
+                    i.to_string()
+                },
+                weight: w[i].unwrap(),
+                area: a[i].clone(),
+                censored: if poor {
+                    *score.numer() as f64 / *score.denom() as f64
+                } else {
+                    0.0
+                },
+            }
+        })
+        .collect()
+}
+
+/// A share Y/X of round `round`: the estimate and its standard error, from the PSU
+/// totals of y and x, the gradient of Y/X taken by finite differences, and the
+/// stratified variance of the linearized PSU totals (n/(n-1) within strata).
+fn delta_method(
+    rows: &[Row],
+    round: &str,
+    y: impl Fn(&Row) -> f64,
+    x: impl Fn(&Row) -> f64,
+) -> (f64, f64) {
+    let mut psus: BTreeMap<(&str, &str), (f64, f64)> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.round == round) {
+        let t = psus.entry((&r.stratum, &r.psu)).or_default();
+        t.0 += r.weight * y(r);
+        t.1 += r.weight * x(r);
+    }
+    let (ty, tx): (f64, f64) = psus
+        .values()
+        .fold((0.0, 0.0), |(a, b), &(y, x)| (a + y, b + x));
+    let f = |y: f64, x: f64| y / x;
+    let step = 1e-4 * tx;
+    let gy = (f(ty + step, tx) - f(ty - step, tx)) / (2.0 * step);
+    let gx = (f(ty, tx + step) - f(ty, tx - step)) / (2.0 * step);
+    let mut strata: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for (&(h, _), &(y, x)) in &psus {
+        strata.entry(h).or_default().push(gy * y + gx * x);
+    }
+    let var: f64 = strata
+        .values()
+        .map(|d| {
+            let n = d.len() as f64;
+            let mean = d.iter().sum::<f64>() / n;
+            n / (n - 1.0) * d.iter().map(|v| (v - mean).powi(2)).sum::<f64>()
+        })
+        .sum();
+    (f(ty, tx), var.sqrt())
+}
+
+fn run(df: &DataFrame, clustered: bool) -> Analysis {
+    let m = afmpi::methodology::from_toml(
+        &std::fs::read_to_string("data/global-mpi.toml")
+            .unwrap()
+            .replace("cutoffs = [20, \"1/3\", 50]", "cutoffs = [\"1/3\"]"),
+    )
+    .unwrap();
+    let survey = SurveyColumns {
+        weight: Some("weight".into()),
+        strata: Some("strata".into()),
+        psu: clustered.then(|| "psu".into()),
+        round: Some("t".into()),
+        over: vec!["area".into()],
+        ..Default::default()
+    };
+    analyse_frame(
+        df,
+        &m,
+        &survey,
+        &Default::default(),
+        Path::new("example.csv"),
+    )
+    .unwrap()
+}
+
+fn check(clustered: bool) {
+    let df = example();
+    let a = run(&df, clustered);
+    let rows = rows(&df, clustered);
+    let mut checked = 0;
+    for (i, e) in a.estimates.iter().enumerate() {
+        if !e.measure.of_the_whole_sample() {
+            continue;
+        }
+        let (g, l) = e.domain.subgroup.expect("shares are of subgroup levels");
+        let level = a.sample.groupings[g].levels[l as usize].clone();
+        let round = a.sample.round_info[e.domain.round as usize].label.clone();
+        let in_level = |r: &Row| if r.area == level { 1.0 } else { 0.0 };
+        let (b, se) = match e.measure {
+            Measure::Popsh => delta_method(&rows, &round, in_level, |_| 1.0),
+            Measure::Contrib => {
+                delta_method(&rows, &round, |r| in_level(r) * r.censored, |r| r.censored)
+            }
+            _ => unreachable!(),
+        };
+        assert_relative_eq!(e.b, b, max_relative = 1e-12);
+        assert_relative_eq!(a.inference.levels[i].se, se, max_relative = 1e-6);
+        checked += 1;
+    }
+    // popsh and contrib for 2 areas in 2 rounds.
+    assert_eq!(checked, 8);
+}
+
+#[test]
+fn shares_of_subgroups_match_the_delta_method_on_psu_totals() {
+    check(true);
+}
+
+#[test]
+fn shares_of_subgroups_match_the_delta_method_with_rows_as_psus() {
+    check(false);
+}
+
+/// Over the levels of a column the shares add up to 1, and a level's contribution is its
+/// population share times its M0 over the whole sample's.
+#[test]
+fn shares_add_up_and_contributions_are_popsh_times_relative_m0() {
+    let a = run(&example(), true);
+    let find = |m: Measure, subgroup: Option<(usize, u32)>, round: u32| {
+        a.estimates
+            .iter()
+            .find(|e| {
+                e.measure == m
+                    && e.domain.subgroup == subgroup
+                    && e.domain.round == round
+                    && e.indicator.is_none()
+            })
+            .unwrap()
+            .b
+    };
+    for round in 0..2 {
+        let levels = [Some((0, 0)), Some((0, 1))];
+        let total = |m| levels.iter().map(|&l| find(m, l, round)).sum::<f64>();
+        assert_relative_eq!(total(Measure::Popsh), 1.0, max_relative = 1e-14);
+        assert_relative_eq!(total(Measure::Contrib), 1.0, max_relative = 1e-14);
+        for l in levels {
+            assert_relative_eq!(
+                find(Measure::Contrib, l, round),
+                find(Measure::Popsh, l, round) * find(Measure::M0, l, round)
+                    / find(Measure::M0, None, round),
+                max_relative = 1e-12
+            );
+        }
+    }
+}
