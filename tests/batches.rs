@@ -60,6 +60,13 @@ fn assert_same(whole: &Analysis, batched: &Analysis) {
             &q.notes
         )
     );
+    // The missing values per indicator and their weights, added batch by batch.
+    assert_eq!(r.indicator_missing.len(), q.indicator_missing.len());
+    for (a, b) in r.indicator_missing.iter().zip(&q.indicator_missing) {
+        assert_eq!(a.0, b.0);
+        assert_relative_eq!(a.1, b.1, max_relative = 1e-12);
+    }
+    assert_relative_eq!(r.weight_read, q.weight_read, max_relative = 1e-12);
     assert_eq!(whole.table.cells.len(), batched.table.cells.len());
     assert_eq!(whole.inference.design.df, batched.inference.design.df);
     assert_eq!(whole.estimates.len(), batched.estimates.len());

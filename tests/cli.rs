@@ -61,8 +61,13 @@ fn main_command_on_the_example_writes_every_format() {
     // Changes from round 1 to 2 of M0, H, A, hdk (per cutoff) and hd, in 9 domains: abs,
     // rel, and both annualized.
     let changes = 9 * (3 * (3 + 10) + 10) * 4;
-    assert_eq!(csv.lines().count() - 1, levels + changes);
-    assert_eq!(csv.lines().filter(|l| l.contains(",lev,")).count(), levels);
+    // The sample facts: N and Neff in the 18 domains, mv and mv_w of the 10 indicators.
+    let facts = 2 * 18 + 2 * 10;
+    assert_eq!(csv.lines().count() - 1, levels + facts + changes);
+    assert_eq!(
+        csv.lines().filter(|l| l.contains(",lev,")).count(),
+        levels + facts
+    );
     assert!(
         csv.contains(",M0,,20.0,,nat,nat,,rel,2012,2019,1,"),
         "annualized relative change"

@@ -130,3 +130,58 @@ fn estimates_and_changes_come_in_the_order_of_the_rows() {
         .collect();
     assert!(keys.windows(2).all(|w| w[0] < w[1]), "changes out of order");
 }
+
+/// The sample facts of the results (mpitb's `aux(mv N)`), worked out by hand on five
+/// rows: b missing in row 2 (weight 2), the weight missing in row 3.
+#[test]
+fn missing_values_and_sample_sizes_are_rows_of_the_results() {
+    let m = afmpi::methodology::from_toml(
+        "name = \"t\"\ncutoffs = [\"1/2\"]\n[[dimension]]\nname = \"d\"\n\
+         [[dimension.indicator]]\ncolumn = \"a\"\n[[dimension.indicator]]\ncolumn = \"b\"\n\
+         [survey]\nweight = \"w\"\nover = [\"g\"]\n",
+    )
+    .unwrap();
+    let df = df!(
+        "a" => [1, 0, 1, 0, 1],
+        "b" => [Some(1), None, Some(0), Some(0), Some(1)],
+        "w" => [Some(1.0), Some(2.0), None, Some(1.0), Some(3.0)],
+        "g" => ["x", "x", "x", "y", "y"],
+    )
+    .unwrap();
+    let a =
+        afmpi::analyse_frame(&df, &m, &m.survey, &Default::default(), Path::new("t.csv")).unwrap();
+    let frame = Results::new(&a, Part::Levels).frame();
+    let fact = |measure: &str, indicator: Option<&str>, subg: &str| -> f64 {
+        let text = |c: &str| -> Vec<Option<String>> {
+            frame
+                .column(c)
+                .unwrap()
+                .str()
+                .unwrap()
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect()
+        };
+        let (ms, is, ss) = (text("measure"), text("indicator"), text("subg"));
+        let b = frame.column("b").unwrap().f64().unwrap();
+        let i = (0..frame.height())
+            .find(|&i| {
+                ms[i].as_deref() == Some(measure)
+                    && is[i].as_deref() == indicator
+                    && ss[i].as_deref() == Some(subg)
+            })
+            .unwrap_or_else(|| panic!("no {measure} {indicator:?} {subg}"));
+        assert!(frame.column("se").unwrap().f64().unwrap().get(i).is_none());
+        b.get(i).unwrap()
+    };
+    // Missing values over the 5 rows read; weighted over the 4 with a weight (7 in all).
+    assert_eq!(fact("mv", Some("b"), "nat"), 1.0 / 5.0);
+    assert_eq!(fact("mv", Some("a"), "nat"), 0.0);
+    assert_eq!(fact("mv_w", Some("b"), "nat"), 2.0 / 7.0);
+    // Rows 1, 4 and 5 are used: weights 1, 1, 3; in g = x only row 1.
+    assert_eq!(fact("N", None, "nat"), 3.0);
+    assert!((fact("Neff", None, "nat") - 25.0 / 11.0).abs() < 1e-14);
+    assert_eq!(fact("N", None, "x"), 1.0);
+    assert_eq!(fact("N", None, "y"), 2.0);
+    assert!((fact("Neff", None, "y") - 16.0 / 10.0).abs() < 1e-14);
+}

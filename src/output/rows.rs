@@ -42,6 +42,7 @@ impl Note {
     const NOBODY_POOR: &'static str = "undefined: nobody in the domain is poor at this cutoff";
     const NO_DF: &'static str = "no interval: the design has no degree of freedom";
     const ROUND_UNDEFINED: &'static str = "undefined: the estimate is empty in a round";
+    const SAMPLE_FACT: &'static str = "a fact of the sample, not an estimate: no standard error";
 
     /// The note of a level estimate, if one of its values is empty.
     fn level(
@@ -90,12 +91,70 @@ pub struct Results<'a> {
     a: &'a Analysis,
     /// The level rows: the first `levels` estimates (all or none).
     levels: usize,
+    /// The rows of sample facts after the levels (with them or not at all).
+    facts: Vec<Fact>,
     /// The change rows.
     changes: &'a [Change],
     /// Each cutoff in percent, worked out once from its exact fraction.
     percents: Vec<f64>,
     /// The domains that weigh nothing, for the notes.
     weightless: rustc_hash::FxHashSet<crate::domain::Domain>,
+}
+
+/// A row of the results that is a fact of the sample, not an estimate (as mpitb's
+/// `aux(mv N)`): per domain the persons used (`N`) and Kish's effective sample size
+/// (`Neff`); per indicator the share of the rows read missing it (`mv`) and the
+/// weighted share (`mv_w`).
+struct Fact {
+    measure: &'static str,
+    indicator: Option<usize>,
+    subgroup: Option<(usize, u32)>,
+    round: Option<u32>,
+    b: f64,
+}
+
+/// The sample facts of an analysis, in the results' order: N and Neff domain by
+/// domain, then mv and mv_w indicator by indicator (over all the rows read).
+fn facts(a: &Analysis) -> Vec<Fact> {
+    let sizes = a.table.sample_sizes();
+    let domains: Vec<crate::domain::Domain> =
+        crate::measures::domains(&a.table, a.sample.round_info.len())
+            .into_iter()
+            .filter(|d| sizes.contains_key(d))
+            .collect();
+    let mut out = Vec::new();
+    let per_domain = [
+        (
+            "N",
+            (|s: &afmpi_core::tally::SampleSize| s.persons as f64) as fn(&_) -> f64,
+        ),
+        ("Neff", |s| s.effective()),
+    ];
+    for (measure, value) in per_domain {
+        for d in &domains {
+            out.push(Fact {
+                measure,
+                indicator: None,
+                subgroup: d.subgroup,
+                round: Some(d.round),
+                b: value(&sizes[d]),
+            });
+        }
+    }
+    for (measure, weighted) in [("mv", false), ("mv_w", true)] {
+        for j in 0..a.methodology.indicators.len() {
+            if let Some((rows, weight)) = a.report.missing_shares(j) {
+                out.push(Fact {
+                    measure,
+                    indicator: Some(j),
+                    subgroup: None,
+                    round: None,
+                    b: if weighted { weight } else { rows },
+                });
+            }
+        }
+    }
+    out
 }
 
 /// Rows of results made at once, as a frame or as CSV (pieces are made in parallel).
@@ -152,9 +211,9 @@ impl<'a> Results<'a> {
     pub fn new(a: &'a Analysis, part: Part) -> Results<'a> {
         debug_assert!(a.estimates.is_sorted_by_key(level_key));
         debug_assert!(a.inference.changes.is_sorted_by_key(change_key));
-        let levels = match part {
-            Part::Changes => 0,
-            Part::Levels | Part::All => a.estimates.len(),
+        let (levels, facts) = match part {
+            Part::Changes => (0, Vec::new()),
+            Part::Levels | Part::All => (a.estimates.len(), facts(a)),
         };
         let changes = match part {
             Part::Levels => &[][..],
@@ -163,6 +222,7 @@ impl<'a> Results<'a> {
         Results {
             a,
             levels,
+            facts,
             changes,
             percents: a.methodology.cutoffs.iter().map(|c| c.percent()).collect(),
             weightless: a.weightless.iter().copied().collect(),
@@ -171,7 +231,7 @@ impl<'a> Results<'a> {
 
     /// The number of rows.
     pub fn len(&self) -> usize {
-        self.levels + self.changes.len()
+        self.levels + self.facts.len() + self.changes.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -223,8 +283,17 @@ impl<'a> Results<'a> {
                 values: v,
                 ..key(e.measure, e.indicator, e.cutoff, e.group, e.domain.subgroup)
             }
+        } else if n < self.levels + self.facts.len() {
+            let f = &self.facts[n - self.levels];
+            Row {
+                measure: f.measure,
+                t: f.round.and_then(|t| a.sample.round_t(t)),
+                values: [finite(f.b), None, None, None],
+                note: Some(Note::SAMPLE_FACT),
+                ..key(Measure::M0, f.indicator, None, None, f.subgroup)
+            }
         } else {
-            let c = &self.changes[n - self.levels];
+            let c = &self.changes[n - self.levels - self.facts.len()];
             Row {
                 ctype: c.ctype.name(),
                 years: Some(c.labels(&a.sample)),

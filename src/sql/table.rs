@@ -286,6 +286,9 @@ fn kept_cells(
             crate::output::count(n)
         )],
         households: None,
+        // The missing values per indicator are not counted from a table.
+        indicator_missing: Vec::new(),
+        weight_read: 0.0,
     };
     Ok((BooleanChunked::from_slice("keep".into(), &keep), report))
 }

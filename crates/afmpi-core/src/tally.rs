@@ -93,6 +93,42 @@ impl Table {
     }
 }
 
+/// A domain's sample: its persons (rows used; households under `unit = "household"`),
+/// the sum of their weights and of their squared weights.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SampleSize {
+    pub persons: u64,
+    pub weight: f64,
+    pub weight_sq: f64,
+}
+
+impl SampleSize {
+    /// Kish's effective sample size, (Σw)² / Σw².
+    pub fn effective(&self) -> f64 {
+        if self.weight_sq > 0.0 {
+            self.weight * self.weight / self.weight_sq
+        } else {
+            f64::NAN
+        }
+    }
+}
+
+impl Table {
+    /// Every domain's sample size, from the cells.
+    pub fn sample_sizes(&self) -> rustc_hash::FxHashMap<Domain, SampleSize> {
+        let mut sizes: rustc_hash::FxHashMap<Domain, SampleSize> = Default::default();
+        for cell in &self.cells {
+            for domain in self.domains_of(cell) {
+                let s = sizes.entry(domain).or_default();
+                s.persons += cell.count;
+                s.weight += cell.weight;
+                s.weight_sq += cell.weight_sq;
+            }
+        }
+        sizes
+    }
+}
+
 /// Each subgroup column's radix in the packing of a person's levels into one integer:
 /// its number of levels plus one, the last standing for a missing value.
 /// An error when the combinations of every column's levels do not fit in 64 bits.

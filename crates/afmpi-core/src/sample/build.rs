@@ -115,7 +115,35 @@ impl Builder {
     /// The sampling weights (`None`: every row weighs 1, with a note). A negative or
     /// infinite weight is an error naming its row; a missing one drops the row.
     pub fn weights(&mut self, column: Option<(&str, Vec<f64>)>) -> Result<()> {
-        self.weights = match column {
+        self.weights = self.weights_read(column)?;
+        self.count_missing_indicators();
+        Ok(())
+    }
+
+    /// Each indicator's rows missing, and their weight (the weights just read).
+    fn count_missing_indicators(&mut self) {
+        let mut by_indicator: Vec<(usize, f64)> = Vec::new();
+        let mut weight_read = 0.0;
+        for (&m, &w) in self.missing.iter().zip(&self.weights) {
+            // A missing weight was read as 0: the row is out of the weighted base.
+            weight_read += w;
+            let mut bits = m;
+            while bits != 0 {
+                let j = bits.trailing_zeros() as usize;
+                if by_indicator.len() <= j {
+                    by_indicator.resize(j + 1, (0, 0.0));
+                }
+                by_indicator[j].0 += 1;
+                by_indicator[j].1 += w;
+                bits &= bits - 1;
+            }
+        }
+        self.report.indicator_missing = by_indicator;
+        self.report.weight_read = weight_read;
+    }
+
+    fn weights_read(&mut self, column: Option<(&str, Vec<f64>)>) -> Result<Vec<f64>> {
+        Ok(match column {
             Some((name, mut w)) => {
                 if let Some((i, v)) = w
                     .iter()
@@ -136,8 +164,7 @@ impl Builder {
                     .push("no weight column: every row weighs 1".into());
                 vec![1.0; self.profiles.len()]
             }
-        };
-        Ok(())
+        })
     }
 
     /// Household-level rows: the household's size multiplies the weight, so that persons

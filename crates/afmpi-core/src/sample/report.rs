@@ -21,6 +21,27 @@ pub struct DataReport {
     pub notes: Vec<String>,
     /// Under `unit = "household"`: the households the rows used make, each counted once.
     pub households: Option<usize>,
+    /// Per indicator (by index; absent at the end when none is missing): the rows read
+    /// that miss it, and the sum of their weights.
+    pub indicator_missing: Vec<(usize, f64)>,
+    /// The sum of the weights of the rows read that have one (the rows, without a
+    /// weight column): the base of the weighted share of missing values.
+    pub weight_read: f64,
+}
+
+impl DataReport {
+    /// Indicator j's missing values: the share of the rows read, and the weighted
+    /// share; `None` where the report does not know them (a table made elsewhere).
+    pub fn missing_shares(&self, j: usize) -> Option<(f64, f64)> {
+        if self.weight_read == 0.0 {
+            return None;
+        }
+        let (rows, weight) = self.indicator_missing.get(j).copied().unwrap_or((0, 0.0));
+        Some((
+            rows as f64 / self.rows_read as f64,
+            weight / self.weight_read,
+        ))
+    }
 }
 
 impl DataReport {
@@ -34,6 +55,19 @@ impl DataReport {
         self.rows_used += other.rows_used;
         if let Some(h) = other.households {
             *self.households.get_or_insert(0) += h;
+        }
+        self.weight_read += other.weight_read;
+        if self.indicator_missing.len() < other.indicator_missing.len() {
+            self.indicator_missing
+                .resize(other.indicator_missing.len(), (0, 0.0));
+        }
+        for (into, (rows, weight)) in self
+            .indicator_missing
+            .iter_mut()
+            .zip(other.indicator_missing)
+        {
+            into.0 += rows;
+            into.1 += weight;
         }
         let add = |into: &mut Vec<(String, usize)>, from: Vec<(String, usize)>| {
             for (column, k) in from {
