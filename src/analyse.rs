@@ -398,6 +398,11 @@ pub fn analyse_table(
     settings: &inference::Settings,
     path: &Path,
 ) -> Result<Analysis> {
+    if survey.missing_rows == Some(afmpi_core::methodology::MissingRows::Domain) {
+        return Err(Error::Usage(
+            "missing_rows = \"domain\" is not read from a table of `afmpi sql` yet: run on the survey file, or use missing_rows = \"drop\"".into(),
+        ));
+    }
     let (effective, sample, table, report) = sql::read_table(path, m, survey)?;
     finish(&effective, sample, report, table, settings, &|_| {})
 }

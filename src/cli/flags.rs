@@ -43,6 +43,11 @@ pub struct SurveyFlags {
     /// with its weight, its rows found by --household); overrides survey.unit.
     #[arg(long, value_enum)]
     pub unit: Option<Unit>,
+    /// Rows that miss an indicator: drop (out of the design, the default, as mpitb) or
+    /// domain (kept in the design outside every domain, as R's survey package); overrides
+    /// survey.missing_rows.
+    #[arg(long, value_enum)]
+    pub missing_rows: Option<MissingRows>,
     #[command(flatten)]
     pub file: FileFlags,
 }
@@ -123,6 +128,9 @@ impl SurveyFlags {
         }
         if let Some(u) = self.unit {
             survey.unit = Some(u.into());
+        }
+        if let Some(r) = self.missing_rows {
+            survey.missing_rows = Some(r.into());
         }
         self.file.apply(&mut survey);
         if let Some(over) = &self.over {
@@ -266,5 +274,15 @@ value_enum! {
         Person,
         /// Each household once.
         Household,
+    }
+}
+
+value_enum! {
+    /// What becomes of the rows that miss an indicator.
+    MissingRows => afmpi::methodology::MissingRows {
+        /// Out of the design (the default, as mpitb and mpitbR).
+        Drop,
+        /// In the design, outside every domain (as R's survey package).
+        Domain,
     }
 }

@@ -121,6 +121,9 @@ pub fn associations(
         let Some(round) = counts.get_mut(cell.round as usize) else {
             continue;
         };
+        if cell.flags & crate::sample::OUTSIDE_EVERY_DOMAIN != 0 {
+            continue;
+        }
         let score = weights.score(cell.profile);
         for (p, population) in populations.iter().enumerate() {
             let member = match population {

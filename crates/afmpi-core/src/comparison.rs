@@ -58,6 +58,7 @@ fn poor_by_row(a: &Analysis) -> Result<Status> {
     let (cutoff, group) = headline(a);
     let s = &a.sample;
     Ok((0..s.len())
+        .filter(|&i| s.flags[i] & crate::sample::OUTSIDE_EVERY_DOMAIN == 0)
         .map(|i| {
             let poor = is_poor(
                 &weights,

@@ -70,16 +70,24 @@ impl Table {
     /// The domains a cell belongs to: its round's whole sample, and its level of each
     /// subgroup column that has a value.
     pub fn domains_of<'a>(&'a self, cell: &'a Cell) -> impl Iterator<Item = Domain> + 'a {
-        std::iter::once(Domain {
-            subgroup: None,
-            round: cell.round,
-        })
-        .chain((0..self.radices.len()).filter_map(move |g| {
-            self.level(cell, g).map(|level| Domain {
-                subgroup: Some((g, level)),
+        // A row kept outside every domain (missing_rows = "domain") is in none.
+        let inside = cell.flags & crate::sample::OUTSIDE_EVERY_DOMAIN == 0;
+        inside
+            .then_some(Domain {
+                subgroup: None,
                 round: cell.round,
             })
-        }))
+            .into_iter()
+            .chain(
+                (0..self.radices.len())
+                    .filter(move |_| inside)
+                    .filter_map(move |g| {
+                        self.level(cell, g).map(|level| Domain {
+                            subgroup: Some((g, level)),
+                            round: cell.round,
+                        })
+                    }),
+            )
     }
 
     /// The level of subgroup column `g` in a cell, or `None` when the value is missing.

@@ -136,8 +136,10 @@ pub(super) fn unit_totals(
             }
             cell_of.psu.push(last_psu.map_or(0, |(_, id)| id));
         }
-        if last_levels != Some((cell.round, cell.levels)) {
-            last_levels = Some((cell.round, cell.levels));
+        // (A row outside every domain has the levels of others, and no domain.)
+        let outside = cell.flags & crate::sample::OUTSIDE_EVERY_DOMAIN != 0;
+        if last_levels != Some((cell.round, cell.levels, outside)) {
+            last_levels = Some((cell.round, cell.levels, outside));
             cell_domains.clear();
             for domain in table.domains_of(cell) {
                 let d = *domain_index.entry(domain).or_insert_with(|| {

@@ -60,6 +60,10 @@ pub struct SurveyColumns {
     /// The unit of analysis: persons (the default) or households, each counted once with
     /// its household weight (its rows found by the household id).
     pub unit: Option<Unit>,
+    /// Rows that miss an indicator: dropped from the design (`drop`, the default, as
+    /// mpitb and mpitbR) or kept in it outside every domain (`domain`, as R's survey
+    /// package on a subset design).
+    pub missing_rows: Option<MissingRows>,
 }
 
 impl SurveyColumns {
@@ -99,6 +103,20 @@ pub enum PsuAcrossRounds {
     /// Each round's PSUs are its own, whatever their ids: right for independent samples
     /// whose PSU numbers restart in each round (most DHS and MICS rounds).
     Distinct,
+}
+
+/// What becomes of the rows that miss an indicator. The estimates are the same either
+/// way; the standard errors differ a little, since the design's PSUs and their number
+/// per stratum differ.
+#[derive(Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum MissingRows {
+    /// Out of the sample before the design is read (Stata mpitb, R mpitbR).
+    #[default]
+    Drop,
+    /// In the design as units outside every domain: n/(n-1) counts them, and a PSU
+    /// whose every row misses an indicator stays (R's survey package, convey).
+    Domain,
 }
 
 /// What the measures count.

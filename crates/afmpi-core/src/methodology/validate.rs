@@ -301,7 +301,8 @@ fn weight_notes(indicators: &[Indicator]) -> Result<Vec<String>> {
     Ok(notes)
 }
 
-/// The named groups: unique names, rules that can be read, at most 32.
+/// The named groups: unique names, rules that can be read, at most 31 (the last bit
+/// of a person's flags marks a row outside every domain).
 fn read_groups(file: &FileSpec, language: &dyn RuleLanguage) -> Result<Vec<Group>> {
     let mut groups: Vec<Group> = Vec::new();
     for (g, group) in file.groups.iter().enumerate() {
@@ -323,8 +324,8 @@ fn read_groups(file: &FileSpec, language: &dyn RuleLanguage) -> Result<Vec<Group
             intensity: group.intensity.unwrap_or(true),
         });
     }
-    if groups.len() > 32 {
-        return Err(key_err("group", "afmpi handles at most 32 groups"));
+    if groups.len() > 31 {
+        return Err(key_err("group", "afmpi handles at most 31 groups"));
     }
     Ok(groups)
 }

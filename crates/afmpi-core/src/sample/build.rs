@@ -12,7 +12,7 @@ use std::path::Path;
 
 use super::codes::relabel;
 use super::rounds::{order_rounds, single_year};
-use super::{Codes, DataReport, Grouping, Round, Sample, MISSING};
+use super::{Codes, DataReport, Grouping, Round, Sample, MISSING, OUTSIDE_EVERY_DOMAIN};
 use crate::error::{Error, Result};
 use crate::methodology::SurveyColumns;
 
@@ -27,6 +27,9 @@ pub struct Builder {
     /// was dropped for (in the order of the report).
     dropped: Vec<u16>,
     reasons: Vec<String>,
+    /// Rows that miss something besides indicators (weight, design, round, group): out
+    /// of the design under either convention of `missing_rows`.
+    lacks_more: Vec<bool>,
     profiles: Vec<u64>,
     weights: Vec<f64>,
     strata: Option<Codes>,
@@ -63,6 +66,7 @@ impl Builder {
             missing,
             dropped,
             reasons: vec![MISSING_INDICATOR.to_string()],
+            lacks_more: vec![false; n],
             profiles,
             weights: Vec::new(),
             strata: None,
@@ -91,12 +95,19 @@ impl Builder {
     pub fn drop_missing(&mut self, column: &str, missing: &[bool]) {
         let mut count = 0;
         let reason = u16::try_from(self.reasons.len() + 1).unwrap_or(u16::MAX);
-        for ((k, d), &miss) in self.keep.iter_mut().zip(&mut self.dropped).zip(missing) {
+        for (((k, d), more), &miss) in self
+            .keep
+            .iter_mut()
+            .zip(&mut self.dropped)
+            .zip(&mut self.lacks_more)
+            .zip(missing)
+        {
             if miss {
                 if *k {
                     *d = reason;
                 }
                 *k = false;
+                *more = true;
                 count += 1;
             }
         }
@@ -267,6 +278,9 @@ impl Builder {
         if self.households.is_some() {
             self.count_households_once()?;
         }
+        if survey.missing_rows == Some(crate::methodology::MissingRows::Domain) {
+            self.keep_outside_every_domain();
+        }
         let Builder {
             mut report,
             keep,
@@ -352,6 +366,26 @@ impl Builder {
 }
 
 impl Builder {
+    /// Under `missing_rows = "domain"`: the rows that miss only indicators stay in the
+    /// design, outside every domain (no profile, the flag [`OUTSIDE_EVERY_DOMAIN`]).
+    fn keep_outside_every_domain(&mut self) {
+        let mut outside = 0;
+        for i in 0..self.keep.len() {
+            if !self.keep[i] && self.missing[i] != 0 && !self.lacks_more[i] {
+                self.keep[i] = true;
+                self.profiles[i] = 0;
+                self.flags[i] = OUTSIDE_EVERY_DOMAIN;
+                outside += 1;
+            }
+        }
+        if outside > 0 {
+            self.report.notes.push(format!(
+                "missing_rows = domain: {} rows that miss an indicator stay in the design as units outside every domain (they count in the PSUs and n/(n-1), in no estimate)",
+                outside
+            ));
+        }
+    }
+
     /// Under `unit = "household"`: the first row kept of each household stands for it,
     /// the others are set aside (used, not dropped). A household's rows must agree on
     /// everything the run uses; where two differ, the error names both rows.

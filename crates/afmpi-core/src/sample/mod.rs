@@ -22,6 +22,10 @@ pub type Codes = (Vec<u32>, Vec<String>);
 /// Code of a missing subgroup value.
 pub const MISSING: u32 = u32::MAX;
 
+/// The flag of a row kept in the design outside every domain (`missing_rows =
+/// "domain"`): it adds to no estimate, only to the design's PSUs.
+pub const OUTSIDE_EVERY_DOMAIN: u32 = 1 << 31;
+
 /// One subgroup column: its levels (labels, sorted) and each person's level.
 #[derive(Clone, Debug)]
 pub struct Grouping {
