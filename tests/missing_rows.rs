@@ -18,41 +18,13 @@ use polars::prelude::*;
 use afmpi::measures::Measure;
 use afmpi::methodology::{MissingRows, SurveyColumns};
 use afmpi::{analyse_frame, Analysis};
-
-fn numbers(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
-    df.column(name)
-        .unwrap()
-        .cast(&DataType::Float64)
-        .unwrap()
-        .f64()
-        .unwrap()
-        .iter()
-        .collect()
-}
-
-fn text(df: &DataFrame, name: &str) -> Vec<String> {
-    df.column(name)
-        .unwrap()
-        .cast(&DataType::String)
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .map(|v| v.unwrap_or("").to_string())
-        .collect()
-}
+use common::global_mpi_weight;
 
 /// The example with d_nutr missing in every row of its first PSU.
 fn example() -> DataFrame {
-    let mut df = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(None)
-        .try_into_reader_with_file_path(Some("data/example.csv".into()))
-        .unwrap()
-        .finish()
-        .unwrap();
-    let psu = text(&df, "psu");
-    let nutr: Vec<Option<f64>> = numbers(&df, "d_nutr")
+    let mut df = common::read_csv(Path::new("data/example.csv"));
+    let psu = common::texts(&df, "psu");
+    let nutr: Vec<Option<f64>> = common::numbers(&df, "d_nutr")
         .into_iter()
         .zip(&psu)
         .map(|(v, p)| if *p == psu[0] { None } else { v })
@@ -74,21 +46,17 @@ struct Row {
 }
 
 fn rows(df: &DataFrame) -> Vec<Row> {
-    let weight_of = |c: &str| match c {
-        "d_nutr" | "d_cm" | "d_satt" | "d_educ" => Ratio::new(1i64, 6),
-        _ => Ratio::new(1, 18),
-    };
     let values: Vec<Vec<Option<f64>>> = common::GLOBAL_MPI_INDICATORS
         .iter()
-        .map(|c| numbers(df, c))
+        .map(|c| common::numbers(df, c))
         .collect();
     let (t, h, p, a) = (
-        text(df, "t"),
-        text(df, "strata"),
-        text(df, "psu"),
-        text(df, "area"),
+        common::texts(df, "t"),
+        common::texts(df, "strata"),
+        common::texts(df, "psu"),
+        common::texts(df, "area"),
     );
-    let w = numbers(df, "weight");
+    let w = common::numbers(df, "weight");
     (0..df.height())
         .map(|i| {
             let complete = values.iter().all(|v| v[i].is_some());
@@ -96,7 +64,7 @@ fn rows(df: &DataFrame) -> Vec<Row> {
                 .iter()
                 .zip(&values)
                 .filter(|(_, v)| v[i] == Some(1.0))
-                .map(|(c, _)| weight_of(c))
+                .map(|(c, _)| global_mpi_weight(c))
                 .sum();
             Row {
                 round: t[i].clone(),

@@ -12,17 +12,7 @@ use polars::prelude::*;
 
 use afmpi::measures::Measure;
 use afmpi::{analyse_files_persons, PersonsFile, Reading};
-use common::afmpi;
-
-fn read_csv(path: &Path) -> DataFrame {
-    CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(None)
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .unwrap()
-        .finish()
-        .unwrap()
-}
+use common::{afmpi, global_mpi_weight, read_csv};
 
 fn example_run(reading: Reading, out: &Path, ids: &[String]) -> (afmpi::Analysis, usize) {
     let m = afmpi::methodology::from_file(Path::new("data/global-mpi.toml")).unwrap();
@@ -43,25 +33,7 @@ fn example_run(reading: Reading, out: &Path, ids: &[String]) -> (afmpi::Analysis
     (a, rows.unwrap())
 }
 
-/// The global MPI's weights, written out here: nutrition and child mortality 1/6,
-/// schooling and attendance 1/6, the six living standards 1/18.
-fn global_mpi_weight(column: &str) -> Ratio<i64> {
-    match column {
-        "d_nutr" | "d_cm" | "d_satt" | "d_educ" => Ratio::new(1, 6),
-        _ => Ratio::new(1, 18),
-    }
-}
-
-fn column_f64(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
-    df.column(name)
-        .unwrap()
-        .cast(&DataType::Float64)
-        .unwrap()
-        .f64()
-        .unwrap()
-        .iter()
-        .collect()
-}
+use common::numbers as column_f64;
 
 fn column_text(df: &DataFrame, name: &str) -> Vec<Option<String>> {
     df.column(name)

@@ -17,38 +17,10 @@ use polars::prelude::*;
 use afmpi::measures::Measure;
 use afmpi::methodology::SurveyColumns;
 use afmpi::{analyse_frame, Analysis};
+use common::global_mpi_weight;
 
 fn example() -> DataFrame {
-    CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(None)
-        .try_into_reader_with_file_path(Some("data/example.csv".into()))
-        .unwrap()
-        .finish()
-        .unwrap()
-}
-
-fn numbers(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
-    df.column(name)
-        .unwrap()
-        .cast(&DataType::Float64)
-        .unwrap()
-        .f64()
-        .unwrap()
-        .iter()
-        .collect()
-}
-
-fn text(df: &DataFrame, name: &str) -> Vec<String> {
-    df.column(name)
-        .unwrap()
-        .cast(&DataType::String)
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .map(|v| v.unwrap_or("").to_string())
-        .collect()
+    common::read_csv(Path::new("data/example.csv"))
 }
 
 /// One row used by the run: its round, stratum, PSU (or its own row), weight, area and
@@ -63,21 +35,17 @@ struct Row {
 }
 
 fn rows(df: &DataFrame, clustered: bool) -> Vec<Row> {
-    let weight_of = |c: &str| match c {
-        "d_nutr" | "d_cm" | "d_satt" | "d_educ" => Ratio::new(1i64, 6),
-        _ => Ratio::new(1, 18),
-    };
     let values: Vec<Vec<Option<f64>>> = common::GLOBAL_MPI_INDICATORS
         .iter()
-        .map(|c| numbers(df, c))
+        .map(|c| common::numbers(df, c))
         .collect();
     let (t, h, p, a) = (
-        text(df, "t"),
-        text(df, "strata"),
-        text(df, "psu"),
-        text(df, "area"),
+        common::texts(df, "t"),
+        common::texts(df, "strata"),
+        common::texts(df, "psu"),
+        common::texts(df, "area"),
     );
-    let w = numbers(df, "weight");
+    let w = common::numbers(df, "weight");
     (0..df.height())
         .filter(|&i| values.iter().all(|v| v[i].is_some()))
         .map(|i| {
@@ -85,7 +53,7 @@ fn rows(df: &DataFrame, clustered: bool) -> Vec<Row> {
                 .iter()
                 .zip(&values)
                 .filter(|(_, v)| v[i] == Some(1.0))
-                .map(|(c, _)| weight_of(c))
+                .map(|(c, _)| global_mpi_weight(c))
                 .sum();
             let poor = score >= Ratio::new(1, 3);
             Row {

@@ -121,13 +121,7 @@ fn rows_of_a_household_that_differ_are_an_error() {
 #[test]
 fn households_of_the_example_are_its_first_rows_as_persons() {
     let m = afmpi::methodology::from_file(Path::new("data/global-mpi.toml")).unwrap();
-    let df = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(None)
-        .try_into_reader_with_file_path(Some("data/example.csv".into()))
-        .unwrap()
-        .finish()
-        .unwrap();
+    let df = common::read_csv(Path::new("data/example.csv"));
     // The first row of each household, worked out here.
     let ids: Vec<Option<i64>> = df
         .column("hh_id")

@@ -176,3 +176,51 @@ pub fn restart_ids_in_each_round(df: &mut polars::prelude::DataFrame) {
             .unwrap();
     }
 }
+
+/// A CSV file read whole, its types inferred from every row.
+pub fn read_csv(path: &std::path::Path) -> polars::prelude::DataFrame {
+    use polars::prelude::*;
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(None)
+        .try_into_reader_with_file_path(Some(path.to_path_buf()))
+        .unwrap()
+        .finish()
+        .unwrap()
+}
+
+/// A column as numbers (missing as `None`).
+pub fn numbers(df: &polars::prelude::DataFrame, name: &str) -> Vec<Option<f64>> {
+    use polars::prelude::*;
+    df.column(name)
+        .unwrap()
+        .cast(&DataType::Float64)
+        .unwrap()
+        .f64()
+        .unwrap()
+        .iter()
+        .collect()
+}
+
+/// A column as text (missing as the empty string).
+pub fn texts(df: &polars::prelude::DataFrame, name: &str) -> Vec<String> {
+    use polars::prelude::*;
+    df.column(name)
+        .unwrap()
+        .cast(&DataType::String)
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|v| v.unwrap_or("").to_string())
+        .collect()
+}
+
+/// The global MPI's weight of a d_* column, written out here: nutrition, child
+/// mortality, schooling and attendance 1/6; the six living standards 1/18.
+pub fn global_mpi_weight(column: &str) -> num_rational::Ratio<i64> {
+    match column {
+        "d_nutr" | "d_cm" | "d_satt" | "d_educ" => num_rational::Ratio::new(1, 6),
+        _ => num_rational::Ratio::new(1, 18),
+    }
+}
