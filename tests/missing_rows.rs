@@ -1,8 +1,8 @@
 //! Rows that miss an indicator, both conventions (`missing_rows`): dropped before the
 //! design is read (`drop`, as mpitb and mpitbR), or kept in the design as units outside
 //! every domain (`domain`, as R's survey package on a subset design). The estimates are
-//! the same; the standard errors are checked against the linearized variance worked out
-//! here from the rows, with the PSUs each convention keeps — one PSU made to miss an
+//! the same; the standard errors are checked against R's survey package under both, and
+//! against the linearized variance worked out here from the rows, with the PSUs each convention keeps — one PSU made to miss an
 //! indicator in every row, so that it leaves the design under `drop` and stays under
 //! `domain`.
 
@@ -114,6 +114,58 @@ fn linearized_h(
         })
         .sum();
     (h, var.sqrt())
+}
+
+/// R's survey package on the same data (`scripts/survey-reference.R`): per round and
+/// domain, H and its standard error under `domain` (subset() of the design of every row)
+/// and under `drop` (the design of the complete rows), as R prints them.
+const SURVEY: [(u32, bool, f64, f64, f64); 4] = [
+    (
+        0,
+        false,
+        0.569791923501933,
+        0.021556844852219,
+        0.0214839917526666,
+    ),
+    (
+        0,
+        true,
+        0.647889515960034,
+        0.0250815988999784,
+        0.0250815988999784,
+    ),
+    (
+        1,
+        false,
+        0.427741877156183,
+        0.0180056508231857,
+        0.0180056508231857,
+    ),
+    (
+        1,
+        true,
+        0.514920705383605,
+        0.0222708830836199,
+        0.0222708830836199,
+    ),
+];
+
+#[test]
+fn both_conventions_reproduce_r_survey() {
+    let df = example();
+    let (drop, domain) = (run(&df, MissingRows::Drop), run(&df, MissingRows::Domain));
+    let rural = drop.sample.groupings[0]
+        .levels
+        .iter()
+        .position(|l| l == "rural")
+        .unwrap() as u32;
+    for (round, is_rural, h, se_domain, se_drop) in SURVEY {
+        let subgroup = is_rural.then_some((0, rural));
+        let ((b, se_a), (_, se_b)) = (h_of(&domain, subgroup, round), h_of(&drop, subgroup, round));
+        assert_relative_eq!(b, h, max_relative = 1e-13);
+        assert_relative_eq!(se_a, se_domain, max_relative = 1e-12);
+        assert_relative_eq!(se_b, se_drop, max_relative = 1e-12);
+    }
 }
 
 fn run(df: &DataFrame, missing_rows: MissingRows) -> Analysis {

@@ -1,6 +1,7 @@
 //! Subgroups' shares (`popsh`, `contrib`, as R convey's `svyafcdec`): each level's
 //! population share and its contribution to the whole sample's M0, and their standard
-//! errors. Checked against a computation here from the rows: the totals per PSU, the
+//! errors. Checked against R's survey package (svyratio) and against a computation here
+//! from the rows: the totals per PSU, the
 //! ratio's gradient by finite differences (the numerical delta method) and the
 //! stratified with-replacement variance of the PSU totals — for a clustered design and
 //! for rows as their own PSUs.
@@ -164,6 +165,119 @@ fn check(clustered: bool) {
     }
     // popsh and contrib for 2 areas in 2 rounds.
     assert_eq!(checked, 8);
+}
+
+/// R's survey package on the same rows (`scripts/survey-reference.R`, svyratio): per
+/// design (clustered or rows as PSUs), round and area, popsh and contrib with their
+/// standard errors, as R prints them.
+#[allow(clippy::type_complexity)]
+const SURVEY: [(bool, u32, &str, f64, f64, f64, f64); 8] = [
+    (
+        true,
+        0,
+        "rural",
+        0.783474153969296,
+        0.0089215351816043,
+        0.920429384260154,
+        0.010136916469959,
+    ),
+    (
+        true,
+        0,
+        "urban",
+        0.216525846030704,
+        0.0089215351816043,
+        0.0795706157398456,
+        0.010136916469959,
+    ),
+    (
+        true,
+        1,
+        "rural",
+        0.767136424214982,
+        0.0089886442253203,
+        0.925157775538428,
+        0.0125823488918782,
+    ),
+    (
+        true,
+        1,
+        "urban",
+        0.232863575785018,
+        0.0089886442253203,
+        0.0748422244615715,
+        0.0125823488918782,
+    ),
+    (
+        false,
+        0,
+        "rural",
+        0.783474153969296,
+        0.00103964804841366,
+        0.920429384260154,
+        0.00305174866377278,
+    ),
+    (
+        false,
+        0,
+        "urban",
+        0.216525846030704,
+        0.00103964804841366,
+        0.0795706157398456,
+        0.00305174866377278,
+    ),
+    (
+        false,
+        1,
+        "rural",
+        0.767136424214982,
+        0.00106222807317543,
+        0.925157775538428,
+        0.0041135358315329,
+    ),
+    (
+        false,
+        1,
+        "urban",
+        0.232863575785018,
+        0.00106222807317543,
+        0.0748422244615715,
+        0.0041135358315329,
+    ),
+];
+
+#[test]
+fn shares_of_subgroups_reproduce_r_survey() {
+    let df = example();
+    for clustered in [true, false] {
+        let a = run(&df, clustered);
+        for &(design, round, level, popsh, popsh_se, contrib, contrib_se) in &SURVEY {
+            if design != clustered {
+                continue;
+            }
+            let l = a.sample.groupings[0]
+                .levels
+                .iter()
+                .position(|x| x == level)
+                .unwrap() as u32;
+            for (measure, b, se) in [
+                (Measure::Popsh, popsh, popsh_se),
+                (Measure::Contrib, contrib, contrib_se),
+            ] {
+                let i = a
+                    .estimates
+                    .iter()
+                    .position(|e| {
+                        e.measure == measure
+                            && e.domain.subgroup == Some((0, l))
+                            && e.domain.round == round
+                    })
+                    .unwrap();
+                assert_relative_eq!(a.estimates[i].b, b, max_relative = 1e-13);
+                assert_relative_eq!(a.inference.levels[i].se, se, max_relative = 1e-12);
+            }
+        }
+    }
 }
 
 #[test]
