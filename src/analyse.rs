@@ -403,6 +403,15 @@ pub fn analyse_table(
             "missing_rows = \"domain\" is not read from a table of `afmpi sql` yet: run on the survey file, or use missing_rows = \"drop\"".into(),
         ));
     }
+    if !m.alphas.is_empty()
+        && m.indicators
+            .iter()
+            .any(|i| matches!(i.source, Source::Achievement { .. }))
+    {
+        return Err(Error::Usage(
+            "M1 and M2 of cardinal indicators cannot be finished from a table of `afmpi sql`: the table holds no gaps; run on the survey file".into(),
+        ));
+    }
     let (effective, sample, table, report) = sql::read_table(path, m, survey)?;
     finish(&effective, sample, report, table, settings, &|_| {})
 }

@@ -67,9 +67,9 @@ impl Codes {
     }
 }
 
-/// Per cell (round, stratum, PSU, levels one per subgroup column, profile, flags):
+/// Per cell (round, stratum, PSU, levels one per subgroup column, profile, flags, gaps):
 /// sums of weights and squared weights, and the count.
-type Key = (u32, u32, u32, Vec<u32>, u64, u32);
+type Key = (u32, u32, u32, Vec<u32>, u64, u32, u32);
 
 /// What the batches so far add up to.
 struct Accumulator {
@@ -86,6 +86,9 @@ struct Accumulator {
     report: Option<DataReport>,
     has_rounds: bool,
     psu_is_row: bool,
+    /// The gap vectors met so far (the first empty), numbered across batches.
+    gap_vectors: Vec<afmpi_core::sample::Gaps>,
+    gap_index: FxHashMap<Vec<(usize, u64)>, u32>,
 }
 
 /// Reads `frame` (the needed columns of `file`) in batches of `batch_rows` rows, and returns the labels of the sample (without per-person values),
@@ -267,6 +270,8 @@ impl Accumulator {
             report: None,
             has_rounds: survey.round.is_some(),
             psu_is_row: survey.psu.is_none(),
+            gap_vectors: vec![Vec::new()],
+            gap_index: std::iter::once((Vec::new(), 0)).collect(),
         }
     }
 
@@ -303,6 +308,11 @@ impl Accumulator {
             .zip(&mut self.levels)
             .map(|(g, codes)| g.levels.iter().map(|l| codes.code(l)).collect())
             .collect();
+        let gaps: Vec<u32> = sample
+            .gap_vectors
+            .iter()
+            .map(|v| self.gap_code(v))
+            .collect();
         for cell in &table.cells {
             let key: Key = (
                 rounds[cell.round as usize],
@@ -320,6 +330,7 @@ impl Accumulator {
                     .collect(),
                 cell.profile,
                 cell.flags,
+                gaps[cell.gaps as usize],
             );
             let e = self.cells.entry(key).or_insert((0.0, 0.0, 0));
             e.0 += cell.weight;
@@ -327,6 +338,18 @@ impl Accumulator {
             e.2 += cell.count;
         }
         Ok(())
+    }
+
+    /// A batch's gap vector as a code kept across batches.
+    fn gap_code(&mut self, gaps: &afmpi_core::sample::Gaps) -> u32 {
+        let key: Vec<(usize, u64)> = gaps.iter().map(|&(j, g)| (j, g.to_bits())).collect();
+        if let Some(&c) = self.gap_index.get(&key) {
+            return c;
+        }
+        let c = self.gap_vectors.len() as u32;
+        self.gap_vectors.push(gaps.clone());
+        self.gap_index.insert(key, c);
+        c
     }
 
     /// The batch's rounds as codes of the whole file's, each round with one year (a file
@@ -415,7 +438,10 @@ impl Accumulator {
             .cells
             .into_iter()
             .map(
-                |((round, stratum, psu, levels, profile, flags), (weight, weight_sq, count))| {
+                |(
+                    (round, stratum, psu, levels, profile, flags, gaps),
+                    (weight, weight_sq, count),
+                )| {
                     let packed = tally::pack_levels(
                         levels.iter().enumerate().map(|(g, &l)| match l {
                             MISSING => MISSING,
@@ -434,6 +460,7 @@ impl Accumulator {
                         levels: packed,
                         profile,
                         flags,
+                        gaps,
                         weight,
                         weight_sq,
                         count,
@@ -449,6 +476,9 @@ impl Accumulator {
             self.has_rounds,
             self.psu_is_row,
         );
-        Ok((sample, Table::new(cells, radices)))
+        Ok((
+            sample,
+            Table::new(cells, radices).with_gaps(self.gap_vectors),
+        ))
     }
 }

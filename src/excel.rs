@@ -174,6 +174,9 @@ fn methodology_sheet(
         let from = match &ind.source {
             Source::Column(c) => format!("column {c}"),
             Source::Rule(rule) => format!("rule: {}", rule.deprived.text),
+            Source::Achievement { column, cutoff } => {
+                format!("achievement {column}, deprived below {cutoff}")
+            }
         };
         let row: Result<()> = (|| {
             sheet.write_string(r, 0, &d.name)?;

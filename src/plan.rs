@@ -34,6 +34,9 @@ pub fn needed_columns(
         let key = format!("dimension[{d}].indicator[{within}]");
         match &ind.source {
             Source::Column(c) => add(&mut request.numeric, format!("{key}.column"), c),
+            Source::Achievement { column, .. } => {
+                add(&mut request.numeric, format!("{key}.achievement"), column)
+            }
             // Rules read raw columns whatever their type: the expression decides.
             Source::Rule(rule) => {
                 for c in rule.columns() {

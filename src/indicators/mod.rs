@@ -116,6 +116,9 @@ pub fn prepare_rows(
     for name in &survey.over {
         sample.subgroup(name, take(name));
     }
+    if let Some((codes, vectors)) = gap_codes(df, m, file)? {
+        sample.gaps(codes, vectors);
+    }
     if let Some(name) = households {
         sample.households(name, take(name));
     }
@@ -181,7 +184,7 @@ fn check_indicators(
                 .ok()
                 .filter(|s| s.dtype().is_primitive_numeric())
                 .map(|s| (j, s, c.as_str())),
-            Source::Rule(_) => None,
+            Source::Rule(_) | Source::Achievement { .. } => None,
         })
         .collect();
     const BLOCK: usize = 8192;
@@ -210,6 +213,10 @@ fn check_indicators(
             }
             Source::Column(c) => zero_one(column(df, c, file)?, file, c)?,
             Source::Rule(rule) => rule_values(&ruled, j, &ind.id, &rule.deprived.text, file)?,
+            Source::Achievement { column: c, cutoff } => achievements(df, c, file)?
+                .iter()
+                .map(|x| (!x.is_nan()).then_some(*x < *cutoff))
+                .collect(),
         };
         let mut count = 0;
         for ((p, m), v) in profiles.iter_mut().zip(&mut missing_bits).zip(&values) {
@@ -228,6 +235,66 @@ fn check_indicators(
     }
 
     Ok((profiles, missing_bits, missing_counts))
+}
+
+/// A cardinal indicator's achievements (NaN when missing): numbers of zero or more.
+fn achievements(df: &DataFrame, name: &str, file: &Path) -> Result<Vec<f64>> {
+    let x = numbers(column(df, name, file)?, file, name)?;
+    if let Some((i, v)) = x
+        .iter()
+        .enumerate()
+        .find(|(_, v)| **v < 0.0 || v.is_infinite())
+    {
+        return Err(Error::data(file, name, Some(i + 1), format!(
+            "the achievement {v} is not a number of zero or more: a cardinal indicator's gap (z - x)/z is defined for x >= 0; fix the row or make it missing")));
+    }
+    Ok(x)
+}
+
+/// Under `alphas` with cardinal indicators: each row's normalized gaps (z - x)/z in the
+/// cardinal indicators it is deprived in, as codes of distinct gap vectors (the first
+/// empty). `None` when M1 and M2 need no gaps.
+#[allow(clippy::type_complexity)]
+fn gap_codes(
+    df: &DataFrame,
+    m: &Methodology,
+    file: &Path,
+) -> Result<Option<(Vec<u32>, Vec<afmpi_core::sample::Gaps>)>> {
+    let cardinal: Vec<(usize, &String, f64)> = m
+        .indicators
+        .iter()
+        .enumerate()
+        .filter_map(|(j, ind)| match &ind.source {
+            Source::Achievement { column, cutoff } => Some((j, column, *cutoff)),
+            _ => None,
+        })
+        .collect();
+    if cardinal.is_empty() || m.alphas.is_empty() {
+        return Ok(None);
+    }
+    let columns: Vec<Vec<f64>> = cardinal
+        .iter()
+        .map(|(_, c, _)| achievements(df, c, file))
+        .collect::<Result<_>>()?;
+    let mut vectors: Vec<afmpi_core::sample::Gaps> = vec![Vec::new()];
+    let mut index: FxHashMap<Vec<(usize, u64)>, u32> = FxHashMap::default();
+    index.insert(Vec::new(), 0);
+    let codes = (0..df.height())
+        .map(|i| {
+            let gaps: afmpi_core::sample::Gaps = cardinal
+                .iter()
+                .zip(&columns)
+                .filter(|((_, _, z), x)| x[i] < *z)
+                .map(|(&(j, _, z), x)| (j, (z - x[i]) / z))
+                .collect();
+            let key: Vec<(usize, u64)> = gaps.iter().map(|&(j, g)| (j, g.to_bits())).collect();
+            *index.entry(key).or_insert_with(|| {
+                vectors.push(gaps);
+                (vectors.len() - 1) as u32
+            })
+        })
+        .collect();
+    Ok(Some((codes, vectors)))
 }
 
 /// A rule indicator's evaluated values: true, false or missing.

@@ -311,6 +311,9 @@ pub fn methodology_summary(m: &Methodology) -> String {
         for ind in m.indicators.iter().filter(|i| i.dimension == d) {
             let from = match &ind.source {
                 Source::Column(c) => format!("column {c}"),
+                Source::Achievement { column, cutoff } => {
+                    format!("achievement {column}, deprived below {cutoff} (gap (z - x)/z)")
+                }
                 Source::Rule(rule) if rule.aggregate.is_some() => format!(
                     "rule per member, aggregated to the household: {}",
                     rule.deprived.text

@@ -61,6 +61,15 @@ fn query_named(
     dialect: Dialect,
     names: &[usize],
 ) -> Result<String> {
+    let cardinal = m
+        .indicators
+        .iter()
+        .any(|i| matches!(i.source, Source::Achievement { .. }));
+    if cardinal && !m.alphas.is_empty() {
+        return Err(crate::error::Error::Usage(
+            "M1 and M2 of cardinal indicators are not in the SQL query yet: their gaps vary person by person; run `afmpi run` on the survey file, or leave `alphas` out for M0".into(),
+        ));
+    }
     if survey.unit == Some(crate::methodology::Unit::Household) {
         return Err(crate::error::Error::Usage(
             "unit = \"household\" is not in the SQL query yet: a household's rows are checked against each other and counted once by `afmpi run` on the survey file".into(),
@@ -261,6 +270,11 @@ fn indicator_sql(source: &Source, household: Option<&str>, float: &str) -> Resul
             c = ident(c)
         ),
         Source::Rule(rule) => rule_sql(rule, household, float)?,
+        Source::Achievement { column, cutoff } => format!(
+            "CASE WHEN {c} IS NULL THEN NULL WHEN {c} < {z} THEN 1 ELSE 0 END",
+            c = ident(column),
+            z = cutoff
+        ),
     })
 }
 

@@ -118,6 +118,7 @@ impl TableColumns<'_> {
         let radices = tally::radices(&groupings)?;
         let cells: Vec<Cell> = (0..n)
             .map(|i| Cell {
+                gaps: 0,
                 round: rounds[i],
                 stratum: strata[i],
                 psu: psus[i],

@@ -166,6 +166,7 @@ mod tests {
             levels: 0,
             profile,
             flags: 0,
+            gaps: 0,
             weight,
             weight_sq: weight * weight,
             count: 1,

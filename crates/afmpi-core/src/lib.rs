@@ -68,12 +68,13 @@ pub fn finish(
     sample::note_shared_psus(&mut report, &sample, &table);
     progress("estimating");
     let intensity: Vec<bool> = m.groups.iter().map(|g| g.intensity).collect();
-    let totals = inference::Totals::new(
+    let totals = inference::Totals::with_alphas(
         &table,
         &sample,
         &weights,
         intensity.len(),
         settings.lonely_psu,
+        &m.alphas,
     )?;
     let estimates = measures::estimate(
         &table,

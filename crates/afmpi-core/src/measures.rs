@@ -43,10 +43,16 @@ pub enum Measure {
     /// A subgroup level's contribution to the whole sample's M0, as a fraction: its
     /// censored score total over the whole sample's (= popsh × M0 of the level / M0).
     Contrib,
+    /// The adjusted poverty gap M1 (Alkire and Foster 2011's M_alpha, alpha = 1): the
+    /// mean over everyone of the poor's weighted normalized gaps, (z - x)/z in a cardinal
+    /// indicator and 1 in a 0/1 one.
+    M1,
+    /// The adjusted squared gap M2 (alpha = 2): as M1 with the gaps squared.
+    M2,
 }
 
 impl Measure {
-    pub const ALL: [Measure; 9] = [
+    pub const ALL: [Measure; 11] = [
         Measure::M0,
         Measure::H,
         Measure::A,
@@ -56,6 +62,8 @@ impl Measure {
         Measure::Pctb,
         Measure::Popsh,
         Measure::Contrib,
+        Measure::M1,
+        Measure::M2,
     ];
 
     pub fn name(self) -> &'static str {
@@ -69,6 +77,17 @@ impl Measure {
             Measure::Pctb => "pctb",
             Measure::Popsh => "popsh",
             Measure::Contrib => "contrib",
+            Measure::M1 => "M1",
+            Measure::M2 => "M2",
+        }
+    }
+
+    /// The alpha of an M_alpha beyond M0 (M1, M2).
+    pub fn alpha(self) -> Option<u8> {
+        match self {
+            Measure::M1 => Some(1),
+            Measure::M2 => Some(2),
+            _ => None,
         }
     }
 
@@ -113,6 +132,8 @@ impl Measure {
             // The denominators are the whole sample's ([`Measure::of_the_whole_sample`]).
             Measure::Popsh => ratio(1.0, Total::Population, Total::Population),
             Measure::Contrib => ratio(1.0, Total::PoorScore, Total::PoorScore),
+            Measure::M1 => ratio(1.0, Total::PoorGap(1), Total::Population),
+            Measure::M2 => ratio(1.0, Total::PoorGap(2), Total::Population),
         }
     }
 }
@@ -131,6 +152,9 @@ pub enum Total {
     PoorScore,
     /// Σ w over the poor deprived in indicator j (censored).
     PoorDeprived(usize),
+    /// Σ w·Σ_j w_j g_j^alpha over the poor: their weighted normalized gaps to the power
+    /// alpha (1 or 2); g_j is 1 in a 0/1 indicator.
+    PoorGap(u8),
 }
 
 impl Total {
@@ -144,6 +168,20 @@ impl Total {
             Total::Poor => one(person.poor),
             Total::PoorScore => one(person.poor) * person.score,
             Total::PoorDeprived(j) => one(person.poor && deprived(j)),
+            Total::PoorGap(alpha) => {
+                let gap = |j: usize| {
+                    person
+                        .gaps
+                        .iter()
+                        .find(|&&(k, _)| k == j)
+                        .map_or(1.0, |&(_, g)| g.powi(alpha as i32))
+                };
+                let sum: f64 = (0..person.weights.len())
+                    .filter(|&j| deprived(j))
+                    .map(|j| person.weights[j] * gap(j))
+                    .sum();
+                one(person.poor) * sum
+            }
         }
     }
 }
@@ -158,11 +196,13 @@ pub struct Ratio {
 
 /// Where each [`Total`] sits in a unit's row of totals: the population, each indicator's
 /// deprived, then per poverty line (each cutoff, then each named group) the poor, their
-/// censored score and each indicator's poor deprived.
+/// censored score, each indicator's poor deprived and the poor's gaps for each alpha.
 pub struct Layout {
     n_indicators: usize,
     n_cutoffs: usize,
     n_lines: usize,
+    /// The M_alpha beyond M0 (1, 2) asked for.
+    pub alphas: Vec<u8>,
     /// The cutoffs, lowest first.
     ascending: Vec<usize>,
     pub float_weights: Vec<f64>,
@@ -170,7 +210,13 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(weights: &IntegerWeights, n_groups: usize) -> Layout {
+        Layout::with_alphas(weights, n_groups, &[])
+    }
+
+    /// As [`Layout::new`], with the totals of M_alpha for each alpha of `alphas`.
+    pub fn with_alphas(weights: &IntegerWeights, n_groups: usize, alphas: &[u8]) -> Layout {
         Layout {
+            alphas: alphas.to_vec(),
             n_indicators: weights.weights.len(),
             n_cutoffs: weights.thresholds.len(),
             n_lines: weights.thresholds.len() + n_groups,
@@ -187,8 +233,14 @@ impl Layout {
         }
     }
 
+    /// The totals of one poverty line: poor, censored score, each indicator's poor
+    /// deprived, the gaps of each alpha.
+    fn block(&self) -> usize {
+        2 + self.n_indicators + self.alphas.len()
+    }
+
     pub fn width(&self) -> usize {
-        1 + self.n_indicators + self.n_lines * (2 + self.n_indicators)
+        1 + self.n_indicators + self.n_lines * self.block()
     }
 
     /// The poverty line of an estimate: its cutoff, or its named group after the cutoffs.
@@ -203,7 +255,7 @@ impl Layout {
     pub fn index(&self, total: Total, line: Option<usize>) -> usize {
         let at_line = |offset: usize| {
             let line = line.expect("a total of the poor needs a poverty line");
-            1 + self.n_indicators + line * (2 + self.n_indicators) + offset
+            1 + self.n_indicators + line * self.block() + offset
         };
         match total {
             Total::Population => 0,
@@ -211,17 +263,33 @@ impl Layout {
             Total::Poor => at_line(0),
             Total::PoorScore => at_line(1),
             Total::PoorDeprived(j) => at_line(2 + j),
+            Total::PoorGap(alpha) => {
+                let k = self
+                    .alphas
+                    .iter()
+                    .position(|&a| a == alpha)
+                    .expect("the alpha is laid out");
+                at_line(2 + self.n_indicators + k)
+            }
         }
     }
 
-    /// What one person of this profile and these group flags adds to the totals.
-    pub fn contribution(&self, weights: &IntegerWeights, profile: u64, flags: u32) -> Contribution {
+    /// What one person of this profile, these group flags and these gaps (in the
+    /// cardinal indicators) adds to the totals.
+    pub fn contribution(
+        &self,
+        weights: &IntegerWeights,
+        profile: u64,
+        flags: u32,
+        gaps: &[(usize, f64)],
+    ) -> Contribution {
         let score = weights.score(profile);
         let person = |poor: bool| Person {
             profile,
             score: weights.score_f64(profile),
             poor,
             weights: &self.float_weights,
+            gaps,
         };
         let all = person(false);
         let poor = person(true);
@@ -231,6 +299,7 @@ impl Layout {
         common.extend((0..self.n_indicators).map(|j| Total::Deprived(j).value(&all)));
         let mut block = vec![Total::Poor.value(&poor), Total::PoorScore.value(&poor)];
         block.extend((0..self.n_indicators).map(|j| Total::PoorDeprived(j).value(&poor)));
+        block.extend(self.alphas.iter().map(|&a| Total::PoorGap(a).value(&poor)));
         // A person poor at cutoff k is poor at every lower cutoff: the block goes to the
         // highest cutoff the score reaches, and [`Layout::cumulate_columns`] hands it down to the
         // lower ones once the totals are added up (one block per person, not one per
@@ -261,7 +330,7 @@ impl Layout {
     /// total by total): each cutoff's totals of the poor take in those of the cutoffs
     /// above it.
     pub fn cumulate_columns(&self, totals: &mut [f64], n: usize) {
-        let block = 2 + self.n_indicators;
+        let block = self.block();
         for pair in self.ascending.windows(2).rev() {
             let (low, high) = (
                 self.index(Total::Poor, Some(pair[0])),
@@ -328,6 +397,8 @@ pub struct Person<'a> {
     pub poor: bool,
     /// Indicator weights as floats.
     pub weights: &'a [f64],
+    /// The normalized gaps in the cardinal indicators the person is deprived in.
+    pub gaps: &'a [(usize, f64)],
 }
 
 /// Fields packed into one integer that sorts as the tuple of the fields does: each field
@@ -452,6 +523,9 @@ pub fn estimate<'t>(
     };
     let (n_indicators, n_cutoffs) = (layout.n_indicators, layout.n_cutoffs);
     for measure in Measure::ALL {
+        if measure.alpha().is_some_and(|a| !layout.alphas.contains(&a)) {
+            continue;
+        }
         let indicators: Vec<Option<usize>> = if measure.per_indicator() {
             (0..n_indicators).map(Some).collect()
         } else {

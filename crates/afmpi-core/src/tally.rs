@@ -10,7 +10,9 @@
 //! ```
 //!
 //! because a person's score, poverty status and censored deprivations depend on the
-//! profile alone (and membership of a methodology's named groups on the flags). One pass over the rows builds it; afterwards nothing looks at rows
+//! profile alone (and membership of a methodology's named groups on the flags). Under
+//! cardinal indicators and M1/M2, the persons' normalized gaps join the key (as an index
+//! of distinct gap vectors), so that a cell's persons still share every value. One pass over the rows builds it; afterwards nothing looks at rows
 //! again, so the work downstream is O(cells), not O(rows), however many cutoffs there are.
 //!
 //! Why it is fast and still exact to the bit: the rows are split into blocks of a fixed
@@ -28,8 +30,8 @@ use crate::sample::{Grouping, Sample, MISSING};
 /// Rows tallied sequentially in one block.
 const BLOCK_ROWS: usize = 1 << 15;
 
-/// Cell key: round, stratum, PSU, joint subgroup levels, profile, group flags.
-type Key = (u32, u32, u32, u64, u64, u32);
+/// Cell key: round, stratum, PSU, joint subgroup levels, profile, group flags, gaps.
+type Key = (u32, u32, u32, u64, u64, u32, u32);
 
 /// One cell of the table.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -42,6 +44,9 @@ pub struct Cell {
     pub profile: u64,
     /// Membership of the methodology's named groups (bit g for group g).
     pub flags: u32,
+    /// The persons' normalized gaps in the cardinal indicators, as an index into
+    /// [`Table::gap_vectors`] (0: none, or no M1/M2 asked for).
+    pub gaps: u32,
     /// Sum of sampling weights.
     pub weight: f64,
     /// Sum of squared sampling weights (the variance of designs whose PSUs are rows).
@@ -56,6 +61,8 @@ pub struct Table {
     pub cells: Vec<Cell>,
     /// Per subgroup column: its number of levels plus one (the last stands for missing).
     pub radices: Vec<u64>,
+    /// The distinct vectors of normalized gaps the cells point to (the first empty).
+    pub gap_vectors: Vec<crate::sample::Gaps>,
 }
 
 impl Table {
@@ -63,8 +70,27 @@ impl Table {
     /// levels, profile, flags), whose subgroup levels are packed by `radices`. Every
     /// table is made so: by the tally, by batches, from a database engine's table.
     pub fn new(mut cells: Vec<Cell>, radices: Vec<u64>) -> Table {
-        cells.sort_unstable_by_key(|c| (c.round, c.stratum, c.psu, c.levels, c.profile, c.flags));
-        Table { cells, radices }
+        cells.sort_unstable_by_key(|c| {
+            (
+                c.round, c.stratum, c.psu, c.levels, c.profile, c.flags, c.gaps,
+            )
+        });
+        Table {
+            cells,
+            radices,
+            gap_vectors: vec![Vec::new()],
+        }
+    }
+
+    /// The table with these gap vectors (those its cells' `gaps` index).
+    pub fn with_gaps(mut self, gap_vectors: Vec<crate::sample::Gaps>) -> Table {
+        self.gap_vectors = gap_vectors;
+        self
+    }
+
+    /// The normalized gaps of a cell's persons.
+    pub fn gaps_of(&self, cell: &Cell) -> &[(usize, f64)] {
+        &self.gap_vectors[cell.gaps as usize]
     }
 
     /// The domains a cell belongs to: its round's whole sample, and its level of each
@@ -184,20 +210,23 @@ pub fn tally(sample: &Sample) -> Result<Table> {
     let cells: Vec<Cell> = map
         .into_iter()
         .map(
-            |((round, stratum, psu, levels, profile, flags), (weight, weight_sq, count))| Cell {
-                round,
-                stratum,
-                psu,
-                levels,
-                profile,
-                flags,
-                weight,
-                weight_sq,
-                count,
+            |((round, stratum, psu, levels, profile, flags, gaps), (weight, weight_sq, count))| {
+                Cell {
+                    round,
+                    stratum,
+                    psu,
+                    levels,
+                    profile,
+                    flags,
+                    gaps,
+                    weight,
+                    weight_sq,
+                    count,
+                }
             },
         )
         .collect();
-    Ok(Table::new(cells, radices))
+    Ok(Table::new(cells, radices).with_gaps(sample.gap_vectors.clone()))
 }
 
 /// Per cell: sum of weights, sum of squared weights, count.
@@ -237,6 +266,7 @@ fn tally_rows(sample: &Sample, radices: &[u64], start: usize, end: usize) -> Map
             levels,
             sample.profiles[i],
             sample.flags[i],
+            sample.gap_code(i),
         );
         let w = sample.weights[i];
         // Members of a household mostly share their cell: add up the run, then look the
@@ -287,6 +317,7 @@ mod tests {
                         levels: pack_levels([a, b, c].into_iter(), &radices),
                         profile: 0,
                         flags: 0,
+                        gaps: 0,
                         weight: 0.0,
                         weight_sq: 0.0,
                         count: 0,

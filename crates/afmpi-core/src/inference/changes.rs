@@ -53,7 +53,13 @@ impl Change {
 pub fn has_changes(measure: Measure) -> bool {
     matches!(
         measure,
-        Measure::M0 | Measure::H | Measure::A | Measure::Hd | Measure::Hdk
+        Measure::M0
+            | Measure::H
+            | Measure::A
+            | Measure::Hd
+            | Measure::Hdk
+            | Measure::M1
+            | Measure::M2
     )
 }
 

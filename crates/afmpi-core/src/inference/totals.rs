@@ -33,8 +33,20 @@ impl Totals {
         n_groups: usize,
         lonely_psu: LonelyPsu,
     ) -> Result<Totals> {
+        Totals::with_alphas(table, sample, weights, n_groups, lonely_psu, &[])
+    }
+
+    /// As [`Totals::new`], with the totals of M_alpha for each alpha of `alphas`.
+    pub fn with_alphas(
+        table: &Table,
+        sample: &Sample,
+        weights: &IntegerWeights,
+        n_groups: usize,
+        lonely_psu: LonelyPsu,
+        alphas: &[u8],
+    ) -> Result<Totals> {
         let design = Design::new(table, sample, lonely_psu)?;
-        let layout = Layout::new(weights, n_groups);
+        let layout = Layout::with_alphas(weights, n_groups, alphas);
         let domains = unit_totals(table, &design, &layout, weights);
         Ok(Totals {
             design,
@@ -112,7 +124,7 @@ pub(super) fn unit_totals(
         contribution: Vec::with_capacity(cells.len()),
         psu: Vec::with_capacity(cells.len()),
     };
-    let mut contribution_index: FxHashMap<(u64, u32), u32> = FxHashMap::default();
+    let mut contribution_index: FxHashMap<(u64, u32, u32), u32> = FxHashMap::default();
     let mut domain_index: FxHashMap<Domain, usize> = FxHashMap::default();
     let mut members: Vec<(Domain, Vec<u32>)> = Vec::new();
     // Consecutive cells mostly share their PSU and subgroup levels.
@@ -122,10 +134,10 @@ pub(super) fn unit_totals(
     for (i, cell) in cells.iter().enumerate() {
         let next = cell_of.contributions.len() as u32;
         let c = *contribution_index
-            .entry((cell.profile, cell.flags))
+            .entry((cell.profile, cell.flags, cell.gaps))
             .or_insert(next);
         if c == next {
-            let adds = layout.contribution(weights, cell.profile, cell.flags);
+            let adds = layout.contribution(weights, cell.profile, cell.flags, table.gaps_of(cell));
             cell_of.contributions.push(adds);
         }
         cell_of.contribution.push(c);
@@ -186,13 +198,14 @@ fn units_of(
     let mut units: Vec<Unit> = Vec::new();
     let mut unit_of: Vec<u32> = Vec::with_capacity(members.len());
     if design.psu_is_row {
-        let mut index: FxHashMap<(u32, u64, u32), u32> = FxHashMap::default();
+        // The cells of a unit have the same values per unit of weight.
+        let mut index: FxHashMap<(u32, u64, u32, u32), u32> = FxHashMap::default();
         let mut squares: Vec<(f64, f64)> = Vec::new();
         for &c in members {
             let cell = &table.cells[c as usize];
             let next = units.len() as u32;
             let u = *index
-                .entry((cell.stratum, cell.profile, cell.flags))
+                .entry((cell.stratum, cell.profile, cell.flags, cell.gaps))
                 .or_insert(next);
             if u == next {
                 units.push(Unit {

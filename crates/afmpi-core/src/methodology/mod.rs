@@ -164,13 +164,16 @@ pub enum Source {
     Column(String),
     /// A rule over the survey's columns.
     Rule(Box<Rule>),
+    /// A cardinal indicator: an achievement x (a column) and its deprivation cutoff z;
+    /// deprived when x < z, with the normalized gap (z - x)/z.
+    Achievement { column: String, cutoff: f64 },
 }
 
 impl Indicator {
     /// The columns the indicator reads.
     pub fn columns(&self) -> Vec<String> {
         match &self.source {
-            Source::Column(c) => vec![c.clone()],
+            Source::Column(c) | Source::Achievement { column: c, .. } => vec![c.clone()],
             Source::Rule(r) => r.columns(),
         }
     }
@@ -232,6 +235,8 @@ pub struct Methodology {
     pub cutoffs: Vec<Cutoff>,
     /// Whether a score equal to a cutoff is poor.
     pub identification: Identification,
+    /// The M_alpha computed beside M0 (1, 2), ascending.
+    pub alphas: Vec<u8>,
     pub dimensions: Vec<Dimension>,
     pub indicators: Vec<Indicator>,
     pub groups: Vec<Group>,

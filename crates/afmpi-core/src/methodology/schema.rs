@@ -29,6 +29,10 @@ pub struct FileSpec {
     /// Poor when the score reaches the cutoff (`">="`, the default) or exceeds it (`">"`).
     #[serde(default)]
     pub identification: super::Identification,
+    /// The M_alpha beside M0: 1 (M1, the adjusted poverty gap), 2 (M2, the adjusted
+    /// squared gap).
+    #[serde(default)]
+    pub alphas: Vec<i64>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -62,4 +66,8 @@ pub struct FileIndicator {
     pub min_observed: Option<Number>,
     #[serde(default)]
     pub optional: bool,
+    /// A cardinal indicator: the column of the achievement, deprived below `cutoff`.
+    pub achievement: Option<String>,
+    /// The deprivation cutoff z of a cardinal indicator (deprived when x < z).
+    pub cutoff: Option<Number>,
 }

@@ -56,6 +56,7 @@ pub fn validate(file: FileSpec, language: &dyn RuleLanguage) -> Result<Methodolo
         source: file.source.unwrap_or_default(),
         cutoffs,
         identification: file.identification,
+        alphas: read_alphas(&file.alphas)?,
         dimensions,
         indicators,
         groups,
@@ -353,6 +354,68 @@ fn read_headline(file: &FileSpec, cutoffs: &[Cutoff], groups: &[Group]) -> Resul
 }
 
 /// An indicator's id and source: a ready column, or a rule with its household options.
+/// `alphas`: which of M1 and M2 to compute.
+fn read_alphas(alphas: &[i64]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    for &a in alphas {
+        match a {
+            1 | 2 => out.push(a as u8),
+            _ => {
+                return Err(key_err(
+                    "alphas",
+                    format!("alpha {a} is not computed: write alphas = [1] (M1, the adjusted poverty gap), [2] (M2, the adjusted squared gap) or [1, 2]; M0 is always computed"),
+                ))
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+/// A cardinal indicator: `achievement` (a column) and its `cutoff` z > 0.
+fn achievement_source(ind: &FileIndicator, key: &str, column: &str) -> Result<(String, Source)> {
+    if column.trim().is_empty() {
+        return Err(key_err(
+            format!("{key}.achievement"),
+            "a cardinal indicator needs the column of its achievement",
+        ));
+    }
+    let others = [
+        ("column", ind.column.is_some()),
+        ("deprived", ind.deprived.is_some()),
+        ("eligible", ind.eligible.is_some()),
+        ("aggregate", ind.aggregate.is_some()),
+        ("no_eligible", ind.no_eligible.is_some()),
+        ("min_observed", ind.min_observed.is_some()),
+    ];
+    if let Some((k, _)) = others.iter().find(|(_, set)| *set) {
+        return Err(key_err(format!("{key}.{k}"), format!("`{k}` does not go with `achievement`: a cardinal indicator is its achievement and its cutoff")));
+    }
+    let Some(cutoff) = &ind.cutoff else {
+        return Err(key_err(format!("{key}.cutoff"), format!("the cardinal indicator `{column}` needs its deprivation cutoff: cutoff = z (deprived when {column} < z)")));
+    };
+    let z = cutoff
+        .exact()
+        .map_err(|m| key_err(format!("{key}.cutoff"), m))?
+        .to_f64();
+    if !(z.is_finite() && z > 0.0) {
+        return Err(key_err(format!("{key}.cutoff"), format!("the deprivation cutoff {z} must be a positive number: the gap (z - x)/z divides by it")));
+    }
+    let id = ind
+        .name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| column.to_string());
+    Ok((
+        id,
+        Source::Achievement {
+            column: column.to_string(),
+            cutoff: z,
+        },
+    ))
+}
+
 fn indicator_source(
     ind: &FileIndicator,
     key: &str,
@@ -365,6 +428,12 @@ fn indicator_source(
         ("no_eligible", ind.no_eligible.is_some()),
         ("min_observed", ind.min_observed.is_some()),
     ];
+    if let Some(column) = &ind.achievement {
+        return achievement_source(ind, key, column);
+    }
+    if ind.cutoff.is_some() {
+        return Err(key_err(format!("{key}.cutoff"), "`cutoff` is the deprivation cutoff of a cardinal indicator: give its `achievement` column too"));
+    }
     match (&ind.column, &ind.deprived) {
         (Some(_), Some(_)) => Err(key_err(key, "give either `column` (a ready 0/1 column) or `deprived` (a rule), not both")),
         (None, None) => Err(key_err(key, "an indicator needs `column` (a ready 0/1 column) or `deprived` (a rule over the survey's columns)")),

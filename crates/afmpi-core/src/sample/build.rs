@@ -40,6 +40,8 @@ pub struct Builder {
     groupings: Vec<Grouping>,
     /// Under `unit = "household"`: the household id column and its codes.
     households: Option<(String, Codes)>,
+    /// Under cardinal indicators and M1/M2: each row's gap vector, and the vectors.
+    gaps: Option<(Vec<u32>, Vec<super::Gaps>)>,
 }
 
 impl Builder {
@@ -76,7 +78,14 @@ impl Builder {
             flags: vec![0; n],
             groupings: Vec::new(),
             households: None,
+            gaps: None,
         }
+    }
+
+    /// Each row's normalized gaps in the cardinal indicators (an index into `vectors`,
+    /// whose first is the empty vector), for M1 and M2.
+    pub fn gaps(&mut self, codes: Vec<u32>, vectors: Vec<super::Gaps>) {
+        self.gaps = Some((codes, vectors));
     }
 
     /// Under `unit = "household"`: each household (by these codes of the household id)
@@ -292,6 +301,7 @@ impl Builder {
             years,
             flags,
             groupings,
+            gaps,
             ..
         } = self;
         let n = profiles.len();
@@ -360,6 +370,16 @@ impl Builder {
                 .collect(),
             has_rounds,
             psu_is_row,
+            gap_codes: Vec::new(),
+            gap_vectors: vec![Vec::new()],
+        };
+        let sample = match gaps {
+            Some((codes, vectors)) => Sample {
+                gap_codes: keep_rows(codes, &keep, all_kept),
+                gap_vectors: vectors,
+                ..sample
+            },
+            None => sample,
         };
         Ok((sample, report))
     }
@@ -448,6 +468,9 @@ impl Builder {
         }
         if self.flags[a] != self.flags[b] {
             return Some("their named groups".into());
+        }
+        if self.gaps.as_ref().is_some_and(|(g, _)| g[a] != g[b]) {
+            return Some("their achievements".into());
         }
         self.groupings
             .iter()

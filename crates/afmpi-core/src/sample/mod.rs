@@ -65,7 +65,16 @@ pub struct Sample {
     /// True without a PSU column: each row is its own PSU, and `psus` is all zero (the
     /// tally then keeps the sum of squared weights, which is all the variance needs).
     pub psu_is_row: bool,
+    /// Under cardinal indicators and M1/M2: each person's gaps, as an index into
+    /// `gap_vectors` (empty: no gaps, every person's index is 0).
+    pub gap_codes: Vec<u32>,
+    /// The distinct vectors of normalized gaps, (indicator, (z - x)/z) for each
+    /// cardinal indicator a person is deprived in; index 0 is the empty vector.
+    pub gap_vectors: Vec<Gaps>,
 }
+
+/// A person's normalized gaps in the cardinal indicators they are deprived in.
+pub type Gaps = Vec<(usize, f64)>;
 
 impl Sample {
     /// A sample of labels only, without per-person values: what a table made in batches
@@ -98,19 +107,30 @@ impl Sample {
                 .collect(),
             has_rounds,
             psu_is_row,
+            gap_codes: Vec::new(),
+            gap_vectors: vec![Vec::new()],
         }
     }
 
-    /// The sample's labels without its per-person values.
+    /// The sample's labels (and gap vectors) without its per-person values.
     pub fn labels_only(self) -> Sample {
-        Sample::from_labels(
-            self.stratum_labels,
-            self.psu_labels,
-            self.round_info,
-            self.groupings,
-            self.has_rounds,
-            self.psu_is_row,
-        )
+        let gap_vectors = self.gap_vectors;
+        Sample {
+            gap_vectors,
+            ..Sample::from_labels(
+                self.stratum_labels,
+                self.psu_labels,
+                self.round_info,
+                self.groupings,
+                self.has_rounds,
+                self.psu_is_row,
+            )
+        }
+    }
+
+    /// Person i's index into `gap_vectors` (0 without gaps).
+    pub fn gap_code(&self, i: usize) -> u32 {
+        self.gap_codes.get(i).copied().unwrap_or(0)
     }
 
     pub fn len(&self) -> usize {
