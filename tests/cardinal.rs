@@ -1,8 +1,9 @@
 //! Cardinal indicators and M1, M2 (Alkire and Foster 2011's M_alpha): an indicator given
 //! as an achievement x and a cutoff z is deprived when x < z, with the normalized gap
 //! (z - x)/z; M_alpha is the mean over everyone of the poor's Σ_j w_j g_j^alpha, g_j = 1
-//! in a 0/1 indicator. Checked by hand (estimates, and standard errors by the
-//! linearization worked out here from the persons, for PSUs and for rows as PSUs),
+//! in a 0/1 indicator. Checked against R convey's svyafc, by hand (estimates, and
+//! standard errors by the linearization worked out here from the persons, for PSUs and
+//! for rows as PSUs),
 //! against M0 when every indicator is 0/1, and whole against batched.
 
 mod common;
@@ -74,6 +75,32 @@ fn national(a: &Analysis, measure: Measure) -> (f64, f64) {
         .position(|e| e.measure == measure && e.domain.subgroup.is_none())
         .unwrap_or_else(|| panic!("no {measure:?}"));
     (a.estimates[i].b, a.inference.levels[i].se)
+}
+
+/// R convey's svyafc on the same persons (`scripts/convey-reference.R`): per design
+/// (clustered, rows as PSUs), M0, M1 and M2 with their standard errors, as R prints them.
+const CONVEY: [(bool, Measure, f64, f64); 6] = [
+    (true, Measure::M0, 0.366666666666667, 0.131242871646519),
+    (true, Measure::M1, 0.289, 0.0807923477613451),
+    (true, Measure::M2, 0.262223333333333, 0.0769002880413299),
+    (false, Measure::M0, 0.366666666666667, 0.1515120730808),
+    (false, Measure::M1, 0.289, 0.137948951527415),
+    (false, Measure::M2, 0.262223333333333, 0.130883429325865),
+];
+
+#[test]
+fn m1_and_m2_reproduce_r_convey() {
+    let df = persons();
+    for clustered in [true, false] {
+        let a = run(&df, clustered);
+        for &(design, measure, b, se) in &CONVEY {
+            if design == clustered {
+                let (ours, our_se) = national(&a, measure);
+                assert_relative_eq!(ours, b, max_relative = 1e-13);
+                assert_relative_eq!(our_se, se, max_relative = 1e-12);
+            }
+        }
+    }
 }
 
 #[test]
