@@ -33,3 +33,22 @@ for (clustered in c(TRUE, FALSE)) {
                 coef(r)[1], sqrt(attr(r, "var")[1])))
   }
 }
+
+# And svyafcdec (g = 0) by the subgroup sg: each subgroup's percentual contribution to
+# M0 with its standard error (tests/cardinal.rs checks afmpi's contrib against it).
+d$sg <- factor(c("x", "x", "y", "y", "x", "y", "x", "y"))
+for (clustered in c(TRUE, FALSE)) {
+  design <- if (clustered) {
+    svydesign(ids = ~p, strata = ~h, weights = ~w, data = d)
+  } else {
+    svydesign(ids = ~1, weights = ~w, data = d)
+  }
+  design <- convey_prep(design)
+  r <- svyafcdec(~ not_a + not_b + inc, ~sg, design, k = 1/3, g = 0, cutoffs = list(1, 1, 100))
+  p <- r[["percentual contribution per subgroup"]]
+  se <- sqrt(diag(as.matrix(attr(p, "var"))))
+  for (i in seq_len(nrow(p))) {
+    cat(sprintf("%s contrib %s %.15g %.15g\n", if (clustered) "psu" else "rows",
+                rownames(p)[i], p[i, 1], se[i]))
+  }
+}

@@ -103,6 +103,53 @@ fn m1_and_m2_reproduce_r_convey() {
     }
 }
 
+/// R convey's svyafcdec on the same persons by a subgroup `sg` (x: persons 1, 2, 5, 7):
+/// each level's contribution to M0 and its standard error, per design.
+const CONVEY_CONTRIB: [(bool, &str, f64, f64); 4] = [
+    (true, "x", 0.515151515151515, 0.324450912735704),
+    (true, "y", 0.484848484848485, 0.324450912735704),
+    (false, "x", 0.515151515151515, 0.264972470844759),
+    (false, "y", 0.484848484848485, 0.264972470844759),
+];
+
+#[test]
+fn subgroups_contributions_reproduce_r_convey_svyafcdec() {
+    let mut df = persons();
+    df.with_column(Column::new(
+        "sg".into(),
+        ["x", "x", "y", "y", "x", "y", "x", "y"],
+    ))
+    .unwrap();
+    let m = afmpi::methodology::from_toml(METHODOLOGY).unwrap();
+    for clustered in [true, false] {
+        let survey = SurveyColumns {
+            weight: Some("w".into()),
+            strata: clustered.then(|| "h".into()),
+            psu: clustered.then(|| "p".into()),
+            over: vec!["sg".into()],
+            ..Default::default()
+        };
+        let a = analyse_frame(&df, &m, &survey, &Default::default(), Path::new("t.csv")).unwrap();
+        for &(design, level, b, se) in &CONVEY_CONTRIB {
+            if design != clustered {
+                continue;
+            }
+            let l = a.sample.groupings[0]
+                .levels
+                .iter()
+                .position(|x| x == level)
+                .unwrap() as u32;
+            let i = a
+                .estimates
+                .iter()
+                .position(|e| e.measure == Measure::Contrib && e.domain.subgroup == Some((0, l)))
+                .unwrap();
+            assert_relative_eq!(a.estimates[i].b, b, max_relative = 1e-13);
+            assert_relative_eq!(a.inference.levels[i].se, se, max_relative = 1e-12);
+        }
+    }
+}
+
 #[test]
 fn m1_and_m2_by_hand_with_their_standard_errors() {
     let df = persons();
