@@ -127,9 +127,7 @@ pub fn frame(
     file: &Path,
 ) -> Result<DataFrame> {
     let n = rows.profiles.len();
-    let fail = |e: PolarsError| Error::input(file, format!("cannot make the persons file: {e}"));
-    let mut columns: Vec<Column> = Vec::new();
-    columns.push(row_numbers(df, n, first_row, file)?);
+    let mut columns: Vec<Column> = vec![row_numbers(df, n, first_row, file)?];
     for id in &request.ids {
         let c = df
             .column(id)
@@ -140,27 +138,49 @@ pub fn frame(
     let dropped: Vec<Option<String>> = (0..n).map(|i| why_dropped(m, rows, i)).collect();
     columns.push(Column::new("used".into(), &used));
     columns.push(Column::new("dropped".into(), dropped));
-    for (j, ind) in m.indicators.iter().enumerate() {
-        let values: Vec<Option<u8>> = (0..n)
-            .map(|i| (rows.missing[i] >> j & 1 == 0).then(|| (rows.profiles[i] >> j & 1) as u8))
-            .collect();
-        columns.push(Column::new(ind.id.as_str().into(), values));
-    }
+    columns.extend(deprivation_columns(m, rows));
+    columns.extend(poverty_columns(m, rows, &used)?);
+    DataFrame::new(n, columns)
+        .map_err(|e| Error::input(file, format!("cannot make the persons file: {e}")))
+}
+
+/// Each indicator's deprivation: 0, 1, or empty where the row misses it.
+fn deprivation_columns(m: &Methodology, rows: &RowOutcomes) -> Vec<Column> {
+    let n = rows.profiles.len();
+    m.indicators
+        .iter()
+        .enumerate()
+        .map(|(j, ind)| {
+            let values: Vec<Option<u8>> = (0..n)
+                .map(|i| (rows.missing[i] >> j & 1 == 0).then(|| (rows.profiles[i] >> j & 1) as u8))
+                .collect();
+            Column::new(ind.id.as_str().into(), values)
+        })
+        .collect()
+}
+
+/// The score (a float and exact), per cutoff whether poor and the censored score, and
+/// each named group's membership, for the rows `used` (empty for the others).
+fn poverty_columns(m: &Methodology, rows: &RowOutcomes, used: &[bool]) -> Result<Vec<Column>> {
+    let n = rows.profiles.len();
     let iw = IntegerWeights::new(m)?;
-    let score = |i: usize| used[i].then(|| iw.score(rows.profiles[i]));
-    let scores: Vec<Option<i128>> = (0..n).map(score).collect();
+    let scores: Vec<Option<i128>> = (0..n)
+        .map(|i| used[i].then(|| iw.score(rows.profiles[i])))
+        .collect();
     let as_f64 = |s: i128| s as f64 / iw.denominator as f64;
-    columns.push(Column::new(
-        "c_score".into(),
-        scores.iter().map(|s| s.map(as_f64)).collect::<Vec<_>>(),
-    ));
-    columns.push(Column::new(
-        "c_score_exact".into(),
-        scores
-            .iter()
-            .map(|s| s.map(|s| Ratio::new(s, iw.denominator).to_string()))
-            .collect::<Vec<_>>(),
-    ));
+    let mut columns = vec![
+        Column::new(
+            "c_score".into(),
+            scores.iter().map(|s| s.map(as_f64)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "c_score_exact".into(),
+            scores
+                .iter()
+                .map(|s| s.map(|s| Ratio::new(s, iw.denominator).to_string()))
+                .collect::<Vec<_>>(),
+        ),
+    ];
     for (c, cutoff) in m.cutoffs.iter().enumerate() {
         let k = cutoff_label(cutoff.value.value);
         let poor: Vec<Option<u8>> = scores
@@ -180,7 +200,7 @@ pub fn frame(
             .collect();
         columns.push(Column::new(format!("I_{}", group.name).into(), member));
     }
-    DataFrame::new(n, columns).map_err(fail)
+    Ok(columns)
 }
 
 /// Each row's number in its file, from 1.

@@ -142,7 +142,7 @@ fn write_results(args: &Args, analysis: &afmpi::Analysis) -> Result<String> {
         Some(path) if afmpi::excel::is_workbook(path) => {
             afmpi::excel::write_run(analysis, path)?;
             summary.push_str(&format!(
-                "results: {} ({} estimates; sheets national, subgroups, indicators, {}methodology, data)\n",
+                "results: {} ({} rows; sheets national, subgroups, indicators, {}methodology, data)\n",
                 path.display(),
                 output::count(main.len()),
                 if analysis.inference.changes.is_empty() { "" } else { "changes, " }
@@ -152,14 +152,14 @@ fn write_results(args: &Args, analysis: &afmpi::Analysis) -> Result<String> {
             main.write(path)?;
             if path.as_os_str() != "-" {
                 summary.push_str(&format!(
-                    "results: {} ({} estimates)\n",
+                    "results: {} ({} rows: the estimates, their changes and the sample's facts)\n",
                     path.display(),
                     output::count(main.len())
                 ));
             }
         }
         None => summary.push_str(&format!(
-            "{} estimates computed; write them all with -o results.csv (or .parquet, .json)\n",
+            "{} rows of results computed; write them all with -o results.csv (or .parquet, .json)\n",
             output::count(main.len())
         )),
     }
