@@ -286,3 +286,42 @@ fn members_have_one_row_each_including_those_without_a_household() {
         Some("2/3")
     );
 }
+
+/// The persons file as Stata's .dta (the `dta` crate's writer), read back by another
+/// library (polars-readstat-rs, as afmpi reads survey files): the values of the CSV
+/// file, whole and batched; numbers as numbers, 0/1 as bytes, empty values as missing.
+#[test]
+fn the_persons_file_as_stata_holds_the_csv_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids = vec!["hh_id".to_string(), "ind_id".to_string()];
+    let path = |name: &str| -> PathBuf { dir.path().join(name) };
+    example_run(Reading::Whole, &path("p.csv"), &ids);
+    example_run(Reading::Whole, &path("whole.dta"), &ids);
+    example_run(Reading::Batches(1000), &path("batched.dta"), &ids);
+    let csv = read_csv(&path("p.csv"));
+    for name in ["whole.dta", "batched.dta"] {
+        let stata = polars_readstat_rs::readstat_scan(path(name), None, None)
+            .unwrap()
+            .collect()
+            .unwrap();
+        assert_eq!(stata.get_column_names(), csv.get_column_names(), "{name}");
+        assert_eq!(stata.height(), 12_000);
+        for c in csv.get_column_names() {
+            let b = csv.column(c).unwrap();
+            if b.dtype().is_primitive_numeric() || b.dtype() == &DataType::Boolean {
+                let (x, y) = (column_f64(&stata, c), column_f64(&csv, c));
+                assert_eq!(x, y, "{name}: {c}");
+            } else {
+                // Text: Stata has no missing string, so an empty value reads as empty or
+                // missing alike.
+                let text = |df: &DataFrame| -> Vec<String> {
+                    column_text(df, c)
+                        .into_iter()
+                        .map(|v| v.unwrap_or_default())
+                        .collect()
+                };
+                assert_eq!(text(&stata), text(&csv), "{name}: {c}");
+            }
+        }
+    }
+}

@@ -17,14 +17,14 @@ pub struct Args {
     /// `afmpi sql` (CSV or Parquet) instead of reading a survey.
     #[arg(long, conflicts_with_all = ["data", "members"])]
     pub from_table: Option<PathBuf>,
-    /// Write every estimate to this file (.csv, .parquet, .json; `-` for CSV on stdout;
-    /// .xlsx for a workbook with a sheet per table).
+    /// Write every estimate to this file (.csv, .parquet, .json, .dta; `-` for CSV on
+    /// stdout; .xlsx for a workbook with a sheet per table).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
     /// Write the changes between rounds to this file instead of OUT.
     #[arg(long)]
     pub changes_out: Option<PathBuf>,
-    /// Write one row per input row to this file (.csv or .parquet): the ids, whether the
+    /// Write one row per input row to this file (.csv, .parquet or .dta): the ids, whether the
     /// row was used or why it was dropped, each indicator's deprivation, the score (a
     /// fraction of 1, and exact), and per cutoff whether poor and the censored score.
     #[arg(long, value_name = "FILE", conflicts_with = "from_table")]

@@ -65,6 +65,8 @@ enum OutputFormat {
     Csv,
     Parquet,
     Json,
+    /// Stata: written through a Parquet staging file ([`super::dta`]).
+    Dta,
 }
 
 impl OutputFormat {
@@ -78,8 +80,9 @@ impl OutputFormat {
             "csv" => Ok(OutputFormat::Csv),
             "parquet" => Ok(OutputFormat::Parquet),
             "json" => Ok(OutputFormat::Json),
+            "dta" => Ok(OutputFormat::Dta),
             _ => Err(Error::input(path, format!(
-                "cannot tell the output format from the extension \"{ext}\": use .csv, .parquet or .json (or .xlsx for the workbook of run and compare)"))),
+                "cannot tell the output format from the extension \"{ext}\": use .csv, .parquet, .json or .dta (or .xlsx for the workbook of run and compare)"))),
         }
     }
 }
@@ -88,13 +91,16 @@ fn cannot_write(path: &Path, e: &dyn std::fmt::Display) -> Error {
     Error::input(path, format!("cannot write the results: {e}"))
 }
 
-/// A CSV or Parquet file written a frame at a time (frames of one schema), into a
+/// A CSV, Parquet or Stata file written a frame at a time (frames of one schema), into a
 /// temporary file beside the target that [`FrameSink::finish`] renames into place:
-/// dropped unfinished (a run that fails), it leaves nothing behind.
+/// dropped unfinished (a run that fails), it leaves nothing behind. A Stata file is
+/// staged as Parquet and converted at the end ([`super::dta`]).
 pub struct FrameSink {
     path: std::path::PathBuf,
     format: OutputFormat,
     tmp: tempfile::NamedTempFile,
+    /// Under Stata: the Parquet file the frames go to first.
+    staging: Option<tempfile::NamedTempFile>,
     writer: Option<BatchedFrameWriter>,
     rows: usize,
 }
@@ -111,13 +117,17 @@ impl FrameSink {
         if format == OutputFormat::Json {
             return Err(cannot_write(
                 path,
-                &"a file written piece by piece is .csv or .parquet",
+                &"a file written piece by piece is .csv, .parquet or .dta",
             ));
         }
         Ok(FrameSink {
             path: path.to_path_buf(),
             format,
             tmp: temporary_beside(path)?,
+            staging: match format {
+                OutputFormat::Dta => Some(temporary_beside(path)?),
+                _ => None,
+            },
             writer: None,
             rows: 0,
         })
@@ -128,7 +138,8 @@ impl FrameSink {
         let path = &self.path;
         let fail = |e: &dyn std::fmt::Display| cannot_write(path, e);
         if self.writer.is_none() {
-            let mut file = self.tmp.as_file().try_clone().map_err(|e| fail(&e))?;
+            let into = self.staging.as_ref().unwrap_or(&self.tmp);
+            let mut file = into.as_file().try_clone().map_err(|e| fail(&e))?;
             self.writer = Some(match self.format {
                 OutputFormat::Csv => {
                     file.write_all(csv_header(&frame.get_column_names()).as_bytes())
@@ -170,6 +181,15 @@ impl FrameSink {
             Some(BatchedFrameWriter::Parquet(w)) => {
                 w.finish().map_err(|e| fail(&e))?;
             }
+        }
+        if let Some(staging) = self.staging.take() {
+            let out = self.tmp.as_file().try_clone().map_err(|e| fail(&e))?;
+            super::dta::parquet_to_dta(
+                staging.path(),
+                std::io::BufWriter::new(out),
+                &path,
+                "afmpi",
+            )?;
         }
         persist(self.tmp, &path)?;
         Ok(self.rows)

@@ -8,6 +8,7 @@
 //! run that fails never leaves a half-written file behind.
 
 mod csv;
+mod dta;
 mod files;
 mod rows;
 mod summary;
