@@ -235,7 +235,7 @@ fn unknown_formats_are_refused() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        text(&o).contains("use .csv, .parquet or .json (or .xlsx"),
+        text(&o).contains("use .csv, .parquet, .json or .dta (or .xlsx"),
         "{}",
         text(&o)
     );
