@@ -280,12 +280,16 @@ fn m0_by_domain(c: &Comparison, round: u32, width: usize) -> String {
             ));
         }
     }
+    // Each analysis's subgroup levels by column and label, looked up, not searched.
+    let levels: Vec<LevelsByLabel> = c.analyses.iter().map(levels_by_label).collect();
     for (domain, name) in domains {
         let mut line = format!("  {:<24}", truncate(&name, 23));
-        for a in c.analyses {
+        for (a, levels) in c.analyses.iter().zip(&levels) {
             let subgroup = match &domain {
                 None => None,
-                Some((_, _, column, level)) => same_level(a, column, level),
+                Some((_, _, column, level)) => {
+                    levels.get(&(column.as_str(), level.as_str())).copied()
+                }
             };
             let cell = if domain.is_some() && subgroup.is_none() {
                 "-".to_string()
@@ -304,23 +308,22 @@ fn m0_by_domain(c: &Comparison, round: u32, width: usize) -> String {
     s
 }
 
-/// The subgroup of an analysis with this column and level, if it has one.
-fn same_level(a: &Analysis, column: &str, level: &str) -> Option<(usize, u32)> {
+/// An analysis's subgroup levels, (column index, level), by (column, label).
+type LevelsByLabel<'a> = rustc_hash::FxHashMap<(&'a str, &'a str), (usize, u32)>;
+
+fn levels_by_label(a: &Analysis) -> LevelsByLabel<'_> {
     a.sample
         .groupings
         .iter()
         .enumerate()
-        .find_map(|(g, grouping)| {
-            (grouping.column == column)
-                .then(|| {
-                    grouping
-                        .levels
-                        .iter()
-                        .position(|l| l == level)
-                        .map(|l| (g, l as u32))
-                })
-                .flatten()
+        .flat_map(|(g, grouping)| {
+            grouping
+                .levels
+                .iter()
+                .enumerate()
+                .map(move |(l, level)| ((grouping.column.as_str(), level.as_str()), (g, l as u32)))
         })
+        .collect()
 }
 
 /// One row of the comparison frame.

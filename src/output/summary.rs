@@ -172,14 +172,11 @@ fn national_levels(a: &Analysis, settings: &Settings) -> String {
             );
         for (cutoff, group, label) in idents {
             for measure in [Measure::H, Measure::A, Measure::M0] {
-                let Some(i) = a.estimates.iter().position(|e| {
-                    e.measure == measure
-                        && e.cutoff == cutoff
-                        && e.group == group
-                        && e.indicator.is_none()
-                        && e.domain.subgroup.is_none()
-                        && e.domain.round == r as u32
-                }) else {
+                let national = crate::domain::Domain {
+                    subgroup: None,
+                    round: r as u32,
+                };
+                let Some(i) = a.find(measure, None, cutoff, group, national) else {
                     continue;
                 };
                 let p = &a.inference.levels[i];

@@ -59,15 +59,7 @@ fn find(
 ) -> Option<(f64, Precision)> {
     let cutoff = if measure == Measure::Hd { None } else { cutoff };
     let group = if measure == Measure::Hd { None } else { group };
-    a.estimates
-        .iter()
-        .position(|e| {
-            e.measure == measure
-                && e.indicator == indicator
-                && e.cutoff == cutoff
-                && e.group == group
-                && e.domain == domain
-        })
+    a.find(measure, indicator, cutoff, group, domain)
         .map(|i| (a.estimates[i].b, a.inference.levels[i]))
 }
 

@@ -41,14 +41,13 @@ pub fn headline_estimate(
     round: u32,
 ) -> Option<(f64, crate::inference::Precision)> {
     let (cutoff, group) = headline(a);
-    let i = a.estimates.iter().position(|e| {
-        e.measure == measure
-            && e.cutoff == cutoff
-            && e.group == group
-            && e.indicator.is_none()
-            && e.domain.subgroup == subgroup
-            && e.domain.round == round
-    })?;
+    let i = a.find(
+        measure,
+        None,
+        cutoff,
+        group,
+        crate::domain::Domain { subgroup, round },
+    )?;
     Some((a.estimates[i].b, a.inference.levels[i]))
 }
 
@@ -175,14 +174,17 @@ fn rank_agreements(analyses: &[Analysis], a: usize, b: usize, n_rounds: u32) -> 
         else {
             continue;
         };
+        // The other analysis's levels of the column by label, looked up, not searched.
+        let other_levels: rustc_hash::FxHashMap<&str, usize> = analyses[b].sample.groupings[h]
+            .levels
+            .iter()
+            .enumerate()
+            .map(|(l, label)| (label.as_str(), l))
+            .collect();
         for round in 0..n_rounds {
             let mut pairs = Vec::new();
             for (level, label) in grouping.levels.iter().enumerate() {
-                let Some(other) = analyses[b].sample.groupings[h]
-                    .levels
-                    .iter()
-                    .position(|l| l == label)
-                else {
+                let Some(&other) = other_levels.get(label.as_str()) else {
                     continue;
                 };
                 let x =

@@ -48,19 +48,21 @@ pub fn cutoff_curve(a: &Analysis, settings: &Settings, round: u32) -> Result<Vec
         |d| totals.of(d),
     );
     let inference = inference::infer(&totals, &a.sample, &estimates, settings)?;
+    // The national estimates of the round by measure and cutoff, looked up, not searched.
+    let national = Domain {
+        subgroup: None,
+        round,
+    };
+    let index: rustc_hash::FxHashMap<(Measure, usize), usize> = estimates
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.domain == national && e.indicator.is_none())
+        .filter_map(|(i, e)| e.cutoff.map(|c| ((e.measure, c), i)))
+        .collect();
     let at = |measure: Measure, c: usize| {
-        estimates
-            .iter()
-            .position(|e| {
-                e.measure == measure
-                    && e.cutoff == Some(c)
-                    && e.domain
-                        == Domain {
-                            subgroup: None,
-                            round,
-                        }
-            })
-            .map(|i| {
+        index
+            .get(&(measure, c))
+            .map(|&i| {
                 let p = inference.levels[i];
                 (100.0 * estimates[i].b, 100.0 * p.ll, 100.0 * p.ul)
             })

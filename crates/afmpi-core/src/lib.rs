@@ -52,6 +52,41 @@ pub struct Analysis {
     pub inference: Inference,
     /// The subgroup levels that weigh nothing in a round (their estimates are empty).
     pub weightless: Vec<domain::Domain>,
+    /// Each estimate's place by what names it, made at the first [`Analysis::find`]: a
+    /// report or summary of thousands of domains looks estimates up, never searches.
+    index: std::sync::OnceLock<rustc_hash::FxHashMap<EstimateKey, usize>>,
+}
+
+/// What names an estimate: measure, indicator, cutoff, named group, domain.
+pub type EstimateKey = (
+    measures::Measure,
+    Option<usize>,
+    Option<usize>,
+    Option<usize>,
+    domain::Domain,
+);
+
+impl Analysis {
+    /// The index in `estimates` (and `inference.levels`) of the estimate so named.
+    pub fn find(
+        &self,
+        measure: measures::Measure,
+        indicator: Option<usize>,
+        cutoff: Option<usize>,
+        group: Option<usize>,
+        domain: domain::Domain,
+    ) -> Option<usize> {
+        let index = self.index.get_or_init(|| {
+            self.estimates
+                .iter()
+                .enumerate()
+                .map(|(i, e)| ((e.measure, e.indicator, e.cutoff, e.group, e.domain), i))
+                .collect()
+        });
+        index
+            .get(&(measure, indicator, cutoff, group, domain))
+            .copied()
+    }
 }
 
 /// The finishing step: every estimate, standard error and change from the table.
@@ -93,6 +128,7 @@ pub fn finish(
         estimates,
         inference,
         weightless,
+        index: Default::default(),
     })
 }
 
