@@ -233,20 +233,11 @@ pub fn analyse_files_persons(
     progress: &dyn Fn(&str),
 ) -> Result<(Analysis, Option<usize>)> {
     progress("reading");
-    let settings_of_files = read::FileSettings::of(survey)?;
-    let input = read::Input::open(path, &settings_of_files)?;
-    let member_input = members
-        .map(|p| read::Input::open(p, &settings_of_files))
-        .transpose()?;
-    let household_columns = input.column_names()?;
-    let member_columns = match &member_input {
-        Some(i) => i.column_names()?,
-        None => Vec::new(),
-    };
-    let mut notes: Vec<String> = Vec::new();
-    let available: Vec<String> = household_columns
+    let inputs = Inputs::open(path, members, survey)?;
+    let available: Vec<String> = inputs
+        .household_columns
         .iter()
-        .chain(&member_columns)
+        .chain(&inputs.member_columns)
         .cloned()
         .collect();
     let Plan {
@@ -254,7 +245,6 @@ pub fn analyse_files_persons(
         absent,
         mut request,
     } = plan(m, survey, path, &available)?;
-    let in_file = |c: &String| crate::naming::in_file(m, c);
     let persons_request = match persons {
         Some(p) => Some(persons_request(
             p,
@@ -267,87 +257,177 @@ pub fn analyse_files_persons(
         None => None,
     };
     let mut sink = persons.map(|p| FrameSink::new(p.path)).transpose()?;
-    let mut persons_out = persons_request.as_ref().zip(sink.as_mut());
-    let impossible = batches_impossible(&effective, survey, &request, path, members);
-    let (sample, report, table) = match batch_rows(reading, impossible, path)? {
-        Some(rows) => {
-            let Some(frame) = input.scan(&in_file_request(&request, &in_file))? else {
-                return Err(Error::input(
-                    path,
-                    "only CSV and Parquet files are read in batches",
-                ));
-            };
-            progress("reading and tallying in batches");
-            let file_request = in_file_request(&request, &in_file);
-            let rename = |df: DataFrame| {
-                rename_columns(&input.batch(df, &file_request)?, &request, &in_file, path)
-            };
-            batches::tally_in_batches(
-                frame,
-                &effective,
-                survey,
-                path,
-                rows,
-                &rename,
-                persons_out.take(),
-            )?
-        }
-        None => {
-            let (df, unmatched) = match &member_input {
-                None => (read_named(&input, &request, &in_file, &mut notes)?, None),
-                Some(member_input) => members::join(
-                    &input,
-                    &household_columns,
-                    member_input,
-                    &member_columns,
-                    &request,
-                    survey,
-                    &in_file,
-                    &mut notes,
-                )?,
-            };
-            // Members without a household have their rows too, in the member file's order.
-            let persons_out = match (persons_out.take(), &unmatched) {
-                (Some((request, sink)), Some(u)) => {
-                    let rows =
-                        persons::unmatched_frame(&effective, request, &u.rows, &u.reason, path)?;
-                    Some((request, sink, Some(rows)))
-                }
-                (Some((request, sink)), None) => Some((request, sink, None)),
-                (None, _) => None,
-            };
-            // The columns read are not needed once tallied: the memory they held serves
-            // the standard errors and the results, which then need no fresh pages.
-            let (sample, mut report, table) =
-                tabulate_persons(&df, &effective, survey, path, progress, persons_out)?;
-            if let Some(members::Unmatched {
-                reason: what,
-                count: n,
-                ..
-            }) = unmatched
-            {
-                // Members without a household were read, and dropped first.
-                report.rows_read += n;
-                report.missing.insert(0, (what, n));
-            }
-            (sample, report, table)
-        }
+    let persons_out = persons_request.as_ref().zip(sink.as_mut());
+    let run = Run {
+        m,
+        effective: &effective,
+        survey,
+        path,
+        request: &request,
     };
-    // How CSV files were read, once their rows' check is done (it ran beside the read).
-    let mut read_as = Vec::new();
-    for i in std::iter::once(&input).chain(member_input.as_ref()) {
-        if i.dialect().is_some() {
-            read_as.push(format!("read {}", i.describe()?));
-        }
-    }
-    let mut report = report;
-    read_as.append(&mut notes);
-    read_as.append(&mut report.notes);
-    report.notes = read_as;
+    let impossible = batches_impossible(&effective, survey, &request, path, members);
+    let mut notes: Vec<String> = Vec::new();
+    let (sample, mut report, table) = match batch_rows(reading, impossible, path)? {
+        Some(rows) => run.tabulate_batched(&inputs.input, rows, persons_out, progress)?,
+        None => run.tabulate_whole(&inputs, persons_out, &mut notes, progress)?,
+    };
+    report.notes = inputs.notes_first(notes, std::mem::take(&mut report.notes))?;
     let mut analysis = finish(&effective, sample, report, table, settings, progress)?;
     note_absent(m, &absent, &mut analysis);
     let written = sink.map(FrameSink::finish).transpose()?;
     Ok((analysis, written))
+}
+
+/// The survey file and the member file, opened, with their column names.
+struct Inputs {
+    input: read::Input,
+    member_input: Option<read::Input>,
+    household_columns: Vec<String>,
+    member_columns: Vec<String>,
+}
+
+impl Inputs {
+    fn open(path: &Path, members: Option<&Path>, survey: &SurveyColumns) -> Result<Inputs> {
+        let settings_of_files = read::FileSettings::of(survey)?;
+        let input = read::Input::open(path, &settings_of_files)?;
+        let member_input = members
+            .map(|p| read::Input::open(p, &settings_of_files))
+            .transpose()?;
+        let household_columns = input.column_names()?;
+        let member_columns = match &member_input {
+            Some(i) => i.column_names()?,
+            None => Vec::new(),
+        };
+        Ok(Inputs {
+            input,
+            member_input,
+            household_columns,
+            member_columns,
+        })
+    }
+
+    /// The report's notes: how CSV files were read (once their rows' check, which ran
+    /// beside the read, is done), the reading's notes, then the sample's.
+    fn notes_first(&self, mut notes: Vec<String>, mut report: Vec<String>) -> Result<Vec<String>> {
+        let mut read_as = Vec::new();
+        for i in std::iter::once(&self.input).chain(self.member_input.as_ref()) {
+            if i.dialect().is_some() {
+                read_as.push(format!("read {}", i.describe()?));
+            }
+        }
+        read_as.append(&mut notes);
+        read_as.append(&mut report);
+        Ok(read_as)
+    }
+}
+
+/// What a run reads and how it names it: the steps of [`analyse_files_persons`].
+struct Run<'a> {
+    m: &'a Methodology,
+    effective: &'a Methodology,
+    survey: &'a SurveyColumns,
+    path: &'a Path,
+    request: &'a ColumnRequest,
+}
+
+impl Run<'_> {
+    fn in_file(&self, c: &String) -> String {
+        crate::naming::in_file(self.m, c)
+    }
+
+    /// The table of a file read in batches of `rows`.
+    fn tabulate_batched(
+        &self,
+        input: &read::Input,
+        rows: usize,
+        persons_out: Option<(&persons::Request, &mut FrameSink)>,
+        progress: &dyn Fn(&str),
+    ) -> Result<(Sample, DataReport, Table)> {
+        let in_file = |c: &String| self.in_file(c);
+        let file_request = in_file_request(self.request, &in_file);
+        let Some(frame) = input.scan(&file_request)? else {
+            return Err(Error::input(
+                self.path,
+                "only CSV and Parquet files are read in batches",
+            ));
+        };
+        progress("reading and tallying in batches");
+        let rename = |df: DataFrame| {
+            rename_columns(
+                &input.batch(df, &file_request)?,
+                self.request,
+                &in_file,
+                self.path,
+            )
+        };
+        batches::tally_in_batches(
+            frame,
+            self.effective,
+            self.survey,
+            self.path,
+            rows,
+            &rename,
+            persons_out,
+        )
+    }
+
+    /// The table of a file read whole (joined to its member file, if any).
+    fn tabulate_whole(
+        &self,
+        inputs: &Inputs,
+        persons_out: Option<(&persons::Request, &mut FrameSink)>,
+        notes: &mut Vec<String>,
+        progress: &dyn Fn(&str),
+    ) -> Result<(Sample, DataReport, Table)> {
+        let in_file = |c: &String| self.in_file(c);
+        let (df, unmatched) = match &inputs.member_input {
+            None => (
+                read_named(&inputs.input, self.request, &in_file, notes)?,
+                None,
+            ),
+            Some(member_input) => members::join(
+                &inputs.input,
+                &inputs.household_columns,
+                member_input,
+                &inputs.member_columns,
+                self.request,
+                self.survey,
+                &in_file,
+                notes,
+            )?,
+        };
+        // Members without a household have their rows too, in the member file's order.
+        let persons_out = match (persons_out, &unmatched) {
+            (Some((request, sink)), Some(u)) => {
+                let rows = persons::unmatched_frame(
+                    self.effective,
+                    request,
+                    &u.rows,
+                    &u.reason,
+                    self.path,
+                )?;
+                Some((request, sink, Some(rows)))
+            }
+            (Some((request, sink)), None) => Some((request, sink, None)),
+            (None, _) => None,
+        };
+        // The columns read are not needed once tallied: the memory they held serves
+        // the standard errors and the results, which then need no fresh pages.
+        let (sample, mut report, table) = tabulate_persons(
+            &df,
+            self.effective,
+            self.survey,
+            self.path,
+            progress,
+            persons_out,
+        )?;
+        if let Some(members::Unmatched { reason, count, .. }) = unmatched {
+            // Members without a household were read, and dropped first.
+            report.rows_read += count;
+            report.missing.insert(0, (reason, count));
+        }
+        Ok((sample, report, table))
+    }
 }
 
 /// The id columns of the persons file, checked against the file's columns and added to

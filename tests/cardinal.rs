@@ -187,14 +187,7 @@ fn m1_and_m2_by_hand_with_their_standard_errors() {
             for ((s, _), z) in units {
                 strata.entry(s).or_default().push(z);
             }
-            let var: f64 = strata
-                .values()
-                .map(|z| {
-                    let n = z.len() as f64;
-                    let mean = z.iter().sum::<f64>() / n;
-                    n / (n - 1.0) * z.iter().map(|v| (v - mean).powi(2)).sum::<f64>()
-                })
-                .sum();
+            let var = common::stratified_variance(strata.values());
             let (b, se) = national(&a, measure);
             assert_relative_eq!(b, m, max_relative = 1e-12);
             assert_relative_eq!(se, var.sqrt(), max_relative = 1e-9);

@@ -104,15 +104,7 @@ fn linearized_h(
     for (&(s, _), &(py, px)) in &psus {
         strata.entry(s).or_default().push((py - h * px) / x);
     }
-    let var: f64 = strata
-        .values()
-        .filter(|z| z.len() > 1)
-        .map(|z| {
-            let n = z.len() as f64;
-            let mean = z.iter().sum::<f64>() / n;
-            n / (n - 1.0) * z.iter().map(|v| (v - mean).powi(2)).sum::<f64>()
-        })
-        .sum();
+    let var = common::stratified_variance(strata.values());
     (h, var.sqrt())
 }
 

@@ -103,14 +103,7 @@ fn delta_method(
     for (&(h, _), &(y, x)) in &psus {
         strata.entry(h).or_default().push(gy * y + gx * x);
     }
-    let var: f64 = strata
-        .values()
-        .map(|d| {
-            let n = d.len() as f64;
-            let mean = d.iter().sum::<f64>() / n;
-            n / (n - 1.0) * d.iter().map(|v| (v - mean).powi(2)).sum::<f64>()
-        })
-        .sum();
+    let var = common::stratified_variance(strata.values());
     (f(ty, tx), var.sqrt())
 }
 

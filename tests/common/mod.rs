@@ -224,3 +224,17 @@ pub fn global_mpi_weight(column: &str) -> num_rational::Ratio<i64> {
         _ => num_rational::Ratio::new(1, 18),
     }
 }
+
+/// The stratified with-replacement variance of linearized values: per stratum (its
+/// units' values), n/(n-1) Σ (z - z̄)², summed; a stratum of one unit adds nothing.
+pub fn stratified_variance<'a>(strata: impl IntoIterator<Item = &'a Vec<f64>>) -> f64 {
+    strata
+        .into_iter()
+        .filter(|z| z.len() > 1)
+        .map(|z| {
+            let n = z.len() as f64;
+            let mean = z.iter().sum::<f64>() / n;
+            n / (n - 1.0) * z.iter().map(|v| (v - mean).powi(2)).sum::<f64>()
+        })
+        .sum()
+}

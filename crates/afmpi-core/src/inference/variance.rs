@@ -114,6 +114,21 @@ pub(super) fn lane_sums(
 }
 
 impl Linearized {
+    /// Empties the buffers for estimate `e` over a domain whose units are in `strata`;
+    /// whether the estimate is defined (an undefined one has no linearized variable).
+    pub(super) fn reset(&mut self, n_strata: usize, strata: &[u32], e: &Estimate) -> bool {
+        self.stratum_sum.clear();
+        self.stratum_sum.resize(n_strata, 0.0);
+        self.stratum_sq.clear();
+        self.stratum_sq.resize(n_strata, 0.0);
+        self.psu_sum.clear();
+        self.strata.clear();
+        self.strata.extend_from_slice(strata);
+        self.total = 0.0;
+        self.defined = e.b.is_finite();
+        self.defined
+    }
+
     /// Adds a run of units of stratum `h`: their Σ z and Σ factor·z².
     pub(super) fn add_run(&mut self, h: u32, sum: f64, sq: f64) {
         if let (Some(s), Some(q)) = (
@@ -246,17 +261,7 @@ impl Context<'_> {
         keep_psus: bool,
         lin: &mut Linearized,
     ) {
-        let n_strata = self.design.n_strata();
-        lin.stratum_sum.clear();
-        lin.stratum_sum.resize(n_strata, 0.0);
-        lin.stratum_sq.clear();
-        lin.stratum_sq.resize(n_strata, 0.0);
-        lin.psu_sum.clear();
-        lin.strata.clear();
-        lin.strata.extend_from_slice(&domain.strata);
-        lin.total = 0.0;
-        lin.defined = e.b.is_finite();
-        if !lin.defined {
+        if !lin.reset(self.design.n_strata(), &domain.strata, e) {
             return;
         }
         let ratio = e.measure.ratio(e.indicator, &self.layout.float_weights);
@@ -304,17 +309,7 @@ impl Context<'_> {
         keep_psus: bool,
         lin: &mut Linearized,
     ) {
-        let n_strata = self.design.n_strata();
-        lin.stratum_sum.clear();
-        lin.stratum_sum.resize(n_strata, 0.0);
-        lin.stratum_sq.clear();
-        lin.stratum_sq.resize(n_strata, 0.0);
-        lin.psu_sum.clear();
-        lin.strata.clear();
-        lin.strata.extend_from_slice(&whole.strata);
-        lin.total = 0.0;
-        lin.defined = e.b.is_finite();
-        if !lin.defined {
+        if !lin.reset(self.design.n_strata(), &whole.strata, e) {
             return;
         }
         let ratio = e.measure.ratio(e.indicator, &self.layout.float_weights);

@@ -317,12 +317,7 @@ impl Builder {
         let (psu_codes, psu_labels) = match psus {
             Some((codes, labels)) => relabel(pick(codes), labels),
             None => {
-                report.notes.push(match survey.household.as_ref().filter(|_| report.households.is_none()) {
-                    Some(hh) => format!(
-                        "no PSU column: each row is its own primary sampling unit (simple random sampling within strata); but the persons of one household (`{hh}`) are not independent: set psu = \"household\" in [survey] (or --psu household) to make the households the sampling units"
-                    ),
-                    None => "no PSU column: each row is its own primary sampling unit (simple random sampling within strata)".into(),
-                });
+                note_rows_as_psus(&mut report, survey);
                 (vec![0; kept.len()], Vec::new())
             }
         };
@@ -345,6 +340,10 @@ impl Builder {
             )
         } else {
             (psu_codes, psu_labels)
+        };
+        let (gap_codes, gap_vectors) = match gaps {
+            Some((codes, vectors)) => (keep_rows(codes, &keep, all_kept), vectors),
+            None => (Vec::new(), vec![Vec::new()]),
         };
         let sample = Sample {
             profiles: keep_rows(profiles, &keep, all_kept),
@@ -370,19 +369,24 @@ impl Builder {
                 .collect(),
             has_rounds,
             psu_is_row,
-            gap_codes: Vec::new(),
-            gap_vectors: vec![Vec::new()],
-        };
-        let sample = match gaps {
-            Some((codes, vectors)) => Sample {
-                gap_codes: keep_rows(codes, &keep, all_kept),
-                gap_vectors: vectors,
-                ..sample
-            },
-            None => sample,
+            gap_codes,
+            gap_vectors,
         };
         Ok((sample, report))
     }
+}
+
+/// Without a PSU column each row is its own PSU; with a household id (and persons as
+/// the unit) the persons of a household are not independent, and the note says how to
+/// make the households the sampling units.
+fn note_rows_as_psus(report: &mut DataReport, survey: &SurveyColumns) {
+    let plain = "no PSU column: each row is its own primary sampling unit (simple random sampling within strata)";
+    report.notes.push(match survey.household.as_ref().filter(|_| report.households.is_none()) {
+        Some(hh) => format!(
+            "{plain}; but the persons of one household (`{hh}`) are not independent: set psu = \"household\" in [survey] (or --psu household) to make the households the sampling units"
+        ),
+        None => plain.into(),
+    });
 }
 
 impl Builder {
