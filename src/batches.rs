@@ -12,9 +12,9 @@
 //! knows only for itself — the codes of its strata, PSUs, rounds and subgroup levels —
 //! is translated to codes kept across batches, and its cells are added into one table.
 //! At the end the codes are renumbered in the labels' order, as a whole-file run numbers
-//! them. The batches are fixed by the row count and merged in file order, so the sums are
-//! the same on any number of threads; they can differ from a whole-file run's in the
-//! last bits, where additions come in another order.
+//! them. The cells' sums of weights are exact ([`afmpi_core::sums`]), so the table is the
+//! same to the bit as a whole-file run's, whatever the batch size and the number of
+//! threads.
 
 use std::num::NonZeroUsize;
 use std::path::Path;
@@ -34,6 +34,7 @@ use crate::output::FrameSink;
 use crate::persons;
 use crate::read;
 use crate::tally::{self, Cell, Table};
+use afmpi_core::sums::WeightSums;
 
 /// Rows per batch: large enough that a batch's fixed costs vanish, small enough that two
 /// batches of a few dozen columns stay well under a gigabyte.
@@ -67,9 +68,9 @@ impl Codes {
     }
 }
 
-/// Per cell (round, stratum, PSU, levels one per subgroup column, profile, flags, gaps):
-/// sums of weights and squared weights, and the count.
-type Key = (u32, u32, u32, Vec<u32>, u64, u32, u32);
+/// Per cell (round, stratum, PSU, combination of subgroup levels, profile, flags, gaps):
+/// the exact sums of weights and squared weights, and the count.
+type Key = (u32, u32, u32, u32, u64, u32, u32);
 
 /// What the batches so far add up to.
 struct Accumulator {
@@ -82,7 +83,10 @@ struct Accumulator {
     year: Option<f64>,
     levels: Vec<Codes>,
     columns: Vec<String>,
-    cells: FxHashMap<Key, (f64, f64, u64)>,
+    /// The combinations of levels met so far (one code per subgroup column), numbered.
+    combinations: Vec<Vec<u32>>,
+    combination_index: FxHashMap<Vec<u32>, u32>,
+    cells: FxHashMap<Key, WeightSums>,
     report: Option<DataReport>,
     has_rounds: bool,
     psu_is_row: bool,
@@ -124,8 +128,8 @@ pub fn tally_in_batches(
             _ => None,
         };
         drop(df);
-        let table = tally::tally(&sample)?;
-        Ok::<_, Error>((sample.labels_only(), report, table, persons))
+        let (table, sums) = tally::tally_exact(&sample)?;
+        Ok::<_, Error>((sample.labels_only(), report, (table, sums), persons))
     };
     let receive = std::sync::Mutex::new(receive);
     let outcome = add_in_file_order(&receive, &process, &mut acc, &mut sink, survey, file);
@@ -197,7 +201,12 @@ fn spawn_reader(
 
 /// What a worker makes of a batch: its sample's labels, its report, its table and,
 /// when asked, its persons' rows.
-type Tallied = Result<(Sample, DataReport, Table, Option<DataFrame>)>;
+type Tallied = Result<(
+    Sample,
+    DataReport,
+    (Table, Vec<WeightSums>),
+    Option<DataFrame>,
+)>;
 
 /// Two workers check and tally batches as they come; their tables are added in file
 /// order (a batch that finishes early waits for the one before it). The first error
@@ -266,6 +275,8 @@ impl Accumulator {
             year: None,
             levels: survey.over.iter().map(|_| Codes::default()).collect(),
             columns: survey.over.clone(),
+            combinations: Vec::new(),
+            combination_index: FxHashMap::default(),
             cells: FxHashMap::default(),
             report: None,
             has_rounds: survey.round.is_some(),
@@ -279,13 +290,13 @@ impl Accumulator {
         &mut self,
         sample: Sample,
         report: DataReport,
-        table: Table,
+        table: (Table, Vec<WeightSums>),
         survey: &SurveyColumns,
         file: &Path,
     ) -> Result<()> {
         let used = report.rows_used;
         match &mut self.report {
-            Some(r) => r.absorb(report),
+            Some(r) => r.absorb(report)?,
             None => self.report = Some(report),
         }
         if used == 0 {
@@ -313,7 +324,24 @@ impl Accumulator {
             .iter()
             .map(|v| self.gap_code(v))
             .collect();
-        for cell in &table.cells {
+        let (table, sums) = table;
+        // A batch's packed levels -> the combination's code across batches.
+        let mut combination_of: FxHashMap<u64, u32> = FxHashMap::default();
+        for (cell, sums) in table.cells.iter().zip(&sums) {
+            let combination = match combination_of.get(&cell.levels) {
+                Some(&c) => c,
+                None => {
+                    let across: Vec<u32> = (0..levels.len())
+                        .map(|g| match table.level(cell, g) {
+                            Some(l) => levels[g][l as usize],
+                            None => MISSING,
+                        })
+                        .collect();
+                    let c = self.combination(across);
+                    combination_of.insert(cell.levels, c);
+                    c
+                }
+            };
             let key: Key = (
                 rounds[cell.round as usize],
                 strata[cell.stratum as usize],
@@ -322,22 +350,25 @@ impl Accumulator {
                 } else {
                     psus[cell.psu as usize]
                 },
-                (0..levels.len())
-                    .map(|g| match table.level(cell, g) {
-                        Some(l) => levels[g][l as usize],
-                        None => MISSING,
-                    })
-                    .collect(),
+                combination,
                 cell.profile,
                 cell.flags,
                 gaps[cell.gaps as usize],
             );
-            let e = self.cells.entry(key).or_insert((0.0, 0.0, 0));
-            e.0 += cell.weight;
-            e.1 += cell.weight_sq;
-            e.2 += cell.count;
+            self.cells.entry(key).or_default().add(sums)?;
         }
         Ok(())
+    }
+
+    /// A combination of levels (codes across batches) as its code.
+    fn combination(&mut self, levels: Vec<u32>) -> u32 {
+        if let Some(&c) = self.combination_index.get(&levels) {
+            return c;
+        }
+        let c = self.combinations.len() as u32;
+        self.combinations.push(levels.clone());
+        self.combination_index.insert(levels, c);
+        c
     }
 
     /// A batch's gap vector as a code kept across batches.
@@ -438,10 +469,8 @@ impl Accumulator {
             .cells
             .into_iter()
             .map(
-                |(
-                    (round, stratum, psu, levels, profile, flags, gaps),
-                    (weight, weight_sq, count),
-                )| {
+                |((round, stratum, psu, combination, profile, flags, gaps), sums)| {
+                    let levels = &self.combinations[combination as usize];
                     let packed = tally::pack_levels(
                         levels.iter().enumerate().map(|(g, &l)| match l {
                             MISSING => MISSING,
@@ -449,22 +478,21 @@ impl Accumulator {
                         }),
                         &radices,
                     );
-                    Cell {
-                        round: round_new[round as usize],
-                        stratum: stratum_new[stratum as usize],
-                        psu: if self.psu_is_row {
-                            0
-                        } else {
-                            psu_new[psu as usize]
-                        },
-                        levels: packed,
+                    let psu = if self.psu_is_row {
+                        0
+                    } else {
+                        psu_new[psu as usize]
+                    };
+                    let key = (
+                        round_new[round as usize],
+                        stratum_new[stratum as usize],
+                        psu,
+                        packed,
                         profile,
                         flags,
                         gaps,
-                        weight,
-                        weight_sq,
-                        count,
-                    }
+                    );
+                    tally::cell(key, &sums)
                 },
             )
             .collect();

@@ -289,7 +289,7 @@ fn kept_cells(
         households: None,
         // The missing values per indicator are not counted from a table.
         indicator_missing: Vec::new(),
-        weight_read: 0.0,
+        weight_read: Default::default(),
     };
     Ok((BooleanChunked::from_slice("keep".into(), &keep), report))
 }

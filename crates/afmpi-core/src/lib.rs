@@ -29,6 +29,7 @@ pub mod measures;
 pub mod methodology;
 pub mod rules;
 pub mod sample;
+pub mod sums;
 pub mod tally;
 
 pub use error::{Error, Result};
@@ -99,6 +100,7 @@ pub fn finish(
     progress: &dyn Fn(&str),
 ) -> Result<Analysis> {
     let weights = IntegerWeights::new(m)?;
+    progress("checking the weights and PSUs of the table");
     let weightless = sample::check_weights(&mut report, &sample, &table)?;
     sample::note_shared_psus(&mut report, &sample, &table);
     progress("estimating");

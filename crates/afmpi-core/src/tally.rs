@@ -15,23 +15,31 @@
 //! of distinct gap vectors), so that a cell's persons still share every value. One pass over the rows builds it; afterwards nothing looks at rows
 //! again, so the work downstream is O(cells), not O(rows), however many cutoffs there are.
 //!
-//! Why it is fast and still exact to the bit: the rows are split into blocks of a fixed
-//! size, and blocks are tallied in parallel (rayon) and merged pairwise along a fixed
-//! binary tree over the block indices. The shape of that tree does not depend on the
-//! number of threads, and IEEE addition of two numbers is commutative, so every cell's
-//! sum of weights is the same, bit for bit, on 1 thread or 64.
+//! Why it is fast: the rows are cut into blocks of a fixed size, tallied in parallel
+//! (rayon). Within a block, consecutive rows with the same key and weight — the members
+//! of a household — are one run, added up as a count; the block's runs are sorted by key
+//! and those of one key added. The blocks' sorted lists are then put together by one
+//! stable sort, which finds them as sorted runs (survey files come PSU by PSU, censuses
+//! area by area, so the blocks mostly follow each other and the sort is a pass over
+//! them): no hash table of a million cells, no merge along a tree, and the table comes
+//! out sorted.
+//!
+//! Why it is the same to the bit on any number of threads and in batches of any size:
+//! sums of weights are exact ([`crate::sums`]: 128-bit integers on a fixed grid), so the
+//! order in which blocks, batches or threads add them cannot change a cell's sum.
 
-use rustc_hash::FxHashMap;
+use rayon::prelude::*;
 
 use crate::domain::Domain;
 use crate::error::{Error, Result};
 use crate::sample::{Grouping, Sample, MISSING};
+use crate::sums::{Grid, WeightSums};
 
 /// Rows tallied sequentially in one block.
 const BLOCK_ROWS: usize = 1 << 15;
 
 /// Cell key: round, stratum, PSU, joint subgroup levels, profile, group flags, gaps.
-type Key = (u32, u32, u32, u64, u64, u32, u32);
+pub type Key = (u32, u32, u32, u64, u64, u32, u32);
 
 /// One cell of the table.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -204,59 +212,86 @@ pub fn pack_levels(levels: impl DoubleEndedIterator<Item = u32>, radices: &[u64]
 
 /// Builds the table in one parallel pass over the sample.
 pub fn tally(sample: &Sample) -> Result<Table> {
+    tally_exact(sample).map(|(table, _)| table)
+}
+
+/// As [`tally`], with each cell's exact sums beside it (in the cells' order), for a table
+/// added to others (batches of a file).
+pub fn tally_exact(sample: &Sample) -> Result<(Table, Vec<WeightSums>)> {
     let radices = radices(&sample.groupings)?;
     let n_blocks = sample.len().div_ceil(BLOCK_ROWS).max(1);
-    let map = tally_blocks(sample, &radices, 0, n_blocks);
-    let cells: Vec<Cell> = map
-        .into_iter()
-        .map(
-            |((round, stratum, psu, levels, profile, flags, gaps), (weight, weight_sq, count))| {
-                Cell {
-                    round,
-                    stratum,
-                    psu,
-                    levels,
-                    profile,
-                    flags,
-                    gaps,
-                    weight,
-                    weight_sq,
-                    count,
-                }
-            },
-        )
+    let blocks: Vec<Vec<Entry>> = (0..n_blocks)
+        .into_par_iter()
+        .map(|b| {
+            let end = ((b + 1) * BLOCK_ROWS).min(sample.len());
+            tally_rows(sample, &radices, b * BLOCK_ROWS, end)
+        })
+        .collect::<Result<_>>()?;
+    let entries = merge(blocks)?;
+    let cells = entries
+        .par_iter()
+        .map(|(key, sums)| cell(*key, sums))
         .collect();
-    Ok(Table::new(cells, radices).with_gaps(sample.gap_vectors.clone()))
+    let sums = entries.into_iter().map(|(_, sums)| sums).collect();
+    let table = Table {
+        cells,
+        radices,
+        gap_vectors: sample.gap_vectors.clone(),
+    };
+    Ok((table, sums))
 }
 
-/// Per cell: sum of weights, sum of squared weights, count.
-type Map = FxHashMap<Key, (f64, f64, u64)>;
-
-/// Tallies blocks `lo..hi`, splitting the range in halves down to single blocks.
-fn tally_blocks(sample: &Sample, radices: &[u64], lo: usize, hi: usize) -> Map {
-    if hi - lo == 1 {
-        let start = lo * BLOCK_ROWS;
-        let end = ((lo + 1) * BLOCK_ROWS).min(sample.len());
-        return tally_rows(sample, radices, start, end);
+/// A cell of the table from its key and its sums.
+pub fn cell((round, stratum, psu, levels, profile, flags, gaps): Key, sums: &WeightSums) -> Cell {
+    Cell {
+        round,
+        stratum,
+        psu,
+        levels,
+        profile,
+        flags,
+        gaps,
+        weight: sums.weight(),
+        weight_sq: sums.weight_sq(),
+        count: sums.count(),
     }
-    let mid = lo + (hi - lo) / 2;
-    let (a, b) = rayon::join(
-        || tally_blocks(sample, radices, lo, mid),
-        || tally_blocks(sample, radices, mid, hi),
-    );
-    let (mut into, from) = if a.len() >= b.len() { (a, b) } else { (b, a) };
-    for (key, (w, w2, c)) in from {
-        let e = into.entry(key).or_insert((0.0, 0.0, 0));
-        e.0 += w;
-        e.1 += w2;
-        e.2 += c;
-    }
-    into
 }
 
-fn tally_rows(sample: &Sample, radices: &[u64], start: usize, end: usize) -> Map {
-    let mut map = Map::default();
-    let mut run: Option<(Key, (f64, f64, u64))> = None;
+/// A cell's key and its persons' sums.
+type Entry = (Key, WeightSums);
+
+/// The blocks' cells (each block's sorted by key) as one list sorted by key, the sums of
+/// a key met in several blocks added. Survey files come PSU by PSU, so the blocks mostly
+/// follow each other: the stable sort finds them as a few sorted runs and merges those.
+fn merge(blocks: Vec<Vec<Entry>>) -> Result<Vec<Entry>> {
+    let mut all: Vec<Entry> = Vec::with_capacity(blocks.iter().map(Vec::len).sum());
+    for block in blocks {
+        all.extend(block);
+    }
+    all.sort_by_key(|(key, _)| *key);
+    sum_equal_keys(all)
+}
+
+/// Entries sorted by key in, one entry per key out (their sums added: exact, so in any
+/// order).
+fn sum_equal_keys(sorted: Vec<Entry>) -> Result<Vec<Entry>> {
+    let mut out: Vec<Entry> = Vec::with_capacity(sorted.len());
+    for (key, sums) in sorted {
+        match out.last_mut() {
+            Some((k, into)) if *k == key => into.add(&sums)?,
+            _ => out.push((key, sums)),
+        }
+    }
+    Ok(out)
+}
+
+/// Rows `start..end` as their cells, sorted by key.
+fn tally_rows(sample: &Sample, radices: &[u64], start: usize, end: usize) -> Result<Vec<Entry>> {
+    let mut runs: Vec<Entry> = Vec::new();
+    let mut grid = Grid::default();
+    // Members of a household mostly share their cell and weight: a run of rows with one
+    // key and one weight is added up as a count.
+    let mut run: Option<(Key, u64, u64)> = None;
     for i in start..end {
         let levels = pack_levels(sample.groupings.iter().map(|g| g.codes[i]), radices);
         let key = (
@@ -268,33 +303,28 @@ fn tally_rows(sample: &Sample, radices: &[u64], start: usize, end: usize) -> Map
             sample.flags[i],
             sample.gap_code(i),
         );
-        let w = sample.weights[i];
-        // Members of a household mostly share their cell: add up the run, then look the
-        // cell up once.
+        let w = sample.weights[i].to_bits();
         match &mut run {
-            Some((k, sums)) if *k == key => {
-                sums.0 += w;
-                sums.1 += w * w;
-                sums.2 += 1;
-            }
+            Some((k, bits, n)) if *k == key && *bits == w => *n += 1,
             _ => {
-                if let Some((k, sums)) = run.replace((key, (w, w * w, 1))) {
-                    add(&mut map, k, sums);
+                if let Some((k, bits, n)) = run.replace((key, w, 1)) {
+                    runs.push((k, run_sums(&mut grid, bits, n)?));
                 }
             }
         }
     }
-    if let Some((k, sums)) = run {
-        add(&mut map, k, sums);
+    if let Some((k, bits, n)) = run {
+        runs.push((k, run_sums(&mut grid, bits, n)?));
     }
-    map
+    runs.sort_unstable_by_key(|(key, _)| *key);
+    sum_equal_keys(runs)
 }
 
-fn add(map: &mut Map, key: Key, (w, w2, c): (f64, f64, u64)) {
-    let e = map.entry(key).or_insert((0.0, 0.0, 0));
-    e.0 += w;
-    e.1 += w2;
-    e.2 += c;
+/// The sums of `n` persons of the weight with these bits.
+fn run_sums(grid: &mut Grid, bits: u64, n: u64) -> Result<WeightSums> {
+    let mut sums = WeightSums::default();
+    sums.add_times(grid.of(f64::from_bits(bits))?, n)?;
+    Ok(sums)
 }
 
 #[cfg(test)]

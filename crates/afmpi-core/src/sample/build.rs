@@ -15,6 +15,7 @@ use super::rounds::{order_rounds, single_year};
 use super::{Codes, DataReport, Grouping, Round, Sample, MISSING, OUTSIDE_EVERY_DOMAIN};
 use crate::error::{Error, Result};
 use crate::methodology::SurveyColumns;
+use crate::sums::{Grid, WeightSum};
 
 /// A sample being built: the rows read, which of them are still kept (and why each
 /// other was dropped), and the columns taken so far.
@@ -136,30 +137,32 @@ impl Builder {
     /// infinite weight is an error naming its row; a missing one drops the row.
     pub fn weights(&mut self, column: Option<(&str, Vec<f64>)>) -> Result<()> {
         self.weights = self.weights_read(column)?;
-        self.count_missing_indicators();
-        Ok(())
+        self.count_missing_indicators()
     }
 
     /// Each indicator's rows missing, and their weight (the weights just read).
-    fn count_missing_indicators(&mut self) {
-        let mut by_indicator: Vec<(usize, f64)> = Vec::new();
-        let mut weight_read = 0.0;
+    /// Exact sums ([`crate::sums`]), so that batches add up to the whole file's bits.
+    fn count_missing_indicators(&mut self) -> Result<()> {
+        let mut by_indicator: Vec<WeightSum> = Vec::new();
+        let mut weight_read = WeightSum::default();
+        let mut grid = Grid::default();
         for (&m, &w) in self.missing.iter().zip(&self.weights) {
             // A missing weight was read as 0: the row is out of the weighted base.
-            weight_read += w;
+            let w = grid.of(w)?;
+            weight_read.add(w)?;
             let mut bits = m;
             while bits != 0 {
                 let j = bits.trailing_zeros() as usize;
                 if by_indicator.len() <= j {
-                    by_indicator.resize(j + 1, (0, 0.0));
+                    by_indicator.resize(j + 1, WeightSum::default());
                 }
-                by_indicator[j].0 += 1;
-                by_indicator[j].1 += w;
+                by_indicator[j].add(w)?;
                 bits &= bits - 1;
             }
         }
         self.report.indicator_missing = by_indicator;
         self.report.weight_read = weight_read;
+        Ok(())
     }
 
     fn weights_read(&mut self, column: Option<(&str, Vec<f64>)>) -> Result<Vec<f64>> {

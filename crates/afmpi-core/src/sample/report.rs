@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
+use crate::sums::WeightSum;
 
 /// What a run read, used and dropped, and why.
 #[derive(Clone, Debug, Default)]
@@ -22,24 +23,25 @@ pub struct DataReport {
     /// Under `unit = "household"`: the households the rows used make, each counted once.
     pub households: Option<usize>,
     /// Per indicator (by index; absent at the end when none is missing): the rows read
-    /// that miss it, and the sum of their weights.
-    pub indicator_missing: Vec<(usize, f64)>,
+    /// that miss it, and the sum of their weights (exact).
+    pub indicator_missing: Vec<WeightSum>,
     /// The sum of the weights of the rows read that have one (the rows, without a
     /// weight column): the base of the weighted share of missing values.
-    pub weight_read: f64,
+    pub weight_read: WeightSum,
 }
 
 impl DataReport {
     /// Indicator j's missing values: the share of the rows read, and the weighted
     /// share; `None` where the report does not know them (a table made elsewhere).
     pub fn missing_shares(&self, j: usize) -> Option<(f64, f64)> {
-        if self.weight_read == 0.0 {
+        let base = self.weight_read.weight();
+        if base == 0.0 {
             return None;
         }
-        let (rows, weight) = self.indicator_missing.get(j).copied().unwrap_or((0, 0.0));
+        let missing = self.indicator_missing.get(j).copied().unwrap_or_default();
         Some((
-            rows as f64 / self.rows_read as f64,
-            weight / self.weight_read,
+            missing.count() as f64 / self.rows_read as f64,
+            missing.weight() / base,
         ))
     }
 }
@@ -50,24 +52,23 @@ impl DataReport {
     }
 
     /// Adds another batch's report to this one.
-    pub fn absorb(&mut self, other: DataReport) {
+    pub fn absorb(&mut self, other: DataReport) -> Result<()> {
         self.rows_read += other.rows_read;
         self.rows_used += other.rows_used;
         if let Some(h) = other.households {
             *self.households.get_or_insert(0) += h;
         }
-        self.weight_read += other.weight_read;
+        self.weight_read.absorb(&other.weight_read)?;
         if self.indicator_missing.len() < other.indicator_missing.len() {
             self.indicator_missing
-                .resize(other.indicator_missing.len(), (0, 0.0));
+                .resize(other.indicator_missing.len(), WeightSum::default());
         }
-        for (into, (rows, weight)) in self
+        for (into, from) in self
             .indicator_missing
             .iter_mut()
             .zip(other.indicator_missing)
         {
-            into.0 += rows;
-            into.1 += weight;
+            into.absorb(&from)?;
         }
         let add = |into: &mut Vec<(String, usize)>, from: Vec<(String, usize)>| {
             for (column, k) in from {
@@ -84,6 +85,7 @@ impl DataReport {
                 self.notes.push(note);
             }
         }
+        Ok(())
     }
 }
 
