@@ -93,6 +93,12 @@ pub(super) struct UnitTotals {
     pub(super) totals: Vec<f64>,
     /// Each total over all the units (the denominators of the linearized values).
     pub(super) sums: Vec<f64>,
+    /// A round's whole sample only ([`UnitTotals::add_stratum_sums`]): per total and
+    /// stratum (`k * n_strata + h`), Σ x_u and Σ factor·x_u² over its units.
+    pub(super) stratum_sums: Vec<(f64, f64)>,
+    /// A round's whole sample of a clustered design only: each PSU's place among the
+    /// units, by PSU index (`u32::MAX` when absent).
+    pub(super) place: Vec<u32>,
 }
 
 impl UnitTotals {
@@ -105,6 +111,39 @@ impl UnitTotals {
     pub(super) fn column(&self, k: usize) -> &[f64] {
         let n = self.units.len();
         &self.totals[k * n..(k + 1) * n]
+    }
+
+    /// For a round's whole sample: each total's sums per stratum, and each PSU's place,
+    /// so that the share of a subgroup level is linearized over the level's units alone
+    /// (the other units' values are these sums scaled): the cost of all the shares is
+    /// linear in the levels' units, not the levels times the sample's PSUs.
+    fn add_stratum_sums(&mut self, n_strata: usize, n_psus: usize, psu_is_row: bool) {
+        let n = self.units.len();
+        let width = self.totals.len().checked_div(n).unwrap_or(0);
+        let mut sums = vec![(0.0, 0.0); width * n_strata];
+        for k in 0..width {
+            let by_stratum = &mut sums[k * n_strata..(k + 1) * n_strata];
+            for ((unit, &x), &factor) in self.units.iter().zip(self.column(k)).zip(&self.factors) {
+                let s = &mut by_stratum[unit.stratum as usize];
+                s.0 += x;
+                s.1 += factor * x * x;
+            }
+        }
+        self.stratum_sums = sums;
+        if !psu_is_row {
+            self.place = vec![u32::MAX; n_psus];
+            for (u, unit) in self.units.iter().enumerate() {
+                self.place[unit.id] = u as u32;
+            }
+        }
+    }
+
+    /// Total `k`'s Σ x_u and Σ factor·x_u² over the units of each stratum (a round's whole
+    /// sample).
+    pub(super) fn stratum_sums(&self, k: usize, n_strata: usize) -> &[(f64, f64)] {
+        self.stratum_sums
+            .get(k * n_strata..(k + 1) * n_strata)
+            .unwrap_or(&[])
     }
 }
 
@@ -168,10 +207,15 @@ pub(super) fn unit_totals(
     members
         .into_par_iter()
         .map(|(domain, cells)| {
-            (
-                domain,
-                domain_totals(&cells, table, design, layout, &cell_of),
-            )
+            let mut totals = domain_totals(&cells, table, design, layout, &cell_of);
+            if domain.subgroup.is_none() {
+                totals.add_stratum_sums(
+                    design.n_strata(),
+                    design.psu_stratum.len(),
+                    design.psu_is_row,
+                );
+            }
+            (domain, totals)
         })
         .collect()
 }
@@ -286,5 +330,7 @@ pub(super) fn domain_totals(
         strata,
         totals,
         sums,
+        stratum_sums: Vec::new(),
+        place: Vec::new(),
     }
 }

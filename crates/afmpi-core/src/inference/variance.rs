@@ -296,11 +296,13 @@ impl Context<'_> {
     /// total Y of the level `part` over a total X of the `whole` sample, so that
     /// z = (y·1[in the level] − b·x) / X over the whole sample's units.
     ///
-    /// Clustered designs pair the two domains' PSUs by index. When each row is its own
-    /// PSU, a unit is the rows of a stratum sharing a profile (and groups), whose values
-    /// are proportional to their weights: Σ z² over the rows is then the whole sample's
-    /// Σ factor·(b·x)² for its units, plus, over the level's units (a part of those
-    /// rows), Σ factor·((y − b·x)² − (b·x)²); the level's rows trade −b·x for y − b·x.
+    /// Every unit's z is −b·x/X outside the level, so each stratum's Σ z and Σ factor·z²
+    /// start from the whole sample's sums of x and factor·x² in the stratum; then each of
+    /// the level's units trades −b·x for y − b·x. The level's units are PSUs found among
+    /// the whole's by index; when each row is its own PSU, a unit is the rows of a
+    /// stratum sharing a profile (and groups), whose values are proportional to their
+    /// weights, and the level's units are a part of those rows with their own x and
+    /// factor. So a share costs its level's units, not the whole sample's.
     pub(super) fn linearize_share(
         &self,
         part: &UnitTotals,
@@ -318,46 +320,71 @@ impl Context<'_> {
         let x = self.layout.index(ratio.denominator, line);
         let (b, per_x) = (e.b, 1.0 / whole.sum(x));
         let (xs, ys) = (whole.column(x), part.column(y));
+        if keep_psus && !self.design.psu_is_row {
+            lin.total = self.share_psu_by_psu(part, whole, ratio.scale, (x, b, per_x), ys, lin);
+            return;
+        }
+        // Every unit of the whole sample as if outside the level, z = −b·x/X: per
+        // stratum, from the whole sample's sums of x and factor·x².
+        let n_strata = self.design.n_strata();
+        let by_stratum = whole.stratum_sums(x, n_strata);
         let mut total = 0.0;
-        if self.design.psu_is_row {
-            for (u, unit) in whole.units.iter().enumerate() {
-                let z = -b * xs[u] * per_x;
-                let h = unit.stratum;
-                lin.add_run(h, z, unit.factor * z * z);
-                total += z;
-            }
-            let px = part.column(x);
-            for (u, unit) in part.units.iter().enumerate() {
-                let (inside, outside) = (
-                    (ratio.scale * ys[u] - b * px[u]) * per_x,
-                    -b * px[u] * per_x,
-                );
-                let h = unit.stratum;
-                lin.add_run(
-                    h,
-                    inside - outside,
-                    unit.factor * (inside * inside - outside * outside),
-                );
-                total += inside - outside;
-            }
-        } else {
-            // Both domains' units are sorted by PSU index; the level's are among the whole's.
-            let mut j = 0;
-            for (u, unit) in whole.units.iter().enumerate() {
-                let mut y_u = 0.0;
-                if j < part.units.len() && part.units[j].id == unit.id {
-                    y_u = ys[j];
-                    j += 1;
+        for &h in &whole.strata {
+            let (sx, sx2) = by_stratum.get(h as usize).copied().unwrap_or_default();
+            let z = -b * sx * per_x;
+            lin.add_run(h, z, b * b * per_x * per_x * sx2);
+            total += z;
+        }
+        // The level's units trade their value outside for their value inside.
+        for (j, unit) in part.units.iter().enumerate() {
+            let x_u = if self.design.psu_is_row {
+                part.column(x)[j]
+            } else {
+                match whole.place.get(unit.id) {
+                    Some(&u) if u != u32::MAX => xs[u as usize],
+                    _ => 0.0,
                 }
-                let z = (ratio.scale * y_u - b * xs[u]) * per_x;
-                lin.add_run(unit.stratum, z, z * z);
-                total += z;
-                if keep_psus {
-                    lin.psu_sum.push((unit.id, z));
-                }
-            }
+            };
+            let outside = -b * x_u * per_x;
+            let inside = (ratio.scale * ys[j] - b * x_u) * per_x;
+            lin.add_run(
+                unit.stratum,
+                inside - outside,
+                unit.factor * (inside * inside - outside * outside),
+            );
+            total += inside - outside;
         }
         lin.total = total;
+    }
+
+    /// A share's linearization PSU by PSU over the whole sample's units, each PSU's value
+    /// kept (to pair rounds); returns Σ z. `x` is the denominator's total with the share
+    /// and 1 / X.
+    fn share_psu_by_psu(
+        &self,
+        part: &UnitTotals,
+        whole: &UnitTotals,
+        scale: f64,
+        (x, b, per_x): (usize, f64, f64),
+        ys: &[f64],
+        lin: &mut Linearized,
+    ) -> f64 {
+        let xs = whole.column(x);
+        let mut total = 0.0;
+        // Both domains' units are sorted by PSU index; the level's are among the whole's.
+        let mut j = 0;
+        for (u, unit) in whole.units.iter().enumerate() {
+            let mut y_u = 0.0;
+            if j < part.units.len() && part.units[j].id == unit.id {
+                y_u = ys[j];
+                j += 1;
+            }
+            let z = (scale * y_u - b * xs[u]) * per_x;
+            lin.add_run(unit.stratum, z, z * z);
+            total += z;
+            lin.psu_sum.push((unit.id, z));
+        }
+        total
     }
 
     /// The stratified with-replacement covariance of two linearized estimates.
