@@ -334,6 +334,9 @@ impl<'a> Results<'a> {
         for piece in pieces {
             frame.vstack_mut(&piece).expect("frames of one schema");
         }
+        // One chunk per column: a Parquet writer makes a row group of each chunk, and
+        // each row group's column opens a compressor of its own.
+        frame.rechunk_mut_par();
         frame
     }
 
