@@ -2,12 +2,17 @@
 //! and 10^7 persons; 10 indicators, 2 subgroup columns, strata and PSUs), the finishing
 //! step (every measure, standard error and change for 3 cutoffs) on the resulting table,
 //! and `run` end to end on a survey the size of Benin's DHS read from CSV.
+//! At scale (issue 15), on the shapes of `afmpi simulate --shape`: the tally of the
+//! survey shape (NFHS-5's 2,818,810 persons in 30,000 PSUs over 707 districts: about a
+//! million cells), and the finishing step of the census shape over 1,122 municipalities
+//! (1,158 domains).
 //! Run with `cargo bench --bench tally`; figures in BENCHMARKS.md.
 
 use std::path::Path;
 
 use afmpi::inference::Settings;
 use afmpi::methodology::{IntegerWeights, Methodology};
+use afmpi::simulate::shapes::{self, Shape};
 use afmpi::simulate::{survey, Settings as Simulation};
 use afmpi::{analyse_file, indicators, inference, measures, output, tally};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -96,5 +101,59 @@ fn end_to_end(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, tally_pass, finishing_step, end_to_end);
+/// A shape's methodology (benches/shapes/) and sample.
+fn shape(shape: Shape, rows: usize) -> (Methodology, afmpi::sample::Sample) {
+    let name = format!("{shape:?}").to_lowercase();
+    let path = format!("{}/benches/shapes/{name}.toml", env!("CARGO_MANIFEST_DIR"));
+    let m = afmpi::methodology::from_file(Path::new(&path)).unwrap();
+    let df = shapes::frame(shape, rows, 1);
+    let (sample, _) = indicators::prepare(&df, &m, &m.survey, Path::new("bench")).unwrap();
+    (m, sample)
+}
+
+fn at_scale(c: &mut Criterion) {
+    let mut group = c.benchmark_group("scale");
+    group.sample_size(10);
+    let (_, sample) = shape(Shape::Survey, Shape::Survey.default_rows());
+    let cells = tally::tally(&sample).unwrap().cells.len();
+    group.throughput(Throughput::Elements(sample.len() as u64));
+    group.bench_function(
+        format!(
+            "tally of the survey shape ({} persons, {cells} cells)",
+            sample.len()
+        ),
+        |b| b.iter(|| tally::tally(&sample).unwrap().cells.len()),
+    );
+    drop(sample);
+    let (m, sample) = shape(Shape::Census, 2_000_000);
+    let table = tally::tally(&sample).unwrap();
+    let weights = IntegerWeights::new(&m).unwrap();
+    let settings = Settings::default();
+    let domains = table.sample_sizes().len();
+    group.throughput(Throughput::Elements(domains as u64));
+    group.bench_function(
+        format!(
+            "finishing the census shape ({domains} domains, {} cells)",
+            table.cells.len()
+        ),
+        |b| {
+            b.iter(|| {
+                let totals =
+                    inference::Totals::new(&table, &sample, &weights, 0, settings.lonely_psu)
+                        .unwrap();
+                let estimates =
+                    measures::estimate(&table, &totals.layout, &[], sample.round_info.len(), |d| {
+                        totals.of(d)
+                    });
+                inference::infer(&totals, &sample, &estimates, &settings)
+                    .unwrap()
+                    .levels
+                    .len()
+            })
+        },
+    );
+    group.finish();
+}
+
+criterion_group!(benches, tally_pass, finishing_step, end_to_end, at_scale);
 criterion_main!(benches);

@@ -5,6 +5,13 @@
 #   bash scripts/bench.sh [ROWS ...]        default: 1000000 10000000
 #   CENSUS=100000000 bash scripts/bench.sh  also a census-sized Parquet file, run without
 #                                           PSUs (each person a unit), in batches
+#   SHAPES="survey census" bash scripts/bench.sh
+#                                           also the shapes of the field's largest jobs
+#                                           (`afmpi simulate --shape`: NFHS-5's 2.8 million
+#                                           persons in 30,000 PSUs over 707 districts;
+#                                           Colombia's census of 44 million over 1,122
+#                                           municipalities), their methodologies in
+#                                           benches/shapes/; SHAPE_ROWS=N for another size
 #
 # Needs hyperfine for repeated timings (apt-get install hyperfine); without it each
 # command is timed once with /usr/bin/time. Files go to ${BENCH_DIR:-/tmp/afmpi-bench}.
@@ -64,6 +71,25 @@ for rows in "${@:-1000000 10000000}"; do
       "$afmpi run data/global-mpi.toml $f --round t --year year -o $dir/results.parquet --quiet"
     peak "$afmpi" run data/global-mpi.toml "$f" --round t --year year -o "$dir/results.parquet" --quiet
   done
+done
+
+# A shape: the read and the run taking turns (medians and their ratio), the peak memory
+# of each, and where the run's time goes (--timings).
+for shape in ${SHAPES:-}; do
+  rows=${SHAPE_ROWS:-}
+  f="$dir/shape-$shape${rows:+-$rows}.parquet"
+  [ -f "$f" ] || "$afmpi" simulate --shape "$shape" ${rows:+--rows "$rows"} -o "$f" > /dev/null
+  m=benches/shapes/$shape.toml
+  case $shape in
+    survey) cols="d_cm d_nutr d_satt d_educ d_elct d_wtr d_sani d_hsg d_ckfl d_asst weight strata psu area state district" ;;
+    census) cols="d_logro d_analf d_inasis d_rezago d_primin d_trabinf d_desem d_informal d_salud d_accsalud d_agua d_excretas d_pisos d_paredes d_hacin area department municipality" ;;
+  esac
+  echo "== shape $shape: $f ($(du -h "$f" | cut -f1)), $m"
+  taking_turns "${SHAPE_RUNS:-5}" "$read_columns $f $cols" \
+    "$afmpi run $m $f -o $dir/shape-$shape.parquet --quiet"
+  peak "$read_columns" "$f" $cols
+  peak "$afmpi" run "$m" "$f" -o "$dir/shape-$shape.parquet" --quiet
+  "$afmpi" run "$m" "$f" -o "$dir/shape-$shape.parquet" --quiet --timings 2>&1 | sed 's/^/  /'
 done
 
 if [ -n "${CENSUS:-}" ]; then

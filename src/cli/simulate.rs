@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use afmpi::simulate::shapes::{self, Shape};
 use afmpi::simulate::{raw_survey, write_survey, Settings, PART_ROWS};
 use afmpi::{output, Result};
 
@@ -10,25 +11,54 @@ pub struct Args {
     /// Where to write the survey (.csv, .parquet or .json).
     #[arg(short, long)]
     pub output: PathBuf,
-    /// Persons in all, over all rounds.
-    #[arg(long, default_value_t = Settings::default().rows)]
-    pub rows: usize,
-    /// Number of survey rounds.
-    #[arg(long, default_value_t = Settings::default().rounds)]
-    pub rounds: usize,
+    /// Persons in all, over all rounds [default: 12000; of a shape, the size of the job it
+    /// stands for].
+    #[arg(long)]
+    pub rows: Option<usize>,
+    /// Number of survey rounds [default: 2].
+    #[arg(long)]
+    pub rounds: Option<usize>,
     /// A raw survey (person rows with the harmonized variables of data/variables.md, one
     /// round) instead of one with ready deprivation columns.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "shape")]
     pub raw: bool,
+    /// The shape of one of the field's largest jobs, for benchmarks of scale: `survey`
+    /// (NFHS-5: 2,818,810 persons, 30,000 PSUs, 707 districts in 36 states; methodology
+    /// benches/shapes/survey.toml) or `census` (Colombia 2018: 44,000,000 persons, 1,122
+    /// municipalities in 33 departments, 15 indicators; benches/shapes/census.toml).
+    #[arg(long, value_enum, conflicts_with = "rounds")]
+    pub shape: Option<ShapeArg>,
     /// Random seed: the same seed gives the same file.
     #[arg(long, default_value_t = Settings::default().seed)]
     pub seed: u64,
 }
 
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum ShapeArg {
+    Survey,
+    Census,
+}
+
 pub fn run(args: Args) -> Result<()> {
+    if let Some(shape) = args.shape {
+        let shape = match shape {
+            ShapeArg::Survey => Shape::Survey,
+            ShapeArg::Census => Shape::Census,
+        };
+        let rows = args.rows.unwrap_or(shape.default_rows());
+        let written = shapes::write(shape, rows, args.seed, &args.output, PART_ROWS)?;
+        println!(
+            "wrote {} persons of the {} shape to {}",
+            output::count(written),
+            format!("{shape:?}").to_lowercase(),
+            args.output.display()
+        );
+        return Ok(());
+    }
+    let defaults = Settings::default();
     let settings = Settings {
-        rows: args.rows,
-        rounds: args.rounds,
+        rows: args.rows.unwrap_or(defaults.rows),
+        rounds: args.rounds.unwrap_or(defaults.rounds),
         seed: args.seed,
         ..Settings::default()
     };

@@ -9,6 +9,8 @@
 //! noise passes its threshold. Nutrition and child mortality are sometimes missing (no
 //! eligible member measured), as in DHS data. The same seed gives the same file.
 
+pub mod shapes;
+
 use polars::prelude::*;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
