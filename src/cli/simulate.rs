@@ -26,6 +26,8 @@ pub struct Args {
     /// (NFHS-5: 2,818,810 persons, 30,000 PSUs, 707 districts in 36 states; methodology
     /// benches/shapes/survey.toml) or `census` (Colombia 2018: 44,000,000 persons, 1,122
     /// municipalities in 33 departments, 15 indicators; benches/shapes/census.toml).
+    /// A survey of fewer than about a million persons leaves some strata with a single
+    /// PSU: run it with `--lonely-psu adjust`.
     #[arg(long, value_enum, conflicts_with = "rounds")]
     pub shape: Option<ShapeArg>,
     /// Random seed: the same seed gives the same file.

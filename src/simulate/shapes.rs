@@ -76,16 +76,27 @@ pub fn write(
     path: &std::path::Path,
     part_rows: usize,
 ) -> crate::Result<usize> {
-    let units = match shape {
-        Shape::Survey => SurveyPlan::new(rows).psus(),
-        Shape::Census => CensusPlan::new(rows).persons.clone(),
-    };
-    let parts = parts(&units, part_rows.max(1));
-    let mut frames = parts.into_iter().map(|range| match shape {
-        Shape::Survey => survey_part(&SurveyPlan::new(rows), range, seed),
-        Shape::Census => census_part(&CensusPlan::new(rows), range, seed),
-    });
-    crate::output::write_frames(path, &mut frames)
+    if rows == 0 {
+        return Err(crate::Error::Usage(
+            "--rows must be at least 1: a shape needs persons".into(),
+        ));
+    }
+    match shape {
+        Shape::Survey => {
+            let plan = SurveyPlan::new(rows);
+            let mut frames = parts(&plan.psus(), part_rows.max(1))
+                .into_iter()
+                .map(|range| survey_part(&plan, range, seed));
+            crate::output::write_frames(path, &mut frames)
+        }
+        Shape::Census => {
+            let plan = CensusPlan::new(rows);
+            let mut frames = parts(&plan.persons, part_rows.max(1))
+                .into_iter()
+                .map(|range| census_part(&plan, range, seed));
+            crate::output::write_frames(path, &mut frames)
+        }
+    }
 }
 
 /// The frame of a whole file of this shape (for tests and benches).
@@ -206,7 +217,7 @@ fn survey_part(plan: &SurveyPlan, range: std::ops::Range<usize>, seed: u64) -> D
         let rural = rng.gen::<f64>() < 0.65;
         let psu_effect = 0.3 * normal(&mut rng);
         let weight = (if rural { 1.3 } else { 0.8 })
-            * (0.5 + effects.state[state].abs())
+            * (0.5 + effects.upper[state].abs())
             * (0.7 + 0.6 * rng.gen::<f64>());
         let weight = (weight * 1e6).round() / 1e6;
         let state_label = format!("S{:02}", state + 1);
@@ -215,8 +226,8 @@ fn survey_part(plan: &SurveyPlan, range: std::ops::Range<usize>, seed: u64) -> D
         let mut h = 0i64;
         while left > 0 {
             let size = (1 + (rng.gen::<f64>() * 3.5 + rng.gen::<f64>() * 3.5) as usize).min(left);
-            let latent = effects.state[state]
-                + effects.district[district]
+            let latent = effects.upper[state]
+                + effects.lower[district]
                 + psu_effect
                 + if rural { 0.6 } else { -0.4 }
                 + 0.7 * normal(&mut rng);
@@ -261,19 +272,19 @@ fn survey_part(plan: &SurveyPlan, range: std::ops::Range<usize>, seed: u64) -> D
     DataFrame::new_infer_height(columns).expect("columns of equal length")
 }
 
-/// The regional effects on the latent level of poverty: one draw per state (department)
-/// and per district (municipality), from streams of their own.
+/// The regional effects on the latent level of poverty: one draw per upper unit (state,
+/// department) and per lower unit (district, municipality), from a stream of their own.
 struct Effects {
-    state: Vec<f64>,
-    district: Vec<f64>,
+    upper: Vec<f64>,
+    lower: Vec<f64>,
 }
 
 impl Effects {
-    fn new(seed: u64, states: usize, districts: usize) -> Effects {
+    fn new(seed: u64, upper: usize, lower: usize) -> Effects {
         let mut rng = stream(seed, usize::MAX - 1);
-        let state = (0..states).map(|_| 0.6 * normal(&mut rng)).collect();
-        let district = (0..districts).map(|_| 0.35 * normal(&mut rng)).collect();
-        Effects { state, district }
+        let upper = (0..upper).map(|_| 0.6 * normal(&mut rng)).collect();
+        let lower = (0..lower).map(|_| 0.35 * normal(&mut rng)).collect();
+        Effects { upper, lower }
     }
 }
 
@@ -352,8 +363,8 @@ fn census_part(plan: &CensusPlan, range: std::ops::Range<usize>, seed: u64) -> D
         while left > 0 {
             let size = (1 + (rng.gen::<f64>() * 2.6 + rng.gen::<f64>() * 2.6) as usize).min(left);
             let rural = rng.gen::<f64>() >= urban_share;
-            let latent = effects.state[department]
-                + effects.district[m]
+            let latent = effects.upper[department]
+                + effects.lower[m]
                 + if rural { 0.7 } else { -0.3 }
                 + 0.8 * normal(&mut rng);
             let values: Vec<i32> = CENSUS_INDICATORS
