@@ -106,7 +106,7 @@ fn shape(shape: Shape, rows: usize) -> (Methodology, afmpi::sample::Sample) {
     let name = format!("{shape:?}").to_lowercase();
     let path = format!("{}/benches/shapes/{name}.toml", env!("CARGO_MANIFEST_DIR"));
     let m = afmpi::methodology::from_file(Path::new(&path)).unwrap();
-    let df = shapes::frame(shape, rows, 1);
+    let df = shapes::frame(shape, shapes::Size::rows(shape, rows), 1);
     let (sample, _) = indicators::prepare(&df, &m, &m.survey, Path::new("bench")).unwrap();
     (m, sample)
 }

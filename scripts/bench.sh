@@ -11,7 +11,9 @@
 #                                           persons in 30,000 PSUs over 707 districts;
 #                                           Colombia's census of 44 million over 1,122
 #                                           municipalities), their methodologies in
-#                                           benches/shapes/; SHAPE_ROWS=N for another size
+#                                           benches/shapes/; SHAPE_ROWS=N for another size,
+#                                           SHAPE_LEVELS=N for N districts or municipalities
+#                                           (many domains: 10000)
 #
 # Needs hyperfine for repeated timings (apt-get install hyperfine); without it each
 # command is timed once with /usr/bin/time. Files go to ${BENCH_DIR:-/tmp/afmpi-bench}.
@@ -76,9 +78,9 @@ done
 # A shape: the read and the run taking turns (medians and their ratio), the peak memory
 # of each, and where the run's time goes (--timings).
 for shape in ${SHAPES:-}; do
-  rows=${SHAPE_ROWS:-}
-  f="$dir/shape-$shape${rows:+-$rows}.parquet"
-  [ -f "$f" ] || "$afmpi" simulate --shape "$shape" ${rows:+--rows "$rows"} -o "$f" > /dev/null
+  rows=${SHAPE_ROWS:-} levels=${SHAPE_LEVELS:-}
+  f="$dir/shape-$shape${rows:+-$rows}${levels:+-levels-$levels}.parquet"
+  [ -f "$f" ] || "$afmpi" simulate --shape "$shape" ${rows:+--rows "$rows"} ${levels:+--levels "$levels"} -o "$f" > /dev/null
   m=benches/shapes/$shape.toml
   case $shape in
     survey) cols="d_cm d_nutr d_satt d_educ d_elct d_wtr d_sani d_hsg d_ckfl d_asst weight strata psu area state district" ;;

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use afmpi::simulate::shapes::{self, Shape};
+use afmpi::simulate::shapes::{self, Shape, Size};
 use afmpi::simulate::{raw_survey, write_survey, Settings, PART_ROWS};
 use afmpi::{output, Result};
 
@@ -30,6 +30,11 @@ pub struct Args {
     /// PSU: run it with `--lonely-psu adjust`.
     #[arg(long, value_enum, conflicts_with = "rounds")]
     pub shape: Option<ShapeArg>,
+    /// Of a shape: its lower units, the levels of its finest subgroup column (districts
+    /// of the survey, municipalities of the census) [default: the job's, 707 or 1,122],
+    /// for runs of many domains. A survey has no more districts with persons than PSUs.
+    #[arg(long, requires = "shape")]
+    pub levels: Option<usize>,
     /// Random seed: the same seed gives the same file.
     #[arg(long, default_value_t = Settings::default().seed)]
     pub seed: u64,
@@ -47,8 +52,11 @@ pub fn run(args: Args) -> Result<()> {
             ShapeArg::Survey => Shape::Survey,
             ShapeArg::Census => Shape::Census,
         };
-        let rows = args.rows.unwrap_or(shape.default_rows());
-        let written = shapes::write(shape, rows, args.seed, &args.output, PART_ROWS)?;
+        let size = Size {
+            rows: args.rows.unwrap_or(shape.default_rows()),
+            levels: args.levels.unwrap_or(shape.default_levels()),
+        };
+        let written = shapes::write(shape, size, args.seed, &args.output, PART_ROWS)?;
         println!(
             "wrote {} persons of the {} shape to {}",
             output::count(written),

@@ -37,6 +37,67 @@ impl Shape {
             Shape::Census => 44_000_000,
         }
     }
+
+    /// The size of the job it stands for: its persons and its lower units.
+    pub fn default_size(self) -> Size {
+        Size {
+            rows: self.default_rows(),
+            levels: self.default_levels(),
+        }
+    }
+
+    /// The lower units (districts, municipalities) of the job it stands for.
+    pub fn default_levels(self) -> usize {
+        match self {
+            Shape::Survey => DISTRICTS,
+            Shape::Census => MUNICIPALITIES,
+        }
+    }
+
+    /// The upper units (states, departments): the lower units nest in them.
+    fn upper_units(self) -> usize {
+        match self {
+            Shape::Survey => STATES,
+            Shape::Census => DEPARTMENTS,
+        }
+    }
+}
+
+/// The size of a file of a shape: its persons, and its lower units — the levels of its
+/// finest subgroup column (districts of the survey, municipalities of the census), for
+/// runs of many domains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Size {
+    pub rows: usize,
+    pub levels: usize,
+}
+
+impl Size {
+    /// `rows` persons in the shape's own number of lower units.
+    pub fn rows(shape: Shape, rows: usize) -> Size {
+        Size {
+            rows,
+            levels: shape.default_levels(),
+        }
+    }
+
+    /// A size a file of the shape can have: persons, and at least as many lower units as
+    /// upper units for them to nest in.
+    fn check(self, shape: Shape) -> crate::Result<Size> {
+        if self.rows == 0 {
+            return Err(crate::Error::Usage(
+                "--rows must be at least 1: a shape needs persons".into(),
+            ));
+        }
+        let upper = shape.upper_units();
+        if self.levels < upper {
+            return Err(crate::Error::Usage(format!(
+                "--levels must be at least {upper} for the {} shape: its lower units nest in {upper} upper units",
+                format!("{shape:?}").to_lowercase()
+            )));
+        }
+        Ok(self)
+    }
 }
 
 /// NFHS-5's states and districts, and its persons per PSU.
@@ -71,26 +132,22 @@ pub const CENSUS_INDICATORS: [(&str, f64); 15] = [
 /// persons (whole PSUs or municipalities). Returns the persons written.
 pub fn write(
     shape: Shape,
-    rows: usize,
+    size: Size,
     seed: u64,
     path: &std::path::Path,
     part_rows: usize,
 ) -> crate::Result<usize> {
-    if rows == 0 {
-        return Err(crate::Error::Usage(
-            "--rows must be at least 1: a shape needs persons".into(),
-        ));
-    }
+    let size = size.check(shape)?;
     match shape {
         Shape::Survey => {
-            let plan = SurveyPlan::new(rows);
+            let plan = SurveyPlan::new(size);
             let mut frames = parts(&plan.psus(), part_rows.max(1))
                 .into_iter()
                 .map(|range| survey_part(&plan, range, seed));
             crate::output::write_frames(path, &mut frames)
         }
         Shape::Census => {
-            let plan = CensusPlan::new(rows);
+            let plan = CensusPlan::new(size);
             let mut frames = parts(&plan.persons, part_rows.max(1))
                 .into_iter()
                 .map(|range| census_part(&plan, range, seed));
@@ -100,14 +157,18 @@ pub fn write(
 }
 
 /// The frame of a whole file of this shape (for tests and benches).
-pub fn frame(shape: Shape, rows: usize, seed: u64) -> DataFrame {
+pub fn frame(shape: Shape, size: Size, seed: u64) -> DataFrame {
     match shape {
         Shape::Survey => {
-            let plan = SurveyPlan::new(rows);
+            let plan = SurveyPlan::new(size);
             let n = plan.psus().len();
             survey_part(&plan, 0..n, seed)
         }
-        Shape::Census => census_part(&CensusPlan::new(rows), 0..MUNICIPALITIES, seed),
+        Shape::Census => {
+            let plan = CensusPlan::new(size);
+            let n = plan.persons.len();
+            census_part(&plan, 0..n, seed)
+        }
     }
 }
 
@@ -155,20 +216,20 @@ struct SurveyPlan {
 }
 
 impl SurveyPlan {
-    fn new(rows: usize) -> SurveyPlan {
+    fn new(Size { rows, levels }: Size) -> SurveyPlan {
         let psus = ((rows as f64 / PERSONS_PER_PSU).round() as usize).clamp(1, rows.max(1));
-        // States of unequal numbers of districts (3 to 36), 707 in all.
+        // States of unequal numbers of districts (3 to 36 of NFHS-5's 707).
         let sizes: Vec<f64> = (0..STATES).map(|s| 1.0 + ((s * 7) % 11) as f64).collect();
         let total: f64 = sizes.iter().sum();
-        let mut state_of_district = Vec::with_capacity(DISTRICTS);
+        let mut state_of_district = Vec::with_capacity(levels);
         let mut cumulative = 0.0;
         for (s, size) in sizes.iter().enumerate() {
             cumulative += size;
-            let end = ((cumulative / total) * DISTRICTS as f64).round() as usize;
+            let end = ((cumulative / total) * levels as f64).round() as usize;
             let end = end.max(state_of_district.len() + 1);
             state_of_district.resize(end, s);
         }
-        state_of_district.truncate(DISTRICTS);
+        state_of_district.truncate(levels);
         SurveyPlan {
             rows,
             psus,
@@ -183,9 +244,10 @@ impl SurveyPlan {
             .collect()
     }
 
-    /// PSUs lie in districts in order, as many in each as can be.
+    /// PSUs lie in districts in order, as many in each as can be (a district without
+    /// a PSU has no persons: a survey of fewer PSUs than districts).
     fn district_of_psu(&self, p: usize) -> usize {
-        p * DISTRICTS / self.psus
+        p * self.state_of_district.len() / self.psus
     }
 }
 
@@ -205,7 +267,7 @@ struct SurveyRows {
 
 /// PSUs `range` of the survey.
 fn survey_part(plan: &SurveyPlan, range: std::ops::Range<usize>, seed: u64) -> DataFrame {
-    let effects = Effects::new(seed, STATES, DISTRICTS);
+    let effects = Effects::new(seed, STATES, plan.state_of_district.len());
     let mut rows = SurveyRows {
         deprived: vec![Vec::new(); super::INDICATORS.len()],
         ..SurveyRows::default()
@@ -301,16 +363,16 @@ struct CensusPlan {
 }
 
 impl CensusPlan {
-    fn new(rows: usize) -> CensusPlan {
+    fn new(Size { rows, levels }: Size) -> CensusPlan {
         // Size rank r has a share proportional to 1 / (r + 2)^0.9; department r mod 33, so
         // that each department has its capital among the largest.
-        let zipf: Vec<f64> = (0..MUNICIPALITIES)
+        let zipf: Vec<f64> = (0..levels)
             .map(|r| 1.0 / ((r + 2) as f64).powf(0.9))
             .collect();
         let total: f64 = zipf.iter().sum();
-        let mut order: Vec<usize> = (0..MUNICIPALITIES).collect();
+        let mut order: Vec<usize> = (0..levels).collect();
         order.sort_by_key(|&r| (r % DEPARTMENTS, r));
-        let mut persons = Vec::with_capacity(MUNICIPALITIES);
+        let mut persons = Vec::with_capacity(levels);
         let (mut cumulative, mut before) = (0.0, 0usize);
         for &r in &order {
             cumulative += zipf[r] / total;
@@ -319,7 +381,7 @@ impl CensusPlan {
             before = upto;
         }
         *persons.last_mut().expect("municipalities") += rows - before;
-        let mut number = Vec::with_capacity(MUNICIPALITIES);
+        let mut number = Vec::with_capacity(levels);
         for (i, &r) in order.iter().enumerate() {
             let first = i == 0 || order[i - 1] % DEPARTMENTS != r % DEPARTMENTS;
             number.push(if first { 1 } else { number[i - 1] + 1 });
@@ -345,7 +407,7 @@ struct CensusRows {
 
 /// Municipalities `range` (in file order) of the census.
 fn census_part(plan: &CensusPlan, range: std::ops::Range<usize>, seed: u64) -> DataFrame {
-    let effects = Effects::new(seed, DEPARTMENTS, MUNICIPALITIES);
+    let effects = Effects::new(seed, DEPARTMENTS, plan.persons.len());
     let mut rows = CensusRows {
         deprived: vec![Vec::new(); CENSUS_INDICATORS.len()],
         ..CensusRows::default()
@@ -406,7 +468,7 @@ mod tests {
 
     #[test]
     fn the_survey_has_the_shape_of_nfhs() {
-        let df = frame(Shape::Survey, 300_000, 7);
+        let df = frame(Shape::Survey, Size::rows(Shape::Survey, 300_000), 7);
         assert_eq!(df.height(), 300_000);
         // 300,000 / 93.96 PSUs, each in one district of one state.
         assert_eq!(distinct(&df, "psu"), 3_193);
@@ -433,7 +495,7 @@ mod tests {
 
     #[test]
     fn the_census_has_the_shape_of_colombias() {
-        let df = frame(Shape::Census, 500_000, 7);
+        let df = frame(Shape::Census, Size::rows(Shape::Census, 500_000), 7);
         assert_eq!(df.height(), 500_000);
         assert_eq!(distinct(&df, "department"), DEPARTMENTS);
         // Every municipality has persons at this size; the largest many times the median.
@@ -441,13 +503,44 @@ mod tests {
         assert_eq!(df.width(), 4 + CENSUS_INDICATORS.len());
     }
 
+    /// Many lower units: each of them has persons and lies in one upper unit; fewer
+    /// lower than upper units is refused.
+    #[test]
+    fn a_shape_can_have_many_more_lower_units() {
+        for (shape, rows, lower, upper) in [
+            (Shape::Survey, 300_000, "district", "state"),
+            (Shape::Census, 500_000, "municipality", "department"),
+        ] {
+            let size = Size {
+                rows,
+                levels: 3_000,
+            };
+            let df = frame(shape, size, 5);
+            assert_eq!(df.height(), rows);
+            assert_eq!(distinct(&df, lower), 3_000, "{shape:?}");
+            let pairs = df
+                .select([lower, upper])
+                .unwrap()
+                .unique_stable(None, UniqueKeepStrategy::First, None)
+                .unwrap();
+            assert_eq!(
+                pairs.height(),
+                3_000,
+                "{shape:?}: a {lower} in two {upper}s"
+            );
+            let few = Size { rows, levels: 10 };
+            let e = write(shape, few, 5, std::path::Path::new("x.parquet"), 1_000).unwrap_err();
+            assert!(e.to_string().contains("--levels must be at least"), "{e}");
+        }
+    }
+
     #[test]
     fn parts_make_the_same_file_as_one_frame() {
         let dir = tempfile::tempdir().unwrap();
         for shape in [Shape::Survey, Shape::Census] {
             let path = dir.path().join("parts.parquet");
-            let rows = 40_000;
-            assert_eq!(write(shape, rows, 3, &path, 5_000).unwrap(), rows);
+            let size = Size::rows(shape, 40_000);
+            assert_eq!(write(shape, size, 3, &path, 5_000).unwrap(), size.rows);
             let back = LazyFrame::scan_parquet(
                 PlRefPath::try_from_path(&path).unwrap(),
                 ScanArgsParquet::default(),
@@ -455,7 +548,7 @@ mod tests {
             .unwrap()
             .collect()
             .unwrap();
-            assert!(back.equals_missing(&frame(shape, rows, 3)), "{shape:?}");
+            assert!(back.equals_missing(&frame(shape, size, 3)), "{shape:?}");
         }
     }
 }
