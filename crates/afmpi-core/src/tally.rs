@@ -156,15 +156,27 @@ impl SampleSize {
 }
 
 impl Table {
-    /// Every domain's sample size, from the cells.
+    /// Every domain's sample size, from the cells. Consecutive cells mostly share their
+    /// domains (a PSU's cells its levels): each run of them is added up first, and looked
+    /// up once per domain, not once per cell and domain.
     pub fn sample_sizes(&self) -> rustc_hash::FxHashMap<Domain, SampleSize> {
         let mut sizes: rustc_hash::FxHashMap<Domain, SampleSize> = Default::default();
-        for cell in &self.cells {
-            for domain in self.domains_of(cell) {
+        let same_domains = |a: &Cell, b: &Cell| {
+            let outside = |c: &Cell| c.flags & crate::sample::OUTSIDE_EVERY_DOMAIN != 0;
+            a.round == b.round && a.levels == b.levels && outside(a) == outside(b)
+        };
+        for run in self.cells.chunk_by(same_domains) {
+            let mut size = SampleSize::default();
+            for cell in run {
+                size.persons += cell.count;
+                size.weight += cell.weight;
+                size.weight_sq += cell.weight_sq;
+            }
+            for domain in self.domains_of(&run[0]) {
                 let s = sizes.entry(domain).or_default();
-                s.persons += cell.count;
-                s.weight += cell.weight;
-                s.weight_sq += cell.weight_sq;
+                s.persons += size.persons;
+                s.weight += size.weight;
+                s.weight_sq += size.weight_sq;
             }
         }
         sizes

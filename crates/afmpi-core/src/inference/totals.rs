@@ -162,8 +162,11 @@ pub(super) fn unit_totals(
         contributions: Vec::new(),
         contribution: Vec::with_capacity(cells.len()),
         psu: Vec::with_capacity(cells.len()),
+        unit: Vec::new(),
+        units: 0,
     };
     let mut contribution_index: FxHashMap<(u64, u32, u32), u32> = FxHashMap::default();
+    let mut row_unit_index: FxHashMap<(u32, u32), u32> = FxHashMap::default();
     let mut domain_index: FxHashMap<Domain, usize> = FxHashMap::default();
     let mut members: Vec<(Domain, Vec<u32>)> = Vec::new();
     // Consecutive cells mostly share their PSU and subgroup levels.
@@ -180,7 +183,9 @@ pub(super) fn unit_totals(
             cell_of.contributions.push(adds);
         }
         cell_of.contribution.push(c);
-        if !design.psu_is_row {
+        if design.psu_is_row {
+            cell_of.add_row_unit(&mut row_unit_index, cell.stratum, c);
+        } else {
             let key = (cell.stratum, cell.psu);
             if last_psu.is_none_or(|(k, _)| k != key) {
                 last_psu = Some((key, design.psu_index[&key]));
@@ -206,8 +211,8 @@ pub(super) fn unit_totals(
     }
     members
         .into_par_iter()
-        .map(|(domain, cells)| {
-            let mut totals = domain_totals(&cells, table, design, layout, &cell_of);
+        .map_init(Scratch::default, |scratch, (domain, cells)| {
+            let mut totals = domain_totals(&cells, table, design, layout, &cell_of, scratch);
             if domain.subgroup.is_none() {
                 totals.add_stratum_sums(
                     design.n_strata(),
@@ -228,6 +233,32 @@ pub(super) struct CellFacts {
     pub(super) contribution: Vec<u32>,
     /// Each cell's PSU index in the design (clustered designs).
     pub(super) psu: Vec<usize>,
+    /// When each row is its own PSU: each cell's unit of the whole sample (its stratum
+    /// and contribution; a domain's units are those of its cells), numbered once here
+    /// so that a domain finds its units by index rather than by hashing every cell.
+    pub(super) unit: Vec<u32>,
+    /// The number of such units.
+    pub(super) units: u32,
+}
+
+impl CellFacts {
+    /// The next cell's unit, when each row is its own PSU: the cells of a stratum that
+    /// share a contribution (profile, flags, gaps) make one unit.
+    fn add_row_unit(&mut self, index: &mut FxHashMap<(u32, u32), u32>, stratum: u32, c: u32) {
+        let next = self.units;
+        let u = *index.entry((stratum, c)).or_insert(next);
+        if u == next {
+            self.units += 1;
+        }
+        self.unit.push(u);
+    }
+}
+
+/// A thread's scratch for [`units_of`]: each unit of the whole sample's place among the
+/// units of the domain at hand (`u32::MAX`: none yet), cleared after each domain.
+#[derive(Default)]
+pub(super) struct Scratch {
+    place: Vec<u32>,
 }
 
 /// Each of a domain's cells' unit: its PSU, or — when each row is a PSU — the cells of
@@ -238,20 +269,24 @@ fn units_of(
     table: &Table,
     design: &Design,
     cell_of: &CellFacts,
+    scratch: &mut Scratch,
 ) -> (Vec<Unit>, Vec<u32>) {
     let mut units: Vec<Unit> = Vec::new();
     let mut unit_of: Vec<u32> = Vec::with_capacity(members.len());
     if design.psu_is_row {
         // The cells of a unit have the same values per unit of weight.
-        let mut index: FxHashMap<(u32, u64, u32, u32), u32> = FxHashMap::default();
+        let place = &mut scratch.place;
+        place.resize(cell_of.units as usize, u32::MAX);
+        let mut whole_sample_units: Vec<u32> = Vec::new();
         let mut squares: Vec<(f64, f64)> = Vec::new();
         for &c in members {
             let cell = &table.cells[c as usize];
-            let next = units.len() as u32;
-            let u = *index
-                .entry((cell.stratum, cell.profile, cell.flags, cell.gaps))
-                .or_insert(next);
-            if u == next {
+            let g = cell_of.unit[c as usize];
+            let mut u = place[g as usize];
+            if u == u32::MAX {
+                u = units.len() as u32;
+                place[g as usize] = u;
+                whole_sample_units.push(g);
                 units.push(Unit {
                     id: u as usize,
                     stratum: cell.stratum,
@@ -262,6 +297,9 @@ fn units_of(
             squares[u as usize].0 += cell.weight;
             squares[u as usize].1 += cell.weight_sq;
             unit_of.push(u);
+        }
+        for g in whole_sample_units {
+            place[g as usize] = u32::MAX;
         }
         for (unit, (w, w2)) in units.iter_mut().zip(squares) {
             unit.factor = if w > 0.0 { w2 / (w * w) } else { 0.0 };
@@ -290,8 +328,9 @@ pub(super) fn domain_totals(
     design: &Design,
     layout: &Layout,
     cell_of: &CellFacts,
+    scratch: &mut Scratch,
 ) -> UnitTotals {
-    let (mut units, unit_of) = units_of(members, table, design, cell_of);
+    let (mut units, unit_of) = units_of(members, table, design, cell_of, scratch);
     let n = units.len();
     let mut totals = vec![0.0; n * layout.width()];
     for (&c, &u) in members.iter().zip(&unit_of) {

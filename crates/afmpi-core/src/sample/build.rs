@@ -141,25 +141,26 @@ impl Builder {
     }
 
     /// Each indicator's rows missing, and their weight (the weights just read).
-    /// Exact sums ([`crate::sums`]), so that batches add up to the whole file's bits.
+    /// Exact sums ([`crate::sums`]), so that batches add up to the whole file's bits, and
+    /// the blocks of rows can be added up side by side in any order.
     fn count_missing_indicators(&mut self) -> Result<()> {
-        let mut by_indicator: Vec<WeightSum> = Vec::new();
-        let mut weight_read = WeightSum::default();
-        let mut grid = Grid::default();
-        for (&m, &w) in self.missing.iter().zip(&self.weights) {
-            // A missing weight was read as 0: the row is out of the weighted base.
-            let w = grid.of(w)?;
-            weight_read.add(w)?;
-            let mut bits = m;
-            while bits != 0 {
-                let j = bits.trailing_zeros() as usize;
-                if by_indicator.len() <= j {
-                    by_indicator.resize(j + 1, WeightSum::default());
+        use rayon::prelude::*;
+        const BLOCK: usize = 1 << 16;
+        let (by_indicator, weight_read) = self
+            .missing
+            .par_chunks(BLOCK)
+            .zip(self.weights.par_chunks(BLOCK))
+            .map(|(missing, weights)| missing_in_block(missing, weights))
+            .try_reduce(Default::default, |(mut a, mut read), (b, more)| {
+                if a.len() < b.len() {
+                    a.resize(b.len(), WeightSum::default());
                 }
-                by_indicator[j].add(w)?;
-                bits &= bits - 1;
-            }
-        }
+                for (x, y) in a.iter_mut().zip(&b) {
+                    x.absorb(y)?;
+                }
+                read.absorb(&more)?;
+                Ok((a, read))
+            })?;
         self.report.indicator_missing = by_indicator;
         self.report.weight_read = weight_read;
         Ok(())
@@ -312,18 +313,26 @@ impl Builder {
         report.rows_used = person_rows;
         let all_kept = kept.len() == n;
         let pick = |v| keep_rows::<u32>(v, &keep, all_kept);
-        let (stratum_codes, stratum_labels) = match strata {
-            Some((codes, labels)) => relabel(pick(codes), labels),
-            None => (vec![0; kept.len()], vec!["1".to_string()]),
-        };
         let psu_is_row = psus.is_none();
-        let (psu_codes, psu_labels) = match psus {
-            Some((codes, labels)) => relabel(pick(codes), labels),
-            None => {
-                note_rows_as_psus(&mut report, survey);
-                (vec![0; kept.len()], Vec::new())
-            }
-        };
+        if psu_is_row {
+            note_rows_as_psus(&mut report, survey);
+        }
+        // Each column's codes renumbered on its own: the columns side by side.
+        let (((stratum_codes, stratum_labels), (psu_codes, psu_labels)), groupings) = rayon::join(
+            || {
+                rayon::join(
+                    || match strata {
+                        Some((codes, labels)) => relabel(pick(codes), labels),
+                        None => (vec![0; kept.len()], vec!["1".to_string()]),
+                    },
+                    || match psus {
+                        Some((codes, labels)) => relabel(pick(codes), labels),
+                        None => (vec![0; kept.len()], Vec::new()),
+                    },
+                )
+            },
+            || relabel_groupings(groupings, &pick),
+        );
         let years = years.map(|y| keep_rows(y, &keep, all_kept));
         let (round_codes, round_info, has_rounds) = kept_rounds(
             rounds.map(|(c, l)| (pick(c), l)),
@@ -359,17 +368,7 @@ impl Builder {
             psu_labels,
             rounds: round_codes,
             round_info,
-            groupings: groupings
-                .into_iter()
-                .map(|g| {
-                    let (codes, levels) = relabel(pick(g.codes), g.levels);
-                    Grouping {
-                        column: g.column,
-                        levels,
-                        codes,
-                    }
-                })
-                .collect(),
+            groupings,
             has_rounds,
             psu_is_row,
             gap_codes,
@@ -377,6 +376,47 @@ impl Builder {
         };
         Ok((sample, report))
     }
+}
+
+/// One block of rows: each indicator's rows missing and their weight, and the weight read.
+fn missing_in_block(missing: &[u64], weights: &[f64]) -> Result<(Vec<WeightSum>, WeightSum)> {
+    let mut by_indicator: Vec<WeightSum> = Vec::new();
+    let mut weight_read = WeightSum::default();
+    let mut grid = Grid::default();
+    for (&m, &w) in missing.iter().zip(weights) {
+        // A missing weight was read as 0: the row is out of the weighted base.
+        let w = grid.of(w)?;
+        weight_read.add(w)?;
+        let mut bits = m;
+        while bits != 0 {
+            let j = bits.trailing_zeros() as usize;
+            if by_indicator.len() <= j {
+                by_indicator.resize(j + 1, WeightSum::default());
+            }
+            by_indicator[j].add(w)?;
+            bits &= bits - 1;
+        }
+    }
+    Ok((by_indicator, weight_read))
+}
+
+/// The subgroup columns' codes of the rows kept, renumbered ([`relabel`]), side by side.
+fn relabel_groupings(
+    groupings: Vec<Grouping>,
+    pick: &(impl Fn(Vec<u32>) -> Vec<u32> + Sync),
+) -> Vec<Grouping> {
+    use rayon::prelude::*;
+    groupings
+        .into_par_iter()
+        .map(|g| {
+            let (codes, levels) = relabel(pick(g.codes), g.levels);
+            Grouping {
+                column: g.column,
+                levels,
+                codes,
+            }
+        })
+        .collect()
 }
 
 /// Without a PSU column each row is its own PSU; with a household id (and persons as
