@@ -254,69 +254,74 @@ impl CellFacts {
     }
 }
 
-/// A thread's scratch for [`units_of`]: each unit of the whole sample's place among the
+/// A thread's scratch for [`row_units`]: each unit of the whole sample's place among the
 /// units of the domain at hand (`u32::MAX`: none yet), cleared after each domain.
 #[derive(Default)]
 pub(super) struct Scratch {
     place: Vec<u32>,
 }
 
-/// Each of a domain's cells' unit: its PSU, or — when each row is a PSU — the cells of
-/// its stratum that share its profile and group flags (with the factor Σw²/(Σw)² that
-/// makes their total a sum of squares). The units, and each cell's index among them.
-fn units_of(
+/// A domain's units when each row is a PSU: the cells of a stratum that share a
+/// contribution (profile, group flags, gaps), with the factor Σw²/(Σw)² that makes their
+/// total a sum of squares. The units, and each unit's weight and contribution: its
+/// cells' totals are that weight times that contribution, so a cell costs one lookup
+/// and two additions, whatever the number of totals.
+fn row_units(
     members: &[u32],
     table: &Table,
-    design: &Design,
     cell_of: &CellFacts,
     scratch: &mut Scratch,
-) -> (Vec<Unit>, Vec<u32>) {
+) -> (Vec<Unit>, Vec<(f64, u32)>) {
+    let mut units: Vec<Unit> = Vec::new();
+    let mut weights: Vec<(f64, u32)> = Vec::new();
+    let mut squares: Vec<f64> = Vec::new();
+    let place = &mut scratch.place;
+    place.resize(cell_of.units as usize, u32::MAX);
+    let mut whole_sample_units: Vec<u32> = Vec::new();
+    for &c in members {
+        let cell = &table.cells[c as usize];
+        let g = cell_of.unit[c as usize];
+        let mut u = place[g as usize];
+        if u == u32::MAX {
+            u = units.len() as u32;
+            place[g as usize] = u;
+            whole_sample_units.push(g);
+            units.push(Unit {
+                id: u as usize,
+                stratum: cell.stratum,
+                factor: 0.0,
+            });
+            weights.push((0.0, cell_of.contribution[c as usize]));
+            squares.push(0.0);
+        }
+        weights[u as usize].0 += cell.weight;
+        squares[u as usize] += cell.weight_sq;
+    }
+    for g in whole_sample_units {
+        place[g as usize] = u32::MAX;
+    }
+    for ((unit, &(w, _)), w2) in units.iter_mut().zip(&weights).zip(squares) {
+        unit.factor = if w > 0.0 { w2 / (w * w) } else { 0.0 };
+    }
+    (units, weights)
+}
+
+/// A domain's units in a clustered design: its cells' PSUs. The units, and each cell's
+/// index among them.
+fn psu_units(members: &[u32], table: &Table, cell_of: &CellFacts) -> (Vec<Unit>, Vec<u32>) {
     let mut units: Vec<Unit> = Vec::new();
     let mut unit_of: Vec<u32> = Vec::with_capacity(members.len());
-    if design.psu_is_row {
-        // The cells of a unit have the same values per unit of weight.
-        let place = &mut scratch.place;
-        place.resize(cell_of.units as usize, u32::MAX);
-        let mut whole_sample_units: Vec<u32> = Vec::new();
-        let mut squares: Vec<(f64, f64)> = Vec::new();
-        for &c in members {
-            let cell = &table.cells[c as usize];
-            let g = cell_of.unit[c as usize];
-            let mut u = place[g as usize];
-            if u == u32::MAX {
-                u = units.len() as u32;
-                place[g as usize] = u;
-                whole_sample_units.push(g);
-                units.push(Unit {
-                    id: u as usize,
-                    stratum: cell.stratum,
-                    factor: 0.0,
-                });
-                squares.push((0.0, 0.0));
-            }
-            squares[u as usize].0 += cell.weight;
-            squares[u as usize].1 += cell.weight_sq;
-            unit_of.push(u);
+    // A domain's cells come PSU by PSU (the table is sorted by stratum, PSU).
+    for &c in members {
+        let id = cell_of.psu[c as usize];
+        if units.last().is_none_or(|last| last.id != id) {
+            units.push(Unit {
+                id,
+                stratum: table.cells[c as usize].stratum,
+                factor: 1.0,
+            });
         }
-        for g in whole_sample_units {
-            place[g as usize] = u32::MAX;
-        }
-        for (unit, (w, w2)) in units.iter_mut().zip(squares) {
-            unit.factor = if w > 0.0 { w2 / (w * w) } else { 0.0 };
-        }
-    } else {
-        // A domain's cells come PSU by PSU (the table is sorted by stratum, PSU).
-        for &c in members {
-            let id = cell_of.psu[c as usize];
-            if units.last().is_none_or(|last| last.id != id) {
-                units.push(Unit {
-                    id,
-                    stratum: table.cells[c as usize].stratum,
-                    factor: 1.0,
-                });
-            }
-            unit_of.push(units.len() as u32 - 1);
-        }
+        unit_of.push(units.len() as u32 - 1);
     }
     (units, unit_of)
 }
@@ -330,13 +335,25 @@ pub(super) fn domain_totals(
     cell_of: &CellFacts,
     scratch: &mut Scratch,
 ) -> UnitTotals {
-    let (mut units, unit_of) = units_of(members, table, design, cell_of, scratch);
+    let (mut units, mut totals) = if design.psu_is_row {
+        let (units, weights) = row_units(members, table, cell_of, scratch);
+        let n = units.len();
+        let mut totals = vec![0.0; n * layout.width()];
+        for (u, &(w, c)) in weights.iter().enumerate() {
+            cell_of.contributions[c as usize].add_to_columns(&mut totals, n, u, w);
+        }
+        (units, totals)
+    } else {
+        let (units, unit_of) = psu_units(members, table, cell_of);
+        let n = units.len();
+        let mut totals = vec![0.0; n * layout.width()];
+        for (&c, &u) in members.iter().zip(&unit_of) {
+            let adds = &cell_of.contributions[cell_of.contribution[c as usize] as usize];
+            adds.add_to_columns(&mut totals, n, u as usize, table.cells[c as usize].weight);
+        }
+        (units, totals)
+    };
     let n = units.len();
-    let mut totals = vec![0.0; n * layout.width()];
-    for (&c, &u) in members.iter().zip(&unit_of) {
-        let adds = &cell_of.contributions[cell_of.contribution[c as usize] as usize];
-        adds.add_to_columns(&mut totals, n, u as usize, table.cells[c as usize].weight);
-    }
     layout.cumulate_columns(&mut totals, n);
     if !design.psu_is_row && !units.is_sorted_by_key(|u| u.id) {
         // Rounds that share PSUs: a later round meets them in another order.
