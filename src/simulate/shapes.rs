@@ -38,14 +38,6 @@ impl Shape {
         }
     }
 
-    /// The size of the job it stands for: its persons and its lower units.
-    pub fn default_size(self) -> Size {
-        Size {
-            rows: self.default_rows(),
-            levels: self.default_levels(),
-        }
-    }
-
     /// The lower units (districts, municipalities) of the job it stands for.
     pub fn default_levels(self) -> usize {
         match self {
