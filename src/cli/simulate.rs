@@ -56,11 +56,25 @@ pub fn run(args: Args) -> Result<()> {
             rows: args.rows.unwrap_or(shape.default_rows()),
             levels: args.levels.unwrap_or(shape.default_levels()),
         };
-        let written = shapes::write(shape, size, args.seed, &args.output, PART_ROWS)?;
+        let (written, with_persons) =
+            shapes::write(shape, size, args.seed, &args.output, PART_ROWS)?;
+        let lower = match shape {
+            Shape::Survey => "districts",
+            Shape::Census => "municipalities",
+        };
+        let shortfall = if with_persons < size.levels {
+            format!(
+                " (of the {} asked, the others have no persons at this size: give more --rows or fewer --levels)",
+                output::count(size.levels)
+            )
+        } else {
+            String::new()
+        };
         println!(
-            "wrote {} persons of the {} shape to {}",
+            "wrote {} persons of the {} shape in {} {lower}{shortfall} to {}",
             output::count(written),
             format!("{shape:?}").to_lowercase(),
+            output::count(with_persons),
             args.output.display()
         );
         return Ok(());

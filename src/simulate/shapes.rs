@@ -121,14 +121,16 @@ pub const CENSUS_INDICATORS: [(&str, f64); 15] = [
 ];
 
 /// Writes a file of this shape with `rows` persons, in parts of about `part_rows`
-/// persons (whole PSUs or municipalities). Returns the persons written.
+/// persons (whole PSUs or municipalities). Returns the persons written and the lower
+/// units that have persons: fewer than asked when the persons are too few to fill them
+/// (a survey's district needs a PSU; a census's smallest municipality rounds to none).
 pub fn write(
     shape: Shape,
     size: Size,
     seed: u64,
     path: &std::path::Path,
     part_rows: usize,
-) -> crate::Result<usize> {
+) -> crate::Result<(usize, usize)> {
     let size = size.check(shape)?;
     match shape {
         Shape::Survey => {
@@ -136,14 +138,16 @@ pub fn write(
             let mut frames = parts(&plan.psus(), part_rows.max(1))
                 .into_iter()
                 .map(|range| survey_part(&plan, range, seed));
-            crate::output::write_frames(path, &mut frames)
+            let persons = crate::output::write_frames(path, &mut frames)?;
+            Ok((persons, plan.psus.min(size.levels)))
         }
         Shape::Census => {
             let plan = CensusPlan::new(size);
             let mut frames = parts(&plan.persons, part_rows.max(1))
                 .into_iter()
                 .map(|range| census_part(&plan, range, seed));
-            crate::output::write_frames(path, &mut frames)
+            let persons = crate::output::write_frames(path, &mut frames)?;
+            Ok((persons, plan.persons.iter().filter(|&&n| n > 0).count()))
         }
     }
 }
@@ -522,6 +526,27 @@ mod tests {
             );
             let few = Size { rows, levels: 10 };
             let e = write(shape, few, 5, std::path::Path::new("x.parquet"), 1_000).unwrap_err();
+            // Too few persons for the lower units asked: the count says how many have any.
+            let path = std::env::temp_dir().join(format!("afmpi-levels-{shape:?}.parquet"));
+            let many = Size {
+                rows: 20_000,
+                levels: 50_000,
+            };
+            let (persons, with_persons) = write(shape, many, 5, &path, 5_000).unwrap();
+            let df = LazyFrame::scan_parquet(
+                PlRefPath::try_from_path(&path).unwrap(),
+                ScanArgsParquet::default(),
+            )
+            .unwrap()
+            .collect()
+            .unwrap();
+            assert_eq!(
+                (persons, with_persons),
+                (20_000, distinct(&df, lower)),
+                "{shape:?}"
+            );
+            assert!(with_persons < 50_000);
+            std::fs::remove_file(&path).unwrap();
             assert!(e.to_string().contains("--levels must be at least"), "{e}");
         }
     }
@@ -532,7 +557,7 @@ mod tests {
         for shape in [Shape::Survey, Shape::Census] {
             let path = dir.path().join("parts.parquet");
             let size = Size::rows(shape, 40_000);
-            assert_eq!(write(shape, size, 3, &path, 5_000).unwrap(), size.rows);
+            assert_eq!(write(shape, size, 3, &path, 5_000).unwrap().0, size.rows);
             let back = LazyFrame::scan_parquet(
                 PlRefPath::try_from_path(&path).unwrap(),
                 ScanArgsParquet::default(),
