@@ -147,16 +147,92 @@ impl UnitTotals {
     }
 }
 
-/// The totals of every domain. One pass over the table's cells lists each domain's
-/// cells (and works out once what each cell's persons add, and its PSU); then the
+/// The totals of every domain. One pass over the table's cells works out once what each
+/// cell's persons add, its unit, and the table's leaves (runs of cells of one PSU and
+/// one combination of subgroup levels); the leaves list each domain's members; then the
 /// domains are added up in parallel, each into its own columns, in the table's order:
 /// the same sums, in the same order, whatever the number of threads.
+///
+/// In a clustered design a leaf's cells go to the same unit of the same domains, so
+/// their totals are added up once per leaf ([`leaf_totals`]) and a domain adds leaves,
+/// not cells: a survey's PSU has one leaf and a hundred cells, and the cost of four
+/// domains (national, area, state, district) is then one pass over the cells, not four.
+/// Where the leaves are not much fewer than the cells, or their totals would take too
+/// much memory, the domains add cells as before.
 pub(super) fn unit_totals(
     table: &Table,
     design: &Design,
     layout: &Layout,
     weights: &IntegerWeights,
 ) -> FxHashMap<Domain, UnitTotals> {
+    let (cell_of, leaves) = cell_facts(table, design, layout, weights);
+    let by_leaf = !design.psu_is_row
+        && leaves.len() * 2 <= table.cells.len()
+        && leaves.len() * layout.width() <= LEAF_TOTALS_BUDGET;
+    unit_totals_of(table, design, layout, &cell_of, &leaves, by_leaf)
+}
+
+/// As [`unit_totals`], the domains adding leaves (`by_leaf`) or cells.
+fn unit_totals_of(
+    table: &Table,
+    design: &Design,
+    layout: &Layout,
+    cell_of: &CellFacts,
+    leaves: &[Leaf],
+    by_leaf: bool,
+) -> FxHashMap<Domain, UnitTotals> {
+    let members = domain_members(table, leaves, by_leaf);
+    let sources = if by_leaf {
+        Sources::Leaves {
+            totals: leaf_totals(leaves, table, layout, cell_of),
+            leaves,
+        }
+    } else {
+        Sources::Cells
+    };
+    members
+        .into_par_iter()
+        .map_init(Scratch::default, |scratch, (domain, members)| {
+            let mut totals =
+                domain_totals(&members, &sources, table, design, layout, cell_of, scratch);
+            if domain.subgroup.is_none() {
+                totals.add_stratum_sums(
+                    design.n_strata(),
+                    design.psu_stratum.len(),
+                    design.psu_is_row,
+                );
+            }
+            (domain, totals)
+        })
+        .collect()
+}
+
+/// The most totals of leaves kept at once (64 MB).
+const LEAF_TOTALS_BUDGET: usize = 1 << 23;
+
+/// A run of consecutive cells (`start..end` in the table) of one round, PSU, subgroup
+/// levels and standing (inside or outside every domain): they belong to the same
+/// domains and the same unit.
+type Leaf = (u32, u32);
+
+/// What a domain's members are: cells of the table, or leaves with their totals.
+pub(super) enum Sources<'a> {
+    Cells,
+    Leaves {
+        /// Each leaf's totals side by side (`layout.width()` per leaf).
+        totals: Vec<f64>,
+        leaves: &'a [Leaf],
+    },
+}
+
+/// One pass over the cells: what each cell's persons add, its unit (its PSU, or — when
+/// each row is a PSU — its stratum and contribution), and the table's leaves.
+fn cell_facts(
+    table: &Table,
+    design: &Design,
+    layout: &Layout,
+    weights: &IntegerWeights,
+) -> (CellFacts, Vec<Leaf>) {
     let cells = &table.cells;
     let mut cell_of = CellFacts {
         contributions: Vec::new(),
@@ -167,12 +243,10 @@ pub(super) fn unit_totals(
     };
     let mut contribution_index: FxHashMap<(u64, u32, u32), u32> = FxHashMap::default();
     let mut row_unit_index: FxHashMap<(u32, u32), u32> = FxHashMap::default();
-    let mut domain_index: FxHashMap<Domain, usize> = FxHashMap::default();
-    let mut members: Vec<(Domain, Vec<u32>)> = Vec::new();
+    let mut leaves: Vec<Leaf> = Vec::new();
     // Consecutive cells mostly share their PSU and subgroup levels.
     let mut last_psu = None;
-    let mut last_levels = None;
-    let mut cell_domains: Vec<usize> = Vec::new();
+    let mut last_leaf = None;
     for (i, cell) in cells.iter().enumerate() {
         let next = cell_of.contributions.len() as u32;
         let c = *contribution_index
@@ -194,35 +268,63 @@ pub(super) fn unit_totals(
         }
         // (A row outside every domain has the levels of others, and no domain.)
         let outside = cell.flags & crate::sample::OUTSIDE_EVERY_DOMAIN != 0;
+        let leaf = (cell.round, cell.stratum, cell.psu, cell.levels, outside);
+        if last_leaf != Some(leaf) {
+            last_leaf = Some(leaf);
+            leaves.push((i as u32, i as u32));
+        }
+        leaves.last_mut().expect("a leaf").1 = i as u32 + 1;
+    }
+    (cell_of, leaves)
+}
+
+/// Each domain's members, leaf by leaf: its leaves (`by_leaf`) or their cells, in the
+/// table's order. The domains of a leaf are those of its first cell.
+fn domain_members(table: &Table, leaves: &[Leaf], by_leaf: bool) -> Vec<(Domain, Vec<u32>)> {
+    let mut domain_index: FxHashMap<Domain, usize> = FxHashMap::default();
+    let mut members: Vec<(Domain, Vec<u32>)> = Vec::new();
+    let mut last_levels = None;
+    let mut leaf_domains: Vec<usize> = Vec::new();
+    for (l, &(start, end)) in leaves.iter().enumerate() {
+        let cell = &table.cells[start as usize];
+        let outside = cell.flags & crate::sample::OUTSIDE_EVERY_DOMAIN != 0;
         if last_levels != Some((cell.round, cell.levels, outside)) {
             last_levels = Some((cell.round, cell.levels, outside));
-            cell_domains.clear();
+            leaf_domains.clear();
             for domain in table.domains_of(cell) {
                 let d = *domain_index.entry(domain).or_insert_with(|| {
                     members.push((domain, Vec::new()));
                     members.len() - 1
                 });
-                cell_domains.push(d);
+                leaf_domains.push(d);
             }
         }
-        for &d in &cell_domains {
-            members[d].1.push(i as u32);
+        for &d in &leaf_domains {
+            if by_leaf {
+                members[d].1.push(l as u32);
+            } else {
+                members[d].1.extend(start..end);
+            }
         }
     }
     members
-        .into_par_iter()
-        .map_init(Scratch::default, |scratch, (domain, cells)| {
-            let mut totals = domain_totals(&cells, table, design, layout, &cell_of, scratch);
-            if domain.subgroup.is_none() {
-                totals.add_stratum_sums(
-                    design.n_strata(),
-                    design.psu_stratum.len(),
-                    design.psu_is_row,
-                );
+}
+
+/// Each leaf's totals (its cells' contributions times their weights, added in the
+/// table's order), `layout.width()` per leaf; in parallel, a leaf on one thread.
+fn leaf_totals(leaves: &[Leaf], table: &Table, layout: &Layout, cell_of: &CellFacts) -> Vec<f64> {
+    let width = layout.width();
+    let mut totals = vec![0.0; leaves.len() * width];
+    totals
+        .par_chunks_mut(width.max(1))
+        .zip(leaves)
+        .for_each(|(row, &(start, end))| {
+            for c in start as usize..end as usize {
+                let adds = &cell_of.contributions[cell_of.contribution[c] as usize];
+                adds.add_to_columns(row, 1, 0, table.cells[c].weight);
             }
-            (domain, totals)
-        })
-        .collect()
+        });
+    totals
 }
 
 /// What [`unit_totals`] works out once per cell.
@@ -326,32 +428,53 @@ fn psu_units(members: &[u32], table: &Table, cell_of: &CellFacts) -> (Vec<Unit>,
     (units, unit_of)
 }
 
-/// One domain's totals per unit, from its cells (indices into the table, in order).
+/// One domain's totals per unit, from its members (indices of cells or of leaves, in the
+/// table's order).
 pub(super) fn domain_totals(
     members: &[u32],
+    sources: &Sources,
     table: &Table,
     design: &Design,
     layout: &Layout,
     cell_of: &CellFacts,
     scratch: &mut Scratch,
 ) -> UnitTotals {
-    let (mut units, mut totals) = if design.psu_is_row {
-        let (units, weights) = row_units(members, table, cell_of, scratch);
-        let n = units.len();
-        let mut totals = vec![0.0; n * layout.width()];
-        for (u, &(w, c)) in weights.iter().enumerate() {
-            cell_of.contributions[c as usize].add_to_columns(&mut totals, n, u, w);
+    let (mut units, mut totals) = match sources {
+        _ if design.psu_is_row => {
+            let (units, weights) = row_units(members, table, cell_of, scratch);
+            let n = units.len();
+            let mut totals = vec![0.0; n * layout.width()];
+            for (u, &(w, c)) in weights.iter().enumerate() {
+                cell_of.contributions[c as usize].add_to_columns(&mut totals, n, u, w);
+            }
+            (units, totals)
         }
-        (units, totals)
-    } else {
-        let (units, unit_of) = psu_units(members, table, cell_of);
-        let n = units.len();
-        let mut totals = vec![0.0; n * layout.width()];
-        for (&c, &u) in members.iter().zip(&unit_of) {
-            let adds = &cell_of.contributions[cell_of.contribution[c as usize] as usize];
-            adds.add_to_columns(&mut totals, n, u as usize, table.cells[c as usize].weight);
+        Sources::Cells => {
+            let (units, unit_of) = psu_units(members, table, cell_of);
+            let n = units.len();
+            let mut totals = vec![0.0; n * layout.width()];
+            for (&c, &u) in members.iter().zip(&unit_of) {
+                let adds = &cell_of.contributions[cell_of.contribution[c as usize] as usize];
+                adds.add_to_columns(&mut totals, n, u as usize, table.cells[c as usize].weight);
+            }
+            (units, totals)
         }
-        (units, totals)
+        Sources::Leaves {
+            totals: leaf_totals,
+            leaves,
+        } => {
+            let firsts: Vec<u32> = members.iter().map(|&l| leaves[l as usize].0).collect();
+            let (units, unit_of) = psu_units(&firsts, table, cell_of);
+            let (n, width) = (units.len(), layout.width());
+            let mut totals = vec![0.0; n * width];
+            for (&l, &u) in members.iter().zip(&unit_of) {
+                let row = &leaf_totals[l as usize * width..(l as usize + 1) * width];
+                for (k, &v) in row.iter().enumerate() {
+                    totals[k * n + u as usize] += v;
+                }
+            }
+            (units, totals)
+        }
     };
     let n = units.len();
     layout.cumulate_columns(&mut totals, n);
@@ -388,5 +511,63 @@ pub(super) fn domain_totals(
         sums,
         stratum_sums: Vec::new(),
         place: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing;
+
+    /// The domains' unit totals added leaf by leaf are those added cell by cell: to the
+    /// bit when each PSU has one leaf in every domain (a subgroup nested in the PSUs, as
+    /// districts are), and up to the order of additions when a subgroup varies within
+    /// PSUs.
+    #[test]
+    fn leaves_give_the_totals_of_cells() {
+        let m = testing::methodology();
+        let weights = IntegerWeights::new(&m).unwrap();
+        let layout = Layout::with_alphas(&weights, 0, &[]);
+        for nested in [true, false] {
+            let mut sample = testing::sample(40_000, 2);
+            if nested {
+                let psus = sample.psus.clone();
+                for (code, psu) in sample.groupings[0].codes.iter_mut().zip(psus) {
+                    *code = psu % 3;
+                }
+            }
+            let table = crate::tally::tally(&sample).unwrap();
+            let design = Design::new(&table, &sample, LonelyPsu::Fail).unwrap();
+            let (cell_of, leaves) = cell_facts(&table, &design, &layout, &weights);
+            assert!(
+                leaves.len() * 2 <= table.cells.len(),
+                "the test has leaves of cells"
+            );
+            let by_cell = unit_totals_of(&table, &design, &layout, &cell_of, &leaves, false);
+            let by_leaf = unit_totals_of(&table, &design, &layout, &cell_of, &leaves, true);
+            assert_eq!(
+                by_cell.len(),
+                2 * 4,
+                "two rounds, the whole sample and 3 levels"
+            );
+            for (domain, a) in &by_cell {
+                let b = &by_leaf[domain];
+                assert_eq!(a.units.len(), b.units.len());
+                assert!(a.units.iter().zip(&b.units).all(|(x, y)| x.id == y.id));
+                assert_eq!(a.runs, b.runs);
+                for (x, y) in a
+                    .totals
+                    .iter()
+                    .zip(&b.totals)
+                    .chain(a.sums.iter().zip(&b.sums))
+                {
+                    if nested {
+                        assert_eq!(x.to_bits(), y.to_bits(), "{domain:?}: {x} and {y}");
+                    } else {
+                        assert!((x - y).abs() <= 1e-12 * x.abs().max(1.0), "{x} and {y}");
+                    }
+                }
+            }
+        }
     }
 }
