@@ -15,14 +15,17 @@
 //! of distinct gap vectors), so that a cell's persons still share every value. One pass over the rows builds it; afterwards nothing looks at rows
 //! again, so the work downstream is O(cells), not O(rows), however many cutoffs there are.
 //!
-//! Why it is fast: the rows are cut into blocks of a fixed size, tallied in parallel
+//! Why it is fast: the rows are cut into blocks of about a fixed size, where a PSU ends
+//! when one ends near, tallied in parallel
 //! (rayon). Within a block, consecutive rows with the same key and weight — the members
 //! of a household — are one run, added up as a count; the block's runs are sorted by key
-//! and those of one key added. The blocks' sorted lists are then put together by one
-//! stable sort, which finds them as sorted runs (survey files come PSU by PSU, censuses
-//! area by area, so the blocks mostly follow each other and the sort is a pass over
-//! them): no hash table of a million cells, no merge along a tree, and the table comes
-//! out sorted.
+//! and those of one key added. When the file is sorted by stratum and PSU, each
+//! block's keys all come after the block before's, and the blocks are the table as they
+//! are, nothing sorted or copied. Survey files come PSU by PSU with the strata taking
+//! turns, censuses area by area: then the entries are dealt out to their round and
+//! stratum, where the blocks do follow each other, and each stratum's list is checked
+//! sorted (or its runs merged) and its equal keys added, the strata in parallel. No hash
+//! table of a million cells, no merge along a tree, and the table comes out sorted.
 //!
 //! Why it is the same to the bit on any number of threads and in batches of any size:
 //! sums of weights are exact ([`crate::sums`]: 128-bit integers on a fixed grid), so the
@@ -224,33 +227,130 @@ pub fn pack_levels(levels: impl DoubleEndedIterator<Item = u32>, radices: &[u64]
 
 /// Builds the table in one parallel pass over the sample.
 pub fn tally(sample: &Sample) -> Result<Table> {
-    tally_exact(sample).map(|(table, _)| table)
+    let (blocks, radices) = tally_blocks(sample)?;
+    Ok(Table {
+        cells: cells_of(&blocks),
+        radices,
+        gap_vectors: sample.gap_vectors.clone(),
+    })
 }
 
 /// As [`tally`], with each cell's exact sums beside it (in the cells' order), for a table
 /// added to others (batches of a file).
 pub fn tally_exact(sample: &Sample) -> Result<(Table, Vec<WeightSums>)> {
-    let radices = radices(&sample.groupings)?;
-    let n_blocks = sample.len().div_ceil(BLOCK_ROWS).max(1);
-    let blocks: Vec<Vec<Entry>> = (0..n_blocks)
-        .into_par_iter()
-        .map(|b| {
-            let end = ((b + 1) * BLOCK_ROWS).min(sample.len());
-            tally_rows(sample, &radices, b * BLOCK_ROWS, end)
-        })
-        .collect::<Result<_>>()?;
-    let entries = merge(blocks)?;
-    let cells = entries
-        .par_iter()
-        .map(|(key, sums)| cell(*key, sums))
-        .collect();
-    let sums = entries.into_iter().map(|(_, sums)| sums).collect();
+    let (blocks, radices) = tally_blocks(sample)?;
     let table = Table {
-        cells,
+        cells: cells_of(&blocks),
         radices,
         gap_vectors: sample.gap_vectors.clone(),
     };
+    let sums = blocks.into_iter().flatten().map(|(_, sums)| sums).collect();
     Ok((table, sums))
+}
+
+/// The sample's cells as lists of entries that follow each other in key order (one key
+/// in one list), and the radices of its levels.
+fn tally_blocks(sample: &Sample) -> Result<(Vec<Vec<Entry>>, Vec<u64>)> {
+    let radices = radices(&sample.groupings)?;
+    let blocks: Vec<Vec<Entry>> = block_bounds(sample)
+        .par_windows(2)
+        .map(|pair| tally_rows(sample, &radices, pair[0], pair[1]))
+        .collect::<Result<_>>()?;
+    // Files sorted by stratum and PSU: each block's keys then all come after the block
+    // before's, and the blocks are the table as they are, with nothing to sort or copy.
+    let follow = blocks
+        .iter()
+        .filter_map(|b| Some((b.first()?, b.last()?)))
+        .collect::<Vec<_>>()
+        .windows(2)
+        .all(|pair| pair[0].1 .0 < pair[1].0 .0);
+    let blocks = if follow {
+        blocks
+    } else {
+        by_round_and_stratum(blocks)?
+    };
+    Ok((blocks, radices))
+}
+
+/// Where the blocks of rows start, and the end: every `BLOCK_ROWS` rows, moved on to
+/// where the round, stratum or PSU changes when that is near (or the subgroup levels,
+/// when each row is a PSU), so that a PSU's rows are not cut in two: two blocks would
+/// share its cells, and their keys would not follow each other.
+fn block_bounds(sample: &Sample) -> Vec<usize> {
+    let n = sample.len();
+    let same_unit = |i: usize| {
+        sample.rounds[i] == sample.rounds[i - 1]
+            && sample.strata[i] == sample.strata[i - 1]
+            && sample.psus[i] == sample.psus[i - 1]
+            && (!sample.psu_is_row
+                || sample
+                    .groupings
+                    .iter()
+                    .all(|g| g.codes[i] == g.codes[i - 1]))
+    };
+    let mut bounds = vec![0];
+    let mut next = BLOCK_ROWS;
+    while next < n {
+        let limit = (next + BLOCK_ROWS / 4).min(n);
+        let end = (next..limit).find(|&i| !same_unit(i)).unwrap_or(limit);
+        if end == n {
+            break;
+        }
+        bounds.push(end);
+        next = end + BLOCK_ROWS;
+    }
+    bounds.push(n);
+    bounds
+}
+
+/// The blocks' entries as one sorted list per round and stratum, in key order. Survey
+/// files come PSU by PSU, the strata taking turns (a district's urban and rural PSUs):
+/// the blocks do not follow each other, but within a stratum they do. So the entries
+/// are dealt out to their round and stratum, block after block (one copy), and each
+/// list, made of sorted runs that mostly follow each other, is sorted (a check, then a
+/// merge of the runs that overlap) and its equal keys added, the lists in parallel.
+fn by_round_and_stratum(blocks: Vec<Vec<Entry>>) -> Result<Vec<Vec<Entry>>> {
+    let n_strata = blocks
+        .iter()
+        .flatten()
+        .map(|((_, stratum, ..), _)| *stratum as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let n_rounds = blocks
+        .iter()
+        .filter_map(|b| b.last())
+        .map(|((round, ..), _)| *round as usize + 1)
+        .max()
+        .unwrap_or(0);
+    let bucket = |(round, stratum, ..): &Key| *round as usize * n_strata + *stratum as usize;
+    let mut sizes = vec![0usize; n_rounds * n_strata];
+    for (key, _) in blocks.iter().flatten() {
+        sizes[bucket(key)] += 1;
+    }
+    let mut lists: Vec<Vec<Entry>> = sizes.into_iter().map(Vec::with_capacity).collect();
+    for block in blocks {
+        for entry in block {
+            lists[bucket(&entry.0)].push(entry);
+        }
+    }
+    lists.retain(|list| !list.is_empty());
+    lists
+        .into_par_iter()
+        .map(|mut list| {
+            if !list.is_sorted_by_key(|(key, _)| *key) {
+                list.sort_by_key(|(key, _)| *key);
+            }
+            sum_equal_keys(list)
+        })
+        .collect()
+}
+
+/// The cells of lists of entries in key order, in parallel.
+fn cells_of(blocks: &[Vec<Entry>]) -> Vec<Cell> {
+    blocks
+        .par_iter()
+        .flat_map(|b| b.par_iter().map(|(key, sums)| cell(*key, sums)))
+        .collect()
 }
 
 /// A cell of the table from its key and its sums.
@@ -272,29 +372,23 @@ pub fn cell((round, stratum, psu, levels, profile, flags, gaps): Key, sums: &Wei
 /// A cell's key and its persons' sums.
 type Entry = (Key, WeightSums);
 
-/// The blocks' cells (each block's sorted by key) as one list sorted by key, the sums of
-/// a key met in several blocks added. Survey files come PSU by PSU, so the blocks mostly
-/// follow each other: the stable sort finds them as a few sorted runs and merges those.
-fn merge(blocks: Vec<Vec<Entry>>) -> Result<Vec<Entry>> {
-    let mut all: Vec<Entry> = Vec::with_capacity(blocks.iter().map(Vec::len).sum());
-    for block in blocks {
-        all.extend(block);
-    }
-    all.sort_by_key(|(key, _)| *key);
-    sum_equal_keys(all)
-}
-
 /// Entries sorted by key in, one entry per key out (their sums added: exact, so in any
-/// order).
-fn sum_equal_keys(sorted: Vec<Entry>) -> Result<Vec<Entry>> {
-    let mut out: Vec<Entry> = Vec::with_capacity(sorted.len());
-    for (key, sums) in sorted {
-        match out.last_mut() {
-            Some((k, into)) if *k == key => into.add(&sums)?,
-            _ => out.push((key, sums)),
+/// order), in place.
+fn sum_equal_keys(mut sorted: Vec<Entry>) -> Result<Vec<Entry>> {
+    let mut too_large = None;
+    sorted.dedup_by(|(key, sums), (kept, into)| {
+        let same = key == kept;
+        if same {
+            if let Err(e) = into.add(sums) {
+                too_large.get_or_insert(e);
+            }
         }
+        same
+    });
+    match too_large {
+        Some(e) => Err(e),
+        None => Ok(sorted),
     }
-    Ok(out)
 }
 
 /// Rows `start..end` as their cells, sorted by key.
@@ -407,6 +501,41 @@ mod tests {
             .unwrap()
             .install(|| tally(&sample).unwrap());
         assert!(one == table);
+        // The order of the rows cannot change a bit: sorted by round, stratum and PSU
+        // (the blocks follow each other), PSU by PSU with the strata taking turns (they
+        // follow each other within a stratum), and the order drawn (they do not).
+        let by_stratum = |i: &usize| (sample.rounds[*i], sample.strata[*i], sample.psus[*i]);
+        let by_psu = |i: &usize| (sample.rounds[*i], sample.psus[*i], sample.strata[*i]);
+        let mut order: Vec<usize> = (0..sample.len()).collect();
+        order.sort_by_key(by_stratum);
+        assert!(tally(&reordered(&sample, &order)).unwrap() == table);
+        order.sort_by_key(by_psu);
+        assert!(tally(&reordered(&sample, &order)).unwrap() == table);
+        let (exact, sums) = tally_exact(&reordered(&sample, &order)).unwrap();
+        assert!(exact == table);
+        assert!(sums
+            .iter()
+            .zip(&table.cells)
+            .all(|(s, c)| s.count() == c.count));
+    }
+
+    /// The sample with its rows in this order.
+    fn reordered(sample: &Sample, order: &[usize]) -> Sample {
+        fn pick<T: Copy>(v: &[T], order: &[usize]) -> Vec<T> {
+            order.iter().map(|&i| v[i]).collect()
+        }
+        let mut s = sample.clone();
+        s.profiles = pick(&sample.profiles, order);
+        s.flags = pick(&sample.flags, order);
+        s.rows = pick(&sample.rows, order);
+        s.weights = pick(&sample.weights, order);
+        s.strata = pick(&sample.strata, order);
+        s.psus = pick(&sample.psus, order);
+        s.rounds = pick(&sample.rounds, order);
+        for (g, from) in s.groupings.iter_mut().zip(&sample.groupings) {
+            g.codes = pick(&from.codes, order);
+        }
+        s
     }
 
     #[test]
