@@ -102,7 +102,7 @@ pub(super) fn zero_one_numeric(
     // where the value is 1, NaN marks the row missing, anything else but 0 is noted and
     // looked for again below (to name its row). Values under nulls are arbitrary: the
     // null marks the row missing, and its bit does not matter.
-    macro_rules! bits {
+    macro_rules! floats {
         ($ca:expr) => {{
             let mut row = 0;
             for array in $ca.downcast_iter() {
@@ -117,27 +117,46 @@ pub(super) fn zero_one_numeric(
                     *k |= u64::from(nan) << j;
                     missing += usize::from(nan);
                 }
-                if let Some(valid) = array.validity() {
-                    for (i, ok) in valid.iter().enumerate() {
-                        if !ok {
-                            missing += usize::from(!(values[i] as f64).is_nan());
-                            k[i] |= 1 << j;
-                        }
-                    }
+                missing += nulls(array.validity(), k, j);
+                row = end;
+            }
+        }};
+    }
+    // Integers have no NaN: only the bit, and a value that is neither 0 nor 1 (as
+    // unsigned, more than 1).
+    macro_rules! integers {
+        ($ca:expr) => {{
+            let mut row = 0;
+            for array in $ca.downcast_iter() {
+                let values = array.values();
+                let end = row + values.len();
+                for (p, &v) in profiles[row..end].iter_mut().zip(values.iter()) {
+                    let x = v as i64;
+                    bad |= x as u64 > 1;
+                    *p |= u64::from(x == 1) << j;
                 }
+                missing += nulls(array.validity(), &mut missing_bits[row..end], j);
                 row = end;
             }
         }};
     }
     match s.dtype() {
-        DataType::Float64 => bits!(s.f64().expect("f64")),
-        DataType::Int64 => bits!(s.i64().expect("i64")),
-        DataType::Int32 => bits!(s.i32().expect("i32")),
+        DataType::Float64 => floats!(s.f64().expect("f64")),
+        DataType::Int64 => integers!(s.i64().expect("i64")),
+        DataType::Int32 => integers!(s.i32().expect("i32")),
+        DataType::Int8
+        | DataType::Int16
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32 => {
+            let i = s.cast(&DataType::Int64).expect("a small integer is an i64");
+            integers!(i.i64().expect("i64"))
+        }
         _ => {
             let f = s
                 .cast(&DataType::Float64)
                 .map_err(|e| Error::data(file, name, None, e.to_string()))?;
-            bits!(f.f64().expect("f64"))
+            floats!(f.f64().expect("f64"))
         }
     }
     if bad {
@@ -150,6 +169,26 @@ pub(super) fn zero_one_numeric(
         })?;
     }
     Ok(missing)
+}
+
+/// Marks bit `j` missing in the rows that are null; returns how many there are.
+fn nulls(
+    validity: Option<&polars_arrow::bitmap::Bitmap>,
+    missing_bits: &mut [u64],
+    j: usize,
+) -> usize {
+    let Some(valid) = validity else {
+        return 0;
+    };
+    let mut count = 0;
+    for (k, ok) in missing_bits.iter_mut().zip(valid.iter()) {
+        if !ok {
+            // (A null over a NaN is counted once, as the NaN was.)
+            count += usize::from(*k >> j & 1 == 0);
+            *k |= 1 << j;
+        }
+    }
+    count
 }
 
 /// A numeric column (weight, year) as floats, NaN where a value is missing; text that is
@@ -198,5 +237,53 @@ pub(super) fn decimal_comma_hint(text: &str) -> &'static str {
         ": it is written with a decimal comma; read the file with --decimal-comma (or `decimal_comma = true` in [survey])"
     } else {
         ""
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every numeric type: 1 sets the bit, 0 does not, a null (or NaN) marks the row
+    /// missing and is counted once; any other value is an error naming its row.
+    #[test]
+    fn numeric_zero_one_columns_into_bits() {
+        let file = Path::new("f.csv");
+        let values = [Some(0.0), Some(1.0), None, Some(1.0), Some(f64::NAN)];
+        let floats = Series::new("x".into(), &values);
+        let ints = Series::new("x".into(), &[Some(0i64), Some(1), None, Some(1), None]);
+        let columns = [
+            floats,
+            ints.clone(),
+            ints.cast(&DataType::Int32).unwrap(),
+            ints.cast(&DataType::Int8).unwrap(),
+            ints.cast(&DataType::UInt8).unwrap(),
+            ints.cast(&DataType::UInt32).unwrap(),
+        ];
+        for s in &columns {
+            let (mut profiles, mut missing) = (vec![0b1000u64; 5], vec![0u64; 5]);
+            let n = zero_one_numeric(s, file, "x", 1, &mut profiles, &mut missing).unwrap();
+            assert_eq!(n, 2, "{}", s.dtype());
+            assert_eq!(profiles[..2], [0b1000, 0b1010], "{}", s.dtype());
+            assert_eq!(profiles[3], 0b1010, "{}", s.dtype());
+            assert_eq!(missing, [0, 0, 0b10, 0, 0b10], "{}", s.dtype());
+        }
+        for bad in [2i64, -1] {
+            let s = Series::new("x".into(), &[Some(0i64), None, Some(bad)]);
+            for s in [
+                s.clone(),
+                s.cast(&DataType::Int32).unwrap(),
+                s.cast(&DataType::Float64).unwrap(),
+            ] {
+                let (mut profiles, mut missing) = (vec![0u64; 3], vec![0u64; 3]);
+                let e = zero_one_numeric(&s, file, "x", 0, &mut profiles, &mut missing)
+                    .unwrap_err()
+                    .to_string();
+                assert!(
+                    e.contains("column `x`, row 3") && e.contains(&format!("{bad} is not 0 or 1")),
+                    "{e}"
+                );
+            }
+        }
     }
 }
