@@ -18,8 +18,8 @@
 //! Why it is fast: the rows are cut into blocks of about a fixed size, where a PSU ends
 //! when one ends near, tallied in parallel
 //! (rayon). Within a block, consecutive rows with the same key and weight — the members
-//! of a household — are one run, added up as a count; the block's runs are sorted by key
-//! and those of one key added. When the file is sorted by stratum and PSU, each
+//! of a household — are one run, added up as a count; the runs of one key are added up
+//! in a hash table of the block's own cells (a few thousand), which are then sorted. When the file is sorted by stratum and PSU, each
 //! block's keys all come after the block before's, and the blocks are the table as they
 //! are, nothing sorted or copied. Survey files come PSU by PSU with the strata taking
 //! turns, censuses area by area: then the entries are dealt out to their round and
@@ -37,6 +37,7 @@ use crate::domain::Domain;
 use crate::error::{Error, Result};
 use crate::sample::{Grouping, Sample, MISSING};
 use crate::sums::{Grid, WeightSums};
+use rustc_hash::FxHashMap;
 
 /// Rows tallied sequentially in one block.
 const BLOCK_ROWS: usize = 1 << 15;
@@ -393,7 +394,7 @@ fn sum_equal_keys(mut sorted: Vec<Entry>) -> Result<Vec<Entry>> {
 
 /// Rows `start..end` as their cells, sorted by key.
 fn tally_rows(sample: &Sample, radices: &[u64], start: usize, end: usize) -> Result<Vec<Entry>> {
-    let mut runs: Vec<Entry> = Vec::new();
+    let mut cells = BlockCells::default();
     let mut grid = Grid::default();
     // Members of a household mostly share their cell and weight: a run of rows with one
     // key and one weight is added up as a count.
@@ -414,16 +415,41 @@ fn tally_rows(sample: &Sample, radices: &[u64], start: usize, end: usize) -> Res
             Some((k, bits, n)) if *k == key && *bits == w => *n += 1,
             _ => {
                 if let Some((k, bits, n)) = run.replace((key, w, 1)) {
-                    runs.push((k, run_sums(&mut grid, bits, n)?));
+                    cells.add(k, run_sums(&mut grid, bits, n)?)?;
                 }
             }
         }
     }
     if let Some((k, bits, n)) = run {
-        runs.push((k, run_sums(&mut grid, bits, n)?));
+        cells.add(k, run_sums(&mut grid, bits, n)?)?;
     }
-    runs.sort_unstable_by_key(|(key, _)| *key);
-    sum_equal_keys(runs)
+    let mut entries = cells.entries;
+    entries.sort_unstable_by_key(|(key, _)| *key);
+    Ok(entries)
+}
+
+/// A block's cells as its runs are added: one entry per key, found by hashing, so that
+/// only the block's distinct cells are sorted (a census block of 32,768 rows of one
+/// municipality has a few thousand).
+#[derive(Default)]
+struct BlockCells {
+    entries: Vec<Entry>,
+    index: FxHashMap<Key, u32>,
+}
+
+impl BlockCells {
+    fn add(&mut self, key: Key, sums: WeightSums) -> Result<()> {
+        match self.index.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => {
+                self.entries[*e.get() as usize].1.add(&sums)
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(self.entries.len() as u32);
+                self.entries.push((key, sums));
+                Ok(())
+            }
+        }
+    }
 }
 
 /// The sums of `n` persons of the weight with these bits.
