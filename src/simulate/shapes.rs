@@ -533,13 +533,7 @@ mod tests {
                 levels: 50_000,
             };
             let (persons, with_persons) = write(shape, many, 5, &path, 5_000).unwrap();
-            let df = LazyFrame::scan_parquet(
-                PlRefPath::try_from_path(&path).unwrap(),
-                ScanArgsParquet::default(),
-            )
-            .unwrap()
-            .collect()
-            .unwrap();
+            let df = read_back(&path);
             assert_eq!(
                 (persons, with_persons),
                 (20_000, distinct(&df, lower)),
@@ -551,6 +545,17 @@ mod tests {
         }
     }
 
+    /// A Parquet file written by a test, read back whole.
+    fn read_back(path: &std::path::Path) -> DataFrame {
+        LazyFrame::scan_parquet(
+            PlRefPath::try_from_path(path).unwrap(),
+            ScanArgsParquet::default(),
+        )
+        .unwrap()
+        .collect()
+        .unwrap()
+    }
+
     #[test]
     fn parts_make_the_same_file_as_one_frame() {
         let dir = tempfile::tempdir().unwrap();
@@ -558,13 +563,7 @@ mod tests {
             let path = dir.path().join("parts.parquet");
             let size = Size::rows(shape, 40_000);
             assert_eq!(write(shape, size, 3, &path, 5_000).unwrap().0, size.rows);
-            let back = LazyFrame::scan_parquet(
-                PlRefPath::try_from_path(&path).unwrap(),
-                ScanArgsParquet::default(),
-            )
-            .unwrap()
-            .collect()
-            .unwrap();
+            let back = read_back(&path);
             assert!(back.equals_missing(&frame(shape, size, 3)), "{shape:?}");
         }
     }

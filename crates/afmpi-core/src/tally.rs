@@ -15,11 +15,11 @@
 //! of distinct gap vectors), so that a cell's persons still share every value. One pass over the rows builds it; afterwards nothing looks at rows
 //! again, so the work downstream is O(cells), not O(rows), however many cutoffs there are.
 //!
-//! Why it is fast: the rows are cut into blocks of about a fixed size, where a PSU ends
-//! when one ends near, tallied in parallel
-//! (rayon). Within a block, consecutive rows with the same key and weight — the members
-//! of a household — are one run, added up as a count; the runs of one key are added up
-//! in a hash table of the block's own cells (a few thousand), which are then sorted. When the file is sorted by stratum and PSU, each
+//! Why it is fast: the rows are cut into blocks of about a fixed size (where a PSU ends,
+//! when one ends near), tallied in parallel (rayon). Within a block, consecutive rows
+//! with the same key and weight — the members of a household — are one run, added up as
+//! a count; the runs of one key are added up in a hash table of the block's own cells (a
+//! few thousand), which are then sorted. When the file is sorted by stratum and PSU, each
 //! block's keys all come after the block before's, and the blocks are the table as they
 //! are, nothing sorted or copied. Survey files come PSU by PSU with the strata taking
 //! turns, censuses area by area: then the entries are dealt out to their round and
@@ -229,24 +229,28 @@ pub fn pack_levels(levels: impl DoubleEndedIterator<Item = u32>, radices: &[u64]
 /// Builds the table in one parallel pass over the sample.
 pub fn tally(sample: &Sample) -> Result<Table> {
     let (blocks, radices) = tally_blocks(sample)?;
-    Ok(Table {
-        cells: cells_of(&blocks),
-        radices,
-        gap_vectors: sample.gap_vectors.clone(),
-    })
+    Ok(table_of(&blocks, radices, sample))
 }
 
 /// As [`tally`], with each cell's exact sums beside it (in the cells' order), for a table
 /// added to others (batches of a file).
 pub fn tally_exact(sample: &Sample) -> Result<(Table, Vec<WeightSums>)> {
     let (blocks, radices) = tally_blocks(sample)?;
-    let table = Table {
-        cells: cells_of(&blocks),
-        radices,
-        gap_vectors: sample.gap_vectors.clone(),
-    };
+    let table = table_of(&blocks, radices, sample);
     let sums = blocks.into_iter().flatten().map(|(_, sums)| sums).collect();
     Ok((table, sums))
+}
+
+/// The table of lists of entries in key order, their cells made in parallel.
+fn table_of(blocks: &[Vec<Entry>], radices: Vec<u64>, sample: &Sample) -> Table {
+    Table {
+        cells: blocks
+            .par_iter()
+            .flat_map(|b| b.par_iter().map(|(key, sums)| cell(*key, sums)))
+            .collect(),
+        radices,
+        gap_vectors: sample.gap_vectors.clone(),
+    }
 }
 
 /// The sample's cells as lists of entries that follow each other in key order (one key
@@ -343,14 +347,6 @@ fn by_round_and_stratum(blocks: Vec<Vec<Entry>>) -> Result<Vec<Vec<Entry>>> {
             }
             sum_equal_keys(list)
         })
-        .collect()
-}
-
-/// The cells of lists of entries in key order, in parallel.
-fn cells_of(blocks: &[Vec<Entry>]) -> Vec<Cell> {
-    blocks
-        .par_iter()
-        .flat_map(|b| b.par_iter().map(|(key, sums)| cell(*key, sums)))
         .collect()
 }
 

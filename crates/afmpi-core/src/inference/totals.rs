@@ -172,7 +172,8 @@ pub(super) fn unit_totals(
     unit_totals_of(table, design, layout, &cell_of, &leaves, by_leaf)
 }
 
-/// As [`unit_totals`], the domains adding leaves (`by_leaf`) or cells.
+/// As [`unit_totals`], the domains of a clustered design adding leaves (`by_leaf`) or
+/// cells; when each row is a PSU, cells (their units are made in [`row_units`]).
 fn unit_totals_of(
     table: &Table,
     design: &Design,
@@ -182,7 +183,9 @@ fn unit_totals_of(
     by_leaf: bool,
 ) -> FxHashMap<Domain, UnitTotals> {
     let members = domain_members(table, leaves, by_leaf);
-    let sources = if by_leaf {
+    let sources = if design.psu_is_row {
+        Sources::RowUnits
+    } else if by_leaf {
         Sources::Leaves {
             totals: leaf_totals(leaves, table, layout, cell_of),
             leaves,
@@ -215,8 +218,11 @@ const LEAF_TOTALS_BUDGET: usize = 1 << 23;
 /// domains and the same unit.
 type Leaf = (u32, u32);
 
-/// What a domain's members are: cells of the table, or leaves with their totals.
+/// What a domain's members are and how they make its units: cells whose units are the
+/// rows of a stratum sharing a contribution (each row a PSU), cells of PSUs, or leaves of
+/// PSUs with their totals.
 pub(super) enum Sources<'a> {
+    RowUnits,
     Cells,
     Leaves {
         /// Each leaf's totals side by side (`layout.width()` per leaf).
@@ -440,7 +446,7 @@ pub(super) fn domain_totals(
     scratch: &mut Scratch,
 ) -> UnitTotals {
     let (mut units, mut totals) = match sources {
-        _ if design.psu_is_row => {
+        Sources::RowUnits => {
             let (units, weights) = row_units(members, table, cell_of, scratch);
             let n = units.len();
             let mut totals = vec![0.0; n * layout.width()];
