@@ -34,14 +34,16 @@ fn main() {
     }
     // mimalloc asks for transparent huge pages, and the first touch of one zeroes all
     // 2 MB of it. For a short run, with a small heap per thread, that costs more than the
-    // page-table savings bring (Benin: 123 MB resident, 61 MB with small pages, and 2 ms
-    // less); a file read in batches gains from them (10^8 rows: 0.3 s less). So huge pages
-    // stay on only when an argument is a file as large as those read in batches.
+    // page-table savings bring (Benin 2017-18, 72,000 rows: 117 against 125 ms); a run
+    // that holds a large file gains (the survey shape's 2.8 million rows: 1.03 against
+    // 0.80 s, a third of its time was page faults). So huge pages stay on only when an
+    // argument is a file that fills memory (`read::fills_memory`: by size, or by the rows
+    // of a Parquet file, small on disk).
     #[cfg(target_os = "linux")]
     {
-        let large_input = std::env::args_os().skip(1).any(|a| {
-            std::fs::metadata(a).is_ok_and(|f| f.is_file() && f.len() >= afmpi::LARGE_FILE_BYTES)
-        });
+        let large_input = std::env::args_os()
+            .skip(1)
+            .any(|a| afmpi::read::fills_memory(std::path::Path::new(&a)));
         if !large_input {
             unsafe {
                 libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);

@@ -24,6 +24,35 @@ use crate::error::{Error, Result};
 
 pub mod dialect;
 
+/// Files read whole whose columns take this much on disk or more fill memory enough that
+/// transparent huge pages pay (the page faults of first touches are a third of such a
+/// run's time): CSV, Stata and SPSS files hold their values about as large as they are read.
+pub const MANY_BYTES: u64 = 24 * 1024 * 1024;
+
+/// A Parquet file of this many rows or more counts as large: compressed, it is small on
+/// disk (the survey shape's 2.8 million persons are 11 MB) and large once read.
+pub const MANY_ROWS: usize = 250_000;
+
+/// Whether a run on this file will hold enough of it in memory that huge pages pay:
+/// [`MANY_BYTES`] on disk, or a Parquet file of [`MANY_ROWS`] rows (its footer says, without
+/// reading the data). Measured in BENCHMARKS.md: below, they cost more than they save.
+pub fn fills_memory(path: &Path) -> bool {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return false;
+    };
+    if !meta.is_file() {
+        return false;
+    }
+    if meta.len() >= MANY_BYTES {
+        return true;
+    }
+    matches!(Format::of(path), Ok(Format::Parquet))
+        && std::fs::File::open(path)
+            .ok()
+            .and_then(|f| ParquetReader::new(f).num_rows().ok())
+            .is_some_and(|rows| rows >= MANY_ROWS)
+}
+
 /// The file formats afmpi reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -754,4 +783,38 @@ fn as_numbers(s: &Series) -> Option<Series> {
     }
     let numbers = s.cast(&DataType::Float64).ok()?;
     (numbers.null_count() == s.null_count()).then_some(numbers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A Parquet file counts by its rows (small on disk, large once read), any other by
+    /// its size; a path that is not a file never counts.
+    #[test]
+    fn a_file_fills_memory_by_its_parquet_rows_or_its_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, rows: usize| {
+            let path = dir.path().join(name);
+            let mut df = df!("x" => vec![1i32; rows]).unwrap();
+            ParquetWriter::new(std::fs::File::create(&path).unwrap())
+                .finish(&mut df)
+                .unwrap();
+            path
+        };
+        let many = write("many.parquet", MANY_ROWS);
+        assert!(std::fs::metadata(&many).unwrap().len() < MANY_BYTES);
+        assert!(fills_memory(&many));
+        assert!(!fills_memory(&write("few.parquet", MANY_ROWS - 1)));
+        let csv = dir.path().join("small.csv");
+        std::fs::write(&csv, "x\n1\n").unwrap();
+        assert!(!fills_memory(&csv));
+        std::fs::File::create(dir.path().join("large.csv"))
+            .unwrap()
+            .set_len(MANY_BYTES)
+            .unwrap();
+        assert!(fills_memory(&dir.path().join("large.csv")));
+        assert!(!fills_memory(dir.path()));
+        assert!(!fills_memory(&dir.path().join("absent.parquet")));
+    }
 }
