@@ -61,17 +61,22 @@ pub fn sorted_codes(labels: &[String]) -> (Vec<u32>, Vec<String>) {
     (codes, sorted)
 }
 
-/// Labels in numeric order when all are numbers (2 before 10), else in text order.
+/// Labels in numeric order when all are numbers (2 before 10), else in text order. Each
+/// label is parsed once, not in every comparison (30,000 PSU ids: 0.5 million parses).
 pub fn sort_labels(labels: &mut [String]) {
-    if labels.iter().all(|l| l.trim().parse::<f64>().is_ok()) {
-        labels.sort_by(|a, b| {
-            a.trim()
-                .parse::<f64>()
-                .unwrap()
-                .total_cmp(&b.trim().parse::<f64>().unwrap())
-        });
-    } else {
-        labels.sort();
+    let numbers: Option<Vec<f64>> = labels.iter().map(|l| l.trim().parse().ok()).collect();
+    match numbers {
+        Some(numbers) => {
+            let mut keyed: Vec<(f64, String)> = numbers
+                .into_iter()
+                .zip(labels.iter_mut().map(std::mem::take))
+                .collect();
+            keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
+            for (slot, (_, label)) in labels.iter_mut().zip(keyed) {
+                *slot = label;
+            }
+        }
+        None => labels.sort(),
     }
 }
 
@@ -81,5 +86,40 @@ pub fn number_label(x: f64) -> String {
         format!("{}", x as i64)
     } else {
         format!("{x}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sorted(labels: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = labels.iter().map(|s| s.to_string()).collect();
+        sort_labels(&mut v);
+        v
+    }
+
+    /// Numbers numerically (2 before 10, negatives first, spaces ignored), equal numbers
+    /// in the order met; one label that is not a number makes them all text.
+    #[test]
+    fn labels_sort_as_numbers_when_all_are_numbers() {
+        assert_eq!(
+            sorted(&["10", "2", " 7", "-1.5", "2.0", "1e3"]),
+            ["-1.5", "2", "2.0", " 7", "10", "1e3"]
+        );
+        assert_eq!(sorted(&["2.0", "2"]), ["2.0", "2"]);
+        assert_eq!(sorted(&["10", "2", "x"]), ["10", "2", "x"]);
+        assert_eq!(sorted(&["S10", "S02"]), ["S02", "S10"]);
+    }
+
+    /// Codes follow the sorted labels; a label no row has is dropped.
+    #[test]
+    fn relabel_renumbers_into_the_labels_kept() {
+        let (codes, labels) = relabel(
+            vec![0, 2, MISSING, 0],
+            vec!["10".into(), "5".into(), "9".into()],
+        );
+        assert_eq!(labels, ["9", "10"]);
+        assert_eq!(codes, [1, 0, MISSING, 1]);
     }
 }
