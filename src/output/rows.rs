@@ -12,7 +12,7 @@ use super::files::{write_atomically, write_frame};
 use super::COLUMNS;
 use crate::error::{Error, Result};
 use crate::inference::{Change, Precision};
-use crate::measures::{packed, present, subgroup_fields, Estimate, Measure};
+use crate::measures::{order_fields, packed, Estimate, Measure};
 use crate::Analysis;
 
 /// One row of the results: a level or a change, in the columns after `spec`.
@@ -160,37 +160,15 @@ fn facts(a: &Analysis) -> Vec<Fact> {
 /// Rows of results made at once, as a frame or as CSV (pieces are made in parallel).
 const PIECE_ROWS: usize = 2048;
 
-/// The fields by which result rows are ordered, for [`packed`]: group, measure,
-/// indicator, cutoff, subgroup (column and level); rounds and change types follow.
-fn row_fields(
-    group: Option<usize>,
-    measure: Measure,
-    indicator: Option<usize>,
-    cutoff: Option<usize>,
-    subgroup: Option<(usize, u32)>,
-) -> [(u128, u32); 6] {
-    let [column, level] = subgroup_fields(subgroup);
-    [
-        (present(group), 16),
-        (measure as u128, 4),
-        (present(indicator), 8),
-        (present(cutoff), 24),
-        column,
-        level,
-    ]
-}
-
-/// The order of a level row (see [`packed`]).
+/// The order of a level row: [`Estimate::order`].
 pub fn level_key(e: &Estimate) -> u128 {
-    let [g, m, j, k, column, level] =
-        row_fields(e.group, e.measure, e.indicator, e.cutoff, e.domain.subgroup);
-    packed(&[g, m, j, k, column, level, (e.domain.round as u128, 16)])
+    e.order()
 }
 
 /// The order of a change row (see [`packed`]).
 pub fn change_key(c: &Change) -> u128 {
     let [g, m, j, k, column, level] =
-        row_fields(c.group, c.measure, c.indicator, c.cutoff, c.subgroup);
+        order_fields(c.group, c.measure, c.indicator, c.cutoff, c.subgroup);
     packed(&[
         g,
         m,

@@ -53,22 +53,11 @@ pub struct Analysis {
     pub inference: Inference,
     /// The subgroup levels that weigh nothing in a round (their estimates are empty).
     pub weightless: Vec<domain::Domain>,
-    /// Each estimate's place by what names it, made at the first [`Analysis::find`]: a
-    /// report or summary of thousands of domains looks estimates up, never searches.
-    index: std::sync::OnceLock<rustc_hash::FxHashMap<EstimateKey, usize>>,
 }
 
-/// What names an estimate: measure, indicator, cutoff, named group, domain.
-pub type EstimateKey = (
-    measures::Measure,
-    Option<usize>,
-    Option<usize>,
-    Option<usize>,
-    domain::Domain,
-);
-
 impl Analysis {
-    /// The index in `estimates` (and `inference.levels`) of the estimate so named.
+    /// The index in `estimates` (and `inference.levels`) of the estimate so named: a
+    /// binary search, the estimates being in their order ([`measures::Estimate::order`]).
     pub fn find(
         &self,
         measure: measures::Measure,
@@ -77,16 +66,10 @@ impl Analysis {
         group: Option<usize>,
         domain: domain::Domain,
     ) -> Option<usize> {
-        let index = self.index.get_or_init(|| {
-            self.estimates
-                .iter()
-                .enumerate()
-                .map(|(i, e)| ((e.measure, e.indicator, e.cutoff, e.group, e.domain), i))
-                .collect()
-        });
-        index
-            .get(&(measure, indicator, cutoff, group, domain))
-            .copied()
+        let key = measures::order_of(measure, indicator, cutoff, group, domain);
+        self.estimates
+            .binary_search_by_key(&key, measures::Estimate::order)
+            .ok()
     }
 }
 
@@ -130,7 +113,6 @@ pub fn finish(
         estimates,
         inference,
         weightless,
-        index: Default::default(),
     })
 }
 
@@ -191,5 +173,47 @@ pub(crate) mod testing {
             s.groupings[0].codes.push((r >> 32) as u32 % 3);
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every estimate is found at its own index, by what names it; what no estimate is
+    /// (a cutoff the methodology lacks) is not found.
+    #[test]
+    fn find_gives_each_estimate_its_index() {
+        let m = testing::methodology();
+        let sample = testing::sample(3_000, 2);
+        let table = tally::tally(&sample).unwrap();
+        let a = finish(
+            &m,
+            sample,
+            DataReport::default(),
+            table,
+            &inference::Settings::default(),
+            &|_| {},
+        )
+        .unwrap();
+        assert!(a.estimates.len() > 100);
+        for (i, e) in a.estimates.iter().enumerate() {
+            assert_eq!(
+                a.find(e.measure, e.indicator, e.cutoff, e.group, e.domain),
+                Some(i),
+                "{e:?}"
+            );
+        }
+        let national = domain::Domain {
+            subgroup: None,
+            round: 0,
+        };
+        assert_eq!(
+            a.find(measures::Measure::M0, None, Some(9), None, national),
+            None
+        );
+        assert!(a
+            .find(measures::Measure::M0, None, Some(0), None, national)
+            .is_some());
     }
 }

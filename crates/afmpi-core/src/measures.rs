@@ -430,6 +430,40 @@ pub fn subgroup_fields(subgroup: Option<(usize, u32)>) -> [(u128, u32); 2] {
     ]
 }
 
+/// The fields by which estimates and result rows are ordered, for [`packed`]: group,
+/// measure, indicator, cutoff, subgroup (column and level); rounds (and a change's
+/// rounds and type) follow.
+pub fn order_fields(
+    group: Option<usize>,
+    measure: Measure,
+    indicator: Option<usize>,
+    cutoff: Option<usize>,
+    subgroup: Option<(usize, u32)>,
+) -> [(u128, u32); 6] {
+    let [column, level] = subgroup_fields(subgroup);
+    [
+        (present(group), 16),
+        (measure as u128, 4),
+        (present(indicator), 8),
+        (present(cutoff), 24),
+        column,
+        level,
+    ]
+}
+
+/// The place of the estimate so named in the estimates' order ([`Estimate::order`]).
+pub fn order_of(
+    measure: Measure,
+    indicator: Option<usize>,
+    cutoff: Option<usize>,
+    group: Option<usize>,
+    domain: Domain,
+) -> u128 {
+    let [g, m, j, k, column, level] =
+        order_fields(group, measure, indicator, cutoff, domain.subgroup);
+    packed(&[g, m, j, k, column, level, (domain.round as u128, 16)])
+}
+
 /// One point estimate.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Estimate {
@@ -442,6 +476,21 @@ pub struct Estimate {
     pub domain: Domain,
     /// The estimate; NaN where it is undefined (A and pctb where nobody is poor).
     pub b: f64,
+}
+
+impl Estimate {
+    /// Where the estimate comes among the estimates of a run: by group, measure,
+    /// indicator, cutoff, subgroup and round, as packed in one integer (the results'
+    /// order, in which [`estimate`] lays them out).
+    pub fn order(&self) -> u128 {
+        order_of(
+            self.measure,
+            self.indicator,
+            self.cutoff,
+            self.group,
+            self.domain,
+        )
+    }
 }
 
 /// The domains of a table in the results' order: the whole sample, then each level of
