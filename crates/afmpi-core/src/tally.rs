@@ -19,7 +19,9 @@
 //! when one ends near), tallied in parallel (rayon). Within a block, consecutive rows
 //! with the same key and weight — the members of a household — are one run, added up as
 //! a count; the runs of one key are added up in a hash table of the block's own cells (a
-//! few thousand), which are then sorted. When the file is sorted by stratum and PSU, each
+//! few thousand), which are then sorted. A key's seven fields are packed into one 128-bit
+//! integer, each in the bits the sample's largest value needs (`Packing`), so that it
+//! hashes, compares and moves as one number; keys too wide for it stay as they are. When the file is sorted by stratum and PSU, each
 //! block's keys all come after the block before's, and the blocks are the table as they
 //! are, nothing sorted or copied. Survey files come PSU by PSU with the strata taking
 //! turns, censuses area by area: then the entries are dealt out to their round and
@@ -228,38 +230,62 @@ pub fn pack_levels(levels: impl DoubleEndedIterator<Item = u32>, radices: &[u64]
 
 /// Builds the table in one parallel pass over the sample.
 pub fn tally(sample: &Sample) -> Result<Table> {
-    let (blocks, radices) = tally_blocks(sample)?;
-    Ok(table_of(&blocks, radices, sample))
+    Ok(tally_with(sample, false)?.0)
 }
 
 /// As [`tally`], with each cell's exact sums beside it (in the cells' order), for a table
 /// added to others (batches of a file).
 pub fn tally_exact(sample: &Sample) -> Result<(Table, Vec<WeightSums>)> {
-    let (blocks, radices) = tally_blocks(sample)?;
-    let table = table_of(&blocks, radices, sample);
-    let sums = blocks.into_iter().flatten().map(|(_, sums)| sums).collect();
-    Ok((table, sums))
+    tally_with(sample, true)
 }
 
-/// The table of lists of entries in key order, their cells made in parallel.
-fn table_of(blocks: &[Vec<Entry>], radices: Vec<u64>, sample: &Sample) -> Table {
-    Table {
-        cells: blocks
-            .par_iter()
-            .flat_map(|b| b.par_iter().map(|(key, sums)| cell(*key, sums)))
-            .collect(),
-        radices,
-        gap_vectors: sample.gap_vectors.clone(),
+/// The table, and each cell's exact sums when `with_sums` (else none).
+fn tally_with(sample: &Sample, with_sums: bool) -> Result<(Table, Vec<WeightSums>)> {
+    let radices = radices(&sample.groupings)?;
+    match Packing::of(sample, &radices) {
+        Some(packing) => tally_keyed(
+            sample,
+            (radices, with_sums),
+            |i, levels| packing.pack(row_key(sample, i, levels)),
+            |key| packing.unpack(key),
+            |key| packing.round_and_stratum(key),
+        ),
+        None => tally_keyed(
+            sample,
+            (radices, with_sums),
+            |i, levels| row_key(sample, i, levels),
+            |key| key,
+            |(round, stratum, ..)| (round, stratum),
+        ),
     }
 }
 
-/// The sample's cells as lists of entries that follow each other in key order (one key
-/// in one list), and the radices of its levels.
-fn tally_blocks(sample: &Sample) -> Result<(Vec<Vec<Entry>>, Vec<u64>)> {
-    let radices = radices(&sample.groupings)?;
-    let blocks: Vec<Vec<Entry>> = block_bounds(sample)
+/// Row `i`'s key, its subgroup levels packed.
+fn row_key(sample: &Sample, i: usize, levels: u64) -> Key {
+    (
+        sample.rounds[i],
+        sample.strata[i],
+        sample.psus[i],
+        levels,
+        sample.profiles[i],
+        sample.flags[i],
+        sample.gap_code(i),
+    )
+}
+
+/// The tally with cell keys of type `K` (`key_of` gives row `i`'s from its packed levels,
+/// `unpack` the [`Key`] back, `round_and_stratum` its first two fields): the table, and
+/// each cell's exact sums when asked for.
+fn tally_keyed<K: CellKey>(
+    sample: &Sample,
+    (radices, with_sums): (Vec<u64>, bool),
+    key_of: impl Fn(usize, u64) -> K + Sync,
+    unpack: impl Fn(K) -> Key + Sync,
+    round_and_stratum: impl Fn(K) -> (u32, u32),
+) -> Result<(Table, Vec<WeightSums>)> {
+    let blocks: Vec<Vec<Entry<K>>> = block_bounds(sample)
         .par_windows(2)
-        .map(|pair| tally_rows(sample, &radices, pair[0], pair[1]))
+        .map(|pair| tally_rows(sample, &radices, pair[0], pair[1], &key_of))
         .collect::<Result<_>>()?;
     // Files sorted by stratum and PSU: each block's keys then all come after the block
     // before's, and the blocks are the table as they are, with nothing to sort or copy.
@@ -272,9 +298,112 @@ fn tally_blocks(sample: &Sample) -> Result<(Vec<Vec<Entry>>, Vec<u64>)> {
     let blocks = if follow {
         blocks
     } else {
-        by_round_and_stratum(blocks)?
+        by_round_and_stratum(blocks, round_and_stratum)?
     };
-    Ok((blocks, radices))
+    // Into vectors of their final size, in one go (a parallel collect of lists of
+    // unknown length would gather pieces and copy them again).
+    let entries = || blocks.iter().flatten();
+    let mut cells = Vec::with_capacity(entries().count());
+    cells.extend(entries().map(|(key, sums)| cell(unpack(*key), sums)));
+    let sums = match with_sums {
+        true => entries().map(|(_, sums)| *sums).collect(),
+        false => Vec::new(),
+    };
+    let table = Table {
+        cells,
+        radices,
+        gap_vectors: sample.gap_vectors.clone(),
+    };
+    Ok((table, sums))
+}
+
+/// What a cell's key can be in the tally: the [`Key`] itself, or the same fields packed
+/// into one integer ([`Packing`]) that sorts and hashes as one.
+trait CellKey: Copy + Ord + std::hash::Hash + Send + Sync {}
+
+impl<K: Copy + Ord + std::hash::Hash + Send + Sync> CellKey for K {}
+
+/// A cell's key packed into 128 bits, each field in as many bits as the sample's largest
+/// value of it needs, round first (the most significant), so that the packed keys sort
+/// as the keys do. A key of seven fields hashes, compares and moves as one integer: a
+/// block's cells are found and sorted in about half the time. `None` when the fields
+/// need more than 128 bits (the tally then keeps the keys as they are).
+#[derive(Clone, Copy, Debug)]
+struct Packing {
+    /// Each field's place: how far it is shifted (the widths of the fields after it),
+    /// and its mask (its width's bits), in the key's order.
+    shifts: [u32; 7],
+    masks: [u128; 7],
+}
+
+impl Packing {
+    fn of(sample: &Sample, radices: &[u64]) -> Option<Packing> {
+        let width = |max: u64| u64::BITS - max.leading_zeros();
+        let max_of = |v: &[u32]| v.par_iter().copied().max().unwrap_or(0);
+        let or_of = |v: &[u64]| v.par_iter().copied().reduce(|| 0, |a, b| a | b);
+        let ((rounds, strata), (psus, gaps)) = rayon::join(
+            || rayon::join(|| max_of(&sample.rounds), || max_of(&sample.strata)),
+            || rayon::join(|| max_of(&sample.psus), || max_of(&sample.gap_codes)),
+        );
+        let (profiles, flags) = rayon::join(
+            || or_of(&sample.profiles),
+            || sample.flags.par_iter().copied().reduce(|| 0, |a, b| a | b),
+        );
+        let levels = radices.iter().product::<u64>() - 1;
+        let bits = [
+            width(rounds.into()),
+            width(strata.into()),
+            width(psus.into()),
+            width(levels),
+            width(profiles),
+            width(flags.into()),
+            width(gaps.into()),
+        ];
+        if bits.iter().sum::<u32>() > 128 {
+            return None;
+        }
+        let mut shifts = [0; 7];
+        let mut masks = [0; 7];
+        let mut below = 0;
+        for f in (0..7).rev() {
+            // (A field of 0 bits is always 0: its shift does not matter, and stays < 128.)
+            shifts[f] = below.min(127);
+            masks[f] = (1u128 << bits[f]) - 1;
+            below += bits[f];
+        }
+        Some(Packing { shifts, masks })
+    }
+
+    fn pack(&self, (round, stratum, psu, levels, profile, flags, gaps): Key) -> u128 {
+        let s = &self.shifts;
+        u128::from(round) << s[0]
+            | u128::from(stratum) << s[1]
+            | u128::from(psu) << s[2]
+            | u128::from(levels) << s[3]
+            | u128::from(profile) << s[4]
+            | u128::from(flags) << s[5]
+            | u128::from(gaps) << s[6]
+    }
+
+    fn field(&self, key: u128, f: usize) -> u64 {
+        (key >> self.shifts[f] & self.masks[f]) as u64
+    }
+
+    fn round_and_stratum(&self, key: u128) -> (u32, u32) {
+        (self.field(key, 0) as u32, self.field(key, 1) as u32)
+    }
+
+    fn unpack(&self, key: u128) -> Key {
+        (
+            self.field(key, 0) as u32,
+            self.field(key, 1) as u32,
+            self.field(key, 2) as u32,
+            self.field(key, 3),
+            self.field(key, 4),
+            self.field(key, 5) as u32,
+            self.field(key, 6) as u32,
+        )
+    }
 }
 
 /// Where the blocks of rows start, and the end: every `BLOCK_ROWS` rows, moved on to
@@ -314,28 +443,29 @@ fn block_bounds(sample: &Sample) -> Vec<usize> {
 /// are dealt out to their round and stratum, block after block (one copy), and each
 /// list, made of sorted runs that mostly follow each other, is sorted (a check, then a
 /// merge of the runs that overlap) and its equal keys added, the lists in parallel.
-fn by_round_and_stratum(blocks: Vec<Vec<Entry>>) -> Result<Vec<Vec<Entry>>> {
-    let n_strata = blocks
+fn by_round_and_stratum<K: CellKey>(
+    blocks: Vec<Vec<Entry<K>>>,
+    round_and_stratum: impl Fn(K) -> (u32, u32),
+) -> Result<Vec<Vec<Entry<K>>>> {
+    let (n_rounds, n_strata) = blocks
         .iter()
         .flatten()
-        .map(|((_, stratum, ..), _)| *stratum as usize + 1)
-        .max()
-        .unwrap_or(0);
-    let n_rounds = blocks
-        .iter()
-        .filter_map(|b| b.last())
-        .map(|((round, ..), _)| *round as usize + 1)
-        .max()
-        .unwrap_or(0);
-    let bucket = |(round, stratum, ..): &Key| *round as usize * n_strata + *stratum as usize;
+        .map(|(key, _)| round_and_stratum(*key))
+        .fold((0, 0), |(r, s), (round, stratum)| {
+            (r.max(round as usize + 1), s.max(stratum as usize + 1))
+        });
+    let bucket = |key: K| {
+        let (round, stratum) = round_and_stratum(key);
+        round as usize * n_strata + stratum as usize
+    };
     let mut sizes = vec![0usize; n_rounds * n_strata];
     for (key, _) in blocks.iter().flatten() {
-        sizes[bucket(key)] += 1;
+        sizes[bucket(*key)] += 1;
     }
-    let mut lists: Vec<Vec<Entry>> = sizes.into_iter().map(Vec::with_capacity).collect();
+    let mut lists: Vec<Vec<Entry<K>>> = sizes.into_iter().map(Vec::with_capacity).collect();
     for block in blocks {
         for entry in block {
-            lists[bucket(&entry.0)].push(entry);
+            lists[bucket(entry.0)].push(entry);
         }
     }
     lists.retain(|list| !list.is_empty());
@@ -367,11 +497,11 @@ pub fn cell((round, stratum, psu, levels, profile, flags, gaps): Key, sums: &Wei
 }
 
 /// A cell's key and its persons' sums.
-type Entry = (Key, WeightSums);
+type Entry<K> = (K, WeightSums);
 
 /// Entries sorted by key in, one entry per key out (their sums added: exact, so in any
 /// order), in place.
-fn sum_equal_keys(mut sorted: Vec<Entry>) -> Result<Vec<Entry>> {
+fn sum_equal_keys<K: CellKey>(mut sorted: Vec<Entry<K>>) -> Result<Vec<Entry<K>>> {
     let mut too_large = None;
     sorted.dedup_by(|(key, sums), (kept, into)| {
         let same = key == kept;
@@ -389,23 +519,21 @@ fn sum_equal_keys(mut sorted: Vec<Entry>) -> Result<Vec<Entry>> {
 }
 
 /// Rows `start..end` as their cells, sorted by key.
-fn tally_rows(sample: &Sample, radices: &[u64], start: usize, end: usize) -> Result<Vec<Entry>> {
+fn tally_rows<K: CellKey>(
+    sample: &Sample,
+    radices: &[u64],
+    start: usize,
+    end: usize,
+    key_of: impl Fn(usize, u64) -> K,
+) -> Result<Vec<Entry<K>>> {
     let mut cells = BlockCells::default();
     let mut grid = Grid::default();
     // Members of a household mostly share their cell and weight: a run of rows with one
     // key and one weight is added up as a count.
-    let mut run: Option<(Key, u64, u64)> = None;
+    let mut run: Option<(K, u64, u64)> = None;
     for i in start..end {
         let levels = pack_levels(sample.groupings.iter().map(|g| g.codes[i]), radices);
-        let key = (
-            sample.rounds[i],
-            sample.strata[i],
-            sample.psus[i],
-            levels,
-            sample.profiles[i],
-            sample.flags[i],
-            sample.gap_code(i),
-        );
+        let key = key_of(i, levels);
         let w = sample.weights[i].to_bits();
         match &mut run {
             Some((k, bits, n)) if *k == key && *bits == w => *n += 1,
@@ -427,14 +555,22 @@ fn tally_rows(sample: &Sample, radices: &[u64], start: usize, end: usize) -> Res
 /// A block's cells as its runs are added: one entry per key, found by hashing, so that
 /// only the block's distinct cells are sorted (a census block of 32,768 rows of one
 /// municipality has a few thousand).
-#[derive(Default)]
-struct BlockCells {
-    entries: Vec<Entry>,
-    index: FxHashMap<Key, u32>,
+struct BlockCells<K> {
+    entries: Vec<Entry<K>>,
+    index: FxHashMap<K, u32>,
 }
 
-impl BlockCells {
-    fn add(&mut self, key: Key, sums: WeightSums) -> Result<()> {
+impl<K> Default for BlockCells<K> {
+    fn default() -> Self {
+        BlockCells {
+            entries: Vec::new(),
+            index: FxHashMap::default(),
+        }
+    }
+}
+
+impl<K: CellKey> BlockCells<K> {
+    fn add(&mut self, key: K, sums: WeightSums) -> Result<()> {
         match self.index.entry(key) {
             std::collections::hash_map::Entry::Occupied(e) => {
                 self.entries[*e.get() as usize].1.add(&sums)
@@ -558,6 +694,61 @@ mod tests {
             g.codes = pick(&from.codes, order);
         }
         s
+    }
+
+    /// Packed keys sort as the keys do and unpack to them; the tally with keys packed
+    /// and the tally with keys as they are give the same table, to the bit.
+    #[test]
+    fn packed_keys_keep_the_order_and_the_table() {
+        let sample = testing::sample(20_000, 2);
+        let radices = radices(&sample.groupings).unwrap();
+        let packing = Packing::of(&sample, &radices).unwrap();
+        let mut keys: Vec<Key> = (0..sample.len())
+            .map(|i| {
+                let levels = pack_levels(sample.groupings.iter().map(|g| g.codes[i]), &radices);
+                row_key(&sample, i, levels)
+            })
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for pair in keys.windows(2) {
+            assert!(packing.pack(pair[0]) < packing.pack(pair[1]), "{pair:?}");
+        }
+        for &key in &keys {
+            assert_eq!(packing.unpack(packing.pack(key)), key);
+            let (round, stratum, ..) = key;
+            assert_eq!(
+                packing.round_and_stratum(packing.pack(key)),
+                (round, stratum)
+            );
+        }
+        let packed = tally(&sample).unwrap();
+        let (plain, _) = tally_keyed(
+            &sample,
+            (radices, false),
+            |i, levels| row_key(&sample, i, levels),
+            |key| key,
+            |(round, stratum, ..)| (round, stratum),
+        )
+        .unwrap();
+        assert!(packed == plain);
+    }
+
+    /// Fields wider than 128 bits in all are not packed: profiles of 64 indicators and
+    /// flags of 32 bits, with the levels, strata and PSUs, need more.
+    #[test]
+    fn keys_too_wide_for_128_bits_stay_as_they_are() {
+        let mut sample = testing::sample(1_000, 1);
+        sample.profiles[0] |= 1 << 63;
+        sample.flags[0] = 1 << 31;
+        sample.gap_codes = vec![0; sample.len()];
+        sample.gap_codes[0] = u32::MAX - 1;
+        sample.gap_vectors = Vec::new();
+        let radices = radices(&sample.groupings).unwrap();
+        assert!(Packing::of(&sample, &radices).is_none());
+        sample.gap_codes[0] = 0;
+        sample.gap_vectors = vec![Vec::new()];
+        assert!(Packing::of(&sample, &radices).is_some());
     }
 
     #[test]
