@@ -51,8 +51,8 @@ pub fn prepare_rows(
     file: &Path,
     with_rows: bool,
 ) -> Result<(Sample, DataReport, Option<RowOutcomes>)> {
-    // The codes of the design and subgroup columns are worked out on another thread
-    // while this one checks the indicators.
+    // The codes of the design and subgroup columns are worked out beside the checks of
+    // the indicators.
     let households = survey
         .household
         .as_ref()
@@ -65,10 +65,14 @@ pub fn prepare_rows(
         .collect();
     let (factorized, checked) = rayon::join(
         || -> Result<FxHashMap<&String, Codes>> {
+            use rayon::prelude::*;
+            // Each column a task of its own, so that the thread done with the
+            // indicators takes the columns left.
             coded
-                .iter()
+                .par_iter()
                 .map(|&name| Ok((name, factorize(column(df, name, file)?))))
-                .collect()
+                .collect::<Result<Vec<_>>>()
+                .map(|codes| codes.into_iter().collect())
         },
         || check_indicators(df, m, survey, file),
     );

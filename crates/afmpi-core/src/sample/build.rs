@@ -103,9 +103,15 @@ impl Builder {
 
     /// Drops the rows where `missing` is set, counting them against `column`.
     pub fn drop_missing(&mut self, column: &str, missing: &[bool]) {
+        self.drop_rows(column, missing.iter().copied());
+    }
+
+    /// Drops the rows for which `missing` gives true (one value per row, in order),
+    /// counting them against `column`: in one pass, without a vector of flags.
+    fn drop_rows(&mut self, column: &str, missing: impl Iterator<Item = bool>) {
         let mut count = 0;
         let reason = u16::try_from(self.reasons.len() + 1).unwrap_or(u16::MAX);
-        for (((k, d), more), &miss) in self
+        for (((k, d), more), miss) in self
             .keep
             .iter_mut()
             .zip(&mut self.dropped)
@@ -129,8 +135,7 @@ impl Builder {
 
     /// Drops the rows whose value is NaN, counting them against `column`.
     fn drop_nan(&mut self, column: &str, values: &[f64]) {
-        let missing: Vec<bool> = values.iter().map(|v| v.is_nan()).collect();
-        self.drop_missing(column, &missing);
+        self.drop_rows(column, values.iter().map(|v| v.is_nan()));
     }
 
     /// The sampling weights (`None`: every row weighs 1, with a note). A negative or
@@ -215,8 +220,7 @@ impl Builder {
 
     /// A design or round column's codes: a missing value drops the row.
     fn design(&mut self, name: &str, codes: Codes) -> Codes {
-        let missing: Vec<bool> = codes.0.iter().map(|&c| c == MISSING).collect();
-        self.drop_missing(name, &missing);
+        self.drop_rows(name, codes.0.iter().map(|&c| c == MISSING));
         codes
     }
 
@@ -309,7 +313,8 @@ impl Builder {
             ..
         } = self;
         let n = profiles.len();
-        let kept: Vec<u32> = (0..n as u32).filter(|&i| keep[i as usize]).collect();
+        let mut kept: Vec<u32> = Vec::with_capacity(keep.iter().filter(|&&k| k).count());
+        kept.extend((0..n as u32).filter(|&i| keep[i as usize]));
         report.rows_used = person_rows;
         let all_kept = kept.len() == n;
         let pick = |v| keep_rows::<u32>(v, &keep, all_kept);
