@@ -362,10 +362,19 @@ impl Builder {
             Some((codes, vectors)) => (keep_rows(codes, &keep, all_kept), vectors),
             None => (Vec::new(), vec![Vec::new()]),
         };
+        let (profiles, (flags, weights)) = rayon::join(
+            || keep_rows(profiles, &keep, all_kept),
+            || {
+                rayon::join(
+                    || keep_rows(flags, &keep, all_kept),
+                    || keep_rows(weights, &keep, all_kept),
+                )
+            },
+        );
         let sample = Sample {
-            profiles: keep_rows(profiles, &keep, all_kept),
-            flags: keep_rows(flags, &keep, all_kept),
-            weights: keep_rows(weights, &keep, all_kept),
+            profiles,
+            flags,
+            weights,
             rows: kept,
             strata: stratum_codes,
             stratum_labels,
@@ -659,11 +668,11 @@ pub(crate) fn keep_rows<T: Copy>(mut v: Vec<T>, keep: &[bool], all_kept: bool) -
         return v;
     }
     let mut to = 0;
-    for from in 0..v.len() {
-        if keep[from] {
-            v[to] = v[from];
-            to += 1;
-        }
+    for (from, &kept) in keep.iter().enumerate().take(v.len()) {
+        // Without a branch: every value is written where the kept ones end, and only a
+        // kept one moves the end on (`to <= from`: nothing is overwritten unread).
+        v[to] = v[from];
+        to += usize::from(kept);
     }
     v.truncate(to);
     v
@@ -712,6 +721,17 @@ mod tests {
         assert_eq!(s.groupings[0].levels, ["9", "10"]);
         assert_eq!(s.groupings[0].codes, [1, 0]);
         assert!(report.unassigned.is_empty());
+    }
+
+    /// The kept values in their order, whatever rows are dropped (first, last, runs).
+    #[test]
+    fn keep_rows_keeps_the_kept_values_in_order() {
+        let v: Vec<u32> = (0..8).collect();
+        for mask in 0u32..256 {
+            let keep: Vec<bool> = (0..8).map(|i| mask >> i & 1 == 1).collect();
+            let expected: Vec<u32> = v.iter().copied().filter(|&i| keep[i as usize]).collect();
+            assert_eq!(keep_rows(v.clone(), &keep, false), expected, "{mask:08b}");
+        }
     }
 
     #[test]
