@@ -21,9 +21,9 @@
 //! a count; the runs of one key are added up in a hash table of the block's own cells (a
 //! few thousand), which are then sorted. A key's seven fields are packed into one 128-bit
 //! integer, each in the bits the sample's largest value needs (`Packing`), so that it
-//! hashes, compares and moves as one number; keys too wide for it stay as they are. When the file is sorted by stratum and PSU, each
-//! block's keys all come after the block before's, and the blocks are the table as they
-//! are, nothing sorted or copied. Survey files come PSU by PSU with the strata taking
+//! hashes, compares and moves as one number; keys too wide for it stay as they are.
+//! When the file is sorted by stratum and PSU, each block's keys all come after the block
+//! before's, and the blocks are the table as they are, nothing sorted or copied. Survey files come PSU by PSU with the strata taking
 //! turns, censuses area by area: then the entries are dealt out to their round and
 //! stratum, where the blocks do follow each other, and each stratum's list is checked
 //! sorted (or its runs merged) and its equal keys added, the strata in parallel. No hash
@@ -245,14 +245,16 @@ fn tally_with(sample: &Sample, with_sums: bool) -> Result<(Table, Vec<WeightSums
     match Packing::of(sample, &radices) {
         Some(packing) => tally_keyed(
             sample,
-            (radices, with_sums),
+            radices,
+            with_sums,
             |i, levels| packing.pack(row_key(sample, i, levels)),
             |key| packing.unpack(key),
             |key| packing.round_and_stratum(key),
         ),
         None => tally_keyed(
             sample,
-            (radices, with_sums),
+            radices,
+            with_sums,
             |i, levels| row_key(sample, i, levels),
             |key| key,
             |(round, stratum, ..)| (round, stratum),
@@ -278,7 +280,8 @@ fn row_key(sample: &Sample, i: usize, levels: u64) -> Key {
 /// each cell's exact sums when asked for.
 fn tally_keyed<K: CellKey>(
     sample: &Sample,
-    (radices, with_sums): (Vec<u64>, bool),
+    radices: Vec<u64>,
+    with_sums: bool,
     key_of: impl Fn(usize, u64) -> K + Sync,
     unpack: impl Fn(K) -> Key + Sync,
     round_and_stratum: impl Fn(K) -> (u32, u32),
@@ -325,9 +328,9 @@ impl<K: Copy + Ord + std::hash::Hash + Send + Sync> CellKey for K {}
 
 /// A cell's key packed into 128 bits, each field in as many bits as the sample's largest
 /// value of it needs, round first (the most significant), so that the packed keys sort
-/// as the keys do. A key of seven fields hashes, compares and moves as one integer: a
-/// block's cells are found and sorted in about half the time. `None` when the fields
-/// need more than 128 bits (the tally then keeps the keys as they are).
+/// as the keys do. A key of seven fields hashes, compares and moves as one integer
+/// (the survey shape's tally: 177 -> 164 ms, BENCHMARKS.md). `None` when the fields need
+/// more than 128 bits (the tally then keeps the keys as they are).
 #[derive(Clone, Copy, Debug)]
 struct Packing {
     /// Each field's place: how far it is shifted (the widths of the fields after it),
@@ -725,7 +728,8 @@ mod tests {
         let packed = tally(&sample).unwrap();
         let (plain, _) = tally_keyed(
             &sample,
-            (radices, false),
+            radices,
+            false,
             |i, levels| row_key(&sample, i, levels),
             |key| key,
             |(round, stratum, ..)| (round, stratum),
