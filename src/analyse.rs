@@ -62,8 +62,8 @@ fn tabulate(
 type PersonsOut<'a> = (&'a persons::Request, &'a mut FrameSink, Option<DataFrame>);
 
 /// As [`tabulate`], writing the persons' rows to `persons` when given.
-fn tabulate_persons(
-    df: &DataFrame,
+fn tabulate_persons<D: std::borrow::Borrow<DataFrame>>(
+    df: D,
     m: &Methodology,
     survey: &SurveyColumns,
     file: &Path,
@@ -72,16 +72,20 @@ fn tabulate_persons(
 ) -> Result<(Sample, DataReport, Table)> {
     IntegerWeights::new(m)?; // weights and cutoffs exact enough, before any work
     progress("checking values and building deprivation profiles");
-    let (sample, report, rows) = indicators::prepare_rows(df, m, survey, file, persons.is_some())?;
+    let (sample, report, rows) =
+        indicators::prepare_rows(df.borrow(), m, survey, file, persons.is_some())?;
     check_not_empty(&report)?;
     if let (Some((request, sink, unmatched)), Some(rows)) = (persons, rows) {
         progress("making the persons file");
-        let frame = persons::frame(m, request, df, &rows, 0, file)?;
+        let frame = persons::frame(m, request, df.borrow(), &rows, 0, file)?;
         sink.write(&match unmatched {
             Some(other) => persons::in_row_order(frame, other, file)?,
             None => frame,
         })?;
     }
+    // Columns owned here (a file read whole) are not needed once the sample is built:
+    // the memory they held serves the tally, which then needs no fresh pages.
+    drop(df);
     progress("tallying");
     let table = tally::tally(&sample)?;
     Ok((sample, report, table))
@@ -414,7 +418,7 @@ impl Run<'_> {
         // The columns read are not needed once tallied: the memory they held serves
         // the standard errors and the results, which then need no fresh pages.
         let (sample, mut report, table) = tabulate_persons(
-            &df,
+            df,
             self.effective,
             self.survey,
             self.path,

@@ -245,21 +245,30 @@ fn tally_with(sample: &Sample, with_sums: bool) -> Result<(Table, Vec<WeightSums
     match Packing::of(sample, &radices) {
         Some(packing) => tally_keyed(
             sample,
-            radices,
+            radices.clone(),
             with_sums,
-            |i, levels| packing.pack(row_key(sample, i, levels)),
+            |rows| packing.keys(sample, &radices, rows),
             |key| packing.unpack(key),
             |key| packing.round_and_stratum(key),
         ),
         None => tally_keyed(
             sample,
-            radices,
+            radices.clone(),
             with_sums,
-            |i, levels| row_key(sample, i, levels),
+            |rows| plain_keys(sample, &radices, rows),
             |key| key,
             |(round, stratum, ..)| (round, stratum),
         ),
     }
+}
+
+/// The keys of these rows as they are, a row at a time.
+fn plain_keys(sample: &Sample, radices: &[u64], rows: std::ops::Range<usize>) -> Vec<Key> {
+    rows.map(|i| {
+        let levels = pack_levels(sample.groupings.iter().map(|g| g.codes[i]), radices);
+        row_key(sample, i, levels)
+    })
+    .collect()
 }
 
 /// Row `i`'s key, its subgroup levels packed.
@@ -275,20 +284,20 @@ fn row_key(sample: &Sample, i: usize, levels: u64) -> Key {
     )
 }
 
-/// The tally with cell keys of type `K` (`key_of` gives row `i`'s from its packed levels,
+/// The tally with cell keys of type `K` (`keys_of` gives the keys of a range of rows,
 /// `unpack` the [`Key`] back, `round_and_stratum` its first two fields): the table, and
 /// each cell's exact sums when asked for.
 fn tally_keyed<K: CellKey>(
     sample: &Sample,
     radices: Vec<u64>,
     with_sums: bool,
-    key_of: impl Fn(usize, u64) -> K + Sync,
+    keys_of: impl Fn(std::ops::Range<usize>) -> Vec<K> + Sync,
     unpack: impl Fn(K) -> Key + Sync,
     round_and_stratum: impl Fn(K) -> (u32, u32),
 ) -> Result<(Table, Vec<WeightSums>)> {
     let blocks: Vec<Vec<Entry<K>>> = block_bounds(sample)
         .par_windows(2)
-        .map(|pair| tally_rows(sample, &radices, pair[0], pair[1], &key_of))
+        .map(|pair| tally_rows(sample, &keys_of(pair[0]..pair[1]), pair[0]))
         .collect::<Result<_>>()?;
     // Files sorted by stratum and PSU: each block's keys then all come after the block
     // before's, and the blocks are the table as they are, with nothing to sort or copy.
@@ -377,6 +386,7 @@ impl Packing {
         Some(Packing { shifts, masks })
     }
 
+    #[cfg(test)]
     fn pack(&self, (round, stratum, psu, levels, profile, flags, gaps): Key) -> u128 {
         let s = &self.shifts;
         u128::from(round) << s[0]
@@ -386,6 +396,41 @@ impl Packing {
             | u128::from(profile) << s[4]
             | u128::from(flags) << s[5]
             | u128::from(gaps) << s[6]
+    }
+
+    /// The packed keys of these rows, built a field at a time over all of them (loops
+    /// the compiler turns into vector instructions, where a row at a time reads seven
+    /// columns and multiplies out the levels row by row).
+    fn keys(&self, sample: &Sample, radices: &[u64], rows: std::ops::Range<usize>) -> Vec<u128> {
+        let s = &self.shifts;
+        let mut levels = vec![0u64; rows.len()];
+        for (g, &radix) in sample.groupings.iter().zip(radices).rev() {
+            for (packed, &code) in levels.iter_mut().zip(&g.codes[rows.clone()]) {
+                let level = if code == MISSING {
+                    radix - 1
+                } else {
+                    u64::from(code)
+                };
+                *packed = *packed * radix + level;
+            }
+        }
+        let mut keys: Vec<u128> = levels.iter().map(|&l| u128::from(l) << s[3]).collect();
+        let mut or_in = |column: &[u32], shift: u32| {
+            for (key, &v) in keys.iter_mut().zip(&column[rows.clone()]) {
+                *key |= u128::from(v) << shift;
+            }
+        };
+        or_in(&sample.rounds, s[0]);
+        or_in(&sample.strata, s[1]);
+        or_in(&sample.psus, s[2]);
+        or_in(&sample.flags, s[5]);
+        if !sample.gap_codes.is_empty() {
+            or_in(&sample.gap_codes, s[6]);
+        }
+        for (key, &p) in keys.iter_mut().zip(&sample.profiles[rows]) {
+            *key |= u128::from(p) << s[4];
+        }
+        keys
     }
 
     fn field(&self, key: u128, f: usize) -> u64 {
@@ -521,23 +566,16 @@ fn sum_equal_keys<K: CellKey>(mut sorted: Vec<Entry<K>>) -> Result<Vec<Entry<K>>
     }
 }
 
-/// Rows `start..end` as their cells, sorted by key.
-fn tally_rows<K: CellKey>(
-    sample: &Sample,
-    radices: &[u64],
-    start: usize,
-    end: usize,
-    key_of: impl Fn(usize, u64) -> K,
-) -> Result<Vec<Entry<K>>> {
+/// The rows from `start` with these keys as their cells, sorted by key.
+fn tally_rows<K: CellKey>(sample: &Sample, keys: &[K], start: usize) -> Result<Vec<Entry<K>>> {
     let mut cells = BlockCells::default();
     let mut grid = Grid::default();
     // Members of a household mostly share their cell and weight: a run of rows with one
     // key and one weight is added up as a count.
     let mut run: Option<(K, u64, u64)> = None;
-    for i in start..end {
-        let levels = pack_levels(sample.groupings.iter().map(|g| g.codes[i]), radices);
-        let key = key_of(i, levels);
-        let w = sample.weights[i].to_bits();
+    let weights = &sample.weights[start..start + keys.len()];
+    for (&key, w) in keys.iter().zip(weights) {
+        let w = w.to_bits();
         match &mut run {
             Some((k, bits, n)) if *k == key && *bits == w => *n += 1,
             _ => {
@@ -703,15 +741,16 @@ mod tests {
     /// and the tally with keys as they are give the same table, to the bit.
     #[test]
     fn packed_keys_keep_the_order_and_the_table() {
-        let sample = testing::sample(20_000, 2);
+        let mut sample = testing::sample(20_000, 2);
+        // Every field in use: named groups' flags and gap vectors too.
+        sample.flags = (0..sample.len() as u32).map(|i| i % 3).collect();
+        sample.gap_codes = (0..sample.len() as u32).map(|i| i / 7 % 5).collect();
         let radices = radices(&sample.groupings).unwrap();
         let packing = Packing::of(&sample, &radices).unwrap();
-        let mut keys: Vec<Key> = (0..sample.len())
-            .map(|i| {
-                let levels = pack_levels(sample.groupings.iter().map(|g| g.codes[i]), &radices);
-                row_key(&sample, i, levels)
-            })
-            .collect();
+        let rows = 0..sample.len();
+        let mut keys = plain_keys(&sample, &radices, rows.clone());
+        let packed: Vec<u128> = keys.iter().map(|&key| packing.pack(key)).collect();
+        assert_eq!(packing.keys(&sample, &radices, rows), packed);
         keys.sort_unstable();
         keys.dedup();
         for pair in keys.windows(2) {
@@ -728,9 +767,9 @@ mod tests {
         let packed = tally(&sample).unwrap();
         let (plain, _) = tally_keyed(
             &sample,
-            radices,
+            radices.clone(),
             false,
-            |i, levels| row_key(&sample, i, levels),
+            |rows| plain_keys(&sample, &radices, rows),
             |key| key,
             |(round, stratum, ..)| (round, stratum),
         )

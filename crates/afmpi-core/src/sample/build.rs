@@ -174,17 +174,25 @@ impl Builder {
     fn weights_read(&mut self, column: Option<(&str, Vec<f64>)>) -> Result<Vec<f64>> {
         Ok(match column {
             Some((name, mut w)) => {
-                if let Some((i, v)) = w
-                    .iter()
-                    .enumerate()
-                    .find(|(_, v)| v.is_infinite() || **v < 0.0)
-                {
+                // One pass without branches finds whether any weight is wrong or missing
+                // (the common answer: none); only then are they looked for by row.
+                let (wrong, missing) = w.iter().fold((false, false), |(wrong, missing), v| {
+                    (wrong | v.is_infinite() | (*v < 0.0), missing | v.is_nan())
+                });
+                if wrong {
+                    let (i, v) = w
+                        .iter()
+                        .enumerate()
+                        .find(|(_, v)| v.is_infinite() || **v < 0.0)
+                        .expect("a wrong weight");
                     return Err(Error::data(&self.report.file, name, Some(i + 1), format!(
                         "the sampling weight {v} is {}: weights must be finite and zero or more; fix the row or drop it",
                         if v.is_finite() { "negative" } else { "not a finite number" })));
                 }
-                self.drop_nan(name, &w);
-                w.iter_mut().filter(|v| v.is_nan()).for_each(|v| *v = 0.0);
+                if missing {
+                    self.drop_nan(name, &w);
+                    w.iter_mut().filter(|v| v.is_nan()).for_each(|v| *v = 0.0);
+                }
                 w
             }
             None => {

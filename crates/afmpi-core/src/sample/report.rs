@@ -115,12 +115,7 @@ pub fn check_weights(
     table: &crate::tally::Table,
 ) -> Result<Vec<crate::domain::Domain>> {
     let n_rounds = sample.round_info.len().max(1);
-    let mut by_round = vec![0.0f64; n_rounds];
-    for cell in &table.cells {
-        if let Some(w) = by_round.get_mut(cell.round as usize) {
-            *w += cell.weight;
-        }
-    }
+    let weighed = Weighed::of(table, n_rounds);
     let weight = |t: usize| -> String {
         if sample.has_rounds {
             format!("round {}", sample.round_info[t].label)
@@ -128,7 +123,7 @@ pub fn check_weights(
             "the sample".to_string()
         }
     };
-    if let Some(t) = by_round.iter().position(|&w| w <= 0.0) {
+    if let Some(t) = weighed.rounds.iter().position(|&(_, w)| !w) {
         return Err(Error::input(&report.file, format!(
             "{} weighs nothing: its {} rows have sampling weight zero, so no estimate is defined. Check the weight column (a weight of 0 leaves a person out), or drop the round",
             weight(t),
@@ -138,21 +133,8 @@ pub fn check_weights(
     let mut weightless: Vec<String> = Vec::new();
     let mut domains = Vec::new();
     for (g, grouping) in sample.groupings.iter().enumerate() {
-        let levels = grouping.levels.len();
-        let mut w = vec![0.0f64; levels * n_rounds];
-        let mut seen = vec![false; levels * n_rounds];
-        for cell in &table.cells {
-            let level = table.level(cell, g);
-            if let Some(level) = level {
-                let i = level as usize * n_rounds + cell.round as usize;
-                if i < w.len() {
-                    w[i] += cell.weight;
-                    seen[i] = true;
-                }
-            }
-        }
-        for (i, (&wi, &s)) in w.iter().zip(&seen).enumerate() {
-            if s && wi <= 0.0 {
+        for (i, &(rows, weighs)) in weighed.levels[g].iter().enumerate() {
+            if rows && !weighs {
                 let (level, t) = (i / n_rounds, i % n_rounds);
                 domains.push(crate::domain::Domain {
                     subgroup: Some((g, level as u32)),
@@ -178,6 +160,72 @@ pub fn check_weights(
         ));
     }
     Ok(domains)
+}
+
+/// Whether each round, and each subgroup level in each round (level × rounds + round),
+/// has cells and whether any of them weighs something: all the weight checks need, in
+/// one parallel pass over the cells (booleans, so the order of the cells is free). A
+/// cell's levels are unpacked only when they differ from the cell before's: cells
+/// sorted by PSU come in long runs of one combination.
+struct Weighed {
+    rounds: Vec<(bool, bool)>,
+    levels: Vec<Vec<(bool, bool)>>,
+}
+
+impl Weighed {
+    fn of(table: &crate::tally::Table, n_rounds: usize) -> Weighed {
+        use rayon::prelude::*;
+        let n_levels: Vec<usize> = table.radices.iter().map(|r| *r as usize - 1).collect();
+        let empty = || Weighed {
+            rounds: vec![(false, false); n_rounds],
+            levels: n_levels
+                .iter()
+                .map(|n| vec![(false, false); n * n_rounds])
+                .collect(),
+        };
+        let mark = |slot: Option<&mut (bool, bool)>, weighs: bool| {
+            if let Some((rows, w)) = slot {
+                *rows = true;
+                *w |= weighs;
+            }
+        };
+        table
+            .cells
+            .par_chunks(1 << 16)
+            .map(|cells| {
+                let mut seen = empty();
+                let mut last: Option<(u64, Vec<Option<u32>>)> = None;
+                for cell in cells {
+                    let weighs = cell.weight > 0.0;
+                    let t = cell.round as usize;
+                    mark(seen.rounds.get_mut(t), weighs);
+                    if last.as_ref().is_none_or(|(l, _)| *l != cell.levels) {
+                        let levels = (0..n_levels.len()).map(|g| table.level(cell, g)).collect();
+                        last = Some((cell.levels, levels));
+                    }
+                    let (_, levels) = last.as_ref().expect("just set");
+                    for (g, level) in levels.iter().enumerate() {
+                        if let Some(level) = level {
+                            let i = *level as usize * n_rounds + t;
+                            mark(seen.levels[g].get_mut(i), weighs);
+                        }
+                    }
+                }
+                seen
+            })
+            .reduce(empty, |mut a, b| {
+                let or = |x: &mut Vec<(bool, bool)>, y: &[(bool, bool)]| {
+                    for (p, q) in x.iter_mut().zip(y) {
+                        *p = (p.0 | q.0, p.1 | q.1);
+                    }
+                };
+                or(&mut a.rounds, &b.rounds);
+                for (x, y) in a.levels.iter_mut().zip(&b.levels) {
+                    or(x, y);
+                }
+                a
+            })
+    }
 }
 
 /// A note when PSUs of the table occur in more than one round (within a stratum): they
