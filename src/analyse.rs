@@ -415,8 +415,7 @@ impl Run<'_> {
             (Some((request, sink)), None) => Some((request, sink, None)),
             (None, _) => None,
         };
-        // The columns read are not needed once tallied: the memory they held serves
-        // the standard errors and the results, which then need no fresh pages.
+        // The columns read are handed over, to be dropped once the sample is built.
         let (sample, mut report, table) = tabulate_persons(
             df,
             self.effective,

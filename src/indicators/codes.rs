@@ -6,8 +6,8 @@
 //! Integer codes within a span not much wider than the rows (PSU ids, strata, region
 //! codes: the common case) are numbered by a table indexed by value instead of a hash
 //! table, in increasing order, which is the labels' sorted order: no hashing per row,
-//! and nothing left for the engine to renumber (the survey shape's five design and
-//! subgroup columns: BENCHMARKS.md, "Issue 15, fifth step").
+//! and nothing left for the engine to renumber (the survey shape's PSU and strata
+//! columns: BENCHMARKS.md, "Issue 15, fifth step").
 
 use polars::prelude::*;
 use rustc_hash::FxHashMap;

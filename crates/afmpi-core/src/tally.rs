@@ -20,8 +20,8 @@
 //! with the same key and weight — the members of a household — are one run, added up as
 //! a count; the runs of one key are added up in a hash table of the block's own cells (a
 //! few thousand), which are then sorted. A key's seven fields are packed into one 128-bit
-//! integer, each in the bits the sample's largest value needs (`Packing`), so that it
-//! hashes, compares and moves as one number; keys too wide for it stay as they are.
+//! integer, each in the bits the sample's largest value needs (`Packing`), built a field
+//! at a time over the block's rows, so that it hashes, compares and moves as one number; keys too wide for it stay as they are.
 //! When the file is sorted by stratum and PSU, each block's keys all come after the block
 //! before's, and the blocks are the table as they are, nothing sorted or copied. Survey files come PSU by PSU with the strata taking
 //! turns, censuses area by area: then the entries are dealt out to their round and
@@ -297,7 +297,12 @@ fn tally_keyed<K: CellKey>(
 ) -> Result<(Table, Vec<WeightSums>)> {
     let blocks: Vec<Vec<Entry<K>>> = block_bounds(sample)
         .par_windows(2)
-        .map(|pair| tally_rows(sample, &keys_of(pair[0]..pair[1]), pair[0]))
+        .map(|pair| {
+            tally_rows(
+                &keys_of(pair[0]..pair[1]),
+                &sample.weights[pair[0]..pair[1]],
+            )
+        })
         .collect::<Result<_>>()?;
     // Files sorted by stratum and PSU: each block's keys then all come after the block
     // before's, and the blocks are the table as they are, with nothing to sort or copy.
@@ -566,14 +571,13 @@ fn sum_equal_keys<K: CellKey>(mut sorted: Vec<Entry<K>>) -> Result<Vec<Entry<K>>
     }
 }
 
-/// The rows from `start` with these keys as their cells, sorted by key.
-fn tally_rows<K: CellKey>(sample: &Sample, keys: &[K], start: usize) -> Result<Vec<Entry<K>>> {
+/// Rows with these keys and weights as their cells, sorted by key.
+fn tally_rows<K: CellKey>(keys: &[K], weights: &[f64]) -> Result<Vec<Entry<K>>> {
     let mut cells = BlockCells::default();
     let mut grid = Grid::default();
     // Members of a household mostly share their cell and weight: a run of rows with one
     // key and one weight is added up as a count.
     let mut run: Option<(K, u64, u64)> = None;
-    let weights = &sample.weights[start..start + keys.len()];
     for (&key, w) in keys.iter().zip(weights) {
         let w = w.to_bits();
         match &mut run {

@@ -176,14 +176,15 @@ impl Builder {
             Some((name, mut w)) => {
                 // One pass without branches finds whether any weight is wrong or missing
                 // (the common answer: none); only then are they looked for by row.
-                let (wrong, missing) = w.iter().fold((false, false), |(wrong, missing), v| {
-                    (wrong | v.is_infinite() | (*v < 0.0), missing | v.is_nan())
+                let is_wrong = |v: f64| v.is_infinite() | (v < 0.0);
+                let (wrong, missing) = w.iter().fold((false, false), |(wrong, missing), &v| {
+                    (wrong | is_wrong(v), missing | v.is_nan())
                 });
                 if wrong {
                     let (i, v) = w
                         .iter()
                         .enumerate()
-                        .find(|(_, v)| v.is_infinite() || **v < 0.0)
+                        .find(|(_, &v)| is_wrong(v))
                         .expect("a wrong weight");
                     return Err(Error::data(&self.report.file, name, Some(i + 1), format!(
                         "the sampling weight {v} is {}: weights must be finite and zero or more; fix the row or drop it",
