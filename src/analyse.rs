@@ -72,8 +72,16 @@ fn tabulate_persons<D: std::borrow::Borrow<DataFrame>>(
 ) -> Result<(Sample, DataReport, Table)> {
     IntegerWeights::new(m)?; // weights and cutoffs exact enough, before any work
     progress("checking values and building deprivation profiles");
-    let (sample, report, rows) =
-        indicators::prepare_rows(df.borrow(), m, survey, file, persons.is_some())?;
+    let (sample, report, rows) = indicators::prepare_rows(
+        df.borrow(),
+        m,
+        survey,
+        file,
+        indicators::Preparing {
+            with_rows: persons.is_some(),
+            batch: false,
+        },
+    )?;
     check_not_empty(&report)?;
     if let (Some((request, sink, unmatched)), Some(rows)) = (persons, rows) {
         progress("making the persons file");

@@ -8,19 +8,21 @@
 //! Parquet is read a slice at a time (polars reads only the row groups a slice covers); CSV
 //! through polars' streaming engine, which cuts the batches as it parses (parsing text
 //! is slower than tallying, so batches do not pile up). Each batch goes through the stages a
-//! whole file goes through ([`indicators::prepare`], [`tally::tally`]); what a batch
-//! knows only for itself — the codes of its strata, PSUs, rounds and subgroup levels —
-//! is translated to codes kept across batches, and its cells are added into one table.
-//! At the end the codes are renumbered in the labels' order, as a whole-file run numbers
-//! them. The cells' sums of weights are exact ([`afmpi_core::sums`]), so the table is the
-//! same to the bit as a whole-file run's, whatever the batch size and the number of
-//! threads.
+//! whole file goes through ([`indicators::prepare_rows`], [`tally::tally`]), except that
+//! its codes of strata, PSUs and subgroup levels are left as met, not sorted: what a
+//! batch knows only for itself is translated to codes kept across batches, and its cells
+//! so keyed are appended to the cells so far (sorted, equal keys added, whenever they
+//! double). At the end the codes are renumbered in the labels' order, as a whole-file
+//! run numbers them, and the cells sorted once more. The cells' sums of weights are
+//! exact ([`afmpi_core::sums`]), so the table is the same to the bit as a whole-file
+//! run's, whatever the batch size and the number of threads.
 
 use std::num::NonZeroUsize;
 use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver};
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::error::{Error, Result};
@@ -39,6 +41,9 @@ use afmpi_core::sums::WeightSums;
 /// Rows per batch: large enough that a batch's fixed costs vanish, small enough that two
 /// batches of a few dozen columns stay well under a gigabyte.
 pub const BATCH_ROWS: usize = 1 << 19;
+
+/// The fewest cells the batches' cells are compacted at (a few dozen megabytes).
+const COMPACT_AT: usize = 1 << 20;
 
 /// Batches checked and tallied at once.
 /// (Fewer when the thread pool is smaller: `RAYON_NUM_THREADS=1` reads on one worker.)
@@ -60,6 +65,20 @@ impl Codes {
         self.labels.push(label.to_string());
         self.index.insert(label.to_string(), c);
         c
+    }
+
+    /// The code across batches of each of a batch's codes that `used` holds (in the
+    /// order of the batch's labels; [`MISSING`] for the others).
+    fn translate(&mut self, labels: &[String], used: impl Iterator<Item = u32>) -> Vec<u32> {
+        let mut is_used = vec![false; labels.len()];
+        for c in used.filter(|&c| c != MISSING) {
+            is_used[c as usize] = true;
+        }
+        labels
+            .iter()
+            .zip(is_used)
+            .map(|(label, used)| if used { self.code(label) } else { MISSING })
+            .collect()
     }
 
     /// New code of each code, in the labels' sorted order, and the sorted labels.
@@ -86,7 +105,13 @@ struct Accumulator {
     /// The combinations of levels met so far (one code per subgroup column), numbered.
     combinations: Vec<Vec<u32>>,
     combination_index: FxHashMap<Vec<u32>, u32>,
-    cells: FxHashMap<Key, WeightSums>,
+    /// The batches' cells, keyed by codes across batches: appended batch after batch,
+    /// and sorted with the sums of equal keys added ([`tally::add_up`]) when they reach
+    /// `compact_at`, so that a cell many batches share is held about once. (A hash
+    /// table of a census's 2.8 million cells cost 2.8 s on the thread that adds the
+    /// batches, most of it growing the table: BENCHMARKS.md, "Issue 15, sixth step".)
+    cells: Vec<(Key, WeightSums)>,
+    compact_at: usize,
     report: Option<DataReport>,
     has_rounds: bool,
     psu_is_row: bool,
@@ -118,9 +143,12 @@ pub fn tally_in_batches(
     let process = |batch: PolarsResult<DataFrame>, first_row: usize| {
         let df = batch.map_err(|e| Error::input(file, format!("cannot read the file: {e}")))?;
         let df = rename(df)?;
-        let (sample, report, rows) =
-            indicators::prepare_rows(&df, m, survey, file, persons_request.is_some())
-                .map_err(|e| e.after_rows(first_row))?;
+        let asked = indicators::Preparing {
+            with_rows: persons_request.is_some(),
+            batch: true,
+        };
+        let (sample, report, rows) = indicators::prepare_rows(&df, m, survey, file, asked)
+            .map_err(|e| e.after_rows(first_row))?;
         let persons = match (persons_request, rows) {
             (Some(request), Some(rows)) => {
                 Some(persons::frame(m, request, &df, &rows, first_row, file)?)
@@ -277,7 +305,8 @@ impl Accumulator {
             columns: survey.over.clone(),
             combinations: Vec::new(),
             combination_index: FxHashMap::default(),
-            cells: FxHashMap::default(),
+            cells: Vec::new(),
+            compact_at: COMPACT_AT,
             report: None,
             has_rounds: survey.round.is_some(),
             psu_is_row: survey.psu.is_none(),
@@ -302,29 +331,41 @@ impl Accumulator {
         if used == 0 {
             return Ok(());
         }
-        let strata: Vec<u32> = sample
-            .stratum_labels
-            .iter()
-            .map(|l| self.strata.code(l))
-            .collect();
-        let psus: Vec<u32> = sample
-            .psu_labels
-            .iter()
-            .map(|l| self.psus.code(l))
-            .collect();
+        let (table, sums) = table;
+        // A batch's codes are as met, with labels no kept row has (the batch's own
+        // numbering, never sorted): only the labels some cell uses get a code across
+        // batches, in the batch's order of labels, so that labels equal as numbers come
+        // in the order the file has them, as in a whole-file run.
+        let strata = self.strata.translate(
+            &sample.stratum_labels,
+            table.cells.iter().map(|c| c.stratum),
+        );
+        let psus = match self.psu_is_row {
+            true => Vec::new(),
+            false => self
+                .psus
+                .translate(&sample.psu_labels, table.cells.iter().map(|c| c.psu)),
+        };
         let rounds = self.round_codes(&sample, survey, file)?;
+        let packed_levels: rustc_hash::FxHashSet<u64> =
+            table.cells.iter().map(|c| c.levels).collect();
         let levels: Vec<Vec<u32>> = sample
             .groupings
             .iter()
             .zip(&mut self.levels)
-            .map(|(g, codes)| g.levels.iter().map(|l| codes.code(l)).collect())
+            .enumerate()
+            .map(|(g, (grouping, codes))| {
+                let used = packed_levels
+                    .iter()
+                    .filter_map(|&levels| table.level_of(levels, g));
+                codes.translate(&grouping.levels, used)
+            })
             .collect();
         let gaps: Vec<u32> = sample
             .gap_vectors
             .iter()
             .map(|v| self.gap_code(v))
             .collect();
-        let (table, sums) = table;
         // A batch's packed levels -> the combination's code across batches.
         let mut combination_of: FxHashMap<u64, u32> = FxHashMap::default();
         for (cell, sums) in table.cells.iter().zip(&sums) {
@@ -355,7 +396,11 @@ impl Accumulator {
                 cell.flags,
                 gaps[cell.gaps as usize],
             );
-            self.cells.entry(key).or_default().add(sums)?;
+            self.cells.push((key, *sums));
+        }
+        if self.cells.len() >= self.compact_at {
+            self.cells = tally::add_up(std::mem::take(&mut self.cells))?;
+            self.compact_at = COMPACT_AT.max(2 * self.cells.len());
         }
         Ok(())
     }
@@ -465,37 +510,39 @@ impl Accumulator {
             });
         }
         let radices = tally::radices(&groupings)?;
-        let cells: Vec<Cell> = self
-            .cells
-            .into_iter()
+        // Each combination of levels packed once; every cell's key in the final codes,
+        // then sorted with the sums of equal keys (from different batches) added.
+        let packed: Vec<u64> = (self.combinations.iter())
+            .map(|levels| {
+                let new = levels.iter().enumerate().map(|(g, &l)| match l {
+                    MISSING => MISSING,
+                    l => level_new[g][l as usize],
+                });
+                tally::pack_levels(new, &radices)
+            })
+            .collect();
+        let psu_is_row = self.psu_is_row;
+        let entries: Vec<(tally::Key, WeightSums)> = (self.cells.into_par_iter())
             .map(
                 |((round, stratum, psu, combination, profile, flags, gaps), sums)| {
-                    let levels = &self.combinations[combination as usize];
-                    let packed = tally::pack_levels(
-                        levels.iter().enumerate().map(|(g, &l)| match l {
-                            MISSING => MISSING,
-                            l => level_new[g][l as usize],
-                        }),
-                        &radices,
-                    );
-                    let psu = if self.psu_is_row {
-                        0
-                    } else {
-                        psu_new[psu as usize]
-                    };
                     let key = (
                         round_new[round as usize],
                         stratum_new[stratum as usize],
-                        psu,
-                        packed,
+                        if psu_is_row { 0 } else { psu_new[psu as usize] },
+                        packed[combination as usize],
                         profile,
                         flags,
                         gaps,
                     );
-                    tally::cell(key, &sums)
+                    (key, sums)
                 },
             )
             .collect();
+        let entries = tally::add_up(entries)?;
+        let cells: Vec<Cell> = (entries.par_iter())
+            .map(|(key, sums)| tally::cell(*key, sums))
+            .collect();
+        drop(entries);
         let sample = Sample::from_labels(
             stratum_labels,
             psu_labels,

@@ -124,6 +124,55 @@ fn a_missing_subgroup_value_is_counted_across_batches() {
     assert_same(&whole, &batched);
 }
 
+/// Subgroup levels that the batches meet in other orders than the file (numbers written
+/// as text, two spellings of one number, met the other way round from row 1,500 on) and a
+/// level whose every row is dropped: the whole file's levels, in its order, and its
+/// figures, though a batch leaves its codes as it met them.
+#[test]
+fn levels_met_in_other_orders_by_batches_are_the_whole_files() {
+    let (df, m, survey) = common::simulated(6_000);
+    let mut df = df.clone();
+    let spellings = ["10", "2", "2.0", " 7", "-1", "30"];
+    with_text(&mut df, "area", |i, _| {
+        Some(match (i % 1_000 == 999, (i / 1_500) % 2 == 1) {
+            (true, _) => "99",
+            (false, true) => spellings[5 - i % 6],
+            (false, false) => spellings[i % 6],
+        })
+    });
+    // The rows of level "99" miss an indicator: dropped, and "99" is no level.
+    let column = m.indicators[0].columns()[0].clone();
+    let values = df
+        .column(&column)
+        .unwrap()
+        .cast(&DataType::Float64)
+        .unwrap();
+    let values: Float64Chunked = (values.f64().unwrap().iter().enumerate())
+        .map(|(i, v)| if i % 1_000 == 999 { None } else { v })
+        .collect();
+    df.replace(
+        &column,
+        values
+            .with_name(column.as_str().into())
+            .into_series()
+            .into(),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(&df, dir.path(), "survey.parquet");
+    let whole = run(&m, &survey, &path, Reading::Whole);
+    let area = whole.sample.groupings.iter().find(|g| g.column == "area");
+    assert_eq!(
+        area.unwrap().levels,
+        ["-1", "2", "2.0", " 7", "10", "30"],
+        "numbers in numeric order, equal ones in the file's order"
+    );
+    for rows in [700, 1_000, 1_499, 2_048] {
+        let batched = run(&m, &survey, &path, Reading::Batches(rows));
+        assert_same(&whole, &batched);
+    }
+}
+
 #[test]
 fn an_error_in_a_later_batch_names_the_row_of_the_file() {
     // Row 12,345: past the first batch, and past the first block of rows the checks take.

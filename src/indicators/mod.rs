@@ -38,18 +38,26 @@ pub fn prepare(
     survey: &SurveyColumns,
     file: &Path,
 ) -> Result<(Sample, DataReport)> {
-    let (sample, report, _) = prepare_rows(df, m, survey, file, false)?;
+    let (sample, report, _) = prepare_rows(df, m, survey, file, Preparing::default())?;
     Ok((sample, report))
 }
 
-/// As [`prepare`], with what became of every row when `with_rows` (for the persons
-/// file).
+/// What [`prepare_rows`] is asked for besides the sample.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Preparing {
+    /// What became of every row (for the persons file).
+    pub with_rows: bool,
+    /// The rows are a batch of the file: codes as met ([`Builder::codes_as_met`]).
+    pub batch: bool,
+}
+
+/// As [`prepare`], with what became of every row when asked (for the persons file).
 pub fn prepare_rows(
     df: &DataFrame,
     m: &Methodology,
     survey: &SurveyColumns,
     file: &Path,
-    with_rows: bool,
+    asked: Preparing,
 ) -> Result<(Sample, DataReport, Option<RowOutcomes>)> {
     // The codes of the design and subgroup columns are worked out beside the checks of
     // the indicators.
@@ -93,6 +101,9 @@ pub fn prepare_rows(
     };
     let (profiles, missing, indicator_missing) = checked?;
     let mut sample = Builder::new(file, profiles, missing, indicator_missing);
+    if asked.batch {
+        sample.codes_as_met();
+    }
     drop_rows_without_household(df, m, survey, file, &mut sample)?;
     let weights = match &survey.weight {
         Some(name) => Some((name.as_str(), numbers(column(df, name, file)?, file, name)?)),
@@ -126,7 +137,7 @@ pub fn prepare_rows(
     if let Some(name) = households {
         sample.households(name, take(name));
     }
-    if with_rows {
+    if asked.with_rows {
         let (sample, report, rows) = sample.finish_with_rows(survey)?;
         Ok((sample, report, Some(rows)))
     } else {

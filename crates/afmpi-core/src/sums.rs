@@ -116,6 +116,14 @@ impl WeightSum {
         Ok(())
     }
 
+    /// Adds `count` persons of this weight.
+    pub fn add_times(&mut self, w: &Grid, count: u64) -> Result<()> {
+        let units = w.weight.checked_mul(count.into()).ok_or_else(too_large)?;
+        self.units = self.units.checked_add(units).ok_or_else(too_large)?;
+        self.count += count;
+        Ok(())
+    }
+
     /// Adds another sum.
     pub fn absorb(&mut self, other: &WeightSum) -> Result<()> {
         self.units = self.units.checked_add(other.units).ok_or_else(too_large)?;

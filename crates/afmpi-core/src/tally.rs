@@ -132,7 +132,11 @@ impl Table {
 
     /// The level of subgroup column `g` in a cell, or `None` when the value is missing.
     pub fn level(&self, cell: &Cell, g: usize) -> Option<u32> {
-        let mut packed = cell.levels;
+        self.level_of(cell.levels, g)
+    }
+
+    /// The level of subgroup column `g` in these packed levels (`None`: missing).
+    pub fn level_of(&self, mut packed: u64, g: usize) -> Option<u32> {
         for r in &self.radices[..g] {
             packed /= r;
         }
@@ -420,17 +424,21 @@ impl Packing {
             }
         }
         let mut keys: Vec<u128> = levels.iter().map(|&l| u128::from(l) << s[3]).collect();
-        let mut or_in = |column: &[u32], shift: u32| {
-            for (key, &v) in keys.iter_mut().zip(&column[rows.clone()]) {
-                *key |= u128::from(v) << shift;
+        // A field of no bits (no rounds, no strata, rows as PSUs: a census) is 0 in
+        // every key, and not read.
+        let mut or_in = |column: &[u32], f: usize| {
+            if self.masks[f] != 0 {
+                for (key, &v) in keys.iter_mut().zip(&column[rows.clone()]) {
+                    *key |= u128::from(v) << s[f];
+                }
             }
         };
-        or_in(&sample.rounds, s[0]);
-        or_in(&sample.strata, s[1]);
-        or_in(&sample.psus, s[2]);
-        or_in(&sample.flags, s[5]);
+        or_in(&sample.rounds, 0);
+        or_in(&sample.strata, 1);
+        or_in(&sample.psus, 2);
+        or_in(&sample.flags, 5);
         if !sample.gap_codes.is_empty() {
-            or_in(&sample.gap_codes, s[6]);
+            or_in(&sample.gap_codes, 6);
         }
         for (key, &p) in keys.iter_mut().zip(&sample.profiles[rows]) {
             *key |= u128::from(p) << s[4];
@@ -551,6 +559,17 @@ pub fn cell((round, stratum, psu, levels, profile, flags, gaps): Key, sums: &Wei
 
 /// A cell's key and its persons' sums.
 type Entry<K> = (K, WeightSums);
+
+/// A table's entries in any order in (the cells of several batches of a file, each
+/// keyed alike), sorted by key with one entry per key out: the sums of equal keys added,
+/// exactly, so that the order the parts came in does not matter.
+pub fn add_up<K>(mut entries: Vec<(K, WeightSums)>) -> Result<Vec<(K, WeightSums)>>
+where
+    K: Copy + Ord + std::hash::Hash + Send + Sync,
+{
+    entries.par_sort_unstable_by_key(|(key, _)| *key);
+    sum_equal_keys(entries)
+}
 
 /// Entries sorted by key in, one entry per key out (their sums added: exact, so in any
 /// order), in place.

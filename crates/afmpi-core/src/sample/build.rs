@@ -43,6 +43,9 @@ pub struct Builder {
     households: Option<(String, Codes)>,
     /// Under cardinal indicators and M1/M2: each row's gap vector, and the vectors.
     gaps: Option<(Vec<u32>, Vec<super::Gaps>)>,
+    /// Whether the codes of strata, PSUs and subgroup levels are renumbered in their
+    /// labels' order (see [`Builder::codes_as_met`]).
+    sort_codes: bool,
 }
 
 impl Builder {
@@ -80,7 +83,17 @@ impl Builder {
             groupings: Vec::new(),
             households: None,
             gaps: None,
+            sort_codes: true,
         }
+    }
+
+    /// For a batch of a file: the codes of strata, PSUs and subgroup levels stay as the
+    /// reading layer numbered them, labels without a kept row included, because the
+    /// batches' codes are translated into codes kept across batches, and those are
+    /// renumbered once at the end (a census's municipality codes were renumbered in
+    /// every batch: a tenth of its time). Rounds are put in time order all the same.
+    pub fn codes_as_met(&mut self) {
+        self.sort_codes = false;
     }
 
     /// Each row's normalized gaps in the cardinal indicators (an index into `vectors`,
@@ -276,7 +289,7 @@ impl Builder {
     }
 
     /// Keeps the rows with every value present: the codes renumbered into the labels
-    /// some kept row has, the rounds in time order. An empty sample is not an error here
+    /// some kept row has (unless [`Builder::codes_as_met`]), the rounds in time order. An empty sample is not an error here
     /// (a batch may lose all its rows); see [`super::check_not_empty`].
     pub fn finish(self, survey: &SurveyColumns) -> Result<(Sample, DataReport)> {
         self.finish_sample(survey)
@@ -319,6 +332,7 @@ impl Builder {
             flags,
             groupings,
             gaps,
+            sort_codes,
             ..
         } = self;
         let n = profiles.len();
@@ -327,6 +341,10 @@ impl Builder {
         report.rows_used = person_rows;
         let all_kept = kept.len() == n;
         let pick = |v| keep_rows::<u32>(v, &keep, all_kept);
+        let order = |(codes, labels): Codes| match sort_codes {
+            true => relabel(pick(codes), labels),
+            false => (pick(codes), labels),
+        };
         let psu_is_row = psus.is_none();
         if psu_is_row {
             note_rows_as_psus(&mut report, survey);
@@ -336,16 +354,16 @@ impl Builder {
             || {
                 rayon::join(
                     || match strata {
-                        Some((codes, labels)) => relabel(pick(codes), labels),
+                        Some(codes) => order(codes),
                         None => (vec![0; kept.len()], vec!["1".to_string()]),
                     },
                     || match psus {
-                        Some((codes, labels)) => relabel(pick(codes), labels),
+                        Some(codes) => order(codes),
                         None => (vec![0; kept.len()], Vec::new()),
                     },
                 )
             },
-            || relabel_groupings(groupings, &pick),
+            || order_groupings(groupings, &order),
         );
         let years = years.map(|y| keep_rows(y, &keep, all_kept));
         let (round_codes, round_info, has_rounds) = kept_rounds(
@@ -402,37 +420,49 @@ impl Builder {
 }
 
 /// One block of rows: each indicator's rows missing and their weight, and the weight read.
+/// The rows come in runs of one weight (a household, a PSU; a census's every row), each
+/// added up at once; the rare rows missing an indicator are then looked at one by one.
 fn missing_in_block(missing: &[u64], weights: &[f64]) -> Result<(Vec<WeightSum>, WeightSum)> {
     let mut by_indicator: Vec<WeightSum> = Vec::new();
     let mut weight_read = WeightSum::default();
     let mut grid = Grid::default();
-    for (&m, &w) in missing.iter().zip(weights) {
+    let mut start = 0;
+    while start < weights.len() {
+        let bits = weights[start].to_bits();
+        let end = start
+            + weights[start..]
+                .iter()
+                .take_while(|w| w.to_bits() == bits)
+                .count();
         // A missing weight was read as 0: the row is out of the weighted base.
-        let w = grid.of(w)?;
-        weight_read.add(w)?;
-        let mut bits = m;
-        while bits != 0 {
-            let j = bits.trailing_zeros() as usize;
-            if by_indicator.len() <= j {
-                by_indicator.resize(j + 1, WeightSum::default());
+        let w = grid.of(weights[start])?;
+        weight_read.add_times(w, (end - start) as u64)?;
+        for &m in missing[start..end].iter().filter(|&&m| m != 0) {
+            let mut bits = m;
+            while bits != 0 {
+                let j = bits.trailing_zeros() as usize;
+                if by_indicator.len() <= j {
+                    by_indicator.resize(j + 1, WeightSum::default());
+                }
+                by_indicator[j].add(w)?;
+                bits &= bits - 1;
             }
-            by_indicator[j].add(w)?;
-            bits &= bits - 1;
         }
+        start = end;
     }
     Ok((by_indicator, weight_read))
 }
 
-/// The subgroup columns' codes of the rows kept, renumbered ([`relabel`]), side by side.
-fn relabel_groupings(
+/// The subgroup columns' codes of the rows kept, renumbered by `order`, side by side.
+fn order_groupings(
     groupings: Vec<Grouping>,
-    pick: &(impl Fn(Vec<u32>) -> Vec<u32> + Sync),
+    order: &(impl Fn(Codes) -> Codes + Sync),
 ) -> Vec<Grouping> {
     use rayon::prelude::*;
     groupings
         .into_par_iter()
         .map(|g| {
-            let (codes, levels) = relabel(pick(g.codes), g.levels);
+            let (codes, levels) = order((g.codes, g.levels));
             Grouping {
                 column: g.column,
                 levels,
