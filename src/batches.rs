@@ -42,8 +42,10 @@ use afmpi_core::sums::WeightSums;
 /// batches of a few dozen columns stay well under a gigabyte.
 pub const BATCH_ROWS: usize = 1 << 19;
 
-/// The fewest cells the batches' cells are compacted at (a few dozen megabytes).
-const COMPACT_AT: usize = 1 << 20;
+/// The batches' cells are compacted when they hold this many batches' rows' worth (or
+/// twice the cells they were compacted to, if more): what they hold stays within a few
+/// batches' memory or twice the table's.
+const COMPACT_BATCHES: usize = 4;
 
 /// Batches checked and tallied at once.
 /// (Fewer when the thread pool is smaller: `RAYON_NUM_THREADS=1` reads on one worker.)
@@ -105,13 +107,19 @@ struct Accumulator {
     /// The combinations of levels met so far (one code per subgroup column), numbered.
     combinations: Vec<Vec<u32>>,
     combination_index: FxHashMap<Vec<u32>, u32>,
-    /// The batches' cells, keyed by codes across batches: appended batch after batch,
-    /// and sorted with the sums of equal keys added ([`tally::add_up`]) when they reach
-    /// `compact_at`, so that a cell many batches share is held about once. (A hash
-    /// table of a census's 2.8 million cells cost 2.8 s on the thread that adds the
-    /// batches, most of it growing the table: BENCHMARKS.md, "Issue 15, sixth step".)
-    cells: Vec<(Key, WeightSums)>,
+    /// The batches' cells, keyed by codes across batches: a list per batch, each of its
+    /// final size (a list grown by doubling leaves its old buffers behind, in a heap that
+    /// keeps freed memory); when they hold `compact_at` cells, made one list, sorted,
+    /// with the sums of equal keys added ([`tally::add_up`]), so that a cell many
+    /// batches share is held about once. (A hash table of a census's 2.8 million cells
+    /// cost 2.8 s on the thread that adds the batches, most of it growing the table:
+    /// BENCHMARKS.md, "Issue 15, sixth step".)
+    cells: Vec<Vec<(Key, WeightSums)>>,
+    /// The cells the lists hold.
+    held: usize,
     compact_at: usize,
+    /// The fewest cells they are compacted at.
+    compact_from: usize,
     report: Option<DataReport>,
     has_rounds: bool,
     psu_is_row: bool,
@@ -133,7 +141,7 @@ pub fn tally_in_batches(
 ) -> Result<(Sample, DataReport, Table)> {
     let batch_rows = batch_rows.max(1);
     let (receive, reader) = spawn_reader(frame, file, batch_rows)?;
-    let mut acc = Accumulator::new(survey);
+    let mut acc = Accumulator::new(survey, COMPACT_BATCHES * batch_rows);
     let (persons_request, mut sink) = match persons {
         Some((request, sink)) => (Some(request), Some(sink)),
         None => (None, None),
@@ -294,7 +302,7 @@ fn add_in_file_order(
 }
 
 impl Accumulator {
-    fn new(survey: &SurveyColumns) -> Accumulator {
+    fn new(survey: &SurveyColumns, compact_from: usize) -> Accumulator {
         Accumulator {
             strata: Codes::default(),
             psus: Codes::default(),
@@ -306,7 +314,9 @@ impl Accumulator {
             combinations: Vec::new(),
             combination_index: FxHashMap::default(),
             cells: Vec::new(),
-            compact_at: COMPACT_AT,
+            held: 0,
+            compact_at: compact_from,
+            compact_from,
             report: None,
             has_rounds: survey.round.is_some(),
             psu_is_row: survey.psu.is_none(),
@@ -366,6 +376,7 @@ impl Accumulator {
             .iter()
             .map(|v| self.gap_code(v))
             .collect();
+        let mut batch_cells = Vec::with_capacity(table.cells.len());
         // A batch's packed levels -> the combination's code across batches.
         let mut combination_of: FxHashMap<u64, u32> = FxHashMap::default();
         for (cell, sums) in table.cells.iter().zip(&sums) {
@@ -396,11 +407,17 @@ impl Accumulator {
                 cell.flags,
                 gaps[cell.gaps as usize],
             );
-            self.cells.push((key, *sums));
+            batch_cells.push((key, *sums));
         }
-        if self.cells.len() >= self.compact_at {
-            self.cells = tally::add_up(std::mem::take(&mut self.cells))?;
-            self.compact_at = COMPACT_AT.max(2 * self.cells.len());
+        self.held += batch_cells.len();
+        self.cells.push(batch_cells);
+        if self.held >= self.compact_at {
+            let mut all = Vec::with_capacity(self.held);
+            self.cells.drain(..).for_each(|list| all.extend(list));
+            let all = tally::add_up(all)?;
+            self.held = all.len();
+            self.cells.push(all);
+            self.compact_at = self.compact_from.max(2 * self.held);
         }
         Ok(())
     }
@@ -522,22 +539,21 @@ impl Accumulator {
             })
             .collect();
         let psu_is_row = self.psu_is_row;
-        let entries: Vec<(tally::Key, WeightSums)> = (self.cells.into_par_iter())
-            .map(
-                |((round, stratum, psu, combination, profile, flags, gaps), sums)| {
-                    let key = (
-                        round_new[round as usize],
-                        stratum_new[stratum as usize],
-                        if psu_is_row { 0 } else { psu_new[psu as usize] },
-                        packed[combination as usize],
-                        profile,
-                        flags,
-                        gaps,
-                    );
-                    (key, sums)
-                },
-            )
-            .collect();
+        let mut entries: Vec<(tally::Key, WeightSums)> = Vec::with_capacity(self.held);
+        entries.extend(self.cells.into_iter().flatten().map(
+            |((round, stratum, psu, combination, profile, flags, gaps), sums)| {
+                let key = (
+                    round_new[round as usize],
+                    stratum_new[stratum as usize],
+                    if psu_is_row { 0 } else { psu_new[psu as usize] },
+                    packed[combination as usize],
+                    profile,
+                    flags,
+                    gaps,
+                );
+                (key, sums)
+            },
+        ));
         let entries = tally::add_up(entries)?;
         let cells: Vec<Cell> = (entries.par_iter())
             .map(|(key, sums)| tally::cell(*key, sums))
