@@ -89,8 +89,14 @@ pub(super) struct UnitTotals {
     /// The strata that have units, in order.
     pub(super) strata: Vec<u32>,
     /// By total: each total's values over the units side by side, so that a standard
-    /// error reads two contiguous columns instead of two values from every row.
+    /// error reads two contiguous columns instead of two values from every row. Empty
+    /// when each row is its own PSU: see `row_values`.
     pub(super) totals: Vec<f64>,
+    /// When each row is its own PSU: each unit's weight and contribution, of which its
+    /// totals are the product; a column is made when asked for ([`UnitTotals::column`]),
+    /// not held (a census's 1,122 municipalities have 2.6 million such units, whose 33
+    /// totals would take 700 MB).
+    pub(super) row_values: Option<RowValues>,
     /// Each total over all the units (the denominators of the linearized values).
     pub(super) sums: Vec<f64>,
     /// A round's whole sample only ([`UnitTotals::add_stratum_sums`]): per total and
@@ -108,9 +114,22 @@ impl UnitTotals {
     }
 
     /// A total's values over the units (once built).
-    pub(super) fn column(&self, k: usize) -> &[f64] {
-        let n = self.units.len();
-        &self.totals[k * n..(k + 1) * n]
+    pub(super) fn column(&self, k: usize) -> std::borrow::Cow<'_, [f64]> {
+        match &self.row_values {
+            Some(rows) => rows.column(k).into(),
+            None => {
+                let n = self.units.len();
+                self.totals[k * n..(k + 1) * n].into()
+            }
+        }
+    }
+
+    /// The number of totals per unit.
+    fn width(&self) -> usize {
+        match &self.row_values {
+            Some(rows) => rows.width,
+            None => self.totals.len().checked_div(self.units.len()).unwrap_or(0),
+        }
     }
 
     /// For a round's whole sample: each total's sums per stratum, and each PSU's place,
@@ -118,12 +137,12 @@ impl UnitTotals {
     /// (the other units' values are these sums scaled): the cost of all the shares is
     /// linear in the levels' units, not the levels times the sample's PSUs.
     fn add_stratum_sums(&mut self, n_strata: usize, n_psus: usize, psu_is_row: bool) {
-        let n = self.units.len();
-        let width = self.totals.len().checked_div(n).unwrap_or(0);
+        let width = self.width();
         let mut sums = vec![(0.0, 0.0); width * n_strata];
         for k in 0..width {
             let by_stratum = &mut sums[k * n_strata..(k + 1) * n_strata];
-            for ((unit, &x), &factor) in self.units.iter().zip(self.column(k)).zip(&self.factors) {
+            let column = self.column(k);
+            for ((unit, &x), &factor) in self.units.iter().zip(column.iter()).zip(&self.factors) {
                 let s = &mut by_stratum[unit.stratum as usize];
                 s.0 += x;
                 s.1 += factor * x * x;
@@ -184,7 +203,9 @@ fn unit_totals_of(
 ) -> FxHashMap<Domain, UnitTotals> {
     let members = domain_members(table, leaves, by_leaf);
     let sources = if design.psu_is_row {
-        Sources::RowUnits
+        Sources::RowUnits {
+            values: unit_values(&cell_of.contributions, layout),
+        }
     } else if by_leaf {
         Sources::Leaves {
             totals: leaf_totals(leaves, table, layout, cell_of),
@@ -222,7 +243,10 @@ type Leaf = (u32, u32);
 /// rows of a stratum sharing a contribution (each row a PSU), cells of PSUs, or leaves of
 /// PSUs with their totals.
 pub(super) enum Sources<'a> {
-    RowUnits,
+    RowUnits {
+        /// Each contribution's totals for a weight of 1 ([`unit_values`]).
+        values: std::sync::Arc<[f64]>,
+    },
     Cells,
     Leaves {
         /// Each leaf's totals side by side (`layout.width()` per leaf).
@@ -331,6 +355,55 @@ fn leaf_totals(leaves: &[Leaf], table: &Table, layout: &Layout, cell_of: &CellFa
             }
         });
     totals
+}
+
+/// A domain's units when each row is its own PSU, as their weights and contributions:
+/// unit u's total k is `weights[u] * values[k * n + contribution[u]]` (n contributions),
+/// the product the totals held would have had (a unit has one contribution, whose
+/// cumulated values add zeros to its one value: the same bits).
+pub(super) struct RowValues {
+    weights: Vec<f64>,
+    contributions: Vec<u32>,
+    /// Each total's values for a weight of 1, cumulated over the cutoffs, over the
+    /// contributions side by side (a column is made from one stretch of them).
+    values: std::sync::Arc<[f64]>,
+    width: usize,
+}
+
+impl RowValues {
+    fn column(&self, k: usize) -> Vec<f64> {
+        let n = self.values.len() / self.width.max(1);
+        let values = &self.values[k * n..(k + 1) * n];
+        (self.weights.iter().zip(&self.contributions))
+            .map(|(&w, &c)| w * values[c as usize])
+            .collect()
+    }
+
+    /// Every total over all the units, added in the units' order (as a held column's
+    /// sum is).
+    fn sums(&self) -> Vec<f64> {
+        let n = self.values.len() / self.width.max(1);
+        (self.values.chunks_exact(n.max(1)))
+            .take(self.width)
+            .map(|values| {
+                (self.weights.iter().zip(&self.contributions))
+                    .map(|(&w, &c)| w * values[c as usize])
+                    .sum()
+            })
+            .collect()
+    }
+}
+
+/// Each total's values for a weight of 1, cumulated over the cutoffs, the contributions
+/// side by side (for [`RowValues`]).
+fn unit_values(contributions: &[Contribution], layout: &Layout) -> std::sync::Arc<[f64]> {
+    let n = contributions.len();
+    let mut values = vec![0.0; n * layout.width()];
+    for (c, adds) in contributions.iter().enumerate() {
+        adds.add_to_columns(&mut values, n, c, 1.0);
+    }
+    layout.cumulate_columns(&mut values, n);
+    values.into()
 }
 
 /// What [`unit_totals`] works out once per cell.
@@ -446,14 +519,16 @@ pub(super) fn domain_totals(
     scratch: &mut Scratch,
 ) -> UnitTotals {
     let (mut units, mut totals) = match sources {
-        Sources::RowUnits => {
+        Sources::RowUnits { values } => {
             let (units, weights) = row_units(members, table, cell_of, scratch);
-            let n = units.len();
-            let mut totals = vec![0.0; n * layout.width()];
-            for (u, &(w, c)) in weights.iter().enumerate() {
-                cell_of.contributions[c as usize].add_to_columns(&mut totals, n, u, w);
-            }
-            (units, totals)
+            let (weights, contributions) = weights.into_iter().unzip();
+            let rows = RowValues {
+                weights,
+                contributions,
+                values: values.clone(),
+                width: layout.width(),
+            };
+            return unit_totals_from(units, Vec::new(), Some(rows));
         }
         Sources::Cells => {
             let (units, unit_of) = psu_units(members, table, cell_of);
@@ -494,10 +569,24 @@ pub(super) fn domain_totals(
             .flat_map(|column| order.iter().map(|&u| column[u]))
             .collect();
     }
-    let sums = totals
-        .chunks_exact(n.max(1))
-        .map(|c| c.iter().sum())
-        .collect();
+    unit_totals_from(units, totals, None)
+}
+
+/// A domain's totals from its units and their totals (held, or made from `row_values`):
+/// each total's sum, and the units' runs of one stratum.
+fn unit_totals_from(
+    units: Vec<Unit>,
+    totals: Vec<f64>,
+    row_values: Option<RowValues>,
+) -> UnitTotals {
+    let n = units.len();
+    let sums = match &row_values {
+        Some(rows) => rows.sums(),
+        None => totals
+            .chunks_exact(n.max(1))
+            .map(|c| c.iter().sum())
+            .collect(),
+    };
     let mut runs: Vec<(u32, usize, usize)> = Vec::new();
     for (u, unit) in units.iter().enumerate() {
         match runs.last_mut() {
@@ -514,6 +603,7 @@ pub(super) fn domain_totals(
         runs,
         strata,
         totals,
+        row_values,
         sums,
         stratum_sums: Vec::new(),
         place: Vec::new(),
@@ -524,6 +614,48 @@ pub(super) fn domain_totals(
 mod tests {
     use super::*;
     use crate::testing;
+
+    /// When each row is a PSU, a domain's columns made from its units' weights and
+    /// contributions are, to the bit, the totals a domain would hold: each unit's
+    /// contribution added at its weight, then cumulated over the three cutoffs.
+    #[test]
+    fn row_units_make_the_columns_held_totals_would_be() {
+        let m = testing::methodology();
+        let weights = IntegerWeights::new(&m).unwrap();
+        let layout = Layout::with_alphas(&weights, 0, &[]);
+        let mut sample = testing::sample(20_000, 2);
+        sample.psu_is_row = true;
+        sample.psus = vec![0; sample.len()];
+        sample.psu_labels = Vec::new();
+        let table = crate::tally::tally(&sample).unwrap();
+        let design = Design::new(&table, &sample, LonelyPsu::Fail).unwrap();
+        let (cell_of, leaves) = cell_facts(&table, &design, &layout, &weights);
+        let domains = unit_totals_of(&table, &design, &layout, &cell_of, &leaves, false);
+        assert_eq!(
+            domains.len(),
+            2 * 4,
+            "two rounds, the whole sample and 3 levels"
+        );
+        for (domain, d) in &domains {
+            let rows = d.row_values.as_ref().expect("rows as units");
+            let n = d.units.len();
+            let mut held = vec![0.0; n * layout.width()];
+            for (u, (&w, &c)) in rows.weights.iter().zip(&rows.contributions).enumerate() {
+                cell_of.contributions[c as usize].add_to_columns(&mut held, n, u, w);
+            }
+            layout.cumulate_columns(&mut held, n);
+            for (k, expected) in held.chunks_exact(n).enumerate() {
+                let column = d.column(k);
+                assert_eq!(column.len(), n);
+                for (a, b) in column.iter().zip(expected) {
+                    assert_eq!(a.to_bits(), b.to_bits(), "{domain:?}, total {k}");
+                }
+                let sum: f64 = expected.iter().sum();
+                assert_eq!(d.sum(k).to_bits(), sum.to_bits(), "{domain:?}, total {k}");
+            }
+            assert!(held.iter().filter(|&&v| v > 0.0).count() > n, "{domain:?}");
+        }
+    }
 
     /// The domains' unit totals added leaf by leaf are those added cell by cell: to the
     /// bit when each PSU has one leaf in every domain (a subgroup nested in the PSUs, as

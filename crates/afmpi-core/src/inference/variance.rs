@@ -285,7 +285,7 @@ impl Context<'_> {
             total += sum;
         }
         if keep_psus && !self.design.psu_is_row {
-            let zs = ys.iter().zip(xs).map(|(&y, &x)| z(y, x));
+            let zs = ys.iter().zip(xs.iter()).map(|(&y, &x)| z(y, x));
             lin.psu_sum
                 .extend(domain.units.iter().map(|u| u.id).zip(zs));
         }
@@ -319,9 +319,9 @@ impl Context<'_> {
         let y = self.layout.index(ratio.numerator, line);
         let x = self.layout.index(ratio.denominator, line);
         let (b, per_x) = (e.b, 1.0 / whole.sum(x));
-        let (xs, ys) = (whole.column(x), part.column(y));
+        let ys = part.column(y);
         if keep_psus && !self.design.psu_is_row {
-            lin.total = self.share_psu_by_psu(part, whole, ratio.scale, (x, b, per_x), ys, lin);
+            lin.total = self.share_psu_by_psu(part, whole, ratio.scale, (x, b, per_x), &ys, lin);
             return;
         }
         // Every unit of the whole sample as if outside the level, z = −b·x/X: per
@@ -336,9 +336,15 @@ impl Context<'_> {
             total += z;
         }
         // The level's units trade their value outside for their value inside.
+        // A clustered design finds a unit's x among the whole sample's; when each row
+        // is a PSU, the level's units are rows of their own, with their own x.
+        let xs = match self.design.psu_is_row {
+            true => part.column(x),
+            false => whole.column(x),
+        };
         for (j, unit) in part.units.iter().enumerate() {
             let x_u = if self.design.psu_is_row {
-                part.column(x)[j]
+                xs[j]
             } else {
                 match whole.place.get(unit.id) {
                     Some(&u) if u != u32::MAX => xs[u as usize],
