@@ -140,6 +140,13 @@ pub fn analyse_files_with(
 /// Files of this size or more are read in batches when they can be.
 pub const LARGE_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// Parquet files of this many rows or more are read in batches when they can be: small
+/// on disk, they are large once read, and a run that holds the whole file touches more
+/// fresh memory than one that reuses a few batches' (the survey shape's 2.8 million
+/// persons, 11 MB on disk: 636 against 473 MB at the peak, 491 against 422 ms;
+/// BENCHMARKS.md, "Issue 15, sixth step").
+pub const LARGE_PARQUET_ROWS: usize = 2 * batches::BATCH_ROWS;
+
 /// How a survey file is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reading {
@@ -149,7 +156,8 @@ pub enum Reading {
     /// and Parquet files, without a member file or household-level rules.
     Batches(usize),
     /// In batches of [`batches::BATCH_ROWS`] when the file has [`LARGE_FILE_BYTES`] or
-    /// more and can be read so; else whole.
+    /// more, or is a Parquet file of [`LARGE_PARQUET_ROWS`] or more, and can be read so;
+    /// else whole.
     Auto,
 }
 
@@ -199,7 +207,8 @@ fn batch_rows(
             )))
         }
         (Reading::Auto, None)
-            if std::fs::metadata(path).map(|f| f.len()).unwrap_or(0) >= LARGE_FILE_BYTES =>
+            if std::fs::metadata(path).map(|f| f.len()).unwrap_or(0) >= LARGE_FILE_BYTES
+                || read::parquet_rows(path).is_some_and(|rows| rows >= LARGE_PARQUET_ROWS) =>
         {
             Some(batches::BATCH_ROWS)
         }

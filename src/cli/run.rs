@@ -42,8 +42,9 @@ pub struct Args {
     #[arg(long)]
     pub members: Option<PathBuf>,
     /// Read the survey in batches of this many rows, in memory bounded by the batch
-    /// (CSV and Parquet). Without it, files of 64 MB or more are read in batches of
-    /// 1,048,576 rows when the methodology allows (no member file, no household rules).
+    /// (CSV and Parquet). Without it, files of 64 MB or more, and Parquet files of
+    /// 1,048,576 rows or more, are read in batches of 524,288 rows when the methodology
+    /// allows (no member file, no household rules).
     #[arg(long, value_name = "ROWS", value_parser = clap::value_parser!(u64).range(1..))]
     pub batch_rows: Option<u64>,
     /// No progress display, even on a terminal.

@@ -46,11 +46,17 @@ pub fn fills_memory(path: &Path) -> bool {
     if meta.len() >= MANY_BYTES {
         return true;
     }
-    matches!(Format::of(path), Ok(Format::Parquet))
-        && std::fs::File::open(path)
-            .ok()
-            .and_then(|f| ParquetReader::new(f).num_rows().ok())
-            .is_some_and(|rows| rows >= MANY_ROWS)
+    parquet_rows(path).is_some_and(|rows| rows >= MANY_ROWS)
+}
+
+/// The rows of a Parquet file, from its footer (`None` for another format, or a file
+/// whose footer cannot be read: the reading proper says why).
+pub fn parquet_rows(path: &Path) -> Option<usize> {
+    if !matches!(Format::of(path), Ok(Format::Parquet)) {
+        return None;
+    }
+    let file = std::fs::File::open(path).ok()?;
+    ParquetReader::new(file).num_rows().ok()
 }
 
 /// The file formats afmpi reads.
