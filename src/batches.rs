@@ -11,8 +11,8 @@
 //! whole file goes through ([`indicators::prepare_rows`], [`tally::tally`]), except that
 //! its codes of strata, PSUs and subgroup levels are left as met, not sorted: what a
 //! batch knows only for itself is translated to codes kept across batches, and its cells
-//! so keyed are appended to the cells so far (sorted, equal keys added, whenever they
-//! double). At the end the codes are renumbered in the labels' order, as a whole-file
+//! so keyed are appended to the cells so far (sorted, equal keys added, when they hold
+//! a few batches' rows' worth). At the end the codes are renumbered in the labels' order, as a whole-file
 //! run numbers them, and the cells sorted once more. The cells' sums of weights are
 //! exact ([`afmpi_core::sums`]), so the table is the same to the bit as a whole-file
 //! run's, whatever the batch size and the number of threads.
@@ -112,7 +112,7 @@ struct Accumulator {
     /// keeps freed memory); when they hold `compact_at` cells, made one list, sorted,
     /// with the sums of equal keys added ([`tally::add_up`]), so that a cell many
     /// batches share is held about once. (A hash table of a census's 2.8 million cells
-    /// cost 2.8 s on the thread that adds the batches, most of it growing the table:
+    /// cost 2.8 s on the thread that adds the batches, much of it growing the table:
     /// BENCHMARKS.md, "Issue 15, sixth step".)
     cells: Vec<Vec<(Key, WeightSums)>>,
     /// The cells the lists hold.
@@ -342,35 +342,8 @@ impl Accumulator {
             return Ok(());
         }
         let (table, sums) = table;
-        // A batch's codes are as met, with labels no kept row has (the batch's own
-        // numbering, never sorted): only the labels some cell uses get a code across
-        // batches, in the batch's order of labels, so that labels equal as numbers come
-        // in the order the file has them, as in a whole-file run.
-        let strata = self.strata.translate(
-            &sample.stratum_labels,
-            table.cells.iter().map(|c| c.stratum),
-        );
-        let psus = match self.psu_is_row {
-            true => Vec::new(),
-            false => self
-                .psus
-                .translate(&sample.psu_labels, table.cells.iter().map(|c| c.psu)),
-        };
+        let (strata, psus, levels) = self.codes_across_batches(&sample, &table);
         let rounds = self.round_codes(&sample, survey, file)?;
-        let packed_levels: rustc_hash::FxHashSet<u64> =
-            table.cells.iter().map(|c| c.levels).collect();
-        let levels: Vec<Vec<u32>> = sample
-            .groupings
-            .iter()
-            .zip(&mut self.levels)
-            .enumerate()
-            .map(|(g, (grouping, codes))| {
-                let used = packed_levels
-                    .iter()
-                    .filter_map(|&levels| table.level_of(levels, g));
-                codes.translate(&grouping.levels, used)
-            })
-            .collect();
         let gaps: Vec<u32> = sample
             .gap_vectors
             .iter()
@@ -411,6 +384,48 @@ impl Accumulator {
         }
         self.held += batch_cells.len();
         self.cells.push(batch_cells);
+        self.compact_when_due()
+    }
+
+    /// A batch's codes of strata, PSUs and each subgroup's levels as codes across
+    /// batches. A batch's codes are as met, with labels no kept row has (the batch's own
+    /// numbering, never sorted): only the labels some cell uses get a code across
+    /// batches, in the batch's order of labels, so that labels equal as numbers come in
+    /// the order the file has them, as in a whole-file run.
+    fn codes_across_batches(
+        &mut self,
+        sample: &Sample,
+        table: &Table,
+    ) -> (Vec<u32>, Vec<u32>, Vec<Vec<u32>>) {
+        let strata = self.strata.translate(
+            &sample.stratum_labels,
+            table.cells.iter().map(|c| c.stratum),
+        );
+        let psus = match self.psu_is_row {
+            true => Vec::new(),
+            false => self
+                .psus
+                .translate(&sample.psu_labels, table.cells.iter().map(|c| c.psu)),
+        };
+        let packed_levels: rustc_hash::FxHashSet<u64> =
+            table.cells.iter().map(|c| c.levels).collect();
+        let levels = sample
+            .groupings
+            .iter()
+            .zip(&mut self.levels)
+            .enumerate()
+            .map(|(g, (grouping, codes))| {
+                let used = packed_levels
+                    .iter()
+                    .filter_map(|&levels| table.level_of(levels, g));
+                codes.translate(&grouping.levels, used)
+            })
+            .collect();
+        (strata, psus, levels)
+    }
+
+    /// The cells' lists made one, sorted, equal keys added, when they hold `compact_at`.
+    fn compact_when_due(&mut self) -> Result<()> {
         if self.held >= self.compact_at {
             let mut all = Vec::with_capacity(self.held);
             self.cells.drain(..).for_each(|list| all.extend(list));

@@ -91,7 +91,7 @@ impl Builder {
     /// reading layer numbered them, labels without a kept row included, because the
     /// batches' codes are translated into codes kept across batches, and those are
     /// renumbered once at the end (a census's municipality codes were renumbered in
-    /// every batch: a tenth of its time). Rounds are put in time order all the same.
+    /// every batch: a tenth of its CPU time). Rounds are put in time order all the same.
     pub fn codes_as_met(&mut self) {
         self.sort_codes = false;
     }
@@ -289,8 +289,9 @@ impl Builder {
     }
 
     /// Keeps the rows with every value present: the codes renumbered into the labels
-    /// some kept row has (unless [`Builder::codes_as_met`]), the rounds in time order. An empty sample is not an error here
-    /// (a batch may lose all its rows); see [`super::check_not_empty`].
+    /// some kept row has (unless [`Builder::codes_as_met`]), the rounds in time order.
+    /// An empty sample is not an error here (a batch may lose all its rows); see
+    /// [`super::check_not_empty`].
     pub fn finish(self, survey: &SurveyColumns) -> Result<(Sample, DataReport)> {
         self.finish_sample(survey)
     }
