@@ -21,7 +21,8 @@
 //! a count; the runs of one key are added up in a hash table of the block's own cells (a
 //! few thousand), which are then sorted. A key's seven fields are packed into one 128-bit
 //! integer, each in the bits the sample's largest value needs (`Packing`), built a field
-//! at a time over the block's rows, so that it hashes, compares and moves as one number; keys too wide for it stay as they are.
+//! at a time over the block's rows, so that it hashes, compares and moves as one number;
+//! keys too wide for it stay as they are.
 //! When the file is sorted by stratum and PSU, each block's keys all come after the block
 //! before's, and the blocks are the table as they are, nothing sorted or copied. Survey files come PSU by PSU with the strata taking
 //! turns, censuses area by area: then the entries are dealt out to their round and

@@ -615,6 +615,18 @@ mod tests {
     use super::*;
     use crate::testing;
 
+    /// The sample's table, its design, and what each cell adds (and the leaves).
+    fn tallied(
+        sample: &Sample,
+        layout: &Layout,
+        weights: &IntegerWeights,
+    ) -> (Table, Design, CellFacts, Vec<Leaf>) {
+        let table = crate::tally::tally(sample).unwrap();
+        let design = Design::new(&table, sample, LonelyPsu::Fail).unwrap();
+        let (cell_of, leaves) = cell_facts(&table, &design, layout, weights);
+        (table, design, cell_of, leaves)
+    }
+
     /// When each row is a PSU, a domain's columns made from its units' weights and
     /// contributions are, to the bit, the totals a domain would hold: each unit's
     /// contribution added at its weight, then cumulated over the three cutoffs.
@@ -627,9 +639,7 @@ mod tests {
         sample.psu_is_row = true;
         sample.psus = vec![0; sample.len()];
         sample.psu_labels = Vec::new();
-        let table = crate::tally::tally(&sample).unwrap();
-        let design = Design::new(&table, &sample, LonelyPsu::Fail).unwrap();
-        let (cell_of, leaves) = cell_facts(&table, &design, &layout, &weights);
+        let (table, design, cell_of, leaves) = tallied(&sample, &layout, &weights);
         let domains = unit_totals_of(&table, &design, &layout, &cell_of, &leaves, false);
         assert_eq!(
             domains.len(),
@@ -674,9 +684,7 @@ mod tests {
                     *code = psu % 3;
                 }
             }
-            let table = crate::tally::tally(&sample).unwrap();
-            let design = Design::new(&table, &sample, LonelyPsu::Fail).unwrap();
-            let (cell_of, leaves) = cell_facts(&table, &design, &layout, &weights);
+            let (table, design, cell_of, leaves) = tallied(&sample, &layout, &weights);
             assert!(
                 leaves.len() * 2 <= table.cells.len(),
                 "the test has leaves of cells"

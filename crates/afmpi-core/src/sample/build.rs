@@ -354,22 +354,8 @@ impl Builder {
         if psu_is_row {
             note_rows_as_psus(&mut report, survey);
         }
-        // Each column's codes renumbered on its own: the columns side by side.
-        let (((stratum_codes, stratum_labels), (psu_codes, psu_labels)), groupings) = rayon::join(
-            || {
-                rayon::join(
-                    || match strata {
-                        Some(codes) => order(codes),
-                        None => (vec![0; kept.len()], vec!["1".to_string()]),
-                    },
-                    || match psus {
-                        Some(codes) => order(codes),
-                        None => (vec![0; kept.len()], Vec::new()),
-                    },
-                )
-            },
-            || order_groupings(groupings, &order),
-        );
+        let ((stratum_codes, stratum_labels), (psu_codes, psu_labels), groupings) =
+            kept_codes(strata, psus, groupings, kept.len(), &order);
         let years = years.map(|y| keep_rows(y, &keep, all_kept));
         let (round_codes, round_info, has_rounds) = kept_rounds(
             rounds.map(|(c, l)| (pick(c), l)),
@@ -394,15 +380,7 @@ impl Builder {
             Some((codes, vectors)) => (keep_rows(codes, &keep, all_kept), vectors),
             None => (Vec::new(), vec![Vec::new()]),
         };
-        let (profiles, (flags, weights)) = rayon::join(
-            || keep_rows(profiles, &keep, all_kept),
-            || {
-                rayon::join(
-                    || keep_rows(flags, &keep, all_kept),
-                    || keep_rows(weights, &keep, all_kept),
-                )
-            },
-        );
+        let (profiles, flags, weights) = kept_values(profiles, flags, weights, &keep, all_kept);
         let sample = Sample {
             profiles,
             flags,
@@ -422,6 +400,55 @@ impl Builder {
         };
         Ok((sample, report))
     }
+}
+
+/// The kept rows' codes of the strata, the PSUs and each subgroup column, each put in
+/// order by `order` (renumbered, or left as met), the columns side by side; a design
+/// column the survey lacks is one code for every row (one stratum "1"; PSUs of no label:
+/// each row is its own).
+fn kept_codes(
+    strata: Option<Codes>,
+    psus: Option<Codes>,
+    groupings: Vec<Grouping>,
+    n_kept: usize,
+    order: &(impl Fn(Codes) -> Codes + Sync),
+) -> (Codes, Codes, Vec<Grouping>) {
+    let ((strata, psus), groupings) = rayon::join(
+        || {
+            rayon::join(
+                || match strata {
+                    Some(codes) => order(codes),
+                    None => (vec![0; n_kept], vec!["1".to_string()]),
+                },
+                || match psus {
+                    Some(codes) => order(codes),
+                    None => (vec![0; n_kept], Vec::new()),
+                },
+            )
+        },
+        || order_groupings(groupings, order),
+    );
+    (strata, psus, groupings)
+}
+
+/// The kept rows' profiles, group flags and weights, moved side by side.
+fn kept_values(
+    profiles: Vec<u64>,
+    flags: Vec<u32>,
+    weights: Vec<f64>,
+    keep: &[bool],
+    all_kept: bool,
+) -> (Vec<u64>, Vec<u32>, Vec<f64>) {
+    let (profiles, (flags, weights)) = rayon::join(
+        || keep_rows(profiles, keep, all_kept),
+        || {
+            rayon::join(
+                || keep_rows(flags, keep, all_kept),
+                || keep_rows(weights, keep, all_kept),
+            )
+        },
+    );
+    (profiles, flags, weights)
 }
 
 /// One block of rows: each indicator's rows missing and their weight, and the weight read.
