@@ -91,6 +91,28 @@ fn cannot_write(path: &Path, e: &dyn std::fmt::Display) -> Error {
     Error::input(path, format!("cannot write the results: {e}"))
 }
 
+/// The most rows a row group of a Parquet file we write holds (polars' and pyarrow's
+/// writers cut theirs so too: 2^18 and 2^20). A reader that takes the file in batches
+/// then decodes each row group once: a file of one row group of 2.8 million rows read
+/// in slices of 524,288 took about 100 ms a slice against 25 (BENCHMARKS.md, "Issue 15,
+/// seventh step").
+pub const ROW_GROUP_ROWS: usize = 1 << 18;
+
+/// A frame as row groups of at most [`ROW_GROUP_ROWS`] rows (polars' batched writer
+/// makes one of each chunk of the frame, whatever its size).
+fn write_row_groups(
+    w: &mut polars::io::parquet::write::BatchedWriter<std::fs::File>,
+    frame: &DataFrame,
+) -> PolarsResult<()> {
+    for offset in (0..frame.height()).step_by(ROW_GROUP_ROWS) {
+        let mut group = frame.slice(offset as i64, ROW_GROUP_ROWS);
+        // Parquet's row groups want the columns cut into the same chunks.
+        group.align_chunks();
+        w.write_batch(&group)?;
+    }
+    Ok(())
+}
+
 /// A CSV, Parquet or Stata file written a frame at a time (frames of one schema), into a
 /// temporary file beside the target that [`FrameSink::finish`] renames into place:
 /// dropped unfinished (a run that fails), it leaves nothing behind. A Stata file is
@@ -160,11 +182,7 @@ impl FrameSink {
         }
         match self.writer.as_mut().expect("made above") {
             BatchedFrameWriter::Csv(w) => w.write_batch(frame),
-            // Parquet's row groups want the columns cut into the same chunks.
-            BatchedFrameWriter::Parquet(w) if frame.should_rechunk() => {
-                w.write_batch(frame.clone().align_chunks())
-            }
-            BatchedFrameWriter::Parquet(w) => w.write_batch(frame),
+            BatchedFrameWriter::Parquet(w) => write_row_groups(w, frame),
         }
         .map_err(|e| fail(&e))?;
         self.rows += frame.height();
@@ -240,4 +258,41 @@ fn persist(mut tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
     }
     tmp.persist(path).map_err(|e| fail(&e.error))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row_groups(path: &Path) -> Vec<usize> {
+        let mut reader = ParquetReader::new(std::fs::File::open(path).unwrap());
+        let meta = reader.get_metadata().unwrap();
+        meta.row_groups.iter().map(|g| g.num_rows()).collect()
+    }
+
+    #[test]
+    fn parquet_files_are_written_in_row_groups_of_at_most_row_group_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = 2 * ROW_GROUP_ROWS + 5;
+        let values: Vec<i32> = (0..n as i32).collect();
+        let mut frame = df!("x" => &values).unwrap();
+        let path = dir.path().join("one-chunk.parquet");
+        write_frame(&mut frame, &path).unwrap();
+        assert_eq!(row_groups(&path), [ROW_GROUP_ROWS, ROW_GROUP_ROWS, 5]);
+        let back = ParquetReader::new(std::fs::File::open(&path).unwrap())
+            .finish()
+            .unwrap();
+        assert!(back.equals(&frame));
+        // Frames of several chunks, and frames written one after the other.
+        let mut two_chunks = df!("x" => &values[..10]).unwrap();
+        two_chunks
+            .vstack_mut(&df!("x" => &values[10..]).unwrap())
+            .unwrap();
+        let path = dir.path().join("frames.parquet");
+        let rows = write_frames(&path, &mut [two_chunks, frame.clone()].into_iter()).unwrap();
+        assert_eq!(rows, 2 * n);
+        let groups = row_groups(&path);
+        assert!(groups.iter().all(|&g| g <= ROW_GROUP_ROWS), "{groups:?}");
+        assert_eq!(groups.iter().sum::<usize>(), 2 * n);
+    }
 }
