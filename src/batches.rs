@@ -22,7 +22,6 @@ use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver};
 
 use polars::prelude::*;
-use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::error::{Error, Result};
@@ -35,7 +34,7 @@ use crate::methodology::{Methodology, SurveyColumns};
 use crate::output::FrameSink;
 use crate::persons;
 use crate::read;
-use crate::tally::{self, Cell, Table};
+use crate::tally::{self, Table};
 use afmpi_core::sums::WeightSums;
 
 /// Rows per batch: large enough that a batch's fixed costs vanish, small enough that two
@@ -554,9 +553,9 @@ impl Accumulator {
             })
             .collect();
         let psu_is_row = self.psu_is_row;
-        let mut entries: Vec<(tally::Key, WeightSums)> = Vec::with_capacity(self.held);
-        entries.extend(self.cells.into_iter().flatten().map(
-            |((round, stratum, psu, combination, profile, flags, gaps), sums)| {
+        let entries = tally::concat_map_in_parallel(
+            &self.cells,
+            |&((round, stratum, psu, combination, profile, flags, gaps), sums)| {
                 let key = (
                     round_new[round as usize],
                     stratum_new[stratum as usize],
@@ -568,12 +567,9 @@ impl Accumulator {
                 );
                 (key, sums)
             },
-        ));
-        let entries = tally::add_up(entries)?;
-        let cells: Vec<Cell> = (entries.par_iter())
-            .map(|(key, sums)| tally::cell(*key, sums))
-            .collect();
-        drop(entries);
+        );
+        drop(self.cells);
+        let cells = tally::add_up_to_cells(entries)?;
         let sample = Sample::from_labels(
             stratum_labels,
             psu_labels,
