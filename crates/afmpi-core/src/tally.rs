@@ -302,8 +302,11 @@ fn tally_keyed<K: CellKey>(
 ) -> Result<(Table, Vec<WeightSums>)> {
     let blocks: Vec<Vec<Entry<K>>> = block_bounds(sample)
         .par_windows(2)
-        .map(|pair| {
+        // Each thread's hash table of a block's cells is kept for its next block: it
+        // then no longer grows block after block.
+        .map_init(FxHashMap::default, |index, pair| {
             tally_rows(
+                index,
                 &keys_of(pair[0]..pair[1]),
                 &sample.weights[pair[0]..pair[1]],
             )
@@ -655,8 +658,17 @@ fn sum_equal_keys<K: CellKey>(mut sorted: Vec<Entry<K>>) -> Result<Vec<Entry<K>>
 }
 
 /// Rows with these keys and weights as their cells, sorted by key.
-fn tally_rows<K: CellKey>(keys: &[K], weights: &[f64]) -> Result<Vec<Entry<K>>> {
-    let mut cells = BlockCells::default();
+fn tally_rows<K: CellKey>(
+    index: &mut FxHashMap<K, u32>,
+    keys: &[K],
+    weights: &[f64],
+) -> Result<Vec<Entry<K>>> {
+    // About as many cells as the thread's block before had.
+    let mut cells = BlockCells {
+        entries: Vec::with_capacity(index.len()),
+        index,
+    };
+    cells.index.clear();
     let mut grid = Grid::default();
     // Members of a household mostly share their cell and weight: a run of rows with one
     // key and one weight is added up as a count.
@@ -683,21 +695,12 @@ fn tally_rows<K: CellKey>(keys: &[K], weights: &[f64]) -> Result<Vec<Entry<K>>> 
 /// A block's cells as its runs are added: one entry per key, found by hashing, so that
 /// only the block's distinct cells are sorted (a census block of 32,768 rows of one
 /// municipality has a few thousand).
-struct BlockCells<K> {
+struct BlockCells<'a, K> {
     entries: Vec<Entry<K>>,
-    index: FxHashMap<K, u32>,
+    index: &'a mut FxHashMap<K, u32>,
 }
 
-impl<K> Default for BlockCells<K> {
-    fn default() -> Self {
-        BlockCells {
-            entries: Vec::new(),
-            index: FxHashMap::default(),
-        }
-    }
-}
-
-impl<K: CellKey> BlockCells<K> {
+impl<K: CellKey> BlockCells<'_, K> {
     fn add(&mut self, key: K, sums: WeightSums) -> Result<()> {
         match self.index.entry(key) {
             std::collections::hash_map::Entry::Occupied(e) => {
