@@ -3,8 +3,11 @@
 //! [`DataReport`] out as a run that reads the file whole.
 //!
 //! A reading thread hands the needed columns over in batches of a fixed number of rows,
-//! in file order, through a channel of one slot: while two workers check and tally a
-//! batch each, the reader decodes the next, and at most four batches are held.
+//! in file order, hand to hand (a channel of no slot): while two workers check and tally
+//! a batch each, the reader decodes the next and waits with it, so at most three batches
+//! are held (a slot for a fourth cost the survey shape 3-9 % more time and 40 MB more
+//! memory: fresh memory is slow to get on this machine; BENCHMARKS.md, "Issue 15,
+//! seventh step").
 //! Parquet is read a slice at a time (polars reads only the row groups a slice covers); CSV
 //! through polars' streaming engine, which cuts the batches as it parses (parsing text
 //! is slower than tallying, so batches do not pile up). Each batch goes through the stages a
@@ -184,14 +187,14 @@ pub fn tally_in_batches(
 /// A batch as the reader sends it: its index, its first row, its rows.
 type Batch = (usize, usize, PolarsResult<DataFrame>);
 
-/// A thread that reads the file in batches of `batch_rows` and sends them, at most one
-/// ahead of the workers.
+/// A thread that reads the file in batches of `batch_rows` and hands each to the first
+/// worker free for it, decoding at most one ahead of the workers.
 fn spawn_reader(
     frame: LazyFrame,
     file: &Path,
     batch_rows: usize,
 ) -> Result<(Receiver<Batch>, std::thread::JoinHandle<()>)> {
-    let (send, receive) = sync_channel::<Batch>(1);
+    let (send, receive) = sync_channel::<Batch>(0);
     let reader = match read::Format::of(file)? {
         // Parquet: a slice of the file at a time (row groups outside it are not read).
         read::Format::Parquet => std::thread::spawn(move || {
