@@ -93,9 +93,9 @@ fn cannot_write(path: &Path, e: &dyn std::fmt::Display) -> Error {
 
 /// The most rows a row group of a Parquet file we write holds (polars' and pyarrow's
 /// writers cut theirs so too: 2^18 and 2^20). A reader that takes the file in batches
-/// then decodes each row group once: a file of one row group of 2.8 million rows read
-/// in slices of 524,288 took about 100 ms a slice against 25 (BENCHMARKS.md, "Issue 15,
-/// seventh step").
+/// then decodes each row group once (the survey shape as one row group of 2.8 million
+/// rows, read in slices of 524,288: 0-13 % slower in runs taking turns, and 100 against
+/// 25 ms a slice when the machine was slow; BENCHMARKS.md, "Issue 15, seventh step").
 pub const ROW_GROUP_ROWS: usize = 1 << 18;
 
 /// A frame as row groups of at most [`ROW_GROUP_ROWS`] rows (polars' batched writer
