@@ -91,8 +91,8 @@ fn cannot_write(path: &Path, e: &dyn std::fmt::Display) -> Error {
     Error::input(path, format!("cannot write the results: {e}"))
 }
 
-/// The most rows a row group of a Parquet file we write holds (polars' and pyarrow's
-/// writers cut theirs so too: 2^18 and 2^20). A reader that takes the file in batches
+/// The most rows a row group of a Parquet file we write holds (as the writers of
+/// Python's polars and pyarrow cut theirs by default: 2^18 and 2^20). A reader that takes the file in batches
 /// then decodes each row group once (the survey shape as one row group of 2.8 million
 /// rows, read in slices of 524,288: 0-13 % slower in runs taking turns, and 100 against
 /// 25 ms a slice when the machine was slow; BENCHMARKS.md, "Issue 15, seventh step").
