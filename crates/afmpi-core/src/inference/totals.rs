@@ -74,6 +74,10 @@ pub(super) struct Unit {
     pub(super) factor: f64,
 }
 
+/// Totals added up at once, unit by unit ([`UnitTotals::add_stratum_sums`],
+/// [`column_sums`]).
+const TOTALS_AT_ONCE: usize = 8;
+
 /// One domain's weighted totals per sampling unit: every measure of the domain, at every
 /// cutoff, is a ratio of two of these columns, so its linearized value per unit is
 /// (scale·Y_u − R·X_u) / X and a standard error costs one pass over the units — not
@@ -139,13 +143,20 @@ impl UnitTotals {
     fn add_stratum_sums(&mut self, n_strata: usize, n_psus: usize, psu_is_row: bool) {
         let width = self.width();
         let mut sums = vec![(0.0, 0.0); width * n_strata];
-        for k in 0..width {
-            let by_stratum = &mut sums[k * n_strata..(k + 1) * n_strata];
-            let column = self.column(k);
-            for ((unit, &x), &factor) in self.units.iter().zip(column.iter()).zip(&self.factors) {
-                let s = &mut by_stratum[unit.stratum as usize];
-                s.0 += x;
-                s.1 += factor * x * x;
+        // A few totals at a time, unit by unit: each total's sums are added in the units'
+        // order, and the totals' additions, independent, overlap (one total at a time
+        // waits on each addition before the next: the survey shape's whole-sample totals
+        // took 10 ms, now 6).
+        for first in (0..width).step_by(TOTALS_AT_ONCE) {
+            let ks = first..(first + TOTALS_AT_ONCE).min(width);
+            let columns: Vec<_> = ks.clone().map(|k| self.column(k)).collect();
+            for (u, (unit, &factor)) in self.units.iter().zip(&self.factors).enumerate() {
+                for (k, column) in ks.clone().zip(&columns) {
+                    let x = column[u];
+                    let s = &mut sums[k * n_strata + unit.stratum as usize];
+                    s.0 += x;
+                    s.1 += factor * x * x;
+                }
             }
         }
         self.stratum_sums = sums;
@@ -572,6 +583,24 @@ pub(super) fn domain_totals(
     unit_totals_from(units, totals, None)
 }
 
+/// The sum of each column of `n` values, each added in order as `Iterator::sum` adds
+/// them (the same bits), a few columns at a time so that their additions overlap.
+fn column_sums(totals: &[f64], n: usize) -> Vec<f64> {
+    let columns: Vec<&[f64]> = totals.chunks_exact(n.max(1)).collect();
+    let mut sums = Vec::with_capacity(columns.len());
+    for some in columns.chunks(TOTALS_AT_ONCE) {
+        // (`Iterator::sum` of floats starts from -0.0.)
+        let mut at_once = [-0.0; TOTALS_AT_ONCE];
+        for u in 0..n {
+            for (sum, column) in at_once.iter_mut().zip(some) {
+                *sum += column[u];
+            }
+        }
+        sums.extend_from_slice(&at_once[..some.len()]);
+    }
+    sums
+}
+
 /// A domain's totals from its units and their totals (held, or made from `row_values`):
 /// each total's sum, and the units' runs of one stratum.
 fn unit_totals_from(
@@ -582,10 +611,7 @@ fn unit_totals_from(
     let n = units.len();
     let sums = match &row_values {
         Some(rows) => rows.sums(),
-        None => totals
-            .chunks_exact(n.max(1))
-            .map(|c| c.iter().sum())
-            .collect(),
+        None => column_sums(&totals, n),
     };
     let mut runs: Vec<(u32, usize, usize)> = Vec::new();
     for (u, unit) in units.iter().enumerate() {
