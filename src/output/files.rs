@@ -6,7 +6,12 @@
 use std::io::Write as _;
 use std::path::Path;
 
+use polars::io::parquet::write::{
+    get_encodings, BatchedWriter, ParquetCompression, StatisticsOptions,
+};
 use polars::prelude::*;
+use polars_parquet::write::{array_to_columns, compress, CompressedPage, Version, WriteOptions};
+use rayon::prelude::*;
 
 use super::csv::csv_header;
 use crate::error::{Error, Result};
@@ -98,17 +103,63 @@ fn cannot_write(path: &Path, e: &dyn std::fmt::Display) -> Error {
 /// 25 ms a slice when the machine was slow; BENCHMARKS.md, "Issue 15, seventh step").
 pub const ROW_GROUP_ROWS: usize = 1 << 18;
 
+/// How we write Parquet: polars' defaults (zstd, statistics, format version 1), named
+/// here once for the writer and for the pages [`write_row_groups`] makes.
+fn parquet_options() -> WriteOptions {
+    WriteOptions {
+        statistics: StatisticsOptions::default(),
+        compression: ParquetCompression::Zstd(None).into(),
+        version: Version::V1,
+        data_page_size: None,
+    }
+}
+
+/// polars' Parquet writer with [`parquet_options`].
+fn parquet_writer(file: std::fs::File) -> ParquetWriter<std::fs::File> {
+    let options = parquet_options();
+    ParquetWriter::new(file)
+        .with_compression(ParquetCompression::Zstd(None))
+        .with_statistics(options.statistics)
+        .with_data_page_size(options.data_page_size)
+}
+
 /// A frame as row groups of at most [`ROW_GROUP_ROWS`] rows (polars' batched writer
-/// makes one of each chunk of the frame, whatever its size).
-fn write_row_groups(
-    w: &mut polars::io::parquet::write::BatchedWriter<std::fs::File>,
-    frame: &DataFrame,
-) -> PolarsResult<()> {
+/// makes one of each chunk of the frame, whatever its size), each column of a group
+/// encoded and compressed on a thread of its own. polars' `write_batch` encodes the
+/// columns in parallel but compresses their pages one column after another as it writes
+/// them: for the survey shape's results, 20 ms on one thread of the 34 ms of writing
+/// them (BENCHMARKS.md, "Issue 15, eighth step"). The same encoder, compressor and
+/// options make the same bytes (a test compares the two files).
+fn write_row_groups(w: &mut BatchedWriter<std::fs::File>, frame: &DataFrame) -> PolarsResult<()> {
+    let options = parquet_options();
+    let encodings = get_encodings(&frame.schema().to_arrow(CompatLevel::newest()));
+    let fields = w.parquet_schema().fields().to_vec();
     for offset in (0..frame.height()).step_by(ROW_GROUP_ROWS) {
         let mut group = frame.slice(offset as i64, ROW_GROUP_ROWS);
         // Parquet's row groups want the columns cut into the same chunks.
         group.align_chunks();
-        w.write_batch(&group)?;
+        for batch in group.iter_chunks(CompatLevel::newest(), false) {
+            if batch.is_empty() {
+                continue;
+            }
+            let columns = (batch.columns().par_iter())
+                .zip(&fields)
+                .zip(encodings.as_ref());
+            let pages: Vec<Vec<Vec<CompressedPage>>> = columns
+                .map(|((array, field), encoding)| {
+                    array_to_columns(array, field.clone(), options, encoding)?
+                        .into_iter()
+                        .map(|pages| {
+                            pages
+                                .map(|page| Ok(compress(page?, Vec::new(), options.compression)?))
+                                .collect::<PolarsResult<Vec<_>>>()
+                        })
+                        .collect()
+                })
+                .collect::<PolarsResult<_>>()?;
+            let pages: Vec<Vec<CompressedPage>> = pages.into_iter().flatten().collect();
+            w.write_row_group(batch.len() as u64, &pages)?;
+        }
     }
     Ok(())
 }
@@ -129,7 +180,7 @@ pub struct FrameSink {
 
 enum BatchedFrameWriter {
     Csv(polars::io::csv::write::BatchedWriter<std::fs::File>),
-    Parquet(Box<polars::io::parquet::write::BatchedWriter<std::fs::File>>),
+    Parquet(Box<BatchedWriter<std::fs::File>>),
 }
 
 impl FrameSink {
@@ -174,7 +225,7 @@ impl FrameSink {
                     )
                 }
                 _ => BatchedFrameWriter::Parquet(Box::new(
-                    ParquetWriter::new(file)
+                    parquet_writer(file)
                         .batched(frame.schema())
                         .map_err(|e| fail(&e))?,
                 )),
