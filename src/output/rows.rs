@@ -283,19 +283,23 @@ impl<'a> Results<'a> {
         }
     }
 
-    /// The rows cut into pieces of [`PIECE_ROWS`].
-    fn pieces(&self) -> Vec<std::ops::Range<usize>> {
+    /// The rows cut into pieces of `rows` (at least one).
+    fn pieces(&self, rows: usize) -> Vec<std::ops::Range<usize>> {
+        let rows = rows.max(1);
         (0..self.len())
-            .step_by(PIECE_ROWS)
-            .map(|start| start..(start + PIECE_ROWS).min(self.len()))
+            .step_by(rows)
+            .map(|start| start..(start + rows).min(self.len()))
             .collect()
     }
 
     /// The results as a frame of [`COLUMNS`].
     pub fn frame(&self) -> DataFrame {
         let spec = self.a.methodology.name.as_str();
+        // Pieces of a frame are fewer than of CSV text: each makes its columns, and the
+        // frame stacks them.
+        let rows = PIECE_ROWS.max(self.len().div_ceil(4 * rayon::current_num_threads()));
         let pieces: Vec<DataFrame> = self
-            .pieces()
+            .pieces(rows)
             .into_par_iter()
             .map(|rows| {
                 let mut columns = Columns::default();
@@ -334,7 +338,7 @@ impl<'a> Results<'a> {
         }
         let spec = self.a.methodology.name.as_str();
         let pieces: Vec<Vec<u8>> = self
-            .pieces()
+            .pieces(PIECE_ROWS)
             .into_par_iter()
             .map(|rows| {
                 let mut out = Vec::with_capacity(rows.len() * 160);
@@ -366,14 +370,14 @@ impl<'a> Results<'a> {
 /// The columns of a results frame, filled row by row.
 #[derive(Default)]
 struct Columns<'a> {
-    measure: Vec<&'static str>,
-    indicator: Vec<Option<&'a str>>,
+    measure: TextColumn<'a>,
+    indicator: TextColumn<'a>,
     k: Vec<Option<f64>>,
-    group: Vec<Option<&'a str>>,
-    loa: Vec<&'a str>,
-    subg: Vec<&'a str>,
-    t: Vec<Option<&'a str>>,
-    ctype: Vec<&'static str>,
+    group: TextColumn<'a>,
+    loa: TextColumn<'a>,
+    subg: TextColumn<'a>,
+    t: TextColumn<'a>,
+    ctype: TextColumn<'a>,
     yt0: Vec<Option<String>>,
     yt1: Vec<Option<String>>,
     ann: Vec<Option<i32>>,
@@ -381,19 +385,19 @@ struct Columns<'a> {
     se: Vec<Option<f64>>,
     ll: Vec<Option<f64>>,
     ul: Vec<Option<f64>>,
-    note: Vec<Option<&'a str>>,
+    note: TextColumn<'a>,
 }
 
 impl<'a> Columns<'a> {
     fn push(&mut self, row: Row<'a>) {
-        self.measure.push(row.measure);
+        self.measure.push(Some(row.measure));
         self.indicator.push(row.indicator);
         self.k.push(row.k);
         self.group.push(row.group);
-        self.loa.push(row.loa);
-        self.subg.push(row.subg);
+        self.loa.push(Some(row.loa));
+        self.subg.push(Some(row.subg));
         self.t.push(row.t);
-        self.ctype.push(row.ctype);
+        self.ctype.push(Some(row.ctype));
         let (y0, y1) = row.years.unzip();
         self.yt0.push(y0);
         self.yt1.push(y1);
@@ -407,17 +411,17 @@ impl<'a> Columns<'a> {
     }
 
     fn frame(self, spec: &str) -> DataFrame {
-        let n = self.measure.len();
+        let n = self.k.len();
         let columns = vec![
             Column::new("spec".into(), vec![spec; n]),
-            Column::new("measure".into(), self.measure),
-            Column::new("indicator".into(), self.indicator),
+            self.measure.column("measure"),
+            self.indicator.column("indicator"),
             Column::new("k".into(), self.k),
-            Column::new("group".into(), self.group),
-            Column::new("loa".into(), self.loa),
-            Column::new("subg".into(), self.subg),
-            Column::new("t".into(), self.t),
-            Column::new("ctype".into(), self.ctype),
+            self.group.column("group"),
+            self.loa.column("loa"),
+            self.subg.column("subg"),
+            self.t.column("t"),
+            self.ctype.column("ctype"),
             Column::new("yt0".into(), self.yt0),
             Column::new("yt1".into(), self.yt1),
             Column::new("ann".into(), self.ann),
@@ -425,9 +429,44 @@ impl<'a> Columns<'a> {
             Column::new("se".into(), self.se),
             Column::new("ll".into(), self.ll),
             Column::new("ul".into(), self.ul),
-            Column::new("note".into(), self.note),
+            self.note.column("note"),
         ];
         DataFrame::new(n, columns).expect("columns of equal length")
+    }
+}
+
+/// A text column of the results, of few distinct values (names of measures, indicators,
+/// subgroup levels): each row's value as its index among the distinct texts, which
+/// polars then gathers. A text pushed row by row into polars' array cost 30 ns a value,
+/// a third of the time of the survey shape's results frame (BENCHMARKS.md, "Issue 15,
+/// eighth step"). The texts are told apart by where they are: the same text from two
+/// places is listed twice, which the gathered column does not show.
+#[derive(Default)]
+struct TextColumn<'a> {
+    rows: Vec<Option<IdxSize>>,
+    texts: Vec<&'a str>,
+    index: rustc_hash::FxHashMap<(usize, usize), IdxSize>,
+}
+
+impl<'a> TextColumn<'a> {
+    fn push(&mut self, text: Option<&'a str>) {
+        let code = text.map(|text| {
+            let texts = &mut self.texts;
+            *(self.index)
+                .entry((text.as_ptr() as usize, text.len()))
+                .or_insert_with(|| {
+                    texts.push(text);
+                    (texts.len() - 1) as IdxSize
+                })
+        });
+        self.rows.push(code);
+    }
+
+    fn column(self, name: &str) -> Column {
+        let texts = StringChunked::from_slice(name.into(), &self.texts);
+        let rows = IdxCa::from_slice_options(name.into(), &self.rows);
+        let gathered = texts.take(&rows).expect("indices among the texts");
+        gathered.into_series().into_column()
     }
 }
 
