@@ -321,6 +321,34 @@ mod tests {
         meta.row_groups.iter().map(|g| g.num_rows()).collect()
     }
 
+    /// The pages compressed in parallel make the file polars' batched writer makes.
+    #[test]
+    fn parquet_pages_made_in_parallel_are_those_of_polars_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = 5000;
+        let texts: Vec<Option<String>> = (0..n)
+            .map(|i| (i % 7 != 0).then(|| format!("level {}", i % 13)))
+            .collect();
+        let mut frame = df!(
+            "x" => (0..n).map(|i| i as f64 / 3.0).collect::<Vec<_>>(),
+            "k" => (0..n).map(|i| (i % 3) as i32).collect::<Vec<_>>(),
+            "text" => &texts,
+            "long" => (0..n).map(|i| format!("a text longer than twelve bytes, {}", i % 5)).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let ours = dir.path().join("ours.parquet");
+        write_frame(&mut frame, &ours).unwrap();
+        let theirs = dir.path().join("theirs.parquet");
+        let file = std::fs::File::create(&theirs).unwrap();
+        let mut writer = parquet_writer(file).batched(frame.schema()).unwrap();
+        writer.write_batch(&frame).unwrap();
+        writer.finish().unwrap();
+        assert_eq!(
+            std::fs::read(&ours).unwrap(),
+            std::fs::read(&theirs).unwrap()
+        );
+    }
+
     #[test]
     fn parquet_files_are_written_in_row_groups_of_at_most_row_group_rows() {
         let dir = tempfile::tempdir().unwrap();
