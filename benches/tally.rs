@@ -4,8 +4,8 @@
 //! and `run` end to end on a survey the size of Benin's DHS read from CSV.
 //! At scale (issue 15), on the shapes of `afmpi simulate --shape`: the tally of the
 //! survey shape (NFHS-5's 2,818,810 persons in 30,000 PSUs over 707 districts: about a
-//! million cells), and the finishing step of the census shape over 1,122 municipalities
-//! (1,158 domains).
+//! million cells), and the finishing step of the survey shape (746 domains) and of the
+//! census shape over 1,122 municipalities (1,158 domains).
 //! Run with `cargo bench --bench tally`; figures in BENCHMARKS.md.
 
 use std::path::Path;
@@ -114,7 +114,7 @@ fn shape(shape: Shape, rows: usize) -> (Methodology, afmpi::sample::Sample) {
 fn at_scale(c: &mut Criterion) {
     let mut group = c.benchmark_group("scale");
     group.sample_size(10);
-    let (_, sample) = shape(Shape::Survey, Shape::Survey.default_rows());
+    let (survey, sample) = shape(Shape::Survey, Shape::Survey.default_rows());
     let cells = tally::tally(&sample).unwrap().cells.len();
     group.throughput(Throughput::Elements(sample.len() as u64));
     group.bench_function(
@@ -124,35 +124,48 @@ fn at_scale(c: &mut Criterion) {
         ),
         |b| b.iter(|| tally::tally(&sample).unwrap().cells.len()),
     );
-    drop(sample);
+    let table = tally::tally(&sample).unwrap();
+    finishing(&mut group, "survey", &survey, &sample, &table);
+    drop((sample, table));
     let (m, sample) = shape(Shape::Census, 2_000_000);
     let table = tally::tally(&sample).unwrap();
-    let weights = IntegerWeights::new(&m).unwrap();
+    finishing(&mut group, "census", &m, &sample, &table);
+    group.finish();
+}
+
+/// The finishing step of a shape's table: totals, estimates, standard errors.
+fn finishing(
+    group: &mut criterion::BenchmarkGroup<criterion::measurement::WallTime>,
+    name: &str,
+    m: &Methodology,
+    sample: &afmpi::sample::Sample,
+    table: &tally::Table,
+) {
+    let weights = IntegerWeights::new(m).unwrap();
     let settings = Settings::default();
     let domains = table.sample_sizes().len();
     group.throughput(Throughput::Elements(domains as u64));
     group.bench_function(
         format!(
-            "finishing the census shape ({domains} domains, {} cells)",
+            "finishing the {name} shape ({domains} domains, {} cells)",
             table.cells.len()
         ),
         |b| {
             b.iter(|| {
                 let totals =
-                    inference::Totals::new(&table, &sample, &weights, 0, settings.lonely_psu)
+                    inference::Totals::new(table, sample, &weights, 0, settings.lonely_psu)
                         .unwrap();
                 let estimates =
-                    measures::estimate(&table, &totals.layout, &[], sample.round_info.len(), |d| {
+                    measures::estimate(table, &totals.layout, &[], sample.round_info.len(), |d| {
                         totals.of(d)
                     });
-                inference::infer(&totals, &sample, &estimates, &settings)
+                inference::infer(&totals, sample, &estimates, &settings)
                     .unwrap()
                     .levels
                     .len()
             })
         },
     );
-    group.finish();
 }
 
 criterion_group!(benches, tally_pass, finishing_step, end_to_end, at_scale);
