@@ -331,7 +331,7 @@ mod tests {
             .collect();
         let mut frame = df!(
             "x" => (0..n).map(|i| i as f64 / 3.0).collect::<Vec<_>>(),
-            "k" => (0..n).map(|i| (i % 3) as i32).collect::<Vec<_>>(),
+            "k" => (0..n).map(|i| i % 3).collect::<Vec<i32>>(),
             "text" => &texts,
             "long" => (0..n).map(|i| format!("a text longer than twelve bytes, {}", i % 5)).collect::<Vec<_>>(),
         )
