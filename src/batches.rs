@@ -16,7 +16,8 @@
 //! batch knows only for itself is translated to codes kept across batches, and its cells
 //! so keyed are appended to the cells so far (sorted, equal keys added, when they hold
 //! a few batches' rows' worth). At the end the codes are renumbered in the labels' order, as a whole-file
-//! run numbers them, and the cells sorted once more. The cells' sums of weights are
+//! run numbers them, and the cells sorted once more, where their order breaks
+//! ([`tally::add_up_to_cells`]). The cells' sums of weights are
 //! exact ([`afmpi_core::sums`]), so the table is the same to the bit as a whole-file
 //! run's, whatever the batch size and the number of threads.
 
