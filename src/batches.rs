@@ -26,6 +26,7 @@ use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver};
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::error::{Error, Result};
@@ -110,16 +111,19 @@ struct Accumulator {
     /// The combinations of levels met so far (one code per subgroup column), numbered.
     combinations: Vec<Vec<u32>>,
     combination_index: FxHashMap<Vec<u32>, u32>,
-    /// The batches' cells, keyed by codes across batches: a list per batch, each of its
-    /// final size (a list grown by doubling leaves its old buffers behind, in a heap that
-    /// keeps freed memory); when they hold `compact_at` cells, made one list, sorted,
-    /// with the sums of equal keys added ([`tally::add_up`]), so that a cell many
-    /// batches share is held about once. (A hash table of a census's 2.8 million cells
-    /// cost 2.8 s on the thread that adds the batches, much of it growing the table:
-    /// BENCHMARKS.md, "Issue 15, sixth step".)
-    cells: Vec<Vec<(Key, WeightSums)>>,
-    /// The cells the lists hold.
-    held: usize,
+    /// The batches' cells, keyed by codes across batches, one batch after the other in
+    /// one list, given at the first batch the room the whole file will need (from the
+    /// file's rows: a list grown by doubling leaves its old buffers behind, in a heap
+    /// that keeps freed memory); when it holds `compact_at` cells, sorted in place with
+    /// the sums of equal keys added ([`tally::add_up`]), so that a cell many batches
+    /// share is held about once. At the end its keys are renumbered in place: nothing is
+    /// copied (a copy of the survey shape's 505,581 cells took 48 MB of fresh memory and
+    /// 4-40 ms). (A hash table of a census's 2.8 million cells cost 2.8 s on the thread
+    /// that adds the batches, much of it growing the table: BENCHMARKS.md, "Issue 15,
+    /// sixth step".)
+    cells: Vec<(Key, WeightSums)>,
+    /// The rows the file has, when its footer says so (Parquet), for the room of `cells`.
+    file_rows: Option<usize>,
     compact_at: usize,
     /// The fewest cells they are compacted at.
     compact_from: usize,
@@ -145,6 +149,7 @@ pub fn tally_in_batches(
     let batch_rows = batch_rows.max(1);
     let (receive, reader) = spawn_reader(frame, file, batch_rows)?;
     let mut acc = Accumulator::new(survey, COMPACT_BATCHES * batch_rows);
+    acc.file_rows = read::parquet_rows(file);
     let (persons_request, mut sink) = match persons {
         Some((request, sink)) => (Some(request), Some(sink)),
         None => (None, None),
@@ -317,7 +322,7 @@ impl Accumulator {
             combinations: Vec::new(),
             combination_index: FxHashMap::default(),
             cells: Vec::new(),
-            held: 0,
+            file_rows: None,
             compact_at: compact_from,
             compact_from,
             report: None,
@@ -352,7 +357,7 @@ impl Accumulator {
             .iter()
             .map(|v| self.gap_code(v))
             .collect();
-        let mut batch_cells = Vec::with_capacity(table.cells.len());
+        self.make_room(table.cells.len(), used);
         // A batch's packed levels -> the combination's code across batches.
         let mut combination_of: FxHashMap<u64, u32> = FxHashMap::default();
         for (cell, sums) in table.cells.iter().zip(&sums) {
@@ -383,11 +388,23 @@ impl Accumulator {
                 cell.flags,
                 gaps[cell.gaps as usize],
             );
-            batch_cells.push((key, *sums));
+            self.cells.push((key, *sums));
         }
-        self.held += batch_cells.len();
-        self.cells.push(batch_cells);
         self.compact_when_due()
+    }
+
+    /// Room in `cells` for a batch of `cells` cells from `rows` rows: at the first batch,
+    /// for the whole file at the first batch's cells per row, and a quarter more.
+    fn make_room(&mut self, cells: usize, rows: usize) {
+        if self.cells.capacity() == 0 {
+            if let Some(file_rows) = self.file_rows {
+                let per_row = cells as f64 / rows.max(1) as f64;
+                self.cells
+                    .reserve((1.25 * per_row * file_rows as f64) as usize + cells);
+                return;
+            }
+        }
+        self.cells.reserve(cells);
     }
 
     /// A batch's codes of strata, PSUs and each subgroup's levels as codes across
@@ -427,15 +444,11 @@ impl Accumulator {
         (strata, psus, levels)
     }
 
-    /// The cells' lists made one, sorted, equal keys added, when they hold `compact_at`.
+    /// The cells sorted in place, equal keys added, when they number `compact_at`.
     fn compact_when_due(&mut self) -> Result<()> {
-        if self.held >= self.compact_at {
-            let mut all = Vec::with_capacity(self.held);
-            self.cells.drain(..).for_each(|list| all.extend(list));
-            let all = tally::add_up(all)?;
-            self.held = all.len();
-            self.cells.push(all);
-            self.compact_at = self.compact_from.max(2 * self.held);
+        if self.cells.len() >= self.compact_at {
+            self.cells = tally::add_up(std::mem::take(&mut self.cells))?;
+            self.compact_at = self.compact_from.max(2 * self.cells.len());
         }
         Ok(())
     }
@@ -545,8 +558,10 @@ impl Accumulator {
             });
         }
         let radices = tally::radices(&groupings)?;
-        // Each combination of levels packed once; every cell's key in the final codes,
-        // then sorted with the sums of equal keys (from different batches) added.
+        // Each combination of levels packed once, and its rank among them. Every cell's
+        // key is renumbered in place in the final codes, its combination's rank for its
+        // levels (ranks sort as the packed levels do); then the cells are sorted, the
+        // sums of equal keys (from different batches) added, and made the table's.
         let packed: Vec<u64> = (self.combinations.iter())
             .map(|levels| {
                 let new = levels.iter().enumerate().map(|(g, &l)| match l {
@@ -556,24 +571,28 @@ impl Accumulator {
                 tally::pack_levels(new, &radices)
             })
             .collect();
+        let mut by_rank: Vec<u32> = (0..packed.len() as u32).collect();
+        by_rank.sort_unstable_by_key(|&c| packed[c as usize]);
+        let mut rank = vec![0u32; packed.len()];
+        for (r, &c) in by_rank.iter().enumerate() {
+            rank[c as usize] = r as u32;
+        }
         let psu_is_row = self.psu_is_row;
-        let entries = tally::concat_map_in_parallel(
-            &self.cells,
-            |&((round, stratum, psu, combination, profile, flags, gaps), sums)| {
-                let key = (
-                    round_new[round as usize],
-                    stratum_new[stratum as usize],
-                    if psu_is_row { 0 } else { psu_new[psu as usize] },
-                    packed[combination as usize],
-                    profile,
-                    flags,
-                    gaps,
-                );
-                (key, sums)
+        let mut entries = self.cells;
+        entries.par_iter_mut().for_each(|(key, _)| {
+            let (round, stratum, psu, combination, ..) = *key;
+            key.0 = round_new[round as usize];
+            key.1 = stratum_new[stratum as usize];
+            key.2 = if psu_is_row { 0 } else { psu_new[psu as usize] };
+            key.3 = rank[combination as usize];
+        });
+        let cells = tally::add_up_to_cells(
+            entries,
+            |(round, stratum, psu, rank, profile, flags, gaps)| {
+                let levels = packed[by_rank[rank as usize] as usize];
+                (round, stratum, psu, levels, profile, flags, gaps)
             },
-        );
-        drop(self.cells);
-        let cells = tally::add_up_to_cells(entries)?;
+        )?;
         let sample = Sample::from_labels(
             stratum_labels,
             psu_labels,

@@ -612,12 +612,19 @@ fn sort_runs_by_key<K: Copy + Ord + Send + Sync, V: Send + Sync>(entries: &mut [
     entries.par_sort_unstable_by_key(|e| e.0);
 }
 
-/// As [`add_up`], into the table's cells, in parallel: where each key starts is found
-/// over the sorted entries, and each key's entries are added and made its cell straight
-/// into the list of the final size (a batched census's or survey's half a million cells
-/// at the end of the batches: the serial adding up and the copy were a tenth of the
-/// survey shape's run, and a list per piece concatenated cost another copy).
-pub fn add_up_to_cells(mut entries: Vec<(Key, WeightSums)>) -> Result<Vec<Cell>> {
+/// As [`add_up`], into the table's cells (`key` gives each entry's [`Key`]; the entries'
+/// keys sort as theirs do), in parallel: where each key starts is found over the sorted
+/// entries, and each key's entries are added and made its cell straight into the list of
+/// the final size (a batched census's or survey's half a million cells at the end of the
+/// batches: the serial adding up and the copy were a tenth of the survey shape's run, and
+/// a list per piece concatenated cost another copy).
+pub fn add_up_to_cells<K>(
+    mut entries: Vec<(K, WeightSums)>,
+    key: impl Fn(K) -> Key + Sync + Send,
+) -> Result<Vec<Cell>>
+where
+    K: Copy + Ord + std::hash::Hash + Send + Sync,
+{
     sort_runs_by_key(&mut entries);
     let starts: Vec<usize> = (0..entries.len())
         .into_par_iter()
@@ -634,34 +641,12 @@ pub fn add_up_to_cells(mut entries: Vec<(Key, WeightSums)>) -> Result<Vec<Cell>>
                 too_large.lock().expect("not poisoned").get_or_insert(e);
             }
         }
-        cell(same[0].0, &sums)
+        cell(key(same[0].0), &sums)
     }));
     match too_large.into_inner().expect("not poisoned") {
         Some(e) => Err(e),
         None => Ok(cells),
     }
-}
-
-/// Lists one after the other, copied into one list in parallel, each element mapped by
-/// `f` on the way (read from its list by where it falls).
-pub fn concat_map_in_parallel<T: Sync, U: Send>(
-    lists: &[Vec<T>],
-    f: impl Fn(&T) -> U + Sync + Send,
-) -> Vec<U> {
-    let mut starts = Vec::with_capacity(lists.len());
-    let mut total = 0;
-    for list in lists {
-        starts.push(total);
-        total += list.len();
-    }
-    let mut out = Vec::with_capacity(total);
-    out.par_extend((0..total).into_par_iter().map(|i| {
-        // The last list that starts at or before i (never an empty one: the list after
-        // it would start there too).
-        let l = starts.partition_point(|&start| start <= i) - 1;
-        f(&lists[l][i - starts[l]])
-    }));
-    out
 }
 
 /// Entries sorted by key in, one entry per key out (their sums added: exact, so in any
@@ -977,7 +962,9 @@ mod tests {
                     .num_threads(threads)
                     .build()
                     .unwrap();
-                let cells = pool.install(|| add_up_to_cells(entries.clone())).unwrap();
+                let cells = pool
+                    .install(|| add_up_to_cells(entries.clone(), |key| key))
+                    .unwrap();
                 assert_eq!(cells, expected, "{n} entries, {threads} threads");
             }
         }
@@ -1013,29 +1000,5 @@ mod tests {
                 proptest::prop_assert_eq!(sorted, expected);
             }
         }
-    }
-
-    #[test]
-    fn lists_concatenated_in_parallel_keep_their_order() {
-        let lists: Vec<Vec<u32>> = vec![
-            vec![],
-            vec![1, 2],
-            vec![],
-            vec![],
-            vec![3],
-            (4..1000).collect(),
-            vec![],
-        ];
-        let expected: Vec<u64> = (1..1000).map(|x| 2 * x).collect();
-        assert_eq!(
-            concat_map_in_parallel(&lists, |&x| 2 * u64::from(x)),
-            expected
-        );
-        let same = |x: &u32| *x;
-        assert_eq!(concat_map_in_parallel(&[], same), Vec::<u32>::new());
-        assert_eq!(
-            concat_map_in_parallel(&[Vec::<u32>::new(), vec![]], same),
-            Vec::<u32>::new()
-        );
     }
 }
