@@ -112,9 +112,10 @@ struct Accumulator {
     combinations: Vec<Vec<u32>>,
     combination_index: FxHashMap<Vec<u32>, u32>,
     /// The batches' cells, keyed by codes across batches, one batch after the other in
-    /// one list, given at the first batch the room the whole file will need (from the
-    /// file's rows: a list grown by doubling leaves its old buffers behind, in a heap
-    /// that keeps freed memory); when it holds `compact_at` cells, sorted in place with
+    /// one list, given at the first batch the room the whole file will need when a
+    /// Parquet footer tells its rows (a list grown by doubling leaves its old buffers
+    /// behind, in a heap that keeps freed memory; a CSV file's list grows so, its rows
+    /// unknown before the end); when it holds `compact_at` cells, sorted in place with
     /// the sums of equal keys added ([`tally::add_up`]), so that a cell many batches
     /// share is held about once. At the end its keys are renumbered in place: nothing is
     /// copied (a copy of the survey shape's 505,581 cells took 48 MB of fresh memory and
