@@ -149,8 +149,8 @@ pub fn tally_in_batches(
 ) -> Result<(Sample, DataReport, Table)> {
     let batch_rows = batch_rows.max(1);
     let (receive, reader) = spawn_reader(frame, file, batch_rows)?;
-    let mut acc = Accumulator::new(survey, COMPACT_BATCHES * batch_rows);
-    acc.file_rows = read::parquet_rows(file);
+    let file_rows = read::parquet_rows(file);
+    let mut acc = Accumulator::new(survey, COMPACT_BATCHES * batch_rows, file_rows);
     let (persons_request, mut sink) = match persons {
         Some((request, sink)) => (Some(request), Some(sink)),
         None => (None, None),
@@ -311,7 +311,7 @@ fn add_in_file_order(
 }
 
 impl Accumulator {
-    fn new(survey: &SurveyColumns, compact_from: usize) -> Accumulator {
+    fn new(survey: &SurveyColumns, compact_from: usize, file_rows: Option<usize>) -> Accumulator {
         Accumulator {
             strata: Codes::default(),
             psus: Codes::default(),
@@ -323,7 +323,7 @@ impl Accumulator {
             combinations: Vec::new(),
             combination_index: FxHashMap::default(),
             cells: Vec::new(),
-            file_rows: None,
+            file_rows,
             compact_at: compact_from,
             compact_from,
             report: None,

@@ -103,12 +103,15 @@ fn cannot_write(path: &Path, e: &dyn std::fmt::Display) -> Error {
 /// 25 ms a slice when the machine was slow; BENCHMARKS.md, "Issue 15, seventh step").
 pub const ROW_GROUP_ROWS: usize = 1 << 18;
 
+/// The compression of the Parquet files we write (polars' default).
+const PARQUET_COMPRESSION: ParquetCompression = ParquetCompression::Zstd(None);
+
 /// How we write Parquet: polars' defaults (zstd, statistics, format version 1), named
 /// here once for the writer and for the pages [`write_row_groups`] makes.
 fn parquet_options() -> WriteOptions {
     WriteOptions {
         statistics: StatisticsOptions::default(),
-        compression: ParquetCompression::Zstd(None).into(),
+        compression: PARQUET_COMPRESSION.into(),
         version: Version::V1,
         data_page_size: None,
     }
@@ -118,7 +121,7 @@ fn parquet_options() -> WriteOptions {
 fn parquet_writer(file: std::fs::File) -> ParquetWriter<std::fs::File> {
     let options = parquet_options();
     ParquetWriter::new(file)
-        .with_compression(ParquetCompression::Zstd(None))
+        .with_compression(PARQUET_COMPRESSION)
         .with_statistics(options.statistics)
         .with_data_page_size(options.data_page_size)
 }

@@ -437,9 +437,9 @@ impl<'a> Columns<'a> {
 
 /// A text column of the results, of few distinct values (names of measures, indicators,
 /// subgroup levels): each row's value as its index among the distinct texts, which
-/// polars then gathers. A text pushed row by row into polars' array cost 30 ns a value,
-/// a third of the time of the survey shape's results frame (BENCHMARKS.md, "Issue 15,
-/// eighth step"). The texts are told apart by where they are: the same text from two
+/// polars then gathers, instead of each text pushed into polars' array (about 30 ns a
+/// value: the survey shape's results frame took 9-17 ms, now 7-14; BENCHMARKS.md,
+/// "Issue 15, eighth step"). The texts are told apart by where they are: the same text from two
 /// places is listed twice, which the gathered column does not show.
 #[derive(Default)]
 struct TextColumn<'a> {
