@@ -358,7 +358,8 @@ fn changes_over_three_rounds() {
             .iter()
             .filter(|c| c.measure == Measure::M0 && c.cutoff == Some(1) && c.subgroup.is_none())
             .collect();
-        assert_eq!(national.len(), expected.len() * 4);
+        // Per pair: abs, rel, and M0's two parts, each plain and annualized.
+        assert_eq!(national.len(), expected.len() * 8);
         for (t0, t1) in expected {
             let ((b0, s0), (b1, s1)) = (level(t0), level(t1));
             let find = |ctype, annualized| {

@@ -78,7 +78,7 @@ pub(super) fn finite(x: f64) -> Option<f64> {
 pub enum Part {
     /// The level estimates (`ctype = lev`).
     Levels,
-    /// The changes between rounds (`ctype = abs, rel`).
+    /// The changes between rounds (`ctype = abs, rel`, and M0's parts `abs_H`, `abs_A`).
     Changes,
     /// Levels followed by changes.
     All,
@@ -179,7 +179,7 @@ pub fn change_key(c: &Change) -> u128 {
         (c.t0 as u128, 16),
         (c.t1 as u128, 16),
         (u128::from(c.annualized), 1),
-        (c.ctype as u128, 1),
+        (c.ctype as u128, 2),
     ])
 }
 
@@ -475,7 +475,7 @@ pub fn levels_frame(a: &Analysis) -> DataFrame {
     Results::new(a, Part::Levels).frame()
 }
 
-/// The long results frame of changes between rounds (`ctype = abs, rel`).
+/// The long results frame of changes between rounds (`ctype = abs, rel, abs_H, abs_A`).
 pub fn changes_frame(a: &Analysis) -> DataFrame {
     Results::new(a, Part::Changes).frame()
 }

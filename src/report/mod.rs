@@ -229,17 +229,14 @@ fn changes_section(a: &Analysis, head: Line) -> Result<String> {
                 continue;
             }
             let (y0, y1) = c.labels(&a.sample);
-            let scale = if c.ctype == inference::ChangeType::Abs {
-                100.0
-            } else {
-                1.0
-            };
+            let scale = if c.ctype.is_absolute() { 100.0 } else { 1.0 };
             let kind = format!(
                 "{}{}",
-                if c.ctype == inference::ChangeType::Abs {
-                    "absolute (pp)"
-                } else {
-                    "relative (%)"
+                match c.ctype {
+                    inference::ChangeType::Abs => "absolute (pp)",
+                    inference::ChangeType::Rel => "relative (%)",
+                    inference::ChangeType::AbsDueToH => "absolute (pp), the part due to H",
+                    inference::ChangeType::AbsDueToA => "absolute (pp), the part due to A",
                 },
                 if c.annualized { " per year" } else { "" }
             );

@@ -5,11 +5,16 @@ use super::intervals::Precision;
 use crate::measures::Measure;
 use crate::sample::Sample;
 
-/// Absolute or relative change.
+/// Absolute or relative change, or a part of an absolute change of M0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ChangeType {
     Abs,
     Rel,
+    /// The part of M0's absolute change due to the change of H (Shapley's split,
+    /// [`super::decompose`]).
+    AbsDueToH,
+    /// The part of M0's absolute change due to the change of A.
+    AbsDueToA,
 }
 
 impl ChangeType {
@@ -17,7 +22,15 @@ impl ChangeType {
         match self {
             ChangeType::Abs => "abs",
             ChangeType::Rel => "rel",
+            ChangeType::AbsDueToH => "abs_H",
+            ChangeType::AbsDueToA => "abs_A",
         }
+    }
+
+    /// Whether the change is in the measure's unit (an absolute change or a part of
+    /// one), not in percent.
+    pub fn is_absolute(self) -> bool {
+        self != ChangeType::Rel
     }
 }
 
@@ -49,7 +62,9 @@ impl Change {
     }
 }
 
-/// The measures whose changes over time are reported (as mpitb does).
+/// The measures whose changes over time are reported: those mpitb reports, and actb.
+/// An indicator's actb is its part of M0 (w_j × hdk_j, and M0 = Σ_j actb_j), so its
+/// absolute change is the indicator's part of M0's change.
 pub fn has_changes(measure: Measure) -> bool {
     matches!(
         measure,
@@ -58,17 +73,20 @@ pub fn has_changes(measure: Measure) -> bool {
             | Measure::A
             | Measure::Hd
             | Measure::Hdk
+            | Measure::Actb
             | Measure::M1
             | Measure::M2
     )
 }
 
 /// A change and its gradient with respect to (b0, b1). `span` is the years between the
-/// rounds for annualized changes.
+/// rounds for annualized changes. (NaN for the parts of M0's change, which are not
+/// functions of one measure's two values.)
 pub fn change(ctype: ChangeType, span: Option<f64>, b0: f64, b1: f64) -> (f64, f64, f64) {
     match (ctype, span) {
         (ChangeType::Abs, None) => (b1 - b0, -1.0, 1.0),
         (ChangeType::Abs, Some(dy)) => ((b1 - b0) / dy, -1.0 / dy, 1.0 / dy),
+        (ChangeType::AbsDueToH | ChangeType::AbsDueToA, _) => (f64::NAN, f64::NAN, f64::NAN),
         (ChangeType::Rel, None) => (100.0 * (b1 - b0) / b0, -100.0 * b1 / (b0 * b0), 100.0 / b0),
         (ChangeType::Rel, Some(dy)) => {
             let e = 1.0 / dy;

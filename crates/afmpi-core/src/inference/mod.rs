@@ -17,7 +17,9 @@
 //! covariance of the two rounds' estimates (rounds that share PSUs are correlated, and
 //! that is kept). Degrees of freedom are PSUs minus strata. Level intervals are logit
 //! intervals with the t quantile, as the survey package's `svyciprop(method = "logit")`;
-//! change intervals are Wald intervals with the normal quantile.
+//! change intervals are Wald intervals with the normal quantile. A change of M0 also
+//! comes split into its parts due to H and to A ([`decompose`]), each a function of four
+//! estimates whose joint covariance the same sums give.
 //!
 //! Without a PSU column each row is its own PSU: then Σ_c z_c² within a cell is
 //! (y − R x)² / X² times the cell's sum of squared weights, which the table keeps, so even
@@ -32,6 +34,7 @@
 //! in the results' order, so neither the series nor the results are sorted.
 
 mod changes;
+mod decompose;
 mod design;
 mod intervals;
 mod totals;

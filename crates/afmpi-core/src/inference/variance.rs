@@ -72,6 +72,25 @@ pub(super) struct Linearized {
     /// Σ z over the design.
     pub(super) total: f64,
     pub(super) defined: bool,
+    /// The estimate's domain.
+    pub(super) domain: Option<Domain>,
+    /// When each row is a PSU and asked for ([`Keep::UnitValues`]): each unit's stratum,
+    /// factor and z, in the domain's order of units, so that two estimates of one
+    /// domain and round can be paired unit by unit.
+    pub(super) units: Vec<(u32, f64, f64)>,
+}
+
+/// What a linearization keeps beyond the sums per stratum.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Keep {
+    /// The sums per stratum only: an estimate's own variance.
+    Sums,
+    /// The PSU totals of a clustered design, to pair rounds that share PSUs (rows of
+    /// different rounds are different rows).
+    PsuTotals,
+    /// Also, when each row is a PSU, each unit's value: to pair estimates of one domain
+    /// in one round (as H and A, in [`super::decompose`]).
+    UnitValues,
 }
 
 /// Σ z and Σ factor·z² of the units z(y, x), added in four lanes (the compiler's vector
@@ -122,6 +141,8 @@ impl Linearized {
         self.stratum_sq.clear();
         self.stratum_sq.resize(n_strata, 0.0);
         self.psu_sum.clear();
+        self.units.clear();
+        self.domain = Some(e.domain);
         self.strata.clear();
         self.strata.extend_from_slice(strata);
         self.total = 0.0;
@@ -174,7 +195,12 @@ impl Context<'_> {
                 let whole = self.domains.get(&whole).unwrap_or(&empty);
                 self.linearize_share(domain, whole, e, pairs_rounds, lin);
             } else {
-                self.linearize(domain, e, pairs_rounds, lin);
+                let keep = if pairs_rounds {
+                    Keep::PsuTotals
+                } else {
+                    Keep::Sums
+                };
+                self.linearize(domain, e, keep, lin);
             }
         }
         let (linear, cov) = (&scratch.linear[..r], &mut scratch.cov);
@@ -222,32 +248,45 @@ impl Context<'_> {
                 (Some(y0), Some(y1)) if y1 != y0 => Some(y1 - y0),
                 _ => None,
             };
-            for (ctype, annualized) in [
-                (ChangeType::Abs, false),
-                (ChangeType::Rel, false),
-                (ChangeType::Abs, true),
-                (ChangeType::Rel, true),
-            ] {
+            // M0's parts of its absolute change follow its changes, for each span.
+            let parts = (first.measure == Measure::M0)
+                .then(|| self.shapley_parts(first, t0, t1))
+                .flatten();
+            for annualized in [false, true] {
                 let span = match (annualized, years) {
                     (false, _) => None,
                     (true, Some(dy)) => Some(dy),
                     (true, None) => continue,
                 };
-                let (b, g0, g1) = change(ctype, span, b0, b1);
-                let var = g0 * g0 * v00 + 2.0 * g0 * g1 * v01 + g1 * g1 * v11;
-                result.1.push(Change {
-                    measure: first.measure,
-                    indicator: first.indicator,
-                    cutoff: first.cutoff,
-                    group: first.group,
-                    subgroup: first.domain.subgroup,
-                    t0,
-                    t1,
-                    ctype,
-                    annualized,
-                    b,
-                    precision: self.quantiles.change(b, var),
-                });
+                let push = |result: &mut SeriesResult, ctype, b: f64, var: f64| {
+                    result.1.push(Change {
+                        measure: first.measure,
+                        indicator: first.indicator,
+                        cutoff: first.cutoff,
+                        group: first.group,
+                        subgroup: first.domain.subgroup,
+                        t0,
+                        t1,
+                        ctype,
+                        annualized,
+                        b,
+                        precision: self.quantiles.change(b, var),
+                    })
+                };
+                for ctype in [ChangeType::Abs, ChangeType::Rel] {
+                    let (b, g0, g1) = change(ctype, span, b0, b1);
+                    let var = g0 * g0 * v00 + 2.0 * g0 * g1 * v01 + g1 * g1 * v11;
+                    push(result, ctype, b, var);
+                }
+                if let Some(parts) = &parts {
+                    let per = span.map_or(1.0, |dy| 1.0 / dy);
+                    for (ctype, (b, var)) in [
+                        (ChangeType::AbsDueToH, parts.due_to_h),
+                        (ChangeType::AbsDueToA, parts.due_to_a),
+                    ] {
+                        push(result, ctype, b * per, var * per * per);
+                    }
+                }
             }
         }
     }
@@ -258,7 +297,7 @@ impl Context<'_> {
         &self,
         domain: &UnitTotals,
         e: &Estimate,
-        keep_psus: bool,
+        keep: Keep,
         lin: &mut Linearized,
     ) {
         if !lin.reset(self.design.n_strata(), &domain.strata, e) {
@@ -284,10 +323,17 @@ impl Context<'_> {
             lin.add_run(h, sum, sq);
             total += sum;
         }
-        if keep_psus && !self.design.psu_is_row {
-            let zs = ys.iter().zip(xs.iter()).map(|(&y, &x)| z(y, x));
-            lin.psu_sum
-                .extend(domain.units.iter().map(|u| u.id).zip(zs));
+        let zs = ys.iter().zip(xs.iter()).map(|(&y, &x)| z(y, x));
+        match (keep, self.design.psu_is_row) {
+            (Keep::Sums, _) | (Keep::PsuTotals, true) => {}
+            (_, false) => lin
+                .psu_sum
+                .extend(domain.units.iter().map(|u| u.id).zip(zs)),
+            (Keep::UnitValues, true) => lin.units.extend(
+                (domain.units.iter())
+                    .zip(zs)
+                    .map(|(u, z)| (u.stratum, u.factor, z)),
+            ),
         }
         lin.total = total;
     }
@@ -404,6 +450,9 @@ impl Context<'_> {
         // Σ_c z_a,c z_b,c per stratum: an estimate's own sums of squares, or the products
         // of two estimates' PSU totals.
         let mut products = vec![0.0; if same { 0 } else { n_strata }];
+        if !same && d.psu_is_row && !rows_paired(a, b, &mut products) {
+            return f64::NAN;
+        }
         if !same && !d.psu_is_row {
             let (mut i, mut j) = (0, 0);
             while i < a.psu_sum.len() && j < b.psu_sum.len() {
@@ -439,4 +488,25 @@ impl Context<'_> {
         }
         v * d.variance_scale
     }
+}
+
+/// When each row is its own PSU: Σ_u factor·z_a·z_b per stratum, into `products`, for
+/// two estimates whose rows can be paired. Rows of different rounds are different rows
+/// (nothing to add); two estimates of one domain and round pair unit by unit, when both
+/// kept their units' values ([`Keep::UnitValues`]). Other pairs share rows that their
+/// units do not identify: false.
+fn rows_paired(a: &Linearized, b: &Linearized, products: &mut [f64]) -> bool {
+    let (Some(da), Some(db)) = (a.domain, b.domain) else {
+        return false;
+    };
+    if da.round != db.round {
+        return true;
+    }
+    if da != db || a.units.len() != b.units.len() || a.units.is_empty() {
+        return false;
+    }
+    for (&(h, f, za), &(_, _, zb)) in a.units.iter().zip(&b.units) {
+        products[h as usize] += f * za * zb;
+    }
+    true
 }
