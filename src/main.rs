@@ -50,6 +50,14 @@ fn main() {
             }
         }
     }
+    // A panic of polars inside the evaluation of a rule becomes an error that names the
+    // rule (`afmpi::rules::collect_guarded`): its message is not printed twice.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !afmpi::rules::guarded_evaluation() {
+            default_hook(info);
+        }
+    }));
     let cli = cli::Cli::parse();
     if let Err(e) = cli::dispatch(cli) {
         eprintln!("afmpi: error: {e}");

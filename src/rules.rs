@@ -149,3 +149,30 @@ impl Household {
         }
     }
 }
+
+/// Guarded evaluations under way: while there is one, the program's panic hook
+/// (`main.rs`) stays quiet, since the panic becomes an error that names the rule.
+static GUARDED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Whether a guarded evaluation is under way ([`collect_guarded`]).
+pub fn guarded_evaluation() -> bool {
+    GUARDED.load(std::sync::atomic::Ordering::SeqCst) > 0
+}
+
+/// Evaluates a frame of the user's expressions. polars 0.55 panics on some expressions
+/// instead of refusing them (`1 AND '%'`: a Boolean operator between a number and a
+/// text), so the evaluation is caught, and such a panic is an error like any other.
+pub fn collect_guarded(frame: LazyFrame) -> PolarsResult<DataFrame> {
+    use std::sync::atomic::Ordering;
+    GUARDED.fetch_add(1, Ordering::SeqCst);
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| frame.collect()));
+    GUARDED.fetch_sub(1, Ordering::SeqCst);
+    outcome.unwrap_or_else(|panic| {
+        let message = (panic.downcast_ref::<String>().map(String::as_str))
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("no message");
+        Err(PolarsError::ComputeError(
+            format!("polars cannot evaluate it ({message}): check that each operator's operands are of the types it takes").into(),
+        ))
+    })
+}

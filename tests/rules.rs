@@ -402,3 +402,22 @@ fn bad_rules_are_clear_errors() {
         .to_string();
     assert!(e.contains("not true/false"), "{e}");
 }
+
+/// polars 0.55 panics on a Boolean operator between a number and a text aggregated over
+/// the household (found by tests/fuzz.rs): the run gives an error that names the rule.
+#[test]
+fn a_rule_polars_panics_on_is_an_error_that_names_it() {
+    let df = df!("hh" => [1, 1, 2], "x" => [1.0, 2.0, 3.0], "d" => [0, 1, 1]).unwrap();
+    let m = methodology(
+        &[
+            "column = \"d\"",
+            "name = \"r\"\ndeprived = \"1 AND '%'\"\naggregate = \"any\"",
+        ],
+        "[survey]\nhousehold = \"hh\"\n",
+    );
+    let e = analyse_frame(&df, &m, &m.survey, &settings(), Path::new("raw.csv"))
+        .err()
+        .expect("an error, not estimates")
+        .to_string();
+    assert!(e.contains("cannot evaluate the rule `1 AND '%'`"), "{e}");
+}

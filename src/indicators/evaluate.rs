@@ -37,13 +37,15 @@ pub(super) fn evaluate_rules(
         return Ok(DataFrame::empty());
     }
     // One indicator at a time first, so that an error names its rule.
-    let out = df.clone().lazy().select(exprs.clone()).collect();
+    let out = rules::collect_guarded(df.clone().lazy().select(exprs.clone()));
     out.map_err(|e| {
         for (j, ind) in m.indicators.iter().enumerate() {
             if let Source::Rule(rule) = &ind.source {
                 let single = rules::deprivation(rule, survey.household.as_deref())
                     .map(|x| x.alias(rule_column(j)));
-                if let Err(e) = single.and_then(|x| df.clone().lazy().select([x]).collect()) {
+                let evaluated =
+                    single.and_then(|x| rules::collect_guarded(df.clone().lazy().select([x])));
+                if let Err(e) = evaluated {
                     return rule_error(&ind.id, &rule.deprived.text, e);
                 }
             }
@@ -89,22 +91,18 @@ pub(super) fn group_flags(
     let frame = DataFrame::new(n, columns).map_err(|e| Error::input(file, e.to_string()))?;
     for (g, group) in m.groups.iter().enumerate() {
         let key = format!("group `{}`", group.name);
-        let evaluated = frame
-            .clone()
-            .lazy()
-            .select([rules::expression(&group.rule)
+        let expression = rules::expression(&group.rule).map_err(|e| Error::Methodology {
+            file: None,
+            key: Some(key.clone()),
+            message: format!("cannot evaluate the rule `{}`: {e}", group.rule.text),
+        })?;
+        let evaluated =
+            rules::collect_guarded(frame.clone().lazy().select([expression.alias("member")]))
                 .map_err(|e| Error::Methodology {
                     file: None,
                     key: Some(key.clone()),
                     message: format!("cannot evaluate the rule `{}`: {e}", group.rule.text),
-                })?
-                .alias("member")])
-            .collect()
-            .map_err(|e| Error::Methodology {
-                file: None,
-                key: Some(key.clone()),
-                message: format!("cannot evaluate the rule `{}`: {e}", group.rule.text),
-            })?;
+                })?;
         let s = evaluated
             .column("member")
             .expect("selected")
