@@ -59,9 +59,10 @@ fn main_command_on_the_example_writes_every_format() {
     // domains' popsh and contrib (per cutoff).
     let levels = 18 * (3 * (3 + 3 * 10) + 10) + 16 * (1 + 3);
     // Changes from round 1 to 2 of M0, H, A, hdk and actb (per cutoff) and hd, in 9
-    // domains: abs, rel, and both annualized; and M0's two parts (due to H, due to A),
-    // plain and annualized.
-    let changes = 9 * (3 * (3 + 2 * 10) + 10) * 4 + 9 * 3 * 2 * 2;
+    // domains: abs, rel, and both annualized; M0's two parts (due to H, due to A), plain
+    // and annualized; and the national M0's two parts over each of the 2 columns (within
+    // the levels, shifts between them), plain and annualized.
+    let changes = 9 * (3 * (3 + 2 * 10) + 10) * 4 + 9 * 3 * 2 * 2 + 3 * 2 * 2 * 2;
     // The sample facts: N and Neff in the 18 domains, mv and mv_w of the 10 indicators.
     let facts = 2 * 18 + 2 * 10;
     assert_eq!(csv.lines().count() - 1, levels + facts + changes);

@@ -1,7 +1,8 @@
-//! The parts of a change of M0 due to H and to A (Shapley's split), and the indicators'
-//! parts (actb's changes), against an independent route: every total of both rounds
-//! added up per PSU straight from the rows, their stratified covariance matrix, and the
-//! parts' gradients by central differences (a numerical delta method).
+//! The parts of a change of M0 due to H and to A (Shapley's split), the indicators'
+//! parts (actb's changes), and the whole sample's change within and between the levels
+//! of a subgroup column, against an independent route: every total of both rounds added
+//! up per PSU straight from the rows, their stratified covariance matrix, and the parts'
+//! gradients by central differences (a numerical delta method).
 
 mod common;
 
@@ -14,68 +15,93 @@ use afmpi::methodology::{IntegerWeights, SurveyColumns};
 use afmpi::{analyse_frame, Analysis};
 use approx::assert_relative_eq;
 
-/// The totals of both rounds, per person: poor, censored score and population in round
-/// 0, then the same in round 1.
-const TOTALS: usize = 6;
-
-/// The parts (due to H, due to A) of M0's change, from the six totals.
-fn parts(t: &[f64; TOTALS]) -> [f64; 2] {
-    let (h0, a0) = (t[0] / t[2], t[1] / t[0]);
-    let (h1, a1) = (t[3] / t[5], t[4] / t[3]);
-    [(h1 - h0) * (a0 + a1) / 2.0, (a1 - a0) * (h0 + h1) / 2.0]
-}
-
-/// The variances of the two parts: the gradients of `parts` by central differences
-/// and the stratified with-replacement covariance of the PSU totals (`units` gives
-/// each row's stratum and PSU; a PSU met in both rounds is one PSU).
-fn part_variances(rows: &[((u32, u64), [f64; TOTALS])]) -> ([f64; 2], [f64; 2]) {
-    let mut psus: BTreeMap<(u32, u64), [f64; TOTALS]> = BTreeMap::new();
-    let mut total = [0.0; TOTALS];
+/// The values of the parts and their variances by a numerical delta method: `f` of the
+/// totals, its gradient by central differences, and the stratified with-replacement
+/// covariance of the totals per PSU (`rows` gives each row's stratum and PSU, a PSU met
+/// in both rounds being one PSU, and its values of the totals).
+fn delta_method(
+    rows: &[((u32, u64), Vec<f64>)],
+    f: impl Fn(&[f64]) -> Vec<f64>,
+) -> (Vec<f64>, Vec<f64>) {
+    let n = rows[0].1.len();
+    let mut psus: BTreeMap<(u32, u64), Vec<f64>> = BTreeMap::new();
+    let mut total = vec![0.0; n];
     for (unit, t) in rows {
-        let p = psus.entry(*unit).or_insert([0.0; TOTALS]);
-        for k in 0..TOTALS {
+        let p = psus.entry(*unit).or_insert_with(|| vec![0.0; n]);
+        for k in 0..n {
             p[k] += t[k];
             total[k] += t[k];
         }
     }
-    let mut strata: BTreeMap<u32, Vec<[f64; TOTALS]>> = BTreeMap::new();
+    let mut strata: BTreeMap<u32, Vec<Vec<f64>>> = BTreeMap::new();
     for ((h, _), t) in psus {
         strata.entry(h).or_default().push(t);
     }
-    let mut cov = [[0.0; TOTALS]; TOTALS];
+    let mut cov = vec![vec![0.0; n]; n];
     for units in strata.values().filter(|u| u.len() > 1) {
-        let n = units.len() as f64;
-        let mean: Vec<f64> = (0..TOTALS)
-            .map(|k| units.iter().map(|u| u[k]).sum::<f64>() / n)
+        let m = units.len() as f64;
+        let mean: Vec<f64> = (0..n)
+            .map(|k| units.iter().map(|u| u[k]).sum::<f64>() / m)
             .collect();
         for u in units {
-            for a in 0..TOTALS {
-                for b in 0..TOTALS {
-                    cov[a][b] += n / (n - 1.0) * (u[a] - mean[a]) * (u[b] - mean[b]);
+            for a in 0..n {
+                for b in 0..n {
+                    cov[a][b] += m / (m - 1.0) * (u[a] - mean[a]) * (u[b] - mean[b]);
                 }
             }
         }
     }
-    let mut gradients = [[0.0; TOTALS]; 2];
-    for k in 0..TOTALS {
-        let step = total[k] * 1e-6;
-        let (mut up, mut down) = (total, total);
+    let values = f(&total);
+    let mut gradients = vec![vec![0.0; n]; values.len()];
+    for k in 0..n {
+        let step = total[k].abs().max(1.0) * 1e-6;
+        let (mut up, mut down) = (total.clone(), total.clone());
         up[k] += step;
         down[k] -= step;
-        let (pu, pd) = (parts(&up), parts(&down));
-        for p in 0..2 {
-            gradients[p][k] = (pu[p] - pd[p]) / (2.0 * step);
+        let (fu, fd) = (f(&up), f(&down));
+        for p in 0..values.len() {
+            gradients[p][k] = (fu[p] - fd[p]) / (2.0 * step);
         }
     }
-    let variance = |g: &[f64; TOTALS]| {
-        (0..TOTALS)
-            .map(|a| (0..TOTALS).map(|b| g[a] * cov[a][b] * g[b]).sum::<f64>())
-            .sum::<f64>()
-    };
-    (
-        parts(&total),
-        [variance(&gradients[0]), variance(&gradients[1])],
-    )
+    let variances = gradients
+        .iter()
+        .map(|g| {
+            (0..n)
+                .map(|a| (0..n).map(|b| g[a] * cov[a][b] * g[b]).sum::<f64>())
+                .sum::<f64>()
+        })
+        .collect();
+    (values, variances)
+}
+
+/// The parts (due to H, due to A) of M0's change, from the totals of each round: poor,
+/// censored score, population.
+fn shapley(t: &[f64]) -> Vec<f64> {
+    let (h0, a0) = (t[0] / t[2], t[1] / t[0]);
+    let (h1, a1) = (t[3] / t[5], t[4] / t[3]);
+    vec![(h1 - h0) * (a0 + a1) / 2.0, (a1 - a0) * (h0 + h1) / 2.0]
+}
+
+/// The parts (within the levels, shifts between them) of the whole sample's change of
+/// M0 over `levels` levels, from the totals of each round: each level's population and
+/// censored score, then the whole population.
+fn shifts(t: &[f64], levels: usize) -> Vec<f64> {
+    let per_round = 2 * levels + 1;
+    let (mut within, mut shift) = (0.0, 0.0);
+    for l in 0..levels {
+        let at = |r: usize| {
+            let base = r * per_round;
+            let population = t[base + 2 * l];
+            (
+                population / t[base + 2 * levels],
+                t[base + 2 * l + 1] / population,
+            )
+        };
+        let ((s0, m0), (s1, m1)) = (at(0), at(1));
+        within += (s0 + s1) / 2.0 * (m1 - m0);
+        shift += (m0 + m1) / 2.0 * (s1 - s0);
+    }
+    vec![within, shift]
 }
 
 fn change(
@@ -103,6 +129,7 @@ fn change(
 }
 
 /// Checks the parts of every cutoff, nationally and in each level of the first subgroup
+/// column, and the national change's parts within and between the levels of each
 /// column, against the rows; `unit` gives a row's PSU. Returns the parts checked.
 fn check_parts(
     a: &Analysis,
@@ -115,12 +142,11 @@ fn check_parts(
     let mut checked = 0;
     for cutoff in 0..m.cutoffs.len() {
         for subgroup in std::iter::once(None).chain((0..levels).map(|l| Some((0, l)))) {
-            let rows: Vec<((u32, u64), [f64; TOTALS])> = (0..s.len())
+            let rows: Vec<((u32, u64), Vec<f64>)> = (0..s.len())
                 .map(|i| {
                     let inside = subgroup.is_none_or(|(g, l)| s.groupings[g].codes[i] == l);
-                    let score = iw.score(s.profiles[i]);
-                    let poor = iw.poor(score, cutoff);
-                    let mut t = [0.0; TOTALS];
+                    let poor = iw.poor(iw.score(s.profiles[i]), cutoff);
+                    let mut t = vec![0.0; 6];
                     if inside {
                         let at = 3 * s.rounds[i] as usize;
                         let w = s.weights[i];
@@ -135,7 +161,7 @@ fn check_parts(
                     (unit(i), t)
                 })
                 .collect();
-            let (b, var) = part_variances(&rows);
+            let (b, var) = delta_method(&rows, shapley);
             let abs = change(a, Measure::M0, ChangeType::Abs, subgroup, cutoff, None);
             let due_to_h = change(
                 a,
@@ -178,6 +204,60 @@ fn check_parts(
             assert_relative_eq!(sum, abs.b, max_relative = 1e-9);
             checked += 2;
         }
+        checked += check_shifts(a, &iw, cutoff, &unit);
+    }
+    checked
+}
+
+/// The whole sample's change at one cutoff split within and between the levels of each
+/// subgroup column, against the rows.
+fn check_shifts(
+    a: &Analysis,
+    iw: &IntegerWeights,
+    cutoff: usize,
+    unit: &impl Fn(usize) -> (u32, u64),
+) -> usize {
+    let s = &a.sample;
+    let mut checked = 0;
+    for g in 0..s.groupings.len() {
+        let levels = s.groupings[g].levels.len();
+        let per_round = 2 * levels + 1;
+        let rows: Vec<((u32, u64), Vec<f64>)> = (0..s.len())
+            .map(|i| {
+                let p = s.profiles[i];
+                let censored = if iw.poor(iw.score(p), cutoff) {
+                    iw.score_f64(p)
+                } else {
+                    0.0
+                };
+                let (w, base) = (s.weights[i], s.rounds[i] as usize * per_round);
+                let mut t = vec![0.0; 2 * per_round];
+                let l = s.groupings[g].codes[i] as usize;
+                t[base + 2 * l] = w;
+                t[base + 2 * l + 1] = w * censored;
+                t[base + 2 * levels] = w;
+                (unit(i), t)
+            })
+            .collect();
+        let (b, var) = delta_method(&rows, |t| shifts(t, levels));
+        let part = |ctype| {
+            a.inference
+                .changes
+                .iter()
+                .find(|c| {
+                    (c.measure, c.ctype, c.over, c.cutoff, c.annualized)
+                        == (Measure::M0, ctype, Some(g), Some(cutoff), false)
+                })
+                .unwrap_or_else(|| panic!("{ctype:?} over {g}"))
+        };
+        let abs = change(a, Measure::M0, ChangeType::Abs, None, cutoff, None);
+        let (within, shift) = (part(ChangeType::AbsWithin), part(ChangeType::AbsShift));
+        assert_relative_eq!(within.b + shift.b, abs.b, max_relative = 1e-9);
+        for (c, b, var) in [(within, b[0], var[0]), (shift, b[1], var[1])] {
+            assert_relative_eq!(c.b, b, max_relative = 1e-9);
+            assert_relative_eq!(c.precision.se, var.sqrt(), max_relative = 1e-5);
+        }
+        checked += 2;
     }
     checked
 }
@@ -198,7 +278,7 @@ fn parts_of_a_change_in_a_panel_of_psus() {
     let checked = check_parts(&a, &m, |i| (s.strata[i], u64::from(s.psus[i])));
     assert_eq!(
         checked,
-        2 * m.cutoffs.len() * (1 + s.groupings[0].levels.len())
+        2 * m.cutoffs.len() * (1 + s.groupings[0].levels.len() + s.groupings.len())
     );
 }
 
@@ -216,4 +296,29 @@ fn parts_of_a_change_when_each_row_is_a_psu() {
     let s = &a.sample;
     let checked = check_parts(&a, &m, |i| (s.strata[i], i as u64));
     assert!(checked > 0);
+}
+
+/// A column whose levels leave persons out is not split (its parts would not add up to
+/// the whole sample's change); the other columns still are.
+#[test]
+fn a_column_that_leaves_persons_out_is_not_split() {
+    let (df, m, survey) = common::simulated(3000);
+    let region = df.column("region").unwrap().str().unwrap().clone();
+    let blanked: polars::prelude::StringChunked = region
+        .iter()
+        .enumerate()
+        .map(|(i, v)| if i % 50 == 0 { None } else { v })
+        .collect();
+    let mut df = df;
+    df.replace(
+        "region",
+        polars::prelude::IntoSeries::into_series(blanked.with_name("region".into())).into(),
+    )
+    .unwrap();
+    let a = analyse_frame(&df, &m, &survey, &Settings::default(), Path::new("sim.csv")).unwrap();
+    let column = |name: &str| a.sample.groupings.iter().position(|g| g.column == name);
+    let split = |g| a.inference.changes.iter().filter(|c| c.over == g).count();
+    assert_eq!(split(column("region")), 0);
+    // Within and shift at each cutoff (no years: nothing annualized).
+    assert_eq!(split(column("area")), 2 * m.cutoffs.len());
 }

@@ -356,7 +356,9 @@ fn changes_over_three_rounds() {
             .inference
             .changes
             .iter()
-            .filter(|c| c.measure == Measure::M0 && c.cutoff == Some(1) && c.subgroup.is_none())
+            .filter(|c| {
+                (c.measure, c.cutoff, c.subgroup, c.over) == (Measure::M0, Some(1), None, None)
+            })
             .collect();
         // Per pair: abs, rel, and M0's two parts, each plain and annualized.
         assert_eq!(national.len(), expected.len() * 8);

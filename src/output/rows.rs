@@ -12,7 +12,7 @@ use super::files::{write_atomically, write_frame};
 use super::COLUMNS;
 use crate::error::{Error, Result};
 use crate::inference::{Change, Precision};
-use crate::measures::{order_fields, packed, Estimate, Measure};
+use crate::measures::{Estimate, Measure};
 use crate::Analysis;
 
 /// One row of the results: a level or a change, in the columns after `spec`.
@@ -165,22 +165,9 @@ pub fn level_key(e: &Estimate) -> u128 {
     e.order()
 }
 
-/// The order of a change row (see [`packed`]).
+/// The order of a change row: [`Change::order`].
 pub fn change_key(c: &Change) -> u128 {
-    let [g, m, j, k, column, level] =
-        order_fields(c.group, c.measure, c.indicator, c.cutoff, c.subgroup);
-    packed(&[
-        g,
-        m,
-        j,
-        k,
-        column,
-        level,
-        (c.t0 as u128, 16),
-        (c.t1 as u128, 16),
-        (u128::from(c.annualized), 1),
-        (c.ctype as u128, 2),
-    ])
+    c.order()
 }
 
 impl<'a> Results<'a> {
@@ -272,13 +259,23 @@ impl<'a> Results<'a> {
             }
         } else {
             let c = &self.changes[n - self.levels - self.facts.len()];
-            Row {
+            let row = Row {
                 ctype: c.ctype.name(),
                 years: Some(c.labels(&a.sample)),
                 ann: Some(i32::from(c.annualized)),
                 note: Note::change(&values(c.b, &c.precision), df),
                 values: values(c.b, &c.precision),
                 ..key(c.measure, c.indicator, c.cutoff, c.group, c.subgroup)
+            };
+            // The whole sample's change split over a column's levels: the column, no
+            // level.
+            match c.over {
+                Some(g) => Row {
+                    loa: a.sample.groupings[g].column.as_str(),
+                    subg: "",
+                    ..row
+                },
+                None => row,
             }
         }
     }

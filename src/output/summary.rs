@@ -8,7 +8,7 @@ use std::path::Path;
 use afmpi_core::sample::codes::number_label;
 use afmpi_core::sample::DataReport;
 
-use crate::inference::{Change, Interval, LonelyPsu, Settings};
+use crate::inference::{Change, ChangeType, Interval, LonelyPsu, Settings};
 use crate::measures::Measure;
 use crate::methodology::{Identification, Methodology};
 use crate::Analysis;
@@ -215,19 +215,33 @@ fn national_changes(a: &Analysis, settings: &Settings) -> String {
     }
     let _ = writeln!(
         s,
-        "national changes (absolute; relative in %; Wald {}% intervals; annualized changes are in the results file)",
+        "national changes (absolute; relative in %; abs_H, abs_A: M0's change due to H, to A; within, shift: due to changes within a column's levels, to shifts of population between them; Wald {}% intervals; annualized changes are in the results file)",
         number_label(settings.level * 100.0)
     );
+    let w = (rows.iter().map(|c| change_name(c, sample).len() + 1))
+        .max()
+        .unwrap_or(0)
+        .max(9);
     let _ = writeln!(
         s,
-        "  {:<24}{:>7}  {:<4}{:<9}{:>9}  {:>9}  {:>21}",
+        "  {:<24}{:>7}  {:<4}{:<w$}{:>9}  {:>9}  {:>21}",
         "rounds", "k (%)", "", "change", "estimate", "se", "interval"
     );
-    rows.sort_by_key(|c| (c.t0, c.t1, c.cutoff, c.measure, c.annualized, c.ctype));
+    rows.sort_by_key(|c| {
+        (
+            c.t0,
+            c.t1,
+            c.cutoff,
+            c.measure,
+            c.annualized,
+            c.over,
+            c.ctype,
+        )
+    });
     for c in rows {
         let _ = writeln!(
             s,
-            "  {:<24}{:>7}  {:<4}{:<9}{:>9}  {:>9}  {:>21}",
+            "  {:<24}{:>7}  {:<4}{:<w$}{:>9}  {:>9}  {:>21}",
             format!(
                 "{} → {}",
                 sample.round_name(c.t0).unwrap_or_default(),
@@ -237,13 +251,33 @@ fn national_changes(a: &Analysis, settings: &Settings) -> String {
                 .map(|k| format_k(m.cutoffs[k].percent()))
                 .unwrap_or_default(),
             c.measure.name(),
-            c.ctype.name(),
+            change_name(c, sample),
             fixed(c.b),
             fixed(c.precision.se),
             format!("[{}, {}]", fixed(c.precision.ll), fixed(c.precision.ul))
         );
     }
+    // A column whose levels do not hold every person in both rounds is not split.
+    for (g, grouping) in sample.groupings.iter().enumerate() {
+        if !a.inference.changes.iter().any(|c| c.over == Some(g)) {
+            let _ = writeln!(
+                s,
+                "  not split within and between the levels of {}: some persons have no level, or a level is not estimated in both rounds",
+                grouping.column
+            );
+        }
+    }
     s
+}
+
+/// A change's type as the summary names it: a part over a column's levels with the
+/// column ("within region", "shift region").
+fn change_name(c: &Change, sample: &afmpi_core::sample::Sample) -> String {
+    match (c.over, c.ctype) {
+        (Some(g), ChangeType::AbsWithin) => format!("within {}", sample.groupings[g].column),
+        (Some(g), ChangeType::AbsShift) => format!("shift {}", sample.groupings[g].column),
+        _ => c.ctype.name().to_string(),
+    }
 }
 
 /// A number with five decimals, or "-" when undefined.

@@ -221,7 +221,7 @@ fn contributions(a: &Analysis, head: Line, head_label: &str) -> Result<String> {
 fn changes_section(a: &Analysis, head: Line) -> Result<String> {
     let mut s = String::new();
     if !a.inference.changes.is_empty() {
-        s.push_str("<h2>Changes over time</h2><p>National changes of H, A and M0 between rounds: absolute (percentage points), relative (%), and per year when the rounds have years, with Wald intervals.</p>");
+        s.push_str("<h2>Changes over time</h2><p>National changes of H, A and M0 between rounds: absolute (percentage points), relative (%), and per year when the rounds have years, with Wald intervals. M0's absolute change comes with its parts: due to the change of H and to the change of A (they add up to it), and, for each subgroup column, due to the changes within its levels and to the shifts of population between them.</p>");
         s.push_str(&levels_chart(a, head)?);
         s.push_str("<table><tr><th>rounds</th><th>measure</th><th>change</th><th>estimate</th><th>s.e.</th><th>interval</th></tr>");
         for c in &a.inference.changes {
@@ -230,13 +230,19 @@ fn changes_section(a: &Analysis, head: Line) -> Result<String> {
             }
             let (y0, y1) = c.labels(&a.sample);
             let scale = if c.ctype.is_absolute() { 100.0 } else { 1.0 };
+            let over = |g: usize| a.sample.groupings[g].column.as_str();
             let kind = format!(
                 "{}{}",
-                match c.ctype {
-                    inference::ChangeType::Abs => "absolute (pp)",
-                    inference::ChangeType::Rel => "relative (%)",
-                    inference::ChangeType::AbsDueToH => "absolute (pp), the part due to H",
-                    inference::ChangeType::AbsDueToA => "absolute (pp), the part due to A",
+                match (c.ctype, c.over) {
+                    (inference::ChangeType::Abs, _) => "absolute (pp)".to_string(),
+                    (inference::ChangeType::Rel, _) => "relative (%)".to_string(),
+                    (inference::ChangeType::AbsDueToH, _) => "absolute (pp), the part due to H".to_string(),
+                    (inference::ChangeType::AbsDueToA, _) => "absolute (pp), the part due to A".to_string(),
+                    (inference::ChangeType::AbsWithin, Some(g)) =>
+                        format!("absolute (pp), the part within the levels of {}", escape(over(g))),
+                    (inference::ChangeType::AbsShift, Some(g)) =>
+                        format!("absolute (pp), the part due to shifts of population between the levels of {}", escape(over(g))),
+                    (_, None) => "absolute (pp), a part".to_string(),
                 },
                 if c.annualized { " per year" } else { "" }
             );

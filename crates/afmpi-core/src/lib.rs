@@ -104,7 +104,13 @@ pub fn finish(
         |d| totals.of(d),
     );
     progress("standard errors and changes");
-    let inference = inference::infer(&totals, &sample, &estimates, settings)?;
+    let mut inference = inference::infer(&totals, &sample, &estimates, settings)?;
+    let shifts =
+        inference::population_shifts(&totals, &table, &weights, &sample, &estimates, settings);
+    if !shifts.is_empty() {
+        inference.changes.extend(shifts);
+        inference.changes.sort_by_key(inference::Change::order);
+    }
     Ok(Analysis {
         methodology: m.clone(),
         sample,

@@ -2,7 +2,7 @@
 //! (annualized with years) and its gradient out, for the delta method's standard error.
 
 use super::intervals::Precision;
-use crate::measures::Measure;
+use crate::measures::{order_fields, packed, present, Measure};
 use crate::sample::Sample;
 
 /// Absolute or relative change, or a part of an absolute change of M0.
@@ -15,6 +15,11 @@ pub enum ChangeType {
     AbsDueToH,
     /// The part of M0's absolute change due to the change of A.
     AbsDueToA,
+    /// The part of the whole sample's M0 change due to the changes of M0 within the
+    /// levels of a subgroup column ([`Change::over`]).
+    AbsWithin,
+    /// The part due to the shifts of population between the levels.
+    AbsShift,
 }
 
 impl ChangeType {
@@ -24,6 +29,8 @@ impl ChangeType {
             ChangeType::Rel => "rel",
             ChangeType::AbsDueToH => "abs_H",
             ChangeType::AbsDueToA => "abs_A",
+            ChangeType::AbsWithin => "abs_within",
+            ChangeType::AbsShift => "abs_shift",
         }
     }
 
@@ -43,6 +50,9 @@ pub struct Change {
     /// The named group, for a group's H, A and M0.
     pub group: Option<usize>,
     pub subgroup: Option<(usize, u32)>,
+    /// For the parts of the whole sample's change within and between the levels of a
+    /// subgroup column (`AbsWithin`, `AbsShift`): the column.
+    pub over: Option<usize>,
     /// The rounds compared (indices into the sample's rounds).
     pub t0: u32,
     pub t1: u32,
@@ -55,6 +65,34 @@ pub struct Change {
 }
 
 impl Change {
+    /// The order of changes in the results: as the estimates' (group, measure,
+    /// indicator, cutoff, subgroup column and level), the parts over a column before the
+    /// column's levels; then the rounds, annualized or not, and the type.
+    pub fn order(&self) -> u128 {
+        let [g, m, j, k, mut column, level] = order_fields(
+            self.group,
+            self.measure,
+            self.indicator,
+            self.cutoff,
+            self.subgroup,
+        );
+        if let Some(over) = self.over {
+            column = (present(Some(over)), column.1);
+        }
+        packed(&[
+            g,
+            m,
+            j,
+            k,
+            column,
+            level,
+            (self.t0 as u128, 15),
+            (self.t1 as u128, 15),
+            (u128::from(self.annualized), 1),
+            (self.ctype as u128, 3),
+        ])
+    }
+
     /// The labels of the two rounds compared: their years when there are years, else
     /// the round labels.
     pub fn labels(&self, sample: &Sample) -> (String, String) {
@@ -80,13 +118,14 @@ pub fn has_changes(measure: Measure) -> bool {
 }
 
 /// A change and its gradient with respect to (b0, b1). `span` is the years between the
-/// rounds for annualized changes. (NaN for the parts of M0's change, which are not
+/// rounds for annualized changes. (NaN for the parts of M0's changes, which are not
 /// functions of one measure's two values.)
 pub fn change(ctype: ChangeType, span: Option<f64>, b0: f64, b1: f64) -> (f64, f64, f64) {
     match (ctype, span) {
         (ChangeType::Abs, None) => (b1 - b0, -1.0, 1.0),
         (ChangeType::Abs, Some(dy)) => ((b1 - b0) / dy, -1.0 / dy, 1.0 / dy),
-        (ChangeType::AbsDueToH | ChangeType::AbsDueToA, _) => (f64::NAN, f64::NAN, f64::NAN),
+        (ChangeType::AbsDueToH | ChangeType::AbsDueToA, _)
+        | (ChangeType::AbsWithin | ChangeType::AbsShift, _) => (f64::NAN, f64::NAN, f64::NAN),
         (ChangeType::Rel, None) => (100.0 * (b1 - b0) / b0, -100.0 * b1 / (b0 * b0), 100.0 / b0),
         (ChangeType::Rel, Some(dy)) => {
             let e = 1.0 / dy;

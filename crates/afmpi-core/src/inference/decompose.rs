@@ -10,13 +10,27 @@
 //! unit of their domain, and the two rounds share the PSUs a panel visits twice. An
 //! indicator's part of the change, w_j·Δhdk_j, is its actb's absolute change, reported
 //! with the other changes.
+//!
+//! The whole sample's M0 is also Σ_l s_l·M0_l over the levels l of a subgroup column
+//! (s_l the level's share of the population), and the same split over (s, M0) gives
+//! ΔM0 = Σ_l s̄_l·ΔM0_l (the changes within the levels) + Σ_l M̄0_l·Δs_l (the shifts of
+//! population between them). These are functions of 4L estimates, too many for a
+//! matrix over a column of hundreds of levels; instead their linearized variable is
+//! made whole, cell by cell from the table (the persons of a cell share its value per
+//! unit of weight), in one pass over the cells of the two rounds
+//! ([`population_shifts`]).
 
 use ndarray::{arr1, Array2};
 
+use super::changes::{Change, ChangeType};
 use super::totals::UnitTotals;
 use super::variance::{Context, Keep, Linearized};
+use super::Design;
 use crate::domain::Domain;
+use crate::identification::IntegerWeights;
 use crate::measures::{self, Estimate, Measure};
+use crate::sample::OUTSIDE_EVERY_DOMAIN;
+use crate::tally::{Cell, Table};
 
 /// M0's absolute change split into its part due to H and its part due to A: each
 /// part's value and variance.
@@ -98,4 +112,257 @@ impl Context<'_> {
         }
         cov
     }
+}
+
+/// The estimates of one round that split the whole sample's M0 over a column's levels:
+/// per level, its population share and its M0, with the populations they are over.
+struct LevelTerms {
+    shares: Vec<f64>,
+    m0: Vec<f64>,
+    /// Each level's population, and the whole sample's.
+    populations: Vec<f64>,
+    whole: f64,
+}
+
+/// The two parts (within the levels, shifts between them) of the whole sample's change
+/// of M0 over the levels of one column, with their gradients with respect to each
+/// level's share and M0 in each round.
+struct ShiftParts {
+    within: f64,
+    shift: f64,
+    /// Per round (t0, t1) and level: ∂/∂share and ∂/∂M0 of the within part, then of the
+    /// shift part.
+    gradients: [[Vec<(f64, f64)>; 2]; 2],
+}
+
+impl ShiftParts {
+    fn of(r0: &LevelTerms, r1: &LevelTerms) -> ShiftParts {
+        let n = r0.shares.len();
+        let (mut within, mut shift) = (0.0, 0.0);
+        let mut gradients: [[Vec<(f64, f64)>; 2]; 2] = Default::default();
+        for l in 0..n {
+            let (s0, s1, m0, m1) = (r0.shares[l], r1.shares[l], r0.m0[l], r1.m0[l]);
+            let (mean_s, mean_m) = ((s0 + s1) / 2.0, (m0 + m1) / 2.0);
+            within += mean_s * (m1 - m0);
+            shift += mean_m * (s1 - s0);
+            // within = Σ s̄ (m1 − m0); shift = Σ m̄ (s1 − s0).
+            gradients[0][0].push(((m1 - m0) / 2.0, -mean_s));
+            gradients[0][1].push(((m1 - m0) / 2.0, mean_s));
+            gradients[1][0].push((-mean_m, (s1 - s0) / 2.0));
+            gradients[1][1].push((mean_m, (s1 - s0) / 2.0));
+        }
+        ShiftParts {
+            within,
+            shift,
+            gradients,
+        }
+    }
+}
+
+impl Context<'_> {
+    /// The shares and M0 of every level of column `g` in `round`, at the poverty line of
+    /// `m0` (the whole sample's M0): `None` unless every level has both, defined, and the
+    /// levels hold the whole sample (no person without a level).
+    fn level_terms(
+        &self,
+        totals: &super::Totals,
+        m0: &Estimate,
+        g: usize,
+        round: u32,
+    ) -> Option<LevelTerms> {
+        let levels = self.sample.groupings.get(g)?.levels.len() as u32;
+        let population = |d: Domain| totals.of(&d).map(|sums| sums[0]);
+        let whole = population(Domain {
+            subgroup: None,
+            round,
+        })?;
+        let mut terms = LevelTerms {
+            shares: Vec::new(),
+            m0: Vec::new(),
+            populations: Vec::new(),
+            whole,
+        };
+        for l in 0..levels {
+            let domain = Domain {
+                subgroup: Some((g, l)),
+                round,
+            };
+            let find = |measure, cutoff, group| {
+                let key = measures::order_of(measure, None, cutoff, group, domain);
+                let i = self
+                    .estimates
+                    .binary_search_by_key(&key, Estimate::order)
+                    .ok()?;
+                Some(self.estimates[i].b).filter(|b| b.is_finite())
+            };
+            terms.shares.push(find(Measure::Popsh, None, None)?);
+            terms.m0.push(find(Measure::M0, m0.cutoff, m0.group)?);
+            terms.populations.push(population(domain)?);
+        }
+        let covered: f64 = terms.populations.iter().sum();
+        ((covered - whole).abs() <= 1e-9 * whole).then_some(terms)
+    }
+}
+
+impl Context<'_> {
+    /// The variances of the two parts over column `g`, from one pass over the cells of
+    /// both rounds: a cell's persons share their linearized value per unit of weight,
+    /// ∂/∂s_l (1[l] − s_l)/N summed over the levels, plus ∂/∂M0_l (c − M0_l)/N_l of
+    /// their own level l (c their censored score); it is added per PSU, or per stratum
+    /// with the cell's squared weights when each row is a PSU.
+    #[allow(clippy::too_many_arguments)]
+    fn shift_variances(
+        &self,
+        table: &Table,
+        weights: &IntegerWeights,
+        m0: &Estimate,
+        g: usize,
+        rounds: [(u32, &LevelTerms); 2],
+        parts: &ShiftParts,
+    ) -> [f64; 2] {
+        let design = self.design;
+        let n_strata = design.n_strata();
+        let mut sums = [
+            Unitwise::new(design.psu_stratum.len(), n_strata),
+            Unitwise::new(design.psu_stratum.len(), n_strata),
+        ];
+        for cell in &table.cells {
+            let Some(r) = rounds.iter().position(|&(t, _)| t == cell.round) else {
+                continue;
+            };
+            if cell.flags & OUTSIDE_EVERY_DOMAIN != 0 {
+                continue;
+            }
+            let terms = rounds[r].1;
+            let score = weights.score(cell.profile);
+            let poor = measures::is_poor(weights, m0.cutoff, m0.group, score, cell.flags);
+            let censored = if poor {
+                weights.score_f64(cell.profile)
+            } else {
+                0.0
+            };
+            let level = table.level(cell, g).map(|l| l as usize);
+            for (part, sum) in sums.iter_mut().enumerate() {
+                let gradient = &parts.gradients[part][r];
+                // Every person is in the shares' denominator.
+                let mut z: f64 = -(0..gradient.len())
+                    .map(|l| gradient[l].0 * terms.shares[l])
+                    .sum::<f64>()
+                    / terms.whole;
+                if let Some(l) = level {
+                    z += gradient[l].0 / terms.whole
+                        + gradient[l].1 * (censored - terms.m0[l]) / terms.populations[l];
+                }
+                sum.add(design, cell, z);
+            }
+        }
+        sums.map(|s| self.covariance(&s.linearized(design), &s.linearized(design), true))
+    }
+}
+
+/// A linearized variable added up cell by cell: per PSU (clustered designs) or per
+/// stratum (each row a PSU).
+struct Unitwise {
+    psu_sum: Vec<f64>,
+    stratum_sum: Vec<f64>,
+    stratum_sq: Vec<f64>,
+}
+
+impl Unitwise {
+    fn new(n_psus: usize, n_strata: usize) -> Unitwise {
+        Unitwise {
+            psu_sum: vec![0.0; n_psus],
+            stratum_sum: vec![0.0; n_strata],
+            stratum_sq: vec![0.0; n_strata],
+        }
+    }
+
+    /// A cell whose persons' value per unit of weight is `z`.
+    fn add(&mut self, design: &Design, cell: &Cell, z: f64) {
+        if design.psu_is_row {
+            let h = cell.stratum as usize;
+            self.stratum_sum[h] += z * cell.weight;
+            self.stratum_sq[h] += z * z * cell.weight_sq;
+        } else if let Some(&p) = design.psu_index.get(&(cell.stratum, cell.psu)) {
+            self.psu_sum[p] += z * cell.weight;
+        }
+    }
+
+    fn linearized(&self, design: &Design) -> Linearized {
+        let mut lin = Linearized {
+            strata: (0..self.stratum_sum.len() as u32).collect(),
+            stratum_sum: self.stratum_sum.clone(),
+            stratum_sq: self.stratum_sq.clone(),
+            defined: true,
+            ..Default::default()
+        };
+        if !design.psu_is_row {
+            for (p, &z) in self.psu_sum.iter().enumerate() {
+                let h = design.psu_stratum[p] as usize;
+                lin.stratum_sum[h] += z;
+                lin.stratum_sq[h] += z * z;
+            }
+        }
+        lin.total = lin.stratum_sum.iter().sum();
+        lin
+    }
+}
+
+/// The whole sample's changes of M0 split, for each subgroup column, into the part due
+/// to the changes within its levels and the part due to the shifts of population
+/// between them (`AbsWithin`, `AbsShift`, with `over` the column), at every poverty
+/// line, for every pair of rounds compared, plain and annualized. A column is split
+/// when all its levels have their share and M0 in both rounds and hold every person.
+pub(super) fn population_shifts(
+    context: &Context,
+    totals: &super::Totals,
+    table: &Table,
+    weights: &IntegerWeights,
+) -> Vec<Change> {
+    let mut changes = Vec::new();
+    let national = (context.estimates.iter())
+        .filter(|e| e.measure == Measure::M0 && e.domain.subgroup.is_none());
+    for m0 in national {
+        for &(t0, t1) in context.pairs.iter().filter(|p| p.0 == m0.domain.round) {
+            for g in 0..context.sample.groupings.len() {
+                let (Some(r0), Some(r1)) = (
+                    context.level_terms(totals, m0, g, t0),
+                    context.level_terms(totals, m0, g, t1),
+                ) else {
+                    continue;
+                };
+                let parts = ShiftParts::of(&r0, &r1);
+                let [v_within, v_shift] =
+                    context.shift_variances(table, weights, m0, g, [(t0, &r0), (t1, &r1)], &parts);
+                let span = context.span(t0, t1);
+                for annualized in [false, true] {
+                    let per = match (annualized, span) {
+                        (false, _) => 1.0,
+                        (true, Some(dy)) => 1.0 / dy,
+                        (true, None) => continue,
+                    };
+                    for (ctype, b, var) in [
+                        (ChangeType::AbsWithin, parts.within, v_within),
+                        (ChangeType::AbsShift, parts.shift, v_shift),
+                    ] {
+                        changes.push(Change {
+                            measure: Measure::M0,
+                            indicator: None,
+                            cutoff: m0.cutoff,
+                            group: m0.group,
+                            subgroup: None,
+                            over: Some(g),
+                            t0,
+                            t1,
+                            ctype,
+                            annualized,
+                            b: b * per,
+                            precision: context.quantiles.change(b * per, var * per * per),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    changes
 }

@@ -124,23 +124,14 @@ pub fn infer(
     estimates: &[Estimate],
     settings: &Settings,
 ) -> Result<Inference> {
-    let (design, layout, domains) = (&totals.design, &totals.layout, &totals.domains);
+    let (design, layout) = (&totals.design, &totals.layout);
     // Series: one measure of one indicator at one cutoff in one subgroup, over the rounds.
     // The estimates come series by series, round by round ([`crate::measures::estimate`]).
     let order: Vec<usize> = (0..estimates.len()).collect();
     let series: Vec<&[usize]> = order
         .chunk_by(|&a, &b| same_series(&estimates[a], &estimates[b]))
         .collect();
-    let context = Context {
-        design,
-        layout,
-        domains,
-        estimates,
-        sample,
-        settings,
-        quantiles: Quantiles::new(settings.level, design.df),
-        pairs: change_pairs(sample.round_info.len() as u32, settings.changes),
-    };
+    let context = Context::new(totals, sample, estimates, settings);
     // An indicator's actb is w_j times its hdk, and so is its linearized variable: its
     // covariances are w_j² times those of the hdk series, which are worked out once.
     let twins = actb_twins(&series, estimates);
@@ -175,6 +166,44 @@ pub fn infer(
         changes,
         design: design.clone(),
     })
+}
+
+/// The whole sample's changes of M0 split, for each subgroup column, into the parts
+/// within its levels and due to shifts of population between them
+/// ([`decompose::population_shifts`]), in the order of [`Change::order`]: a pass over
+/// the table's cells per column, poverty line and pair of rounds.
+pub fn population_shifts(
+    totals: &Totals,
+    table: &crate::tally::Table,
+    weights: &crate::identification::IntegerWeights,
+    sample: &Sample,
+    estimates: &[Estimate],
+    settings: &Settings,
+) -> Vec<Change> {
+    let context = Context::new(totals, sample, estimates, settings);
+    let mut changes = decompose::population_shifts(&context, totals, table, weights);
+    changes.sort_by_key(Change::order);
+    changes
+}
+
+impl<'a> Context<'a> {
+    fn new(
+        totals: &'a Totals,
+        sample: &'a Sample,
+        estimates: &'a [Estimate],
+        settings: &'a Settings,
+    ) -> Context<'a> {
+        Context {
+            design: &totals.design,
+            layout: &totals.layout,
+            domains: &totals.domains,
+            estimates,
+            sample,
+            settings,
+            quantiles: Quantiles::new(settings.level, totals.design.df),
+            pairs: change_pairs(sample.round_info.len() as u32, settings.changes),
+        }
+    }
 }
 
 /// The pairs of rounds whose changes are reported.

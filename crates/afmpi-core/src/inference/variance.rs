@@ -176,6 +176,16 @@ pub(super) struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// The years between two rounds, for annualized changes (none without years, or
+    /// for rounds of one year).
+    pub(super) fn span(&self, t0: u32, t1: u32) -> Option<f64> {
+        let round_info = &self.sample.round_info;
+        match (round_info[t0 as usize].year, round_info[t1 as usize].year) {
+            (Some(y0), Some(y1)) if y1 != y0 => Some(y1 - y0),
+            _ => None,
+        }
+    }
+
     /// The covariance matrix of one series' estimates, into `scratch.cov` (row by row).
     pub(super) fn covariances(&self, members: &[usize], scratch: &mut Scratch) {
         let estimates = self.estimates;
@@ -236,7 +246,6 @@ impl Context<'_> {
         if !has_changes(first.measure) {
             return;
         }
-        let round_info = &self.sample.round_info;
         for &(t0, t1) in &self.pairs {
             let find = |t: u32| members.iter().position(|&i| estimates[i].domain.round == t);
             let (Some(a), Some(b)) = (find(t0), find(t1)) else {
@@ -244,10 +253,7 @@ impl Context<'_> {
             };
             let (b0, b1) = (estimates[members[a]].b, estimates[members[b]].b);
             let (v00, v01, v11) = (cov(a, a), cov(a, b), cov(b, b));
-            let years = match (round_info[t0 as usize].year, round_info[t1 as usize].year) {
-                (Some(y0), Some(y1)) if y1 != y0 => Some(y1 - y0),
-                _ => None,
-            };
+            let years = self.span(t0, t1);
             // M0's parts of its absolute change follow its changes, for each span.
             let parts = (first.measure == Measure::M0)
                 .then(|| self.shapley_parts(first, t0, t1))
@@ -265,6 +271,7 @@ impl Context<'_> {
                         cutoff: first.cutoff,
                         group: first.group,
                         subgroup: first.domain.subgroup,
+                        over: None,
                         t0,
                         t1,
                         ctype,
