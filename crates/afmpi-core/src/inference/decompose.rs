@@ -21,6 +21,7 @@
 //! ([`population_shifts`]).
 
 use ndarray::{arr1, Array2};
+use rayon::prelude::*;
 
 use super::changes::{Change, ChangeType};
 use super::totals::UnitTotals;
@@ -226,6 +227,17 @@ impl Context<'_> {
             Unitwise::new(design.psu_stratum.len(), n_strata),
             Unitwise::new(design.psu_stratum.len(), n_strata),
         ];
+        // What every person of a round has of each part's value: the shares' common
+        // denominator.
+        let common: [[f64; 2]; 2] = std::array::from_fn(|part| {
+            std::array::from_fn(|r| {
+                let (gradient, terms) = (&parts.gradients[part][r], rounds[r].1);
+                let sum: f64 = (gradient.iter().zip(&terms.shares))
+                    .map(|(g, s)| g.0 * s)
+                    .sum();
+                -sum / terms.whole
+            })
+        });
         for cell in &table.cells {
             let Some(r) = rounds.iter().position(|&(t, _)| t == cell.round) else {
                 continue;
@@ -244,11 +256,7 @@ impl Context<'_> {
             let level = table.level(cell, g).map(|l| l as usize);
             for (part, sum) in sums.iter_mut().enumerate() {
                 let gradient = &parts.gradients[part][r];
-                // Every person is in the shares' denominator.
-                let mut z: f64 = -(0..gradient.len())
-                    .map(|l| gradient[l].0 * terms.shares[l])
-                    .sum::<f64>()
-                    / terms.whole;
+                let mut z = common[part][r];
                 if let Some(l) = level {
                     z += gradient[l].0 / terms.whole
                         + gradient[l].1 * (censored - terms.m0[l]) / terms.populations[l];
@@ -263,6 +271,8 @@ impl Context<'_> {
 /// A linearized variable added up cell by cell: per PSU (clustered designs) or per
 /// stratum (each row a PSU).
 struct Unitwise {
+    /// The last cell's (stratum, PSU) and the PSU's index: cells come PSU by PSU.
+    last: Option<((u32, u32), usize)>,
     psu_sum: Vec<f64>,
     stratum_sum: Vec<f64>,
     stratum_sq: Vec<f64>,
@@ -271,6 +281,7 @@ struct Unitwise {
 impl Unitwise {
     fn new(n_psus: usize, n_strata: usize) -> Unitwise {
         Unitwise {
+            last: None,
             psu_sum: vec![0.0; n_psus],
             stratum_sum: vec![0.0; n_strata],
             stratum_sq: vec![0.0; n_strata],
@@ -283,8 +294,16 @@ impl Unitwise {
             let h = cell.stratum as usize;
             self.stratum_sum[h] += z * cell.weight;
             self.stratum_sq[h] += z * z * cell.weight_sq;
-        } else if let Some(&p) = design.psu_index.get(&(cell.stratum, cell.psu)) {
-            self.psu_sum[p] += z * cell.weight;
+        } else {
+            let key = (cell.stratum, cell.psu);
+            let p = match self.last {
+                Some((last, p)) if last == key => Some(p),
+                _ => design.psu_index.get(&key).copied(),
+            };
+            if let Some(p) = p {
+                self.last = Some((key, p));
+                self.psu_sum[p] += z * cell.weight;
+            }
         }
     }
 
@@ -319,50 +338,73 @@ pub(super) fn population_shifts(
     table: &Table,
     weights: &IntegerWeights,
 ) -> Vec<Change> {
-    let mut changes = Vec::new();
-    let national = (context.estimates.iter())
-        .filter(|e| e.measure == Measure::M0 && e.domain.subgroup.is_none());
-    for m0 in national {
+    // Each national M0, pair of rounds and column is a pass over the cells: in parallel.
+    let mut splits = Vec::new();
+    for m0 in (context.estimates.iter())
+        .filter(|e| e.measure == Measure::M0 && e.domain.subgroup.is_none())
+    {
         for &(t0, t1) in context.pairs.iter().filter(|p| p.0 == m0.domain.round) {
-            for g in 0..context.sample.groupings.len() {
-                let (Some(r0), Some(r1)) = (
-                    context.level_terms(totals, m0, g, t0),
-                    context.level_terms(totals, m0, g, t1),
-                ) else {
-                    continue;
-                };
-                let parts = ShiftParts::of(&r0, &r1);
-                let [v_within, v_shift] =
-                    context.shift_variances(table, weights, m0, g, [(t0, &r0), (t1, &r1)], &parts);
-                let span = context.span(t0, t1);
-                for annualized in [false, true] {
-                    let per = match (annualized, span) {
-                        (false, _) => 1.0,
-                        (true, Some(dy)) => 1.0 / dy,
-                        (true, None) => continue,
-                    };
-                    for (ctype, b, var) in [
-                        (ChangeType::AbsWithin, parts.within, v_within),
-                        (ChangeType::AbsShift, parts.shift, v_shift),
-                    ] {
-                        changes.push(Change {
-                            measure: Measure::M0,
-                            indicator: None,
-                            cutoff: m0.cutoff,
-                            group: m0.group,
-                            subgroup: None,
-                            over: Some(g),
-                            t0,
-                            t1,
-                            ctype,
-                            annualized,
-                            b: b * per,
-                            precision: context.quantiles.change(b * per, var * per * per),
-                        });
-                    }
-                }
-            }
+            splits.extend((0..context.sample.groupings.len()).map(|g| (m0, t0, t1, g)));
         }
     }
-    changes
+    splits
+        .into_par_iter()
+        .flat_map_iter(|(m0, t0, t1, g)| {
+            let (r0, r1) = (
+                context.level_terms(totals, m0, g, t0),
+                context.level_terms(totals, m0, g, t1),
+            );
+            let parts = r0.zip(r1).map(|(r0, r1)| {
+                let parts = ShiftParts::of(&r0, &r1);
+                let rounds = [(t0, &r0), (t1, &r1)];
+                let variances = context.shift_variances(table, weights, m0, g, rounds, &parts);
+                (parts, variances)
+            });
+            parts
+                .map(|(parts, variances)| context.shift_changes(m0, (t0, t1), g, &parts, variances))
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+impl Context<'_> {
+    /// The rows of one split: within and shift, plain and (with years) annualized.
+    fn shift_changes(
+        &self,
+        m0: &Estimate,
+        (t0, t1): (u32, u32),
+        g: usize,
+        parts: &ShiftParts,
+        [v_within, v_shift]: [f64; 2],
+    ) -> Vec<Change> {
+        let span = self.span(t0, t1);
+        let mut changes = Vec::new();
+        for annualized in [false, true] {
+            let per = match (annualized, span) {
+                (false, _) => 1.0,
+                (true, Some(dy)) => 1.0 / dy,
+                (true, None) => continue,
+            };
+            for (ctype, b, var) in [
+                (ChangeType::AbsWithin, parts.within, v_within),
+                (ChangeType::AbsShift, parts.shift, v_shift),
+            ] {
+                changes.push(Change {
+                    measure: Measure::M0,
+                    indicator: None,
+                    cutoff: m0.cutoff,
+                    group: m0.group,
+                    subgroup: None,
+                    over: Some(g),
+                    t0,
+                    t1,
+                    ctype,
+                    annualized,
+                    b: b * per,
+                    precision: self.quantiles.change(b * per, var * per * per),
+                });
+            }
+        }
+        changes
+    }
 }
