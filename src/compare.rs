@@ -31,6 +31,7 @@ fn round_label<'c>(c: &'c Comparison, round: u32) -> Option<&'c str> {
 pub fn frame(c: &Comparison) -> DataFrame {
     let mut rows = estimate_rows(c);
     rows.extend(pair_rows(c));
+    rows.extend(difference_rows(c));
     rows_frame(&rows)
 }
 
@@ -134,6 +135,39 @@ fn pair_rows(c: &Comparison) -> Vec<Row> {
         }
     }
     rows
+}
+
+/// Each pair's paired differences (first − second) of M0 and H, domain by domain.
+fn difference_rows(c: &Comparison) -> Vec<Row> {
+    c.differences
+        .iter()
+        .map(|d| {
+            let (loa, subg) = domain_labels(&c.analyses[d.first], d.domain.subgroup);
+            let p = &d.precision;
+            Row {
+                table: "difference",
+                spec: spec(c, d.first).to_string(),
+                spec2: Some(spec(c, d.second).to_string()),
+                identification: None,
+                measure: d.measure.name().to_string(),
+                loa,
+                subg: Some(subg),
+                t: round_label(c, d.domain.round).map(str::to_string),
+                values: [finite(d.b), finite(p.se), finite(p.ll), finite(p.ul)],
+            }
+        })
+        .collect()
+}
+
+/// A domain's level of analysis and level, as in the results (`nat`, `nat` nationally).
+fn domain_labels(a: &Analysis, subgroup: Option<(usize, u32)>) -> (String, String) {
+    match subgroup {
+        None => ("nat".into(), "nat".into()),
+        Some((g, l)) => {
+            let grouping = &a.sample.groupings[g];
+            (grouping.column.clone(), grouping.levels[l as usize].clone())
+        }
+    }
 }
 
 /// The rows as a frame.
@@ -250,6 +284,53 @@ pub fn summary(c: &Comparison) -> String {
                 r.levels
             );
         }
+    }
+    s.push_str(&national_differences(c));
+    s
+}
+
+/// The national paired differences, and how many of every domain's are significant.
+fn national_differences(c: &Comparison) -> String {
+    let mut s = String::new();
+    if c.differences.is_empty() {
+        return s;
+    }
+    let _ = writeln!(
+        s,
+        "paired differences (first − second, the same persons and PSUs; Wald intervals)"
+    );
+    let _ = writeln!(
+        s,
+        "  {:<44}{:<4}{:>10}{:>10}  {:>21}",
+        "pair", "", "estimate", "se", "interval"
+    );
+    for d in c.differences.iter().filter(|d| d.domain.subgroup.is_none()) {
+        let round = round_label(c, d.domain.round)
+            .map(|l| format!(" (t {l})"))
+            .unwrap_or_default();
+        let p = &d.precision;
+        let _ = writeln!(
+            s,
+            "  {:<44}{:<4}{:>10.5}{:>10.5}  {:>21}  {}",
+            format!("{} − {}{round}", spec(c, d.first), spec(c, d.second)),
+            d.measure.name(),
+            d.b,
+            p.se,
+            format!("[{:.5}, {:.5}]", p.ll, p.ul),
+            if d.significant() { "significant" } else { "" }
+        );
+    }
+    let subgroups: Vec<_> = (c.differences.iter())
+        .filter(|d| d.domain.subgroup.is_some())
+        .collect();
+    if !subgroups.is_empty() {
+        let significant = subgroups.iter().filter(|d| d.significant()).count();
+        let _ = writeln!(
+            s,
+            "  in the subgroups: {} of {} differences significant (all in the results file, table `difference`)",
+            count(significant),
+            count(subgroups.len())
+        );
     }
     s
 }

@@ -7,7 +7,7 @@
 //! subgroups (the same per subgroup level), indicators (hd, hdk, actb, pctb), changes
 //! (between rounds, when there are rounds), methodology (dimensions, indicators, weights,
 //! cutoffs, source) and data (rows read, used, dropped and why). A comparison's: one sheet
-//! per part of its frame (estimates, overlap, ranks), then each methodology.
+//! per part of its frame (estimates, overlap, ranks, differences), then each methodology.
 
 use std::path::Path;
 
@@ -77,6 +77,7 @@ pub fn write_comparison(c: &Comparison, path: &Path) -> Result<()> {
         ("estimate", "estimates"),
         ("overlap", "overlap"),
         ("rank", "ranks"),
+        ("difference", "differences"),
     ] {
         let part = frame
             .clone()

@@ -1,5 +1,6 @@
 //! `compare`: rank correlations against hand computations, the overlap of the poor on a
-//! hand-built case, and the command end to end.
+//! hand-built case, the paired differences against a numerical delta method, and the
+//! command end to end.
 
 use std::path::Path;
 use std::process::Command;
@@ -58,7 +59,7 @@ fn overlap_of_the_poor_by_hand() {
             analyse_frame(&df, &m, &m.survey, &settings, Path::new("t.csv")).unwrap()
         })
         .collect();
-    let c = compare(&analyses).unwrap();
+    let c = compare(&analyses, &settings).unwrap();
     let o = &c.overlaps[0];
     assert_relative_eq!(o.both, 0.1);
     assert_relative_eq!(o.only_first, 0.2);
@@ -73,7 +74,7 @@ fn overlap_of_the_poor_by_hand() {
     // The long frame holds every part.
     let frame = afmpi::compare::frame(&c);
     let tables = frame.column("table").unwrap().str().unwrap().clone();
-    for part in ["estimate", "overlap", "rank"] {
+    for part in ["estimate", "overlap", "rank", "difference"] {
         assert!(tables.iter().any(|t| t == Some(part)), "{part}");
     }
 }
@@ -120,4 +121,147 @@ fn compare_command_on_the_example() {
         .output()
         .unwrap();
     assert!(!o.status.success());
+}
+
+mod common;
+
+/// The paired difference's variance by an independent route: each person's values under
+/// both methodologies, from the file's rows, added up per PSU (by label), their
+/// stratified covariance, and the gradient of θ_A − θ_B by central differences.
+fn delta_method_se(
+    analyses: &[afmpi::Analysis],
+    measure: afmpi::measures::Measure,
+    level: Option<(&str, &str)>,
+) -> f64 {
+    use std::collections::BTreeMap;
+    // Per PSU: Σ w y and Σ w under each methodology.
+    let mut psus: BTreeMap<(String, String), [f64; 4]> = BTreeMap::new();
+    for (k, a) in analyses.iter().enumerate() {
+        let s = &a.sample;
+        let iw = afmpi::methodology::IntegerWeights::new(&a.methodology).unwrap();
+        let (cutoff, _) = afmpi::compare::headline(a);
+        for i in 0..s.len() {
+            let key = (
+                s.stratum_labels[s.strata[i] as usize].clone(),
+                s.psu_labels[s.psus[i] as usize].clone(),
+            );
+            let t = psus.entry(key).or_insert([0.0; 4]);
+            // Round 0's domain; the other round's PSUs are in the design with zero totals.
+            let inside = s.rounds[i] == 0
+                && level.is_none_or(|(column, label)| {
+                    let g = s.groupings.iter().position(|g| g.column == column).unwrap();
+                    let code = s.groupings[g].codes[i];
+                    s.groupings[g].levels.get(code as usize).map(String::as_str) == Some(label)
+                });
+            if !inside {
+                continue;
+            }
+            let p = s.profiles[i];
+            let poor = iw.poor(iw.score(p), cutoff.unwrap());
+            let y = match (measure, poor) {
+                (_, false) => 0.0,
+                (afmpi::measures::Measure::H, true) => 1.0,
+                (_, true) => iw.score_f64(p),
+            };
+            t[2 * k] += s.weights[i] * y;
+            t[2 * k + 1] += s.weights[i];
+        }
+    }
+    let mut strata: BTreeMap<String, Vec<[f64; 4]>> = BTreeMap::new();
+    let mut total = [0.0; 4];
+    for ((h, _), t) in psus {
+        for k in 0..4 {
+            total[k] += t[k];
+        }
+        strata.entry(h).or_default().push(t);
+    }
+    let f = |t: &[f64; 4]| t[0] / t[1] - t[2] / t[3];
+    let mut g = [0.0; 4];
+    for k in 0..4 {
+        let step = total[k] * 1e-6;
+        let (mut up, mut down) = (total, total);
+        up[k] += step;
+        down[k] -= step;
+        g[k] = (f(&up) - f(&down)) / (2.0 * step);
+    }
+    let per_psu: Vec<Vec<f64>> = strata
+        .values()
+        .map(|units| {
+            units
+                .iter()
+                .map(|t| (0..4).map(|k| g[k] * t[k]).sum::<f64>())
+                .collect()
+        })
+        .collect();
+    common::stratified_variance(&per_psu).sqrt()
+}
+
+/// Paired differences: zero against the methodology itself; against another, the
+/// numerical delta method's standard error, much below the two standard errors combined
+/// as if independent.
+#[test]
+fn paired_differences_by_a_numerical_delta_method() {
+    use afmpi::measures::Measure;
+    let (df, _, survey) = common::simulated(5000);
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/global-mpi.toml"))
+            .unwrap();
+    let at = |headline: &str| {
+        let text = text.replacen(
+            "cutoffs = ",
+            &format!("headline = {headline}\ncutoffs = "),
+            1,
+        );
+        let mut m2 = afmpi::methodology::from_toml(&text).unwrap();
+        m2.survey = survey.clone();
+        m2
+    };
+    let settings = Settings::default();
+    let run = |m: &afmpi::methodology::Methodology| {
+        analyse_frame(&df, m, &survey, &settings, Path::new("sim.csv")).unwrap()
+    };
+    let (low, high) = (at("20"), at("\"1/3\""));
+    let itself = [run(&low), run(&low)];
+    let c = compare(&itself, &settings).unwrap();
+    assert!(!c.differences.is_empty());
+    for d in &c.differences {
+        assert_eq!(d.b, 0.0);
+        assert!(d.precision.se < 1e-12, "{d:?}");
+    }
+    let pair = [run(&low), run(&high)];
+    let c = compare(&pair, &settings).unwrap();
+    let region = pair[0]
+        .sample
+        .groupings
+        .iter()
+        .position(|g| g.column == "region")
+        .unwrap();
+    let label = pair[0].sample.groupings[region].levels[0].clone();
+    let mut checked = 0;
+    for d in c.differences.iter().filter(|d| d.domain.round == 0) {
+        let level = match d.domain.subgroup {
+            None => None,
+            Some((g, l)) if g == region && l == 0 => Some(("region", label.as_str())),
+            _ => continue,
+        };
+        assert_relative_eq!(
+            d.precision.se,
+            delta_method_se(&pair, d.measure, level),
+            max_relative = 1e-6
+        );
+        // Far below the standard errors of the two estimates as if independent.
+        let se = |a: &afmpi::Analysis| {
+            afmpi::compare::headline_estimate(a, d.measure, d.domain.subgroup, 0)
+                .unwrap()
+                .1
+                .se
+        };
+        assert!(d.precision.se < 0.8 * (se(&pair[0]).powi(2) + se(&pair[1]).powi(2)).sqrt());
+        checked += 1;
+    }
+    assert_eq!(checked, 4, "M0 and H, nationally and in one region");
+    assert!(c
+        .differences
+        .iter()
+        .any(|d| d.measure == Measure::H && d.significant()));
 }

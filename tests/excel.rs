@@ -117,6 +117,7 @@ fn a_comparison_workbook_has_a_sheet_per_part() {
             "estimates",
             "overlap",
             "ranks",
+            "differences",
             "m global-mpi-2018",
             "m global-mpi-2010"
         ]

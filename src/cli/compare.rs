@@ -30,9 +30,11 @@ pub fn run(args: Args) -> Result<()> {
         ));
     }
     let mut analyses = Vec::new();
+    let mut first_settings = None;
     for path in methodologies {
         let mut m = afmpi::methodology::from_file(path)?;
         let settings = args.inference.apply(&mut m)?;
+        first_settings.get_or_insert(settings);
         let survey = args.survey.apply(&mut m)?;
         // Whole: the overlap of poor sets matches persons by their row.
         analyses.push(analyse_files_reading(
@@ -45,7 +47,9 @@ pub fn run(args: Args) -> Result<()> {
             &|_| {},
         )?);
     }
-    let comparison = compare::compare(&analyses)?;
+    // The paired differences' intervals at the first methodology's settings.
+    let settings = first_settings.expect("two methodologies or more");
+    let comparison = compare::compare(&analyses, &settings)?;
     let mut text = format!("afmpi compare on {}\n", data.display());
     text.push_str(&compare::summary(&comparison));
     if let Some(path) = args
@@ -55,7 +59,7 @@ pub fn run(args: Args) -> Result<()> {
     {
         afmpi::excel::write_comparison(&comparison, path)?;
         text.push_str(&format!(
-            "comparison: {} (sheets estimates, overlap, ranks and each methodology)\n",
+            "comparison: {} (sheets estimates, overlap, ranks, differences and each methodology)\n",
             path.display()
         ));
     } else if let Some(path) = &args.output {

@@ -1,13 +1,19 @@
 //! Comparison of methodologies on the same survey: several [`Analysis`] of one file in;
-//! the overlap of their poor (person by person, by row of the file) and the agreement of
-//! their subgroup rankings (Kendall's tau-b, Spearman's rho) out, each under the
+//! the overlap of their poor (person by person, by row of the file), the agreement of
+//! their subgroup rankings (Kendall's tau-b, Spearman's rho) and the paired differences
+//! of their M0 and H with standard errors ([`paired`]) out, each under the
 //! methodology's headline identification. Presenting them is the caller's.
+
+mod paired;
+
+pub use paired::{paired_differences, PairedDifference};
 
 use rustc_hash::FxHashMap;
 use statrs::statistics::{Data, OrderStatistics, RankTieBreaker, Statistics};
 
 use crate::error::Result;
 use crate::identification::IntegerWeights;
+use crate::inference::Settings;
 use crate::measures::{is_poor, Measure};
 use crate::methodology::Headline;
 use crate::Analysis;
@@ -103,28 +109,35 @@ pub struct Comparison<'a> {
     pub analyses: &'a [Analysis],
     pub overlaps: Vec<Overlap>,
     pub ranks: Vec<RankAgreement>,
+    /// Every pair's differences of M0 and H, domain by domain.
+    pub differences: Vec<PairedDifference>,
 }
 
 /// The status of each person under an analysis's headline, by row of the file: poor,
 /// weight, round.
 type Status = FxHashMap<u32, (bool, f64, u32)>;
 
-/// Lines the analyses up: every pair's overlap of the poor and rank agreement.
-pub fn compare(analyses: &[Analysis]) -> Result<Comparison<'_>> {
+/// Lines the analyses up: every pair's overlap of the poor, rank agreement and paired
+/// differences (`settings`: the confidence level and the single-PSU strata's treatment,
+/// as the analyses were run).
+pub fn compare<'a>(analyses: &'a [Analysis], settings: &Settings) -> Result<Comparison<'a>> {
     let mut overlaps = Vec::new();
     let mut ranks = Vec::new();
+    let mut differences = Vec::new();
     let status: Vec<Status> = analyses.iter().map(poor_by_row).collect::<Result<_>>()?;
     for a in 0..analyses.len() {
         for b in a + 1..analyses.len() {
             let n_rounds = analyses[a].sample.round_info.len() as u32;
             overlaps.extend(overlaps_of(&status, a, b, n_rounds));
             ranks.extend(rank_agreements(analyses, a, b, n_rounds));
+            differences.extend(paired_differences(analyses, a, b, settings)?);
         }
     }
     Ok(Comparison {
         analyses,
         overlaps,
         ranks,
+        differences,
     })
 }
 
