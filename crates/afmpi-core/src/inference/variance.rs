@@ -248,51 +248,65 @@ impl Context<'_> {
         }
         for &(t0, t1) in &self.pairs {
             let find = |t: u32| members.iter().position(|&i| estimates[i].domain.round == t);
-            let (Some(a), Some(b)) = (find(t0), find(t1)) else {
+            let (Some(r0), Some(r1)) = (find(t0), find(t1)) else {
                 continue;
             };
-            let (b0, b1) = (estimates[members[a]].b, estimates[members[b]].b);
-            let (v00, v01, v11) = (cov(a, a), cov(a, b), cov(b, b));
-            let years = self.span(t0, t1);
-            // M0's parts of its absolute change follow its changes, for each span.
-            let parts = (first.measure == Measure::M0)
-                .then(|| self.shapley_parts(first, t0, t1))
-                .flatten();
-            for annualized in [false, true] {
-                let span = match (annualized, years) {
-                    (false, _) => None,
-                    (true, Some(dy)) => Some(dy),
-                    (true, None) => continue,
-                };
-                let push = |result: &mut SeriesResult, ctype, b: f64, var: f64| {
-                    result.1.push(Change {
-                        measure: first.measure,
-                        indicator: first.indicator,
-                        cutoff: first.cutoff,
-                        group: first.group,
-                        subgroup: first.domain.subgroup,
-                        over: None,
-                        t0,
-                        t1,
-                        ctype,
-                        annualized,
-                        b,
-                        precision: self.quantiles.change(b, var),
-                    })
-                };
-                for ctype in [ChangeType::Abs, ChangeType::Rel] {
-                    let (b, g0, g1) = change(ctype, span, b0, b1);
-                    let var = g0 * g0 * v00 + 2.0 * g0 * g1 * v01 + g1 * g1 * v11;
-                    push(result, ctype, b, var);
-                }
-                if let Some(parts) = &parts {
-                    let per = span.map_or(1.0, |dy| 1.0 / dy);
-                    for (ctype, (b, var)) in [
-                        (ChangeType::AbsDueToH, parts.due_to_h),
-                        (ChangeType::AbsDueToA, parts.due_to_a),
-                    ] {
-                        push(result, ctype, b * per, var * per * per);
-                    }
+            let b = (estimates[members[r0]].b, estimates[members[r1]].b);
+            let v = (cov(r0, r0), cov(r0, r1), cov(r1, r1));
+            self.pair_changes(first, (t0, t1), b, v, result);
+        }
+    }
+
+    /// The changes of one series between rounds `t0` and `t1`, whose estimates are
+    /// (b0, b1) with covariances (v00, v01, v11), plain and annualized: absolute and
+    /// relative, and for M0 its parts due to H and to A.
+    fn pair_changes(
+        &self,
+        first: &Estimate,
+        (t0, t1): (u32, u32),
+        (b0, b1): (f64, f64),
+        (v00, v01, v11): (f64, f64, f64),
+        result: &mut SeriesResult,
+    ) {
+        let years = self.span(t0, t1);
+        // M0's parts of its absolute change follow its changes, for each span.
+        let parts = (first.measure == Measure::M0)
+            .then(|| self.shapley_parts(first, t0, t1))
+            .flatten();
+        for annualized in [false, true] {
+            let span = match (annualized, years) {
+                (false, _) => None,
+                (true, Some(dy)) => Some(dy),
+                (true, None) => continue,
+            };
+            let push = |result: &mut SeriesResult, ctype, b: f64, var: f64| {
+                result.1.push(Change {
+                    measure: first.measure,
+                    indicator: first.indicator,
+                    cutoff: first.cutoff,
+                    group: first.group,
+                    subgroup: first.domain.subgroup,
+                    over: None,
+                    t0,
+                    t1,
+                    ctype,
+                    annualized,
+                    b,
+                    precision: self.quantiles.change(b, var),
+                })
+            };
+            for ctype in [ChangeType::Abs, ChangeType::Rel] {
+                let (b, g0, g1) = change(ctype, span, b0, b1);
+                let var = g0 * g0 * v00 + 2.0 * g0 * g1 * v01 + g1 * g1 * v11;
+                push(result, ctype, b, var);
+            }
+            if let Some(parts) = &parts {
+                let per = span.map_or(1.0, |dy| 1.0 / dy);
+                for (ctype, (b, var)) in [
+                    (ChangeType::AbsDueToH, parts.due_to_h),
+                    (ChangeType::AbsDueToA, parts.due_to_a),
+                ] {
+                    push(result, ctype, b * per, var * per * per);
                 }
             }
         }
