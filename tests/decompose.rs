@@ -83,21 +83,30 @@ fn shapley(t: &[f64]) -> Vec<f64> {
 }
 
 /// The parts (within the levels, shifts between them) of the whole sample's change of
-/// M0 over `levels` levels, from the totals of each round: each level's population and
-/// censored score, then the whole population.
-fn shifts(t: &[f64], levels: usize) -> Vec<f64> {
-    let per_round = 2 * levels + 1;
+/// M0 over `groups` groups (the levels, then the persons without a level), from the
+/// totals of each round: each group's population and censored score, then the whole
+/// population.
+fn shifts(t: &[f64], groups: usize) -> Vec<f64> {
+    let per_round = 2 * groups + 1;
     let (mut within, mut shift) = (0.0, 0.0);
-    for l in 0..levels {
+    for l in 0..groups {
         let at = |r: usize| {
             let base = r * per_round;
             let population = t[base + 2 * l];
             (
-                population / t[base + 2 * levels],
+                population / t[base + 2 * groups],
                 t[base + 2 * l + 1] / population,
+                population > 0.0,
             )
         };
-        let ((s0, m0), (s1, m1)) = (at(0), at(1));
+        let ((s0, m0, in0), (s1, m1, in1)) = (at(0), at(1));
+        // A group empty in a round has there the M0 of the other round.
+        let (m0, m1) = match (in0, in1) {
+            (true, true) => (m0, m1),
+            (false, true) => (m1, m1),
+            (true, false) => (m0, m0),
+            (false, false) => continue,
+        };
         within += (s0 + s1) / 2.0 * (m1 - m0);
         shift += (m0 + m1) / 2.0 * (s1 - s0);
     }
@@ -220,8 +229,9 @@ fn check_shifts(
     let s = &a.sample;
     let mut checked = 0;
     for g in 0..s.groupings.len() {
-        let levels = s.groupings[g].levels.len();
-        let per_round = 2 * levels + 1;
+        // The levels, then the persons without a level.
+        let groups = s.groupings[g].levels.len() + 1;
+        let per_round = 2 * groups + 1;
         let rows: Vec<((u32, u64), Vec<f64>)> = (0..s.len())
             .map(|i| {
                 let p = s.profiles[i];
@@ -232,14 +242,14 @@ fn check_shifts(
                 };
                 let (w, base) = (s.weights[i], s.rounds[i] as usize * per_round);
                 let mut t = vec![0.0; 2 * per_round];
-                let l = s.groupings[g].codes[i] as usize;
+                let l = (s.groupings[g].codes[i] as usize).min(groups - 1);
                 t[base + 2 * l] = w;
                 t[base + 2 * l + 1] = w * censored;
-                t[base + 2 * levels] = w;
+                t[base + 2 * groups] = w;
                 (unit(i), t)
             })
             .collect();
-        let (b, var) = delta_method(&rows, |t| shifts(t, levels));
+        let (b, var) = delta_method(&rows, |t| shifts(t, groups));
         let part = |ctype| {
             a.inference
                 .changes
@@ -298,27 +308,44 @@ fn parts_of_a_change_when_each_row_is_a_psu() {
     assert!(checked > 0);
 }
 
-/// A column whose levels leave persons out is not split (its parts would not add up to
-/// the whole sample's change); the other columns still are.
+/// Persons without a level of a column are one more group of its split; a level met in
+/// one round only (here: region's first level, absent from round 1) has all of its part
+/// as a shift of population. Both against the rows.
 #[test]
-fn a_column_that_leaves_persons_out_is_not_split() {
-    let (df, m, survey) = common::simulated(3000);
+fn persons_without_a_level_and_a_level_of_one_round() {
+    let (df, m, survey) = common::simulated(4000);
     let region = df.column("region").unwrap().str().unwrap().clone();
-    let blanked: polars::prelude::StringChunked = region
-        .iter()
-        .enumerate()
-        .map(|(i, v)| if i % 50 == 0 { None } else { v })
+    let rounds = df
+        .column("t")
+        .unwrap()
+        .cast(&polars::prelude::DataType::Int64)
+        .unwrap();
+    let rounds: Vec<Option<i64>> = rounds.i64().unwrap().iter().collect();
+    let first = region.iter().flatten().min().unwrap().to_string();
+    let blanked: polars::prelude::StringChunked = (region.iter().enumerate())
+        .map(|(i, v)| match v {
+            _ if i % 50 == 0 => None,
+            Some(v) if v == first && rounds[i] == rounds.iter().flatten().max().copied() => {
+                Some("elsewhere")
+            }
+            v => v,
+        })
         .collect();
     let mut df = df;
-    df.replace(
-        "region",
-        polars::prelude::IntoSeries::into_series(blanked.with_name("region".into())).into(),
-    )
-    .unwrap();
+    let column = polars::prelude::IntoSeries::into_series(blanked.with_name("region".into()));
+    df.replace("region", column.into()).unwrap();
     let a = analyse_frame(&df, &m, &survey, &Settings::default(), Path::new("sim.csv")).unwrap();
-    let column = |name: &str| a.sample.groupings.iter().position(|g| g.column == name);
-    let split = |g| a.inference.changes.iter().filter(|c| c.over == g).count();
-    assert_eq!(split(column("region")), 0);
-    // Within and shift at each cutoff (no years: nothing annualized).
-    assert_eq!(split(column("area")), 2 * m.cutoffs.len());
+    let s = &a.sample;
+    let g = s
+        .groupings
+        .iter()
+        .position(|g| g.column == "region")
+        .unwrap();
+    assert!((0..s.len()).any(|i| s.groupings[g].codes[i] as usize >= s.groupings[g].levels.len()));
+    let iw = IntegerWeights::new(&m).unwrap();
+    let mut checked = 0;
+    for cutoff in 0..m.cutoffs.len() {
+        checked += check_shifts(&a, &iw, cutoff, &|i| (s.strata[i], u64::from(s.psus[i])));
+    }
+    assert_eq!(checked, 2 * m.cutoffs.len() * s.groupings.len());
 }

@@ -257,12 +257,12 @@ fn national_changes(a: &Analysis, settings: &Settings) -> String {
             format!("[{}, {}]", fixed(c.precision.ll), fixed(c.precision.ul))
         );
     }
-    // A column whose levels do not hold every person in both rounds is not split.
+    // A column with a level whose share or M0 is not estimated is not split.
     for (g, grouping) in sample.groupings.iter().enumerate() {
         if !a.inference.changes.iter().any(|c| c.over == Some(g)) {
             let _ = writeln!(
                 s,
-                "  not split within and between the levels of {}: some persons have no level, or a level is not estimated in both rounds",
+                "  not split within and between the levels of {}: a level with persons has no estimate of its share or M0",
                 grouping.column
             );
         }

@@ -14,7 +14,7 @@
 //! The whole sample's M0 is also Σ_l s_l·M0_l over the levels l of a subgroup column
 //! (s_l the level's share of the population), and the same split over (s, M0) gives
 //! ΔM0 = Σ_l s̄_l·ΔM0_l (the changes within the levels) + Σ_l M̄0_l·Δs_l (the shifts of
-//! population between them). These are functions of 4L estimates, too many for a
+//! population between them), the persons without a level being one more group. These are functions of 4L estimates, too many for a
 //! matrix over a column of hundreds of levels; instead their linearized variable is
 //! made whole, cell by cell from the table (the persons of a cell share its value per
 //! unit of weight), in one pass over the cells of the two rounds
@@ -142,15 +142,36 @@ impl ShiftParts {
         let (mut within, mut shift) = (0.0, 0.0);
         let mut gradients: [[Vec<(f64, f64)>; 2]; 2] = Default::default();
         for l in 0..n {
-            let (s0, s1, m0, m1) = (r0.shares[l], r1.shares[l], r0.m0[l], r1.m0[l]);
+            let (present0, present1) = (r0.populations[l] > 0.0, r1.populations[l] > 0.0);
+            // A group empty in one round takes its M0 there from the other round: all
+            // of its part is a shift of population (none in both: no part at all).
+            let (s0, s1) = (r0.shares[l], r1.shares[l]);
+            let (m0, m1) = match (present0, present1) {
+                (true, true) => (r0.m0[l], r1.m0[l]),
+                (false, true) => (r1.m0[l], r1.m0[l]),
+                (true, false) => (r0.m0[l], r0.m0[l]),
+                (false, false) => (0.0, 0.0),
+            };
             let (mean_s, mean_m) = ((s0 + s1) / 2.0, (m0 + m1) / 2.0);
             within += mean_s * (m1 - m0);
             shift += mean_m * (s1 - s0);
             // within = Σ s̄ (m1 − m0); shift = Σ m̄ (s1 − s0).
-            gradients[0][0].push(((m1 - m0) / 2.0, -mean_s));
-            gradients[0][1].push(((m1 - m0) / 2.0, mean_s));
-            gradients[1][0].push((-mean_m, (s1 - s0) / 2.0));
-            gradients[1][1].push((mean_m, (s1 - s0) / 2.0));
+            let mut g = [
+                [((m1 - m0) / 2.0, -mean_s), ((m1 - m0) / 2.0, mean_s)],
+                [(-mean_m, (s1 - s0) / 2.0), (mean_m, (s1 - s0) / 2.0)],
+            ];
+            // An M0 taken from the other round: its gradient goes to that round's.
+            for part in &mut g {
+                match (present0, present1) {
+                    (false, true) => (part[1].1, part[0].1) = (part[1].1 + part[0].1, 0.0),
+                    (true, false) => (part[0].1, part[1].1) = (part[0].1 + part[1].1, 0.0),
+                    _ => {}
+                }
+            }
+            for (part, gradient) in gradients.iter_mut().zip(g) {
+                part[0].push(gradient[0]);
+                part[1].push(gradient[1]);
+            }
         }
         ShiftParts {
             within,
@@ -162,14 +183,17 @@ impl ShiftParts {
 
 impl Context<'_> {
     /// The shares and M0 of every level of column `g` in `round`, at the poverty line of
-    /// `m0` (the whole sample's M0): `None` unless every level has both, defined, and the
-    /// levels hold the whole sample (no person without a level).
+    /// `m0` (the whole sample's M0), and last those of the persons without a level, as
+    /// one more group (`outside`: their population and censored score, from the cells).
+    /// A level absent from the round has population 0 (and no M0). `None` when a level
+    /// with persons lacks an estimate, or the groups do not add up to the whole sample.
     fn level_terms(
         &self,
         totals: &super::Totals,
         m0: &Estimate,
         g: usize,
         round: u32,
+        outside: (f64, f64),
     ) -> Option<LevelTerms> {
         let levels = self.sample.groupings.get(g)?.levels.len() as u32;
         let population = |d: Domain| totals.of(&d).map(|sums| sums[0]);
@@ -196,12 +220,54 @@ impl Context<'_> {
                     .ok()?;
                 Some(self.estimates[i].b).filter(|b| b.is_finite())
             };
-            terms.shares.push(find(Measure::Popsh, None, None)?);
-            terms.m0.push(find(Measure::M0, m0.cutoff, m0.group)?);
-            terms.populations.push(population(domain)?);
+            match population(domain).filter(|&n| n > 0.0) {
+                None => {
+                    terms.shares.push(0.0);
+                    terms.m0.push(f64::NAN);
+                    terms.populations.push(0.0);
+                }
+                Some(n) => {
+                    terms.shares.push(find(Measure::Popsh, None, None)?);
+                    terms.m0.push(find(Measure::M0, m0.cutoff, m0.group)?);
+                    terms.populations.push(n);
+                }
+            }
         }
+        let (n, censored) = outside;
+        terms.shares.push(n / whole);
+        terms.m0.push(if n > 0.0 { censored / n } else { f64::NAN });
+        terms.populations.push(n);
         let covered: f64 = terms.populations.iter().sum();
         ((covered - whole).abs() <= 1e-9 * whole).then_some(terms)
+    }
+
+    /// The population and censored score of the persons of `round` without a level of
+    /// column `g`, at the poverty line of `m0`.
+    fn without_level(
+        &self,
+        table: &Table,
+        weights: &IntegerWeights,
+        m0: &Estimate,
+        g: usize,
+        round: u32,
+    ) -> (f64, f64) {
+        let (mut n, mut censored) = (0.0, 0.0);
+        for cell in table.cells.iter().filter(|c| c.round == round) {
+            if cell.flags & OUTSIDE_EVERY_DOMAIN == 0 && table.level(cell, g).is_none() {
+                n += cell.weight;
+                censored += cell.weight * censored_score(weights, m0, cell);
+            }
+        }
+        (n, censored)
+    }
+}
+
+/// A cell's persons' censored score at the poverty line of `m0`.
+fn censored_score(weights: &IntegerWeights, m0: &Estimate, cell: &Cell) -> f64 {
+    let score = weights.score(cell.profile);
+    match measures::is_poor(weights, m0.cutoff, m0.group, score, cell.flags) {
+        true => weights.score_f64(cell.profile),
+        false => 0.0,
     }
 }
 
@@ -246,21 +312,17 @@ impl Context<'_> {
                 continue;
             }
             let terms = rounds[r].1;
-            let score = weights.score(cell.profile);
-            let poor = measures::is_poor(weights, m0.cutoff, m0.group, score, cell.flags);
-            let censored = if poor {
-                weights.score_f64(cell.profile)
-            } else {
-                0.0
-            };
-            let level = table.level(cell, g).map(|l| l as usize);
+            let censored = censored_score(weights, m0, cell);
+            // The persons without a level are the last group.
+            let level = table
+                .level(cell, g)
+                .map_or(terms.shares.len() - 1, |l| l as usize);
             for (part, sum) in sums.iter_mut().enumerate() {
                 let gradient = &parts.gradients[part][r];
-                let mut z = common[part][r];
-                if let Some(l) = level {
-                    z += gradient[l].0 / terms.whole
-                        + gradient[l].1 * (censored - terms.m0[l]) / terms.populations[l];
-                }
+                let l = level;
+                let z = common[part][r]
+                    + gradient[l].0 / terms.whole
+                    + gradient[l].1 * (censored - terms.m0[l]) / terms.populations[l];
                 sum.add(design, cell, z);
             }
         }
@@ -330,8 +392,10 @@ impl Unitwise {
 /// The whole sample's changes of M0 split, for each subgroup column, into the part due
 /// to the changes within its levels and the part due to the shifts of population
 /// between them (`AbsWithin`, `AbsShift`, with `over` the column), at every poverty
-/// line, for every pair of rounds compared, plain and annualized. A column is split
-/// when all its levels have their share and M0 in both rounds and hold every person.
+/// line, for every pair of rounds compared, plain and annualized. The persons without a
+/// level are one more group; a group met in one round only takes its M0 there from the
+/// other round (its part is all a shift). A column is not split when a level with
+/// persons lacks the estimate of its share or its M0.
 pub(super) fn population_shifts(
     context: &Context,
     totals: &super::Totals,
@@ -350,10 +414,11 @@ pub(super) fn population_shifts(
     splits
         .into_par_iter()
         .flat_map_iter(|(m0, t0, t1, g)| {
-            let (r0, r1) = (
-                context.level_terms(totals, m0, g, t0),
-                context.level_terms(totals, m0, g, t1),
-            );
+            let terms = |t| {
+                let outside = context.without_level(table, weights, m0, g, t);
+                context.level_terms(totals, m0, g, t, outside)
+            };
+            let (r0, r1) = (terms(t0), terms(t1));
             let parts = r0.zip(r1).map(|(r0, r1)| {
                 let parts = ShiftParts::of(&r0, &r1);
                 let rounds = [(t0, &r0), (t1, &r1)];
