@@ -26,8 +26,9 @@ fn report(dir: &Path) -> (PathBuf, String) {
 }
 
 /// Charts: contributions, headcounts, H and M0 against k, two per subgroup column (area,
-/// region), levels over the rounds, scores, the association between indicators.
-const CHARTS: usize = 10;
+/// region), levels over the rounds, the parts of the changes, scores, the association
+/// between indicators.
+const CHARTS: usize = 11;
 
 #[test]
 fn the_report_is_self_contained_with_every_section() {
@@ -77,6 +78,8 @@ fn the_report_is_self_contained_with_every_section() {
         "poverty cutoff k",
         "M0 (adjusted headcount ratio)",
         "population share",
+        "parts of the change of M0 (percentage points)",
+        "shifts between levels",
     ] {
         assert!(page.contains(text), "no {text}");
     }

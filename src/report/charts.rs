@@ -1,6 +1,7 @@
 //! The report's charts: an analysis in, each chart as inline SVG out (plotters' SVG
 //! backend): contributions, headcount ratios, H and M0 against k, subgroups, population
-//! shares against contributions, levels over rounds, the distribution of scores.
+//! shares against contributions, levels over rounds, the parts of the changes of M0, the
+//! distribution of scores.
 
 use plotters::prelude::*;
 
@@ -624,4 +625,160 @@ pub(super) fn association_chart(a: &Analysis, round: u32) -> Result<String> {
         .map_err(err)?;
         root.present().map_err(err)
     })
+}
+
+/// A bar of parts of a change: its label, its parts (legend key, percentage points)
+/// and the change they add up to.
+type PartsBar = (String, Vec<(usize, f64)>, f64);
+
+/// The legend keys of the parts: H, A, within, shift, then the indicators.
+fn part_keys(a: &Analysis) -> Vec<String> {
+    let mut keys: Vec<String> = [
+        "due to H",
+        "due to A",
+        "within levels",
+        "shifts between levels",
+    ]
+    .map(String::from)
+    .to_vec();
+    keys.extend(a.methodology.indicators.iter().map(|i| i.name.clone()));
+    keys
+}
+
+/// The bars of [`decomposition_chart`]: per pair of rounds, M0's change by H and A, by
+/// indicator and by each subgroup column.
+fn decomposition_bars(a: &Analysis, head: Line) -> Vec<PartsBar> {
+    use crate::inference::ChangeType;
+    let national = |c: &&crate::inference::Change| {
+        c.subgroup.is_none() && !c.annualized && (c.cutoff, c.group) == head
+    };
+    let changes: Vec<_> = a.inference.changes.iter().filter(national).collect();
+    let mut bars: Vec<PartsBar> = Vec::new();
+    let mut pairs: Vec<(u32, u32)> = changes.iter().map(|c| (c.t0, c.t1)).collect();
+    pairs.dedup();
+    for (t0, t1) in pairs {
+        let of = |c: &&&crate::inference::Change| (c.t0, c.t1) == (t0, t1);
+        let rounds = format!("{} → {}", round_name(a, t0), round_name(a, t1));
+        let part = |ctype, over| {
+            (changes.iter().filter(of))
+                .find(|c| c.measure == Measure::M0 && c.ctype == ctype && c.over == over)
+                .map(|c| 100.0 * c.b)
+        };
+        let Some(total) = part(ChangeType::Abs, None) else {
+            continue;
+        };
+        if let (Some(h), Some(x)) = (
+            part(ChangeType::AbsDueToH, None),
+            part(ChangeType::AbsDueToA, None),
+        ) {
+            bars.push((format!("{rounds}: by H and A"), vec![(0, h), (1, x)], total));
+        }
+        let indicators: Vec<(usize, f64)> = (changes.iter().filter(of))
+            .filter(|c| c.measure == Measure::Actb && c.ctype == ChangeType::Abs)
+            .filter_map(|c| Some((4 + c.indicator?, 100.0 * c.b)))
+            .collect();
+        if !indicators.is_empty() {
+            bars.push((format!("{rounds}: by indicator"), indicators, total));
+        }
+        for (g, grouping) in a.sample.groupings.iter().enumerate() {
+            let (within, shift) = (
+                part(ChangeType::AbsWithin, Some(g)),
+                part(ChangeType::AbsShift, Some(g)),
+            );
+            if let (Some(w), Some(s)) = (within, shift) {
+                bars.push((
+                    format!("{rounds}: by {}", grouping.column),
+                    vec![(2, w), (3, s)],
+                    total,
+                ));
+            }
+        }
+    }
+    bars
+}
+
+/// Stacked bars of what each national change of M0 (headline, not annualized) is made
+/// of, in percentage points: its parts due to H and to A, each indicator's part (its
+/// actb's change), and per subgroup column the parts within and between the levels.
+/// Negative parts stack left of zero, positive ones right; a black tick marks the change.
+pub(super) fn decomposition_chart(a: &Analysis, head: Line) -> Result<String> {
+    let (keys, bars) = (part_keys(a), decomposition_bars(a, head));
+    if bars.is_empty() {
+        return Ok(String::new());
+    }
+    let side = |positive: bool| -> f64 {
+        (bars.iter())
+            .map(|(_, parts, _)| {
+                parts
+                    .iter()
+                    .map(|p| p.1)
+                    .filter(|&v| (v > 0.0) == positive)
+                    .sum::<f64>()
+            })
+            .fold(0.0, |m: f64, v| if positive { m.max(v) } else { m.min(v) })
+    };
+    let (lo, hi) = (side(false) * 1.1 - 0.1, side(true) * 1.1 + 0.1);
+    let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+    let n = bars.len();
+    let chart = svg(|buf| {
+        let root = SVGBackend::with_string(buf, (WIDTH, 80 + 30 * n as u32)).into_drawing_area();
+        let mut chart = xy_chart(&root, lo..hi, -0.5..(n as f64 - 0.5), 240)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|y| row_label(*y, n, |i| labels[i].clone()))
+            .x_desc("parts of the change of M0 (percentage points)")
+            .draw()
+            .map_err(err)?;
+        for (i, (_, parts, total)) in bars.iter().enumerate() {
+            let y = row_y(i, n);
+            let (mut left, mut right) = (0.0, 0.0);
+            let rects = parts.iter().map(|&(key, v)| {
+                let start = if v < 0.0 { &mut left } else { &mut right };
+                let from = *start;
+                *start += v;
+                Rectangle::new(
+                    [(from, y - 0.35), (*start, y + 0.35)],
+                    part_colour(key).filled(),
+                )
+            });
+            chart.draw_series(rects.collect::<Vec<_>>()).map_err(err)?;
+            let tick = PathElement::new(
+                vec![(*total, y - 0.45), (*total, y + 0.45)],
+                BLACK.stroke_width(3),
+            );
+            chart.draw_series(std::iter::once(tick)).map_err(err)?;
+        }
+        root.present().map_err(err)
+    })?;
+    let used: std::collections::BTreeSet<usize> =
+        bars.iter().flat_map(|b| b.1.iter().map(|p| p.0)).collect();
+    let legend: String = used
+        .into_iter()
+        .map(|k| {
+            let RGBColor(r, g, b) = part_colour(k);
+            format!(
+                "<span><i style=\"background:#{r:02x}{g:02x}{b:02x}\"></i>{}</span>",
+                escape(&keys[k])
+            )
+        })
+        .collect();
+    Ok(format!(
+        "{chart}<p class=\"legend\">{legend}<span>▮ black tick: the change</span></p>"
+    ))
+}
+
+/// The colour of a part of a change: H, A, within, shift in colours of their own, then
+/// each indicator in its colour of the contributions chart.
+fn part_colour(key: usize) -> RGBColor {
+    const OWN: [RGBColor; 4] = [
+        RGBColor(55, 71, 79),
+        RGBColor(176, 190, 197),
+        RGBColor(0, 105, 92),
+        RGBColor(255, 202, 40),
+    ];
+    OWN.get(key)
+        .copied()
+        .unwrap_or_else(|| colour(key - OWN.len()))
 }

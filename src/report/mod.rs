@@ -257,6 +257,7 @@ fn changes_section(a: &Analysis, head: Line) -> Result<String> {
                 escape(&y0), escape(&y1), c.measure.name(), kind, f(c.b), f(c.precision.se), f(c.precision.ll), f(c.precision.ul));
         }
         s.push_str("</table>");
+        s.push_str(&charts::decomposition_chart(a, head)?);
     }
 
     Ok(s)
