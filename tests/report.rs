@@ -35,6 +35,15 @@ fn the_report_is_self_contained_with_every_section() {
     let dir = tempfile::tempdir().unwrap();
     let (_, page) = report(dir.path());
     assert_eq!(page.matches("<svg").count(), CHARTS);
+    // A table of contents links every section.
+    let sections = page.matches("<h2 id=\"s").count();
+    assert!(sections >= 10 && page.contains("<nav class=\"toc\">"));
+    for n in 1..=sections {
+        assert!(
+            page.contains(&format!("<a href=\"#s{n}\">")),
+            "no link to section {n}"
+        );
+    }
     for outside in ["<script", "<link", "src=", "@import", "url("] {
         assert!(
             !page.contains(outside),
@@ -201,5 +210,19 @@ fn chromium_shows_every_chart_and_logs_no_error() {
     assert!(
         std::fs::metadata(&shot).is_ok_and(|m| m.len() > 10_000),
         "no screenshot"
+    );
+    // Printed (the print stylesheet): a PDF of several pages, kept beside the screenshot.
+    let pdf = shot.with_file_name("report.pdf");
+    let _ = std::fs::remove_file(&pdf);
+    run(&[&format!("--print-to-pdf={}", pdf.display())], &path);
+    let printed = std::fs::read(&pdf).expect("no PDF printed");
+    let pages = printed
+        .windows(10)
+        .filter(|w| w == b"/Type /Pag" || w == b"/Type/Page")
+        .count();
+    assert!(
+        printed.len() > 50_000 && pages > 3,
+        "{} bytes, {pages} pages",
+        printed.len()
     );
 }

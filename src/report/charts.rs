@@ -99,6 +99,9 @@ fn row_chart<'a, 'b>(
     let mut chart = xy_chart(root, 0.0..x_max, -0.5..(n.max(1) as f64 - 0.5), 200)?;
     chart
         .configure_mesh()
+        .light_line_style(TRANSPARENT)
+        .label_style(("sans-serif", 15))
+        .axis_desc_style(("sans-serif", 16))
         .disable_y_mesh()
         .y_labels(n)
         .y_label_formatter(&|y| row_label(*y, n, |i| labels[i].clone()))
@@ -116,6 +119,7 @@ fn legend<'a, 'b: 'a>(
     chart
         .configure_series_labels()
         .position(position)
+        .label_font(("sans-serif", 15))
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK)
         .draw()
@@ -255,6 +259,9 @@ pub(super) fn cutoff_chart(a: &Analysis, settings: &Settings, round: u32) -> Res
         let mut chart = xy_chart(&root, 0.0..100.0, 0.0..100.0, 60)?;
         chart
             .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .label_style(("sans-serif", 15))
+            .axis_desc_style(("sans-serif", 16))
             .x_desc("poverty cutoff k (% of weighted deprivations)")
             .y_desc("percent")
             .draw()
@@ -453,6 +460,9 @@ pub(super) fn levels_chart(a: &Analysis, head: Line) -> Result<String> {
         let mut chart = xy_chart(&root, -0.5..(rounds as f64 - 0.5), 0.0..100.0, 60)?;
         chart
             .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .label_style(("sans-serif", 15))
+            .axis_desc_style(("sans-serif", 16))
             .x_labels(rounds)
             .x_label_formatter(&|x| {
                 let i = x.round();
@@ -518,6 +528,9 @@ pub(super) fn score_chart(a: &Analysis, round: u32) -> Result<String> {
         let mut chart = xy_chart(&root, -1.0..101.0, 0.0..(top * 1.1), 60)?;
         chart
             .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .label_style(("sans-serif", 15))
+            .axis_desc_style(("sans-serif", 16))
             .x_desc("deprivation score (% of weighted deprivations)")
             .y_desc("share of the population (%)")
             .draw()
@@ -725,6 +738,9 @@ pub(super) fn decomposition_chart(a: &Analysis, head: Line) -> Result<String> {
         let mut chart = xy_chart(&root, lo..hi, -0.5..(n as f64 - 0.5), 240)?;
         chart
             .configure_mesh()
+            .light_line_style(TRANSPARENT)
+            .label_style(("sans-serif", 15))
+            .axis_desc_style(("sans-serif", 16))
             .disable_y_mesh()
             .y_labels(n)
             .y_label_formatter(&|y| row_label(*y, n, |i| labels[i].clone()))

@@ -130,7 +130,35 @@ pub fn html(a: &Analysis, settings: &Settings) -> Result<String> {
         escape(&output::methodology_summary(m)),
         escape(&output::data_summary(&a.report))
     );
-    Ok(s)
+    Ok(with_contents(&s))
+}
+
+/// The page with a table of contents after its title: each section's heading gets an
+/// id (`s1`, `s2`, …) and a link to it.
+fn with_contents(page: &str) -> String {
+    let mut body = String::with_capacity(page.len() + 2048);
+    let mut links = String::new();
+    let mut rest = page;
+    let mut n = 0;
+    while let Some(at) = rest.find("<h2>") {
+        let Some(end) = rest[at..].find("</h2>") else {
+            break;
+        };
+        n += 1;
+        let title = &rest[at + 4..at + end];
+        let _ = write!(links, "<li><a href=\"#s{n}\">{title}</a></li>");
+        body.push_str(&rest[..at]);
+        let _ = write!(body, "<h2 id=\"s{n}\">");
+        rest = &rest[at + 4..];
+    }
+    body.push_str(rest);
+    let contents =
+        format!("<nav class=\"toc\"><h2 class=\"toc\">Contents</h2><ol>{links}</ol></nav>");
+    match body.find("</p>") {
+        // After the subtitle (the file and the version).
+        Some(at) => format!("{}{contents}{}", &body[..at + 4], &body[at + 4..]),
+        None => body,
+    }
 }
 
 /// The headline table: H, A and M0 of every round at every cutoff and for every named
@@ -268,4 +296,7 @@ h1{margin-bottom:0}.sub{color:#666;margin-top:.2em}h2{border-bottom:1px solid #c
 table{border-collapse:collapse;margin:1em 0}td,th{padding:.2em .6em;border-bottom:1px solid #eee;text-align:left}\
 td.n{text-align:right;font-variant-numeric:tabular-nums}figure{margin:1em 0}svg{max-width:100%;height:auto}\
 pre{background:#f6f6f6;padding:1em;white-space:pre-wrap}.legend span{margin-right:1.2em;white-space:nowrap;font-size:.9em}\
-.legend i{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:middle}@media print{h2{break-before:auto}figure{break-inside:avoid}}";
+.legend i{display:inline-block;width:.9em;height:.9em;margin-right:.3em;vertical-align:middle}\
+nav.toc{background:#f6f6f6;padding:.5em 1em;margin:1.5em 0}nav.toc h2{border:0;margin:.3em 0;font-size:1.1em}nav.toc ol{columns:2;margin:.3em 0}\
+@page{margin:1.5cm}@media print{body{max-width:none;margin:0;font-size:11pt}nav.toc{background:none;padding:0}\
+h2{break-before:auto;break-after:avoid}figure,table,tr{break-inside:avoid}pre{white-space:pre-wrap;background:none;border:1px solid #ccc}}";
