@@ -95,8 +95,19 @@ fn row_chart<'a, 'b>(
     labels: &[String],
     x_desc: &str,
 ) -> std::result::Result<Chart<'a, 'b>, String> {
+    rows_over(root, 0.0..x_max, labels, x_desc, 200)
+}
+
+/// As [`row_chart`], over `x`, with `y_labels` pixels for the rows' labels.
+fn rows_over<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    x: std::ops::Range<f64>,
+    labels: &[String],
+    x_desc: &str,
+    y_labels: u32,
+) -> std::result::Result<Chart<'a, 'b>, String> {
     let n = labels.len();
-    let mut chart = xy_chart(root, 0.0..x_max, -0.5..(n.max(1) as f64 - 0.5), 200)?;
+    let mut chart = xy_chart(root, x, -0.5..(n.max(1) as f64 - 0.5), y_labels)?;
     chart
         .configure_mesh()
         .light_line_style(TRANSPARENT)
@@ -109,6 +120,17 @@ fn row_chart<'a, 'b>(
         .draw()
         .map_err(err)?;
     Ok(chart)
+}
+
+/// A legend in HTML below a chart: a coloured square and a name per key.
+fn html_legend<'k>(keys: impl Iterator<Item = (RGBColor, &'k str)>) -> String {
+    keys.map(|(RGBColor(r, g, b), name)| {
+        format!(
+            "<span><i style=\"background:#{r:02x}{g:02x}{b:02x}\"></i>{}</span>",
+            escape(name)
+        )
+    })
+    .collect()
 }
 
 /// The legend of the labelled series, boxed, at `position`.
@@ -211,18 +233,9 @@ pub(super) fn contributions_chart(a: &Analysis, head: Line, round: u32) -> Resul
     })
     .map(|chart| {
         // The legend below the bars, which fill the plot from 0 to 100%.
-        let keys: String = m
-            .indicators
-            .iter()
-            .enumerate()
-            .map(|(j, ind)| {
-                let RGBColor(r, g, b) = colour(j);
-                format!(
-                    "<span><i style=\"background:#{r:02x}{g:02x}{b:02x}\"></i>{}</span>",
-                    escape(&ind.name)
-                )
-            })
-            .collect();
+        let keys = html_legend(
+            (m.indicators.iter().enumerate()).map(|(j, ind)| (colour(j), ind.name.as_str())),
+        );
         format!("{chart}<p class=\"legend\">{keys}</p>")
     })
 }
@@ -735,18 +748,8 @@ pub(super) fn decomposition_chart(a: &Analysis, head: Line) -> Result<String> {
     let n = bars.len();
     let chart = svg(|buf| {
         let root = SVGBackend::with_string(buf, (WIDTH, 80 + 30 * n as u32)).into_drawing_area();
-        let mut chart = xy_chart(&root, lo..hi, -0.5..(n as f64 - 0.5), 240)?;
-        chart
-            .configure_mesh()
-            .light_line_style(TRANSPARENT)
-            .label_style(("sans-serif", 15))
-            .axis_desc_style(("sans-serif", 16))
-            .disable_y_mesh()
-            .y_labels(n)
-            .y_label_formatter(&|y| row_label(*y, n, |i| labels[i].clone()))
-            .x_desc("parts of the change of M0 (percentage points)")
-            .draw()
-            .map_err(err)?;
+        let x_desc = "parts of the change of M0 (percentage points)";
+        let mut chart = rows_over(&root, lo..hi, &labels, x_desc, 240)?;
         for (i, (_, parts, total)) in bars.iter().enumerate() {
             let y = row_y(i, n);
             let (mut left, mut right) = (0.0, 0.0);
@@ -770,16 +773,7 @@ pub(super) fn decomposition_chart(a: &Analysis, head: Line) -> Result<String> {
     })?;
     let used: std::collections::BTreeSet<usize> =
         bars.iter().flat_map(|b| b.1.iter().map(|p| p.0)).collect();
-    let legend: String = used
-        .into_iter()
-        .map(|k| {
-            let RGBColor(r, g, b) = part_colour(k);
-            format!(
-                "<span><i style=\"background:#{r:02x}{g:02x}{b:02x}\"></i>{}</span>",
-                escape(&keys[k])
-            )
-        })
-        .collect();
+    let legend = html_legend(used.into_iter().map(|k| (part_colour(k), keys[k].as_str())));
     Ok(format!(
         "{chart}<p class=\"legend\">{legend}<span>▮ black tick: the change</span></p>"
     ))

@@ -47,7 +47,18 @@ impl Context<'_> {
             subgroup: like.domain.subgroup,
             round,
         };
-        let key = measures::order_of(measure, None, like.cutoff, like.group, domain);
+        self.find_in(measure, like.cutoff, like.group, domain)
+    }
+
+    /// The estimate of this measure (of no indicator) at this poverty line in `domain`.
+    fn find_in(
+        &self,
+        measure: Measure,
+        cutoff: Option<usize>,
+        group: Option<usize>,
+        domain: Domain,
+    ) -> Option<usize> {
+        let key = measures::order_of(measure, None, cutoff, group, domain);
         self.estimates
             .binary_search_by_key(&key, Estimate::order)
             .ok()
@@ -213,11 +224,7 @@ impl Context<'_> {
                 round,
             };
             let find = |measure, cutoff, group| {
-                let key = measures::order_of(measure, None, cutoff, group, domain);
-                let i = self
-                    .estimates
-                    .binary_search_by_key(&key, Estimate::order)
-                    .ok()?;
+                let i = self.find_in(measure, cutoff, group, domain)?;
                 Some(self.estimates[i].b).filter(|b| b.is_finite())
             };
             match population(domain).filter(|&n| n > 0.0) {
@@ -326,7 +333,10 @@ impl Context<'_> {
                 sum.add(design, cell, z);
             }
         }
-        sums.map(|s| self.covariance(&s.linearized(design), &s.linearized(design), true))
+        sums.map(|s| {
+            let lin = s.linearized(design);
+            self.covariance(&lin, &lin, true)
+        })
     }
 }
 
