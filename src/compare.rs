@@ -160,7 +160,7 @@ fn difference_rows(c: &Comparison) -> Vec<Row> {
 }
 
 /// A domain's level of analysis and level, as in the results (`nat`, `nat` nationally).
-fn domain_labels(a: &Analysis, subgroup: Option<(usize, u32)>) -> (String, String) {
+pub(crate) fn domain_labels(a: &Analysis, subgroup: Option<(usize, u32)>) -> (String, String) {
     match subgroup {
         None => ("nat".into(), "nat".into()),
         Some((g, l)) => {

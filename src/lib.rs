@@ -34,6 +34,7 @@ pub mod persons;
 pub mod plan;
 pub mod read;
 pub mod report;
+pub mod robustness;
 pub mod rules;
 pub mod simulate;
 pub mod sql;

@@ -266,10 +266,12 @@ fn m1_and_m2_in_batches_are_those_of_the_whole_file() {
         .unwrap()
         .replacen("cutoffs =", "alphas = [1, 2]\ncutoffs =", 1);
     // Assets as an income below 220 instead of the ready 0/1 column.
-    text = text.replace(
-        "column = \"d_asst\"",
-        "achievement = \"income\"\ncutoff = 220",
-    );
+    text = text
+        .replace(
+            "column = \"d_asst\"",
+            "achievement = \"income\"\ncutoff = 220",
+        )
+        .replace("d_asst = ", "assets = ");
     let m = afmpi::methodology::from_toml(&text).unwrap();
     let mut survey = m.survey.clone();
     survey.round = Some("t".into());

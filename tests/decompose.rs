@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use afmpi::inference::{Change, ChangeType, Settings};
@@ -14,65 +13,6 @@ use afmpi::measures::Measure;
 use afmpi::methodology::{IntegerWeights, SurveyColumns};
 use afmpi::{analyse_frame, Analysis};
 use approx::assert_relative_eq;
-
-/// The values of the parts and their variances by a numerical delta method: `f` of the
-/// totals, its gradient by central differences, and the stratified with-replacement
-/// covariance of the totals per PSU (`rows` gives each row's stratum and PSU, a PSU met
-/// in both rounds being one PSU, and its values of the totals).
-fn delta_method(
-    rows: &[((u32, u64), Vec<f64>)],
-    f: impl Fn(&[f64]) -> Vec<f64>,
-) -> (Vec<f64>, Vec<f64>) {
-    let n = rows[0].1.len();
-    let mut psus: BTreeMap<(u32, u64), Vec<f64>> = BTreeMap::new();
-    let mut total = vec![0.0; n];
-    for (unit, t) in rows {
-        let p = psus.entry(*unit).or_insert_with(|| vec![0.0; n]);
-        for k in 0..n {
-            p[k] += t[k];
-            total[k] += t[k];
-        }
-    }
-    let mut strata: BTreeMap<u32, Vec<Vec<f64>>> = BTreeMap::new();
-    for ((h, _), t) in psus {
-        strata.entry(h).or_default().push(t);
-    }
-    let mut cov = vec![vec![0.0; n]; n];
-    for units in strata.values().filter(|u| u.len() > 1) {
-        let m = units.len() as f64;
-        let mean: Vec<f64> = (0..n)
-            .map(|k| units.iter().map(|u| u[k]).sum::<f64>() / m)
-            .collect();
-        for u in units {
-            for a in 0..n {
-                for b in 0..n {
-                    cov[a][b] += m / (m - 1.0) * (u[a] - mean[a]) * (u[b] - mean[b]);
-                }
-            }
-        }
-    }
-    let values = f(&total);
-    let mut gradients = vec![vec![0.0; n]; values.len()];
-    for k in 0..n {
-        let step = total[k].abs().max(1.0) * 1e-6;
-        let (mut up, mut down) = (total.clone(), total.clone());
-        up[k] += step;
-        down[k] -= step;
-        let (fu, fd) = (f(&up), f(&down));
-        for p in 0..values.len() {
-            gradients[p][k] = (fu[p] - fd[p]) / (2.0 * step);
-        }
-    }
-    let variances = gradients
-        .iter()
-        .map(|g| {
-            (0..n)
-                .map(|a| (0..n).map(|b| g[a] * cov[a][b] * g[b]).sum::<f64>())
-                .sum::<f64>()
-        })
-        .collect();
-    (values, variances)
-}
 
 /// The parts (due to H, due to A) of M0's change, from the totals of each round: poor,
 /// censored score, population.
@@ -170,7 +110,7 @@ fn check_parts(
                     (unit(i), t)
                 })
                 .collect();
-            let (b, var) = delta_method(&rows, shapley);
+            let (b, var) = common::delta_method(&rows, shapley);
             let abs = change(a, Measure::M0, ChangeType::Abs, subgroup, cutoff, None);
             let due_to_h = change(
                 a,
@@ -249,7 +189,7 @@ fn check_shifts(
                 (unit(i), t)
             })
             .collect();
-        let (b, var) = delta_method(&rows, |t| shifts(t, groups));
+        let (b, var) = common::delta_method(&rows, |t| shifts(t, groups));
         let part = |ctype| {
             a.inference
                 .changes

@@ -6,10 +6,12 @@ pub mod assoc;
 pub mod check;
 pub mod compare;
 pub mod describe;
+pub mod dominance;
 mod flags;
 pub mod init;
 mod progress;
 pub mod report;
+pub mod robustness;
 pub mod run;
 pub mod simulate;
 pub mod sql;
@@ -33,6 +35,13 @@ pub enum Command {
     /// Compare methodologies on one survey: estimates side by side, overlap of the poor,
     /// rank agreement of subgroups.
     Compare(compare::Args),
+    /// Whether the comparisons of subgroups and rounds hold under other cutoffs and
+    /// weights: differences with standard errors, the share of robust comparisons, rank
+    /// agreement with the baseline.
+    Robustness(robustness::Args),
+    /// H(k) and M0(k) of every two subgroup levels and rounds at every cutoff: where one
+    /// is significantly above the other, and whether one dominates at every k.
+    Dominance(dominance::Args),
     /// Write a self-contained HTML report: headline table, charts, changes, methodology.
     Report(report::Args),
     /// The association between every pair of indicators: Cramér's V and the redundancy
@@ -57,6 +66,8 @@ pub fn dispatch(cli: Cli) -> afmpi::Result<()> {
     match cli.command {
         Command::Run(args) => run::run(args),
         Command::Compare(args) => compare::run(args),
+        Command::Robustness(args) => robustness::run(args),
+        Command::Dominance(args) => dominance::run(args),
         Command::Report(args) => report::run(args),
         Command::Assoc(args) => assoc::run(args),
         Command::Sql(args) => sql::run(args),

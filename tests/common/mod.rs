@@ -238,3 +238,64 @@ pub fn stratified_variance<'a>(strata: impl IntoIterator<Item = &'a Vec<f64>>) -
         })
         .sum()
 }
+
+/// Values of functions of totals and their variances by a numerical delta method: `f`
+/// of the totals, its gradient by central differences, and the stratified with-replacement
+/// covariance of the totals per PSU (`rows` gives each row's stratum and PSU, a PSU met
+/// in both rounds being one PSU, and its values of the totals).
+pub fn delta_method(
+    rows: &[((u32, u64), Vec<f64>)],
+    f: impl Fn(&[f64]) -> Vec<f64>,
+) -> (Vec<f64>, Vec<f64>) {
+    let n = rows[0].1.len();
+    let mut psus: std::collections::BTreeMap<(u32, u64), Vec<f64>> =
+        std::collections::BTreeMap::new();
+    let mut total = vec![0.0; n];
+    for (unit, t) in rows {
+        let p = psus.entry(*unit).or_insert_with(|| vec![0.0; n]);
+        for k in 0..n {
+            p[k] += t[k];
+            total[k] += t[k];
+        }
+    }
+    let mut strata: std::collections::BTreeMap<u32, Vec<Vec<f64>>> =
+        std::collections::BTreeMap::new();
+    for ((h, _), t) in psus {
+        strata.entry(h).or_default().push(t);
+    }
+    let mut cov = vec![vec![0.0; n]; n];
+    for units in strata.values().filter(|u| u.len() > 1) {
+        let m = units.len() as f64;
+        let mean: Vec<f64> = (0..n)
+            .map(|k| units.iter().map(|u| u[k]).sum::<f64>() / m)
+            .collect();
+        for u in units {
+            for a in 0..n {
+                for b in 0..n {
+                    cov[a][b] += m / (m - 1.0) * (u[a] - mean[a]) * (u[b] - mean[b]);
+                }
+            }
+        }
+    }
+    let values = f(&total);
+    let mut gradients = vec![vec![0.0; n]; values.len()];
+    for k in 0..n {
+        let step = total[k].abs().max(1.0) * 1e-6;
+        let (mut up, mut down) = (total.clone(), total.clone());
+        up[k] += step;
+        down[k] -= step;
+        let (fu, fd) = (f(&up), f(&down));
+        for p in 0..values.len() {
+            gradients[p][k] = (fu[p] - fd[p]) / (2.0 * step);
+        }
+    }
+    let variances = gradients
+        .iter()
+        .map(|g| {
+            (0..n)
+                .map(|a| (0..n).map(|b| g[a] * cov[a][b] * g[b]).sum::<f64>())
+                .sum::<f64>()
+        })
+        .collect();
+    (values, variances)
+}

@@ -16,26 +16,8 @@ pub type CurvePoint = (f64, (f64, f64, f64), (f64, f64, f64));
 /// The national H and M0 of round `round` with their intervals at every distinct positive
 /// deprivation score as the cutoff k (k in percent), from the analysis's table.
 pub fn cutoff_curve(a: &Analysis, settings: &Settings, round: u32) -> Result<Vec<CurvePoint>> {
-    let weights = IntegerWeights::new(&a.methodology)?;
-    let mut scores: Vec<i128> = a
-        .table
-        .cells
-        .iter()
-        .map(|c| weights.score(c.profile))
-        .filter(|&s| s > 0)
-        .collect();
-    scores.sort_unstable();
-    scores.dedup();
     let mut m = a.methodology.clone();
-    m.cutoffs = scores
-        .iter()
-        .map(|&s| Cutoff {
-            value: Exact {
-                value: num_rational::Ratio::new(s, weights.denominator),
-                decimal: false,
-            },
-        })
-        .collect();
+    m.cutoffs = attainable_cutoffs(a)?;
     m.groups.clear();
     let curve_weights = IntegerWeights::new(&m)?;
     let totals =
@@ -75,6 +57,30 @@ pub fn cutoff_curve(a: &Analysis, settings: &Settings, round: u32) -> Result<Vec
                 at(Measure::H, c),
                 at(Measure::M0, c),
             )
+        })
+        .collect())
+}
+
+/// Every distinct positive deprivation score of the table's cells under the analysis's
+/// weights, ascending, as cutoffs.
+pub fn attainable_cutoffs(a: &Analysis) -> Result<Vec<Cutoff>> {
+    let weights = IntegerWeights::new(&a.methodology)?;
+    let mut scores: Vec<i128> = a
+        .table
+        .cells
+        .iter()
+        .map(|c| weights.score(c.profile))
+        .filter(|&s| s > 0)
+        .collect();
+    scores.sort_unstable();
+    scores.dedup();
+    Ok(scores
+        .iter()
+        .map(|&s| Cutoff {
+            value: Exact {
+                value: num_rational::Ratio::new(s, weights.denominator),
+                decimal: false,
+            },
         })
         .collect())
 }

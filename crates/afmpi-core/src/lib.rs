@@ -27,6 +27,7 @@ pub mod identification;
 pub mod inference;
 pub mod measures;
 pub mod methodology;
+pub mod robustness;
 pub mod rules;
 pub mod sample;
 pub mod sums;

@@ -90,8 +90,8 @@ impl Context<'_> {
 
     /// The covariance matrix of these estimates, from their linearized variables over
     /// the design's units: any estimates of a clustered design; when each row is its
-    /// own PSU, estimates of one domain or of different rounds (others share rows that
-    /// the units do not identify, and their covariance is NaN).
+    /// own PSU, estimates of one domain, of different rounds or of levels of one column
+    /// (others share rows that the units do not identify, and their covariance is NaN).
     pub(super) fn joint_covariance(&self, members: &[usize]) -> Array2<f64> {
         let empty = UnitTotals::default();
         let linear: Vec<Linearized> = members

@@ -34,6 +34,7 @@
 //! in the results' order, so neither the series nor the results are sorted.
 
 mod changes;
+mod contrasts;
 mod decompose;
 mod design;
 mod intervals;
@@ -43,6 +44,7 @@ mod variance;
 use rayon::prelude::*;
 
 pub use changes::{change, has_changes, Change, ChangeType};
+pub use contrasts::{contrasts, covariance_matrix, variances, Contrast};
 pub use design::Design;
 pub use intervals::{t_quantile, Precision};
 pub use totals::Totals;
@@ -187,7 +189,7 @@ pub fn population_shifts(
 }
 
 impl<'a> Context<'a> {
-    fn new(
+    pub(super) fn new(
         totals: &'a Totals,
         sample: &'a Sample,
         estimates: &'a [Estimate],

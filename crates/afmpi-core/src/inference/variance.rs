@@ -512,15 +512,20 @@ impl Context<'_> {
 }
 
 /// When each row is its own PSU: Σ_u factor·z_a·z_b per stratum, into `products`, for
-/// two estimates whose rows can be paired. Rows of different rounds are different rows
-/// (nothing to add); two estimates of one domain and round pair unit by unit, when both
-/// kept their units' values ([`Keep::UnitValues`]). Other pairs share rows that their
-/// units do not identify: false.
+/// two estimates whose rows can be paired. Rows of different rounds, or of two levels
+/// of one subgroup column, are different rows (nothing to add); two estimates of one
+/// domain and round pair unit by unit, when both kept their units' values
+/// ([`Keep::UnitValues`]). Other pairs share rows that their units do not identify:
+/// false.
 fn rows_paired(a: &Linearized, b: &Linearized, products: &mut [f64]) -> bool {
     let (Some(da), Some(db)) = (a.domain, b.domain) else {
         return false;
     };
-    if da.round != db.round {
+    let levels_of_one_column = match (da.subgroup, db.subgroup) {
+        (Some((ga, la)), Some((gb, lb))) => ga == gb && la != lb,
+        _ => false,
+    };
+    if da.round != db.round || levels_of_one_column {
         return true;
     }
     if da != db || a.units.len() != b.units.len() || a.units.is_empty() {

@@ -7,6 +7,7 @@
 //! ([`crate::rules`]); the columns are checked against a survey by the reading layer.
 //! Reading the file from disk is the caller's: the engine does no I/O.
 
+mod alternatives;
 mod schema;
 mod validate;
 
@@ -18,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::exact::Exact;
 use crate::rules::{Expression, Rule, RuleLanguage};
 
+pub use alternatives::WeightVector;
 pub use validate::{cutoffs_from_list, parse_cutoffs};
 
 /// The survey's design and analysis columns. Every key can be set or overridden on the
@@ -245,6 +247,8 @@ pub struct Methodology {
     pub columns: std::collections::BTreeMap<String, String>,
     /// What `compare` reports: a cutoff's index or a group's.
     pub headline: Headline,
+    /// The named alternative weight vectors of `[[weights]]`, for `robustness`.
+    pub alternative_weights: Vec<WeightVector>,
     /// Notes for the user that are not errors (weights written as rounded decimals…).
     pub notes: Vec<String>,
 }
@@ -268,48 +272,21 @@ impl Methodology {
     }
 
     /// Drops indicators (by index) and shares each one's weight among the others of its
-    /// dimension, in proportion to their weights (equally, when they are equal). A
-    /// dimension left without indicators is an error.
+    /// dimension, in proportion to their weights (equally, when they are equal); the
+    /// alternative weight vectors alike. A dimension left without indicators is an error.
     pub fn without(&self, drop: &[usize]) -> Result<Methodology> {
+        let own: Vec<Ratio<i128>> = self.indicators.iter().map(|i| i.weight.value).collect();
+        let shared = self.shared_out(&own, drop)?;
         let mut m = self.clone();
-        for (d, dim) in self.dimensions.iter().enumerate() {
-            let kept: Vec<usize> = (0..self.indicators.len())
-                .filter(|j| self.indicators[*j].dimension == d && !drop.contains(j))
+        for (ind, w) in m.indicators.iter_mut().zip(shared) {
+            ind.weight.value = w;
+        }
+        for alt in &mut m.alternative_weights {
+            let shared = self.shared_out(&alt.weights, drop)?;
+            alt.weights = (shared.into_iter().enumerate())
+                .filter(|(j, _)| !drop.contains(j))
+                .map(|(_, w)| w)
                 .collect();
-            let dropped = (0..self.indicators.len())
-                .any(|j| self.indicators[j].dimension == d && drop.contains(&j));
-            if !dropped {
-                continue;
-            }
-            if kept.is_empty() {
-                return Err(key_err(
-                    format!("dimension[{d}]"),
-                    format!("dimension \"{}\" has no indicator left once the absent optional ones are dropped: the survey lacks its data", dim.name),
-                ));
-            }
-            let too_fine = |e: String| key_err(format!("dimension[{d}]"), e);
-            let kept_sum = crate::exact::sum(kept.iter().map(|&j| self.indicators[j].weight.value))
-                .map_err(too_fine)?;
-            let dim_sum = crate::exact::sum(
-                (0..self.indicators.len())
-                    .filter(|j| self.indicators[*j].dimension == d)
-                    .map(|j| self.indicators[j].weight.value),
-            )
-            .map_err(too_fine)?;
-            if kept_sum == Ratio::from_integer(0) {
-                return Err(key_err(
-                    format!("dimension[{d}]"),
-                    format!("dimension \"{}\": the indicators left once the absent optional ones are dropped all weigh 0, so its weight cannot be shared among them", dim.name),
-                ));
-            }
-            for &j in &kept {
-                let w = &mut m.indicators[j].weight;
-                w.value = w
-                    .value
-                    .checked_mul(&dim_sum)
-                    .and_then(|x| x.checked_div(&kept_sum))
-                    .ok_or_else(|| too_fine(crate::exact::TOO_FINE.to_string()))?;
-            }
         }
         m.indicators = m
             .indicators
@@ -319,6 +296,45 @@ impl Methodology {
             .map(|(_, i)| i)
             .collect();
         Ok(m)
+    }
+
+    /// `weights` (one per indicator) with each dropped indicator's weight shared among
+    /// the kept ones of its dimension, in proportion to theirs.
+    fn shared_out(&self, weights: &[Ratio<i128>], drop: &[usize]) -> Result<Vec<Ratio<i128>>> {
+        let mut out = weights.to_vec();
+        for (d, dim) in self.dimensions.iter().enumerate() {
+            let of_d = |j: &usize| self.indicators[*j].dimension == d;
+            let kept: Vec<usize> = (0..self.indicators.len())
+                .filter(|j| of_d(j) && !drop.contains(j))
+                .collect();
+            if !(0..self.indicators.len()).any(|j| of_d(&j) && drop.contains(&j)) {
+                continue;
+            }
+            if kept.is_empty() {
+                return Err(key_err(
+                    format!("dimension[{d}]"),
+                    format!("dimension \"{}\" has no indicator left once the absent optional ones are dropped: the survey lacks its data", dim.name),
+                ));
+            }
+            let too_fine = |e: String| key_err(format!("dimension[{d}]"), e);
+            let kept_sum = crate::exact::sum(kept.iter().map(|&j| weights[j])).map_err(too_fine)?;
+            let dim_sum =
+                crate::exact::sum((0..self.indicators.len()).filter(of_d).map(|j| weights[j]))
+                    .map_err(too_fine)?;
+            if kept_sum == Ratio::from_integer(0) {
+                return Err(key_err(
+                    format!("dimension[{d}]"),
+                    format!("dimension \"{}\": the indicators left once the absent optional ones are dropped all weigh 0, so its weight cannot be shared among them", dim.name),
+                ));
+            }
+            for &j in &kept {
+                out[j] = weights[j]
+                    .checked_mul(&dim_sum)
+                    .and_then(|x| x.checked_div(&kept_sum))
+                    .ok_or_else(|| too_fine(crate::exact::TOO_FINE.to_string()))?;
+            }
+        }
+        Ok(out)
     }
 
     /// Sum of the indicator weights (1, or within a rounding tolerance of 1).

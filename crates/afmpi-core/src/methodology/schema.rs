@@ -33,6 +33,9 @@ pub struct FileSpec {
     /// squared gap).
     #[serde(default)]
     pub alphas: Vec<i64>,
+    /// Alternative weight vectors, for `robustness`.
+    #[serde(rename = "weights", default)]
+    pub weights: Vec<super::alternatives::FileWeights>,
 }
 
 #[derive(Deserialize, Debug)]

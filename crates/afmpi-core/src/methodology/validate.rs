@@ -50,7 +50,7 @@ pub fn validate(file: FileSpec, language: &dyn RuleLanguage) -> Result<Methodolo
     }
     let groups = read_groups(&file, language)?;
     let headline = read_headline(&file, &cutoffs, &groups)?;
-    Ok(Methodology {
+    let mut m = Methodology {
         name: file.name,
         title: file.title.unwrap_or_default(),
         source: file.source.unwrap_or_default(),
@@ -63,8 +63,11 @@ pub fn validate(file: FileSpec, language: &dyn RuleLanguage) -> Result<Methodolo
         survey: file.survey.resolved(),
         columns: file.columns,
         headline,
+        alternative_weights: Vec::new(),
         notes,
-    })
+    };
+    m.alternative_weights = super::alternatives::read_alternatives(&m, &file.weights)?;
+    Ok(m)
 }
 
 /// Reads weights as written, remembering whether any was a decimal.

@@ -1,0 +1,584 @@
+//! Robustness and dominance, for `afmpi robustness` and `afmpi dominance`: the engine's
+//! findings ([`afmpi_core::robustness`]) in; one long frame each (a `table` column says
+//! which part a row is) and the tables for the terminal out. The statistics are the
+//! engine's; here they are only labelled with the survey's names.
+
+use std::fmt::Write as _;
+
+use polars::prelude::*;
+
+use afmpi_core::measures::Measure;
+pub use afmpi_core::robustness::*;
+use afmpi_core::Analysis;
+
+use crate::compare::domain_labels;
+use crate::output::count;
+
+fn round_label(a: &Analysis, round: u32) -> Option<String> {
+    a.sample.round_t(round).map(str::to_string)
+}
+
+/// The labels of a comparison: level of analysis, the domain's level (for rounds), the
+/// first and second populations, and the round (for levels).
+struct PairLabels {
+    loa: String,
+    subg: Option<String>,
+    first: String,
+    second: String,
+    t: Option<String>,
+}
+
+fn pair_labels(a: &Analysis, pair: Pair) -> PairLabels {
+    match pair {
+        Pair::Levels {
+            column,
+            round,
+            first,
+            second,
+        } => {
+            let grouping = &a.sample.groupings[column];
+            PairLabels {
+                loa: grouping.column.clone(),
+                subg: None,
+                first: grouping.levels[first as usize].clone(),
+                second: grouping.levels[second as usize].clone(),
+                t: round_label(a, round),
+            }
+        }
+        Pair::Rounds {
+            subgroup,
+            later,
+            earlier,
+        } => {
+            let (loa, subg) = domain_labels(a, subgroup);
+            let name = |r: u32| a.sample.round_name(r).unwrap_or_else(|| r.to_string());
+            PairLabels {
+                loa,
+                subg: Some(subg),
+                first: name(later),
+                second: name(earlier),
+                t: None,
+            }
+        }
+    }
+}
+
+fn finite(x: f64) -> Option<f64> {
+    Some(x).filter(|x| x.is_finite())
+}
+
+/// A contrast's b, se, ll and ul.
+fn contrast_values(c: &afmpi_core::inference::Contrast) -> [Option<f64>; 4] {
+    let p = c.precision;
+    [finite(c.b), finite(p.se), finite(p.ll), finite(p.ul)]
+}
+
+/// The columns of the long frame, filled row by row.
+#[derive(Default)]
+struct Columns {
+    table: Vec<&'static str>,
+    spec: Vec<Option<String>>,
+    variation: Vec<Option<&'static str>>,
+    k: Vec<Option<f64>>,
+    measure: Vec<&'static str>,
+    loa: Vec<String>,
+    subg: Vec<Option<String>>,
+    first: Vec<Option<String>>,
+    second: Vec<Option<String>>,
+    t: Vec<Option<String>>,
+    /// b, se, ll, ul.
+    values: [Vec<Option<f64>>; 4],
+    direction: Vec<Option<i32>>,
+    /// robust, same_order (robustness); the counts of a share.
+    flags: [Vec<Option<bool>>; 2],
+    counts: [Vec<Option<u32>>; 3],
+    /// tau_b, rho.
+    ranks: [Vec<Option<f64>>; 2],
+    /// Dominance: the ranges where first is above, below; who dominates.
+    text: [Vec<Option<String>>; 3],
+}
+
+/// What one row holds beyond its table and measure.
+#[derive(Default)]
+struct Row {
+    spec: Option<String>,
+    variation: Option<&'static str>,
+    k: Option<f64>,
+    loa: String,
+    subg: Option<String>,
+    first: Option<String>,
+    second: Option<String>,
+    t: Option<String>,
+    values: [Option<f64>; 4],
+    direction: Option<i32>,
+    flags: [Option<bool>; 2],
+    counts: [Option<u32>; 3],
+    ranks: [Option<f64>; 2],
+    text: [Option<String>; 3],
+}
+
+impl Columns {
+    fn push(&mut self, table: &'static str, measure: Measure, r: Row) {
+        self.table.push(table);
+        self.measure.push(measure.name());
+        self.spec.push(r.spec);
+        self.variation.push(r.variation);
+        self.k.push(r.k);
+        self.loa.push(r.loa);
+        self.subg.push(r.subg);
+        self.first.push(r.first);
+        self.second.push(r.second);
+        self.t.push(r.t);
+        for (c, v) in self.values.iter_mut().zip(r.values) {
+            c.push(v);
+        }
+        self.direction.push(r.direction);
+        for (c, v) in self.flags.iter_mut().zip(r.flags) {
+            c.push(v);
+        }
+        for (c, v) in self.counts.iter_mut().zip(r.counts) {
+            c.push(v);
+        }
+        for (c, v) in self.ranks.iter_mut().zip(r.ranks) {
+            c.push(v);
+        }
+        for (c, v) in self.text.iter_mut().zip(r.text) {
+            c.push(v);
+        }
+    }
+
+    /// The frame, with the columns named in `keep` (and always the first ones).
+    fn frame(self, keep: &[&str]) -> DataFrame {
+        let n = self.table.len();
+        let [b, se, ll, ul] = self.values;
+        let [robust, same_order] = self.flags;
+        let [pairs, significant, robust_pairs] = self.counts;
+        let [tau_b, rho] = self.ranks;
+        let [above, below, dominates] = self.text;
+        let columns = vec![
+            Column::new("table".into(), self.table),
+            Column::new("spec".into(), self.spec),
+            Column::new("variation".into(), self.variation),
+            Column::new("k".into(), self.k),
+            Column::new("measure".into(), self.measure),
+            Column::new("loa".into(), self.loa),
+            Column::new("subg".into(), self.subg),
+            Column::new("first".into(), self.first),
+            Column::new("second".into(), self.second),
+            Column::new("t".into(), self.t),
+            Column::new("b".into(), b),
+            Column::new("se".into(), se),
+            Column::new("ll".into(), ll),
+            Column::new("ul".into(), ul),
+            Column::new("direction".into(), self.direction),
+            Column::new("robust".into(), robust),
+            Column::new("same_order".into(), same_order),
+            Column::new("pairs".into(), pairs),
+            Column::new("significant".into(), significant),
+            Column::new("robust_pairs".into(), robust_pairs),
+            Column::new("tau_b".into(), tau_b),
+            Column::new("rho".into(), rho),
+            Column::new("above".into(), above),
+            Column::new("below".into(), below),
+            Column::new("dominates".into(), dominates),
+        ];
+        let columns = columns
+            .into_iter()
+            .filter(|c| keep.contains(&c.name().as_str()))
+            .collect();
+        DataFrame::new(n, columns).expect("columns of equal length")
+    }
+}
+
+const COMMON: [&str; 14] = [
+    "table",
+    "spec",
+    "variation",
+    "k",
+    "measure",
+    "loa",
+    "subg",
+    "first",
+    "second",
+    "t",
+    "b",
+    "se",
+    "ll",
+    "ul",
+];
+
+/// The robustness findings as one long frame: `table` is `estimate` (each domain under
+/// each specification), `difference` (each comparison under each), `verdict`,
+/// `share` or `rank`.
+pub fn frame(a: &Analysis, r: &Robustness) -> DataFrame {
+    let mut c = Columns::default();
+    let spec_row = |s: usize| {
+        let spec = &r.specifications[s];
+        Row {
+            spec: Some(spec.name.clone()),
+            variation: Some(spec.variation.name()),
+            k: Some(spec.k()),
+            ..Row::default()
+        }
+    };
+    for v in &r.values {
+        let (loa, subg) = domain_labels(a, v.domain.subgroup);
+        c.push(
+            "estimate",
+            v.measure,
+            Row {
+                loa,
+                subg: Some(subg),
+                t: round_label(a, v.domain.round),
+                values: [finite(v.b), finite(v.se), None, None],
+                ..spec_row(v.spec)
+            },
+        );
+    }
+    for o in &r.outcomes {
+        c.push(
+            "difference",
+            o.measure,
+            Row {
+                values: contrast_values(&o.contrast),
+                direction: Some(o.contrast.direction() as i32),
+                ..with_pair(a, o.pair, spec_row(o.spec))
+            },
+        );
+    }
+    for v in &r.verdicts {
+        c.push(
+            "verdict",
+            v.measure,
+            Row {
+                direction: Some(v.baseline as i32),
+                flags: [Some(v.robust), Some(v.same_order)],
+                ..with_pair(a, v.pair, Row::default())
+            },
+        );
+    }
+    for s in &r.shares {
+        let loa = s.column.map_or("rounds".to_string(), |g| {
+            a.sample.groupings[g].column.clone()
+        });
+        c.push(
+            "share",
+            s.measure,
+            Row {
+                loa,
+                values: [
+                    Some(s.robust as f64 / s.pairs.max(1) as f64),
+                    None,
+                    None,
+                    None,
+                ],
+                counts: [
+                    Some(s.pairs as u32),
+                    Some(s.significant as u32),
+                    Some(s.robust as u32),
+                ],
+                ..Row::default()
+            },
+        );
+    }
+    for k in &r.ranks {
+        c.push(
+            "rank",
+            k.measure,
+            Row {
+                loa: a.sample.groupings[k.column].column.clone(),
+                t: round_label(a, k.round),
+                counts: [Some(k.levels as u32), None, None],
+                ranks: [finite(k.tau_b), finite(k.rho)],
+                ..spec_row(k.spec)
+            },
+        );
+    }
+    let mut keep = COMMON.to_vec();
+    keep.extend([
+        "direction",
+        "robust",
+        "same_order",
+        "pairs",
+        "significant",
+        "robust_pairs",
+        "tau_b",
+        "rho",
+    ]);
+    c.frame(&keep)
+}
+
+/// A row with a comparison's labels.
+fn with_pair(a: &Analysis, pair: Pair, row: Row) -> Row {
+    let l = pair_labels(a, pair);
+    Row {
+        loa: l.loa,
+        subg: l.subg,
+        first: Some(l.first),
+        second: Some(l.second),
+        t: l.t,
+        ..row
+    }
+}
+
+/// The dominance findings as one long frame: `table` is `difference` (each comparison
+/// at each cutoff) or `verdict` (the ranges of k where the first is significantly above
+/// and below, and which dominates).
+pub fn dominance_frame(a: &Analysis, d: &dominance::Dominance) -> DataFrame {
+    let mut c = Columns::default();
+    for o in &d.outcomes {
+        c.push(
+            "difference",
+            o.measure,
+            Row {
+                k: Some(d.cutoffs[o.spec].percent()),
+                values: contrast_values(&o.contrast),
+                direction: Some(o.contrast.direction() as i32),
+                ..with_pair(a, o.pair, Row::default())
+            },
+        );
+    }
+    for v in &d.verdicts {
+        c.push(
+            "verdict",
+            v.measure,
+            Row {
+                direction: Some(v.significantly as i32),
+                counts: [Some(v.cutoffs as u32), None, None],
+                text: [
+                    Some(ranges(&v.above)),
+                    Some(ranges(&v.below)),
+                    Some(who(v.dominates).into()),
+                ],
+                ..with_pair(a, v.pair, Row::default())
+            },
+        );
+    }
+    let mut keep: Vec<&str> = COMMON
+        .iter()
+        .copied()
+        .filter(|c| !["spec", "variation"].contains(c))
+        .collect();
+    keep.extend(["direction", "pairs", "above", "below", "dominates"]);
+    c.frame(&keep)
+}
+
+/// Ranges of k as text: "20-33.33; 50".
+pub fn ranges(list: &[(f64, f64)]) -> String {
+    let k = |x: f64| afmpi_core::sample::codes::number_label((x * 100.0).round() / 100.0);
+    list.iter()
+        .map(|&(a, b)| {
+            if a == b {
+                k(a)
+            } else {
+                format!("{}-{}", k(a), k(b))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn who(direction: i8) -> &'static str {
+    match direction {
+        1 => "first",
+        -1 => "second",
+        _ => "neither",
+    }
+}
+
+/// The tables for the terminal: the specifications and the national estimates under
+/// each, the share of robust comparisons, and the rank agreement of M0's rankings.
+pub fn summary(a: &Analysis, r: &Robustness) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "specifications (national estimates, {}):",
+        first_round_note(a)
+    );
+    let _ = writeln!(
+        s,
+        "  {:<28} {:>8} {:>8} {:>8}",
+        "specification", "k", "M0", "H"
+    );
+    for (i, spec) in r.specifications.iter().enumerate() {
+        let national = |m: Measure| {
+            r.values
+                .iter()
+                .find(|v| {
+                    v.spec == i
+                        && v.measure == m
+                        && v.domain.subgroup.is_none()
+                        && v.domain.round == 0
+                })
+                .map_or("-".to_string(), |v| format!("{:.4}", v.b))
+        };
+        let _ = writeln!(
+            s,
+            "  {:<28} {:>8.2} {:>8} {:>8}",
+            truncate(&spec.name, 28),
+            spec.k(),
+            national(Measure::M0),
+            national(Measure::H)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "robust comparisons (significant at the baseline, and in its direction under every specification):"
+    );
+    let _ = writeln!(
+        s,
+        "  {:<8} {:<22} {:>8} {:>12} {:>8} {:>8} {:>16}",
+        "measure", "compared", "pairs", "significant", "robust", "share", "of significant"
+    );
+    for sh in &r.shares {
+        let compared = sh.column.map_or("rounds".to_string(), |g| {
+            a.sample.groupings[g].column.clone()
+        });
+        let pct = |n: usize, d: usize| {
+            if d == 0 {
+                "-".into()
+            } else {
+                format!("{:.1}%", 100.0 * n as f64 / d as f64)
+            }
+        };
+        let _ = writeln!(
+            s,
+            "  {:<8} {:<22} {:>8} {:>12} {:>8} {:>8} {:>16}",
+            sh.measure.name(),
+            truncate(&compared, 22),
+            count(sh.pairs),
+            count(sh.significant),
+            count(sh.robust),
+            pct(sh.robust, sh.pairs),
+            pct(sh.robust, sh.significant)
+        );
+    }
+    s.push_str(&rank_summary(a, r));
+    s
+}
+
+fn first_round_note(a: &Analysis) -> String {
+    match a.sample.round_name(0) {
+        Some(name) if a.sample.round_info.len() > 1 => format!("round {name}"),
+        _ => "the whole sample".into(),
+    }
+}
+
+/// M0's rank agreement with the baseline per specification, column and round.
+fn rank_summary(a: &Analysis, r: &Robustness) -> String {
+    let mut s = String::new();
+    let ranks: Vec<&RankAgreement> = r
+        .ranks
+        .iter()
+        .filter(|k| k.measure == Measure::M0)
+        .collect();
+    if ranks.is_empty() {
+        return s;
+    }
+    let _ = writeln!(s, "rank agreement of the levels' M0 with the baseline:");
+    let _ = writeln!(
+        s,
+        "  {:<28} {:<16} {:<10} {:>7} {:>8} {:>8}",
+        "specification", "column", "round", "levels", "tau_b", "rho"
+    );
+    for k in ranks {
+        let _ = writeln!(
+            s,
+            "  {:<28} {:<16} {:<10} {:>7} {:>8.3} {:>8.3}",
+            truncate(&r.specifications[k.spec].name, 28),
+            truncate(&a.sample.groupings[k.column].column, 16),
+            truncate(&round_label(a, k.round).unwrap_or_else(|| "-".into()), 10),
+            k.levels,
+            k.tau_b,
+            k.rho
+        );
+    }
+    s
+}
+
+/// The dominance tables for the terminal: per measure and kind of comparison, how many
+/// pairs one dominates at every k, significantly, and the comparisons of rounds of the
+/// whole sample in full.
+pub fn dominance_summary(a: &Analysis, d: &dominance::Dominance) -> String {
+    let mut s = String::new();
+    let (Some(lo), Some(hi)) = (d.cutoffs.first(), d.cutoffs.last()) else {
+        return "no attainable cutoff in the range asked for\n".into();
+    };
+    let _ = writeln!(
+        s,
+        "dominance over {} cutoffs, k from {:.2} to {:.2}:",
+        d.cutoffs.len(),
+        lo.percent(),
+        hi.percent()
+    );
+    let _ = writeln!(
+        s,
+        "  {:<8} {:<22} {:>8} {:>12} {:>16} {:>8}",
+        "measure", "compared", "pairs", "one above", "significantly", "cross"
+    );
+    let mut kinds: Vec<(Measure, Option<usize>)> = d
+        .verdicts
+        .iter()
+        .map(|v| (v.measure, v.pair.column()))
+        .collect();
+    kinds.dedup();
+    for (measure, column) in kinds {
+        let of: Vec<_> = d
+            .verdicts
+            .iter()
+            .filter(|v| (v.measure, v.pair.column()) == (measure, column))
+            .collect();
+        let compared = column.map_or("rounds".to_string(), |g| {
+            a.sample.groupings[g].column.clone()
+        });
+        let _ = writeln!(
+            s,
+            "  {:<8} {:<22} {:>8} {:>12} {:>16} {:>8}",
+            measure.name(),
+            truncate(&compared, 22),
+            count(of.len()),
+            count(of.iter().filter(|v| v.dominates != 0).count()),
+            count(of.iter().filter(|v| v.significantly != 0).count()),
+            count(of.iter().filter(|v| v.dominates == 0).count())
+        );
+    }
+    for v in d
+        .verdicts
+        .iter()
+        .filter(|v| matches!(v.pair, Pair::Rounds { subgroup: None, .. }))
+    {
+        let l = pair_labels(a, v.pair);
+        let _ = writeln!(
+            s,
+            "{} {} against {}: above at k {}, below at k {}; dominates: {}{}",
+            v.measure.name(),
+            l.first,
+            l.second,
+            or_none(&ranges(&v.above)),
+            or_none(&ranges(&v.below)),
+            who(v.dominates),
+            if v.significantly != 0 {
+                " (significantly at every k)"
+            } else {
+                ""
+            }
+        );
+    }
+    s
+}
+
+fn or_none(s: &str) -> &str {
+    if s.is_empty() {
+        "none"
+    } else {
+        s
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n - 1).chain(std::iter::once('…')).collect()
+    }
+}
