@@ -544,3 +544,102 @@ fn shared() -> Option<PathBuf> {
     let dir = root().join("../shared");
     dir.join("data/ben_dhs17_18.dta").exists().then_some(dir)
 }
+
+/// `robustness` and `dominance` on the example: every part of their tables, the
+/// baseline's change of the national M0 as `run` reports it, and the errors of their
+/// flags.
+#[test]
+fn robustness_and_dominance_on_the_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("robustness.csv");
+    let o = afmpi(&[&["robustness"][..], &EXAMPLE, &["-o", path_str(&out)]].concat());
+    assert!(o.status.success(), "{}", text(&o));
+    let t = text(&o);
+    for shown in [
+        "equal indicators",
+        "health ×2",
+        "robust comparisons",
+        "tau_b",
+    ] {
+        assert!(t.contains(shown), "{shown}: {t}");
+    }
+    let df = common::read_csv(&out);
+    let tables = common::texts(&df, "table");
+    let count = |name: &str| tables.iter().filter(|t| *t == name).count();
+    // 7 specifications (the baseline, k = 20 and 50, [[weights]], each of 3 dimensions
+    // doubled), 2 measures, 18 domains; per specification and measure, 16 pairs of
+    // levels (1 of area, 15 of region) in each of 2 rounds and a pair of rounds in each
+    // of 9 domains; 6 alternatives × 2 measures × 2 columns × 2 rounds ranked.
+    assert_eq!(count("estimate"), 7 * 2 * 18);
+    assert_eq!(count("difference"), 7 * 2 * (2 * 16 + 9));
+    assert_eq!(count("verdict"), 2 * (2 * 16 + 9));
+    assert_eq!(count("share"), 2 * 3);
+    assert_eq!(count("rank"), 6 * 2 * 2 * 2);
+    // The baseline's comparison of the rounds is `run`'s change of the national M0.
+    let results = dir.path().join("results.csv");
+    let o = afmpi(&[&["run"][..], &EXAMPLE, &["-o", path_str(&results)]].concat());
+    assert!(o.status.success(), "{}", text(&o));
+    let run = std::fs::read_to_string(&results).unwrap();
+    let change = run
+        .lines()
+        .find(|l| l.contains("global-mpi,M0,,33.333333333333336,,nat,nat,,abs,2012,2019,0,"))
+        .unwrap();
+    let ours = std::fs::read_to_string(&out).unwrap();
+    let row = ours
+        .lines()
+        .find(|l| {
+            l.starts_with(
+                "difference,baseline,baseline,33.333333333333336,M0,nat,nat,2 (2019),1 (2012),,",
+            )
+        })
+        .unwrap();
+    let tail = |l: &str, n: usize| l.split(',').skip(n).take(4).collect::<Vec<_>>().join(",");
+    assert_eq!(tail(row, 10), tail(change, 12), "{row}\n{change}");
+
+    let out = dir.path().join("dominance.csv");
+    let o = afmpi(
+        &[
+            &["dominance"][..],
+            &EXAMPLE,
+            &["--k-range", "20:60", "-o", path_str(&out)],
+        ]
+        .concat(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("M0 2 (2019) against 1 (2012)"),
+        "{}",
+        text(&o)
+    );
+    let df = common::read_csv(&out);
+    let k = common::numbers(&df, "k");
+    assert!(k.iter().flatten().all(|&k| (20.0..=60.0).contains(&k)));
+    let dominates = common::texts(&df, "dominates");
+    assert!(dominates
+        .iter()
+        .filter(|d| !d.is_empty())
+        .all(|d| ["first", "second", "neither"].contains(&d.as_str())));
+
+    for (args, wanted) in [
+        (&["--k-range", "50:20"][..], "the first at most the second"),
+        (&["--k", "abc"][..], "key `--k`"),
+        (&["--over", ""][..], "nothing to compare"),
+        (
+            &["--weights", "none", "--k", "1/3"][..],
+            "nothing to compare the baseline with",
+        ),
+    ] {
+        let bad = dir.path().join("bad.csv");
+        let o = afmpi(
+            &[
+                &["robustness", "data/global-mpi.toml", "data/example.csv"][..],
+                args,
+                &["-o", path_str(&bad)],
+            ]
+            .concat(),
+        );
+        assert!(!o.status.success(), "{args:?}");
+        assert!(text(&o).contains(wanted), "{args:?}: {}", text(&o));
+        assert!(!bad.exists());
+    }
+}

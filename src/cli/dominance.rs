@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use super::flags::{analysis_of, InferenceFlags, SurveyFlags};
-use super::robustness::range_bounds;
+use super::robustness::{nothing_to_compare, range_bounds};
 use afmpi::{output, robustness, Result};
 
 #[derive(clap::Args, Debug)]
@@ -31,6 +31,7 @@ pub fn run(args: Args) -> Result<()> {
     let bounds = args.k_range.as_deref().map(range_bounds).transpose()?;
     let (analysis, settings) =
         analysis_of(&args.methodology, &args.data, &args.survey, &args.inference)?;
+    nothing_to_compare(&analysis, &args.data)?;
     let found = robustness::dominance::dominance(
         &analysis,
         &settings,

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use super::flags::{analysis_of, InferenceFlags, SurveyFlags};
 use afmpi::curve::attainable_cutoffs;
 use afmpi::exact::Exact;
-use afmpi::methodology::{cutoffs_from_list, WeightVector};
+use afmpi::methodology::{cutoffs_from_flag, WeightVector};
 use afmpi::{output, robustness, Analysis, Error, Result};
 
 #[derive(clap::Args, Debug)]
@@ -53,7 +53,7 @@ pub fn run(args: Args) -> Result<()> {
     let (analysis, settings) =
         analysis_of(&args.methodology, &args.data, &args.survey, &args.inference)?;
     let cutoffs = match (&args.k, &args.k_range) {
-        (Some(list), _) => cutoffs_from_list(list)?
+        (Some(list), _) => cutoffs_from_flag(list, "--k")?
             .into_iter()
             .map(|c| c.value)
             .collect(),
@@ -65,6 +65,7 @@ pub fn run(args: Args) -> Result<()> {
             .map(|c| c.value)
             .collect(),
     };
+    nothing_to_compare(&analysis, &args.data)?;
     let weights = alternative_weights(&analysis, args.weights)?;
     let specs = robustness::specifications(&analysis, &cutoffs, &weights);
     if specs.len() < 2 {
@@ -106,7 +107,7 @@ pub fn range_bounds(range: &str) -> Result<(Exact, Exact)> {
         ))
     };
     let (from, to) = range.split_once(':').ok_or_else(bad)?;
-    let bounds = cutoffs_from_list(&format!("{from},{to}")).map_err(|_| bad())?;
+    let bounds = cutoffs_from_flag(&format!("{from},{to}"), "--k-range").map_err(|_| bad())?;
     let (from, to) = (bounds[0].value, bounds[1].value);
     if from.value > to.value {
         return Err(bad());
@@ -124,4 +125,15 @@ fn alternative_weights(a: &Analysis, which: Weights) -> Result<Vec<WeightVector>
         out.extend(m.doubled_dimensions()?);
     }
     Ok(out)
+}
+
+/// Robustness compares subgroup levels and rounds: an error when there are neither.
+pub fn nothing_to_compare(a: &Analysis, data: &std::path::Path) -> Result<()> {
+    if a.sample.groupings.is_empty() && a.sample.round_info.len() < 2 {
+        return Err(Error::Usage(format!(
+            "{}: one round and no subgroup column, so there is nothing to compare: give subgroup columns (--over region,area) or a round column (--round)",
+            data.display()
+        )));
+    }
+    Ok(())
 }

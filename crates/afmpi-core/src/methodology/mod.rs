@@ -20,7 +20,7 @@ use crate::exact::Exact;
 use crate::rules::{Expression, Rule, RuleLanguage};
 
 pub use alternatives::WeightVector;
-pub use validate::{cutoffs_from_list, parse_cutoffs};
+pub use validate::{cutoffs_from_flag, cutoffs_from_list, parse_cutoffs};
 
 /// The survey's design and analysis columns. Every key can be set or overridden on the
 /// command line.

@@ -526,6 +526,11 @@ pub fn parse_cutoffs(written: &[Number], key: &str) -> Result<Vec<Cutoff>> {
 
 /// Cutoffs from the command line: "20,33.33,1/3" (a fraction is of 1, a number is percent).
 pub fn cutoffs_from_list(text: &str) -> Result<Vec<Cutoff>> {
+    cutoffs_from_flag(text, "--cutoffs")
+}
+
+/// Cutoffs from the command line flag `flag`, as [`cutoffs_from_list`].
+pub fn cutoffs_from_flag(text: &str, flag: &str) -> Result<Vec<Cutoff>> {
     let mut written = Vec::new();
     for t in text.split(',').map(str::trim).filter(|t| !t.is_empty()) {
         written.push(if t.contains('/') {
@@ -533,7 +538,7 @@ pub fn cutoffs_from_list(text: &str) -> Result<Vec<Cutoff>> {
         } else {
             Number::Float(t.parse().map_err(|_| {
                 key_err(
-                    "--cutoffs",
+                    flag,
                     format!("\"{t}\" is not a number: write percent (33.33) or a fraction (1/3)"),
                 )
             })?)
@@ -541,11 +546,11 @@ pub fn cutoffs_from_list(text: &str) -> Result<Vec<Cutoff>> {
     }
     if written.is_empty() {
         return Err(key_err(
-            "--cutoffs",
-            "give at least one cutoff, e.g. --cutoffs 20,33.33,50",
+            flag,
+            format!("give at least one cutoff, e.g. {flag} 20,33.33,50"),
         ));
     }
-    parse_cutoffs(&written, "--cutoffs")
+    parse_cutoffs(&written, flag)
 }
 
 fn weights_equal(a: Ratio<i128>, b: Ratio<i128>, decimal: bool) -> bool {
