@@ -94,7 +94,7 @@ struct Columns {
     counts: [Vec<Option<u32>>; 3],
     /// tau_b, rho.
     ranks: [Vec<Option<f64>>; 2],
-    /// Dominance: the ranges where first is above, below; who dominates.
+    /// Dominance: the ranges where first is above, below; which is poorer at every k.
     text: [Vec<Option<String>>; 3],
 }
 
@@ -180,7 +180,7 @@ impl Columns {
             Column::new("rho".into(), rho),
             Column::new("above".into(), above),
             Column::new("below".into(), below),
-            Column::new("dominates".into(), dominates),
+            Column::new("poorer".into(), dominates),
         ];
         let columns = columns
             .into_iter()
@@ -323,7 +323,7 @@ fn with_pair(a: &Analysis, pair: Pair, row: Row) -> Row {
 
 /// The dominance findings as one long frame: `table` is `difference` (each comparison
 /// at each cutoff) or `verdict` (the ranges of k where the first is significantly above
-/// and below, and which dominates).
+/// and below, and which is poorer at every k: `first`, `second` or `neither`).
 pub fn dominance_frame(a: &Analysis, d: &dominance::Dominance) -> DataFrame {
     let mut c = Columns::default();
     for o in &d.outcomes {
@@ -359,7 +359,7 @@ pub fn dominance_frame(a: &Analysis, d: &dominance::Dominance) -> DataFrame {
         .copied()
         .filter(|c| !["spec", "variation"].contains(c))
         .collect();
-    keep.extend(["direction", "pairs", "above", "below", "dominates"]);
+    keep.extend(["direction", "pairs", "above", "below", "poorer"]);
     c.frame(&keep)
 }
 
@@ -464,33 +464,43 @@ fn first_round_note(a: &Analysis) -> String {
     }
 }
 
-/// M0's rank agreement with the baseline per specification, column and round.
+/// M0's rank agreement with the baseline: per specification, the lowest tau-b over the
+/// columns and rounds, where it is, and the lowest rho (all of them are in the file).
 fn rank_summary(a: &Analysis, r: &Robustness) -> String {
     let mut s = String::new();
-    let ranks: Vec<&RankAgreement> = r
-        .ranks
-        .iter()
-        .filter(|k| k.measure == Measure::M0)
+    let ranks: Vec<&RankAgreement> = (r.ranks.iter())
+        .filter(|k| k.measure == Measure::M0 && k.tau_b.is_finite())
         .collect();
     if ranks.is_empty() {
         return s;
     }
-    let _ = writeln!(s, "rank agreement of the levels' M0 with the baseline:");
     let _ = writeln!(
         s,
-        "  {:<28} {:<16} {:<10} {:>7} {:>8} {:>8}",
-        "specification", "column", "round", "levels", "tau_b", "rho"
+        "rank agreement of the levels' M0 with the baseline (the lowest over columns and rounds):"
     );
-    for k in ranks {
+    let _ = writeln!(
+        s,
+        "  {:<28} {:>8} {:>8}   {}",
+        "specification", "tau_b", "rho", "lowest tau_b in"
+    );
+    for spec in 1..r.specifications.len() {
+        let of: Vec<&&RankAgreement> = ranks.iter().filter(|k| k.spec == spec).collect();
+        let Some(low) = of.iter().min_by(|x, y| x.tau_b.total_cmp(&y.tau_b)) else {
+            continue;
+        };
+        let rho = of.iter().map(|k| k.rho).fold(f64::INFINITY, f64::min);
+        let round = match round_label(a, low.round) {
+            Some(t) if a.sample.round_info.len() > 1 => format!(", round {t}"),
+            _ => String::new(),
+        };
         let _ = writeln!(
             s,
-            "  {:<28} {:<16} {:<10} {:>7} {:>8.3} {:>8.3}",
-            truncate(&r.specifications[k.spec].name, 28),
-            truncate(&a.sample.groupings[k.column].column, 16),
-            truncate(&round_label(a, k.round).unwrap_or_else(|| "-".into()), 10),
-            k.levels,
-            k.tau_b,
-            k.rho
+            "  {:<28} {:>8.3} {:>8.3}   {} ({} levels{round})",
+            truncate(&r.specifications[spec].name, 28),
+            low.tau_b,
+            rho,
+            a.sample.groupings[low.column].column,
+            low.levels
         );
     }
     s
@@ -514,7 +524,7 @@ pub fn dominance_summary(a: &Analysis, d: &dominance::Dominance) -> String {
     let _ = writeln!(
         s,
         "  {:<8} {:<22} {:>8} {:>12} {:>16} {:>8}",
-        "measure", "compared", "pairs", "one above", "significantly", "cross"
+        "measure", "compared", "pairs", "one poorer", "significantly", "cross"
     );
     let mut kinds: Vec<(Measure, Option<usize>)> = d
         .verdicts
@@ -548,17 +558,21 @@ pub fn dominance_summary(a: &Analysis, d: &dominance::Dominance) -> String {
         .filter(|v| matches!(v.pair, Pair::Rounds { subgroup: None, .. }))
     {
         let l = pair_labels(a, v.pair);
+        let poorer = match v.dominates {
+            1 => format!("{} is poorer at every k", l.first),
+            -1 => format!("{} is poorer at every k", l.second),
+            _ => "the curves cross".to_string(),
+        };
         let _ = writeln!(
             s,
-            "{} {} against {}: above at k {}, below at k {}; dominates: {}{}",
+            "{} {} against {}: significantly higher at k {}, lower at k {}; {poorer}{}",
             v.measure.name(),
             l.first,
             l.second,
             or_none(&ranges(&v.above)),
             or_none(&ranges(&v.below)),
-            who(v.dominates),
             if v.significantly != 0 {
-                " (significantly at every k)"
+                ", significantly at each"
             } else {
                 ""
             }

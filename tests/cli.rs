@@ -614,7 +614,7 @@ fn robustness_and_dominance_on_the_example() {
     let df = common::read_csv(&out);
     let k = common::numbers(&df, "k");
     assert!(k.iter().flatten().all(|&k| (20.0..=60.0).contains(&k)));
-    let dominates = common::texts(&df, "dominates");
+    let dominates = common::texts(&df, "poorer");
     assert!(dominates
         .iter()
         .filter(|d| !d.is_empty())

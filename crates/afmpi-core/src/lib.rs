@@ -13,7 +13,7 @@
 //! columns a reading layer extracted; [`tally`] adds them up into the table of
 //! [`domain`]s and cells in one parallel pass; [`measures`] computes every estimate from
 //! the table; [`inference`] adds standard errors, intervals and changes between rounds.
-//! [`comparison`] and [`curve`] are statistics over finished analyses. The table is the
+//! [`comparison`], [`robustness`] and [`curve`] are statistics over finished analyses. The table is the
 //! boundary: whatever builds it (a file read in batches, a database engine), [`finish`]
 //! does the rest.
 

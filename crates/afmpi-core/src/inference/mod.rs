@@ -19,7 +19,9 @@
 //! intervals with the t quantile, as the survey package's `svyciprop(method = "logit")`;
 //! change intervals are Wald intervals with the normal quantile. A change of M0 also
 //! comes split into its parts due to H and to A ([`decompose`]), each a function of four
-//! estimates whose joint covariance the same sums give.
+//! estimates whose joint covariance the same sums give; and any two estimates of a set
+//! (the levels of a column, a domain's rounds) are contrasted from the set's covariance
+//! matrix ([`contrasts`]).
 //!
 //! Without a PSU column each row is its own PSU: then Σ_c z_c² within a cell is
 //! (y − R x)² / X² times the cell's sum of squared weights, which the table keeps, so even
