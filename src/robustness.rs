@@ -480,8 +480,8 @@ fn rank_summary(a: &Analysis, r: &Robustness) -> String {
     );
     let _ = writeln!(
         s,
-        "  {:<28} {:>8} {:>8}   {}",
-        "specification", "tau_b", "rho", "lowest tau_b in"
+        "  {:<28} {:>8} {:>8}   lowest tau_b in",
+        "specification", "tau_b", "rho"
     );
     for spec in 1..r.specifications.len() {
         let of: Vec<&&RankAgreement> = ranks.iter().filter(|k| k.spec == spec).collect();

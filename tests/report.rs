@@ -26,9 +26,10 @@ fn report(dir: &Path) -> (PathBuf, String) {
 }
 
 /// Charts: contributions, headcounts, H and M0 against k, two per subgroup column (area,
-/// region), levels over the rounds, the parts of the changes, scores, the association
-/// between indicators.
-const CHARTS: usize = 11;
+/// region), levels over the rounds, the parts of the changes, the ranking of each column
+/// under every specification of the robustness section, H against k for the rounds and
+/// for rural against urban (dominance), scores, the association between indicators.
+const CHARTS: usize = 15;
 
 #[test]
 fn the_report_is_self_contained_with_every_section() {
@@ -60,6 +61,8 @@ fn the_report_is_self_contained_with_every_section() {
         "Subgroups: area",
         "Subgroups: region",
         "Changes over time",
+        "Robustness of the comparisons",
+        "Dominance",
         "Distribution of deprivation scores",
         "Association between indicators",
         "Methodology",
@@ -89,6 +92,10 @@ fn the_report_is_self_contained_with_every_section() {
         "population share",
         "parts of the change of M0 (percentage points)",
         "shifts between levels",
+        "rank by M0",
+        "H (%)",
+        "living standards ×2",
+        "area rural against area urban",
     ] {
         assert!(page.contains(text), "no {text}");
     }

@@ -17,15 +17,17 @@ use afmpi_core::curve::cutoff_curve;
 type Interval3 = (f64, f64, f64);
 
 /// Chart size in pixels.
-const WIDTH: u32 = 900;
+pub(super) const WIDTH: u32 = 900;
 
-fn svg(draw: impl FnOnce(&mut String) -> std::result::Result<(), String>) -> Result<String> {
+pub(super) fn svg(
+    draw: impl FnOnce(&mut String) -> std::result::Result<(), String>,
+) -> Result<String> {
     let mut buf = String::new();
     draw(&mut buf).map_err(|e| Error::Usage(format!("cannot draw a chart: {e}")))?;
     Ok(format!("<figure>{buf}</figure>"))
 }
 
-fn colour(i: usize) -> RGBColor {
+pub(super) fn colour(i: usize) -> RGBColor {
     const COLOURS: [RGBColor; 12] = [
         RGBColor(31, 119, 180),
         RGBColor(255, 127, 14),
@@ -53,12 +55,12 @@ fn row_label(y: f64, n: usize, label: impl Fn(usize) -> String) -> String {
     }
 }
 
-fn err(e: impl std::fmt::Display) -> String {
+pub(super) fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
 /// A chart with numbers on both axes, drawn on an SVG string.
-type Chart<'a, 'b> = ChartContext<
+pub(super) type Chart<'a, 'b> = ChartContext<
     'a,
     SVGBackend<'b>,
     Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
@@ -71,7 +73,7 @@ fn row_y(i: usize, n: usize) -> f64 {
 
 /// A chart of x in `x` and y in `y` on a white area, with the margins every chart of the
 /// report has and `y_labels` pixels for the labels of the y axis.
-fn xy_chart<'a, 'b>(
+pub(super) fn xy_chart<'a, 'b>(
     root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
     x: std::ops::Range<f64>,
     y: std::ops::Range<f64>,
@@ -123,7 +125,7 @@ fn rows_over<'a, 'b>(
 }
 
 /// A legend in HTML below a chart: a coloured square and a name per key.
-fn html_legend<'k>(keys: impl Iterator<Item = (RGBColor, &'k str)>) -> String {
+pub(super) fn html_legend<'k>(keys: impl Iterator<Item = (RGBColor, &'k str)>) -> String {
     keys.map(|(RGBColor(r, g, b), name)| {
         format!(
             "<span><i style=\"background:#{r:02x}{g:02x}{b:02x}\"></i>{}</span>",
@@ -134,7 +136,7 @@ fn html_legend<'k>(keys: impl Iterator<Item = (RGBColor, &'k str)>) -> String {
 }
 
 /// The legend of the labelled series, boxed, at `position`.
-fn legend<'a, 'b: 'a>(
+pub(super) fn legend<'a, 'b: 'a>(
     chart: &mut Chart<'a, 'b>,
     position: SeriesLabelPosition,
 ) -> std::result::Result<(), String> {
@@ -269,16 +271,7 @@ pub(super) fn cutoff_chart(a: &Analysis, settings: &Settings, round: u32) -> Res
     let cutoffs: Vec<f64> = a.methodology.cutoffs.iter().map(Cutoff::percent).collect();
     svg(|buf| {
         let root = SVGBackend::with_string(buf, (WIDTH, 460)).into_drawing_area();
-        let mut chart = xy_chart(&root, 0.0..100.0, 0.0..100.0, 60)?;
-        chart
-            .configure_mesh()
-            .light_line_style(TRANSPARENT)
-            .label_style(("sans-serif", 15))
-            .axis_desc_style(("sans-serif", 16))
-            .x_desc("poverty cutoff k (% of weighted deprivations)")
-            .y_desc("percent")
-            .draw()
-            .map_err(err)?;
+        let mut chart = against_k(&root, "percent")?;
         for (i, (name, pick)) in [
             ("H (headcount ratio)", 0usize),
             ("M0 (adjusted headcount ratio)", 1),
@@ -322,6 +315,24 @@ pub(super) fn cutoff_chart(a: &Analysis, settings: &Settings, round: u32) -> Res
         legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         root.present().map_err(err)
     })
+}
+
+/// A chart of percentages against the cutoff k (both from 0 to 100), its axes drawn.
+pub(super) fn against_k<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, plotters::coord::Shift>,
+    y_desc: &str,
+) -> std::result::Result<Chart<'a, 'b>, String> {
+    let mut chart = xy_chart(root, 0.0..100.0, 0.0..100.0, 60)?;
+    chart
+        .configure_mesh()
+        .light_line_style(TRANSPARENT)
+        .label_style(("sans-serif", 15))
+        .axis_desc_style(("sans-serif", 16))
+        .x_desc("poverty cutoff k (% of weighted deprivations)")
+        .y_desc(y_desc)
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
 }
 
 /// Subgroup levels ranked by M0, with interval whiskers.

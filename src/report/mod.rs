@@ -5,12 +5,14 @@
 //! Everything comes from the analysis (estimates, standard errors, the table); the curve
 //! of H and M0 against the cutoff k re-runs the measures and their standard errors on the
 //! same sufficient-statistics table with every distinct score as a cutoff, which costs
-//! no pass over the data.
+//! no pass over the data; so do the sections on robustness and dominance
+//! ([`sensitivity`]), which compare subgroups and rounds under other cutoffs and weights.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 mod charts;
+mod sensitivity;
 
 use crate::error::{Error, Result};
 use crate::inference::{self, Precision, Settings};
@@ -115,6 +117,8 @@ pub fn html(a: &Analysis, settings: &Settings) -> Result<String> {
     }
 
     s.push_str(&changes_section(a, head)?);
+    s.push_str(&sensitivity::robustness_section(a, settings)?);
+    s.push_str(&sensitivity::dominance_section(a, settings)?);
     // Scores.
     let _ = write!(s, "<h2>Distribution of deprivation scores</h2><p>Share of the population at each weighted deprivation score, {}; the cutoffs are marked.</p>", escape(&round_name(a, last)));
     s.push_str(&score_chart(a, last)?);
