@@ -54,15 +54,16 @@ fn main_command_on_the_example_writes_every_format() {
         csv.lines().next().unwrap(),
         afmpi::output::COLUMNS.join(",")
     );
-    // Levels: 3 cutoffs × (M0, H, A + 4 indicator measures × 10) + hd × 10, per domain:
-    // 2 rounds × (national + 2 areas + 6 regions) = 18 domains; and the 16 subgroup
-    // domains' popsh and contrib (per cutoff).
-    let levels = 18 * (3 * (3 + 3 * 10) + 10) + 16 * (1 + 3);
-    // Changes from round 1 to 2 of M0, H, A, hdk and actb (per cutoff) and hd, in 9
+    // Levels: 3 cutoffs × (M0, H, A, ineq + 4 indicator measures × 10) + hd × 10, per
+    // domain: 2 rounds × (national + 2 areas + 6 regions) = 18 domains; the 16 subgroup
+    // domains' popsh and contrib (per cutoff); and the national ineq split within and
+    // between the levels of each of the 2 columns, per round and cutoff.
+    let levels = 18 * (3 * (4 + 3 * 10) + 10) + 16 * (1 + 3) + 2 * 3 * 2 * 2;
+    // Changes from round 1 to 2 of M0, H, A, ineq, hdk and actb (per cutoff) and hd, in 9
     // domains: abs, rel, and both annualized; M0's two parts (due to H, due to A), plain
     // and annualized; and the national M0's two parts over each of the 2 columns (within
     // the levels, shifts between them), plain and annualized.
-    let changes = 9 * (3 * (3 + 2 * 10) + 10) * 4 + 9 * 3 * 2 * 2 + 3 * 2 * 2 * 2;
+    let changes = 9 * (3 * (4 + 2 * 10) + 10) * 4 + 9 * 3 * 2 * 2 + 3 * 2 * 2 * 2;
     // The sample facts: N and Neff in the 18 domains, mv and mv_w of the 10 indicators.
     let facts = 2 * 18 + 2 * 10;
     assert_eq!(csv.lines().count() - 1, levels + facts + changes);

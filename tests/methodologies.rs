@@ -99,12 +99,13 @@ fn global_mpi_from_raw_variables_equals_the_ready_columns() {
         out
     };
     let (r, d) = (frame(&raw), frame(&ready));
-    // 9 domains (national, 2 areas, 6 regions) × (3 cutoffs × 33 measures + 10 hd), and
-    // the 8 subgroup levels' popsh and contrib (per cutoff); and the sample facts: N and
-    // Neff per domain, mv and mv_w per indicator.
+    // 9 domains (national, 2 areas, 6 regions) × (3 cutoffs × 34 measures + 10 hd), the
+    // 8 subgroup levels' popsh and contrib (per cutoff), the national ineq's parts
+    // within and between the levels of each of the 2 columns (per cutoff); and the
+    // sample facts: N and Neff per domain, mv and mv_w per indicator.
     assert_eq!(
         d.len(),
-        9 * (3 * (3 + 3 * 10) + 10) + 8 * (1 + 3) + 9 * 2 + 10 * 2
+        9 * (3 * (4 + 3 * 10) + 10) + 8 * (1 + 3) + 3 * 2 * 2 + 9 * 2 + 10 * 2
     );
     assert_eq!(
         r.len(),

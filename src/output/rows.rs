@@ -93,6 +93,9 @@ pub struct Results<'a> {
     levels: usize,
     /// The rows of sample facts after the levels (with them or not at all).
     facts: Vec<Fact>,
+    /// The splits of inequality among the poor after the facts, two rows each (within,
+    /// between), with the levels or not at all.
+    splits: &'a [crate::inference::InequalitySplit],
     /// The change rows.
     changes: &'a [Change],
     /// Each cutoff in percent, worked out once from its exact fraction.
@@ -184,10 +187,15 @@ impl<'a> Results<'a> {
             Part::Levels => &[][..],
             Part::Changes | Part::All => &a.inference.changes[..],
         };
+        let splits = match part {
+            Part::Changes => &[][..],
+            Part::Levels | Part::All => &a.inference.splits[..],
+        };
         Results {
             a,
             levels,
             facts,
+            splits,
             changes,
             percents: a.methodology.cutoffs.iter().map(|c| c.percent()).collect(),
             weightless: a.weightless.iter().copied().collect(),
@@ -196,7 +204,7 @@ impl<'a> Results<'a> {
 
     /// The number of rows.
     pub fn len(&self) -> usize {
-        self.levels + self.facts.len() + self.changes.len()
+        self.levels + self.facts.len() + 2 * self.splits.len() + self.changes.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -257,8 +265,25 @@ impl<'a> Results<'a> {
                 note: Some(Note::SAMPLE_FACT),
                 ..key(Measure::M0, f.indicator, None, None, f.subgroup)
             }
+        } else if n < self.levels + self.facts.len() + 2 * self.splits.len() {
+            let i = n - self.levels - self.facts.len();
+            let split = &self.splits[i / 2];
+            let (measure, (b, p)) = match i % 2 {
+                0 => ("ineq_within", &split.within),
+                _ => ("ineq_between", &split.between),
+            };
+            let v = values(*b, p);
+            Row {
+                measure,
+                t: a.sample.round_t(split.round),
+                loa: a.sample.groupings[split.column].column.as_str(),
+                subg: "",
+                note: Note::level(v[0], &v, false, df),
+                values: v,
+                ..key(Measure::Ineq, None, Some(split.cutoff), None, None)
+            }
         } else {
-            let c = &self.changes[n - self.levels - self.facts.len()];
+            let c = &self.changes[n - self.levels - self.facts.len() - 2 * self.splits.len()];
             let row = Row {
                 ctype: c.ctype.name(),
                 years: Some(c.labels(&a.sample)),

@@ -89,13 +89,17 @@ pub fn finish(
     sample::note_shared_psus(&mut report, &sample, &table);
     progress("estimating");
     let intensity: Vec<bool> = m.groups.iter().map(|g| g.intensity).collect();
-    let totals = inference::Totals::with_alphas(
+    let extras = measures::Extras {
+        alphas: m.alphas.clone(),
+        inequality: m.inequality,
+    };
+    let totals = inference::Totals::with_extras(
         &table,
         &sample,
         &weights,
         intensity.len(),
         settings.lonely_psu,
-        &m.alphas,
+        &extras,
     )?;
     let estimates = measures::estimate(
         &table,
@@ -111,6 +115,10 @@ pub fn finish(
     if !shifts.is_empty() {
         inference.changes.extend(shifts);
         inference.changes.sort_by_key(inference::Change::order);
+    }
+    if m.inequality {
+        inference.splits =
+            inference::inequality_splits(&totals, &table, &weights, &sample, &estimates, settings);
     }
     Ok(Analysis {
         methodology: m.clone(),

@@ -49,10 +49,14 @@ pub enum Measure {
     M1,
     /// The adjusted squared gap M2 (alpha = 2): as M1 with the gaps squared.
     M2,
+    /// Inequality among the poor (Seth and Alkire 2014; the global MPI's tables): the
+    /// variance of the deprivation scores among the poor, Σ w (c − A)² / Σ w over the
+    /// poor — between 0 (every poor person equally deprived) and 1/4.
+    Ineq,
 }
 
 impl Measure {
-    pub const ALL: [Measure; 11] = [
+    pub const ALL: [Measure; 12] = [
         Measure::M0,
         Measure::H,
         Measure::A,
@@ -64,6 +68,7 @@ impl Measure {
         Measure::Contrib,
         Measure::M1,
         Measure::M2,
+        Measure::Ineq,
     ];
 
     pub fn name(self) -> &'static str {
@@ -79,6 +84,7 @@ impl Measure {
             Measure::Contrib => "contrib",
             Measure::M1 => "M1",
             Measure::M2 => "M2",
+            Measure::Ineq => "ineq",
         }
     }
 
@@ -113,7 +119,9 @@ impl Measure {
     /// The ratio the measure is: which totals over the domain, and the scale of the
     /// numerator. This is the one place that defines a measure; the point estimates,
     /// the standard errors and the SQL all follow it. `weights` are the indicator
-    /// weights as floats.
+    /// weights as floats. One measure is not a ratio: inequality among the poor is the
+    /// mean squared score among the poor (its ratio here) minus A² ([`Measure::Ineq`];
+    /// [`Layout::inequality_of`] and the variance's linearization take it so).
     pub fn ratio(self, indicator: Option<usize>, weights: &[f64]) -> Ratio {
         let j = || indicator.expect("an indicator measure needs an indicator");
         let ratio = |scale: f64, numerator: Total, denominator: Total| Ratio {
@@ -134,6 +142,7 @@ impl Measure {
             Measure::Contrib => ratio(1.0, Total::PoorScore, Total::PoorScore),
             Measure::M1 => ratio(1.0, Total::PoorGap(1), Total::Population),
             Measure::M2 => ratio(1.0, Total::PoorGap(2), Total::Population),
+            Measure::Ineq => ratio(1.0, Total::PoorScoreSquared, Total::Poor),
         }
     }
 }
@@ -155,6 +164,8 @@ pub enum Total {
     /// Σ w·Σ_j w_j g_j^alpha over the poor: their weighted normalized gaps to the power
     /// alpha (1 or 2); g_j is 1 in a 0/1 indicator.
     PoorGap(u8),
+    /// Σ w·c² over the poor: for inequality among the poor.
+    PoorScoreSquared,
 }
 
 impl Total {
@@ -182,6 +193,7 @@ impl Total {
                     .sum();
                 one(person.poor) * sum
             }
+            Total::PoorScoreSquared => one(person.poor) * person.score * person.score,
         }
     }
 }
@@ -194,15 +206,27 @@ pub struct Ratio {
     pub denominator: Total,
 }
 
+/// The totals a methodology may ask for beyond those of M0: the gaps of M1 and M2, the
+/// squared scores of inequality among the poor.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Extras {
+    /// The M_alpha beyond M0 (1, 2).
+    pub alphas: Vec<u8>,
+    pub inequality: bool,
+}
+
 /// Where each [`Total`] sits in a unit's row of totals: the population, each indicator's
 /// deprived, then per poverty line (each cutoff, then each named group) the poor, their
-/// censored score, each indicator's poor deprived and the poor's gaps for each alpha.
+/// censored score, each indicator's poor deprived, the poor's gaps for each alpha and
+/// (for inequality among the poor) their squared scores.
 pub struct Layout {
     n_indicators: usize,
     n_cutoffs: usize,
     n_lines: usize,
     /// The M_alpha beyond M0 (1, 2) asked for.
     pub alphas: Vec<u8>,
+    /// Whether the squared scores of the poor are laid out (inequality among the poor).
+    pub inequality: bool,
     /// The cutoffs, lowest first.
     ascending: Vec<usize>,
     pub float_weights: Vec<f64>,
@@ -210,13 +234,14 @@ pub struct Layout {
 
 impl Layout {
     pub fn new(weights: &IntegerWeights, n_groups: usize) -> Layout {
-        Layout::with_alphas(weights, n_groups, &[])
+        Layout::with_extras(weights, n_groups, &Extras::default())
     }
 
-    /// As [`Layout::new`], with the totals of M_alpha for each alpha of `alphas`.
-    pub fn with_alphas(weights: &IntegerWeights, n_groups: usize, alphas: &[u8]) -> Layout {
+    /// As [`Layout::new`], with the totals `extras` asks for.
+    pub fn with_extras(weights: &IntegerWeights, n_groups: usize, extras: &Extras) -> Layout {
         Layout {
-            alphas: alphas.to_vec(),
+            alphas: extras.alphas.clone(),
+            inequality: extras.inequality,
             n_indicators: weights.weights.len(),
             n_cutoffs: weights.thresholds.len(),
             n_lines: weights.thresholds.len() + n_groups,
@@ -234,9 +259,22 @@ impl Layout {
     }
 
     /// The totals of one poverty line: poor, censored score, each indicator's poor
-    /// deprived, the gaps of each alpha.
+    /// deprived, the gaps of each alpha, the squared scores.
     fn block(&self) -> usize {
-        2 + self.n_indicators + self.alphas.len()
+        2 + self.n_indicators + self.alphas.len() + usize::from(self.inequality)
+    }
+
+    /// Inequality among the poor from a domain's totals at a poverty line: the mean
+    /// squared score of the poor minus the square of their mean score (NaN when nobody
+    /// is poor; never below 0).
+    pub fn inequality_of(&self, totals: &[f64], line: Option<usize>) -> f64 {
+        let at = |t: Total| totals[self.index(t, line)];
+        let poor = at(Total::Poor);
+        if poor == 0.0 {
+            return f64::NAN;
+        }
+        let a = at(Total::PoorScore) / poor;
+        (at(Total::PoorScoreSquared) / poor - a * a).max(0.0)
     }
 
     pub fn width(&self) -> usize {
@@ -271,6 +309,10 @@ impl Layout {
                     .expect("the alpha is laid out");
                 at_line(2 + self.n_indicators + k)
             }
+            Total::PoorScoreSquared => {
+                assert!(self.inequality, "the squared scores are laid out");
+                at_line(2 + self.n_indicators + self.alphas.len())
+            }
         }
     }
 
@@ -300,6 +342,9 @@ impl Layout {
         let mut block = vec![Total::Poor.value(&poor), Total::PoorScore.value(&poor)];
         block.extend((0..self.n_indicators).map(|j| Total::PoorDeprived(j).value(&poor)));
         block.extend(self.alphas.iter().map(|&a| Total::PoorGap(a).value(&poor)));
+        if self.inequality {
+            block.push(Total::PoorScoreSquared.value(&poor));
+        }
         // A person poor at cutoff k is poor at every lower cutoff: the block goes to the
         // highest cutoff the score reaches, and [`Layout::cumulate_columns`] hands it down to the
         // lower ones once the totals are added up (one block per person, not one per
@@ -555,7 +600,9 @@ pub fn estimate<'t>(
                     None => continue,
                 },
             };
-            let b = if denominator == 0.0 {
+            let b = if measure == Measure::Ineq {
+                layout.inequality_of(totals, line)
+            } else if denominator == 0.0 {
                 f64::NAN
             } else {
                 r.scale * totals[y] / denominator
@@ -572,7 +619,9 @@ pub fn estimate<'t>(
     };
     let (n_indicators, n_cutoffs) = (layout.n_indicators, layout.n_cutoffs);
     for measure in Measure::ALL {
-        if measure.alpha().is_some_and(|a| !layout.alphas.contains(&a)) {
+        if measure.alpha().is_some_and(|a| !layout.alphas.contains(&a))
+            || (measure == Measure::Ineq && !layout.inequality)
+        {
             continue;
         }
         let indicators: Vec<Option<usize>> = if measure.per_indicator() {

@@ -114,6 +114,7 @@ pub fn has_changes(measure: Measure) -> bool {
             | Measure::Actb
             | Measure::M1
             | Measure::M2
+            | Measure::Ineq
     )
 }
 

@@ -342,7 +342,7 @@ impl Context<'_> {
 
 /// A linearized variable added up cell by cell: per PSU (clustered designs) or per
 /// stratum (each row a PSU).
-struct Unitwise {
+pub(super) struct Unitwise {
     /// The last cell's (stratum, PSU) and the PSU's index: cells come PSU by PSU.
     last: Option<((u32, u32), usize)>,
     psu_sum: Vec<f64>,
@@ -351,7 +351,7 @@ struct Unitwise {
 }
 
 impl Unitwise {
-    fn new(n_psus: usize, n_strata: usize) -> Unitwise {
+    pub(super) fn new(n_psus: usize, n_strata: usize) -> Unitwise {
         Unitwise {
             last: None,
             psu_sum: vec![0.0; n_psus],
@@ -361,7 +361,7 @@ impl Unitwise {
     }
 
     /// A cell whose persons' value per unit of weight is `z`.
-    fn add(&mut self, design: &Design, cell: &Cell, z: f64) {
+    pub(super) fn add(&mut self, design: &Design, cell: &Cell, z: f64) {
         if design.psu_is_row {
             let h = cell.stratum as usize;
             self.stratum_sum[h] += z * cell.weight;
@@ -379,7 +379,7 @@ impl Unitwise {
         }
     }
 
-    fn linearized(&self, design: &Design) -> Linearized {
+    pub(super) fn linearized(&self, design: &Design) -> Linearized {
         let mut lin = Linearized {
             strata: (0..self.stratum_sum.len() as u32).collect(),
             stratum_sum: self.stratum_sum.clone(),

@@ -39,6 +39,7 @@ mod changes;
 mod contrasts;
 mod decompose;
 mod design;
+mod inequality;
 mod intervals;
 mod totals;
 mod variance;
@@ -48,6 +49,7 @@ use rayon::prelude::*;
 pub use changes::{change, has_changes, Change, ChangeType};
 pub use contrasts::{contrasts, covariance_matrix, variances, Contrast};
 pub use design::Design;
+pub use inequality::InequalitySplit;
 pub use intervals::{t_quantile, Precision};
 pub use totals::Totals;
 
@@ -116,6 +118,9 @@ pub struct Inference {
     pub levels: Vec<Precision>,
     pub changes: Vec<Change>,
     pub design: Design,
+    /// The national inequality among the poor split within and between the levels of
+    /// each subgroup column (when the methodology asks for inequality).
+    pub splits: Vec<InequalitySplit>,
 }
 
 /// Series' results: each estimate's precision, in the estimates' order, and the changes.
@@ -169,6 +174,7 @@ pub fn infer(
         levels,
         changes,
         design: design.clone(),
+        splits: Vec::new(),
     })
 }
 
@@ -188,6 +194,21 @@ pub fn population_shifts(
     let mut changes = decompose::population_shifts(&context, totals, table, weights);
     changes.sort_by_key(Change::order);
     changes
+}
+
+/// Every national estimate of inequality among the poor split within and between the
+/// levels of each subgroup column ([`inequality`]): a pass over the round's cells per
+/// estimate and column, in parallel.
+pub fn inequality_splits(
+    totals: &Totals,
+    table: &crate::tally::Table,
+    weights: &crate::identification::IntegerWeights,
+    sample: &Sample,
+    estimates: &[Estimate],
+    settings: &Settings,
+) -> Vec<InequalitySplit> {
+    let context = Context::new(totals, sample, estimates, settings);
+    inequality::inequality_splits(&context, table, weights)
 }
 
 impl<'a> Context<'a> {

@@ -9,7 +9,7 @@ use super::{Design, LonelyPsu};
 use crate::domain::Domain;
 use crate::error::Result;
 use crate::identification::IntegerWeights;
-use crate::measures::{Contribution, Layout};
+use crate::measures::{Contribution, Extras, Layout};
 use crate::sample::Sample;
 use crate::tally::Table;
 
@@ -33,20 +33,27 @@ impl Totals {
         n_groups: usize,
         lonely_psu: LonelyPsu,
     ) -> Result<Totals> {
-        Totals::with_alphas(table, sample, weights, n_groups, lonely_psu, &[])
+        Totals::with_extras(
+            table,
+            sample,
+            weights,
+            n_groups,
+            lonely_psu,
+            &Extras::default(),
+        )
     }
 
-    /// As [`Totals::new`], with the totals of M_alpha for each alpha of `alphas`.
-    pub fn with_alphas(
+    /// As [`Totals::new`], with the totals `extras` asks for (M1 and M2, inequality).
+    pub fn with_extras(
         table: &Table,
         sample: &Sample,
         weights: &IntegerWeights,
         n_groups: usize,
         lonely_psu: LonelyPsu,
-        alphas: &[u8],
+        extras: &Extras,
     ) -> Result<Totals> {
         let design = Design::new(table, sample, lonely_psu)?;
-        let layout = Layout::with_alphas(weights, n_groups, alphas);
+        let layout = Layout::with_extras(weights, n_groups, extras);
         let domains = unit_totals(table, &design, &layout, weights);
         Ok(Totals {
             design,
@@ -692,7 +699,7 @@ mod tests {
     fn row_units_make_the_columns_held_totals_would_be() {
         let m = testing::methodology();
         let weights = IntegerWeights::new(&m).unwrap();
-        let layout = Layout::with_alphas(&weights, 0, &[]);
+        let layout = Layout::new(&weights, 0);
         let mut sample = testing::sample(20_000, 2);
         sample.psu_is_row = true;
         sample.psus = vec![0; sample.len()];
@@ -733,7 +740,7 @@ mod tests {
     fn leaves_give_the_totals_of_cells() {
         let m = testing::methodology();
         let weights = IntegerWeights::new(&m).unwrap();
-        let layout = Layout::with_alphas(&weights, 0, &[]);
+        let layout = Layout::new(&weights, 0);
         for nested in [true, false] {
             let mut sample = testing::sample(40_000, 2);
             if nested {

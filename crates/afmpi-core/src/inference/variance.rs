@@ -10,7 +10,7 @@ use super::intervals::Quantiles;
 use super::totals::UnitTotals;
 use super::{Design, LonelyPsu, SeriesResult, Settings};
 use crate::domain::Domain;
-use crate::measures::{Estimate, Layout, Measure};
+use crate::measures::{Estimate, Layout, Measure, Total};
 use crate::sample::Sample;
 
 /// Series worked through by one task.
@@ -324,15 +324,62 @@ impl Context<'_> {
         if !lin.reset(self.design.n_strata(), &domain.strata, e) {
             return;
         }
+        if e.measure == Measure::Ineq {
+            return self.linearize_inequality(domain, e, keep, lin);
+        }
         let ratio = e.measure.ratio(e.indicator, &self.layout.float_weights);
         let line = self.layout.line(e);
         let y = self.layout.index(ratio.numerator, line);
         let x = self.layout.index(ratio.denominator, line);
         let (ys, xs) = (domain.column(y), domain.column(x));
-        // Σ z and Σ factor·z² over each run of one stratum's units, in loops without
-        // branches that the compiler turns into vector instructions.
         let (scale, b, per_x) = (ratio.scale, e.b, 1.0 / domain.sum(x));
-        let z = |y: f64, x: f64| (scale * y - b * x) * per_x;
+        self.add_units(
+            domain,
+            (&ys, &xs),
+            |y: f64, x: f64| (scale * y - b * x) * per_x,
+            keep,
+            lin,
+        );
+    }
+
+    /// Inequality among the poor, V = S2/Q − (S1/Q)² of the poor's squared scores,
+    /// scores and weights: its linearized variable is z = (s2 − 2A·s1 + (A² − V)·q)/Q,
+    /// each unit's poor weighing (c − A)² − V per unit of weight.
+    fn linearize_inequality(
+        &self,
+        domain: &UnitTotals,
+        e: &Estimate,
+        keep: Keep,
+        lin: &mut Linearized,
+    ) {
+        let line = self.layout.line(e);
+        let column = |t: Total| domain.column(self.layout.index(t, line));
+        let (q, s1, s2) = (
+            column(Total::Poor),
+            column(Total::PoorScore),
+            column(Total::PoorScoreSquared),
+        );
+        let poor = domain.sum(self.layout.index(Total::Poor, line));
+        let a = domain.sum(self.layout.index(Total::PoorScore, line)) / poor;
+        let v = e.b;
+        // z is linear in the three columns: one column of its values per unit.
+        let zs: Vec<f64> = (0..q.len())
+            .map(|u| (s2[u] - 2.0 * a * s1[u] + (a * a - v) * q[u]) / poor)
+            .collect();
+        self.add_units(domain, (&zs, &zs), |z: f64, _| z, keep, lin);
+    }
+
+    /// Adds the units' linearized values z(y, x) to `lin`: Σ z and Σ factor·z² over each
+    /// run of one stratum's units (in loops without branches that the compiler turns
+    /// into vector instructions), and each unit's z as `keep` asks.
+    fn add_units(
+        &self,
+        domain: &UnitTotals,
+        (ys, xs): (&[f64], &[f64]),
+        z: impl Fn(f64, f64) -> f64 + Copy,
+        keep: Keep,
+        lin: &mut Linearized,
+    ) {
         let mut total = 0.0;
         for &(h, start, end) in &domain.runs {
             let (sum, sq) = lane_sums(

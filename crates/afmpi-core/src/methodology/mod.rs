@@ -239,6 +239,9 @@ pub struct Methodology {
     pub identification: Identification,
     /// The M_alpha computed beside M0 (1, 2), ascending.
     pub alphas: Vec<u8>,
+    /// Whether inequality among the poor is computed (`ineq`, with its split within and
+    /// between the levels of each subgroup column).
+    pub inequality: bool,
     pub dimensions: Vec<Dimension>,
     pub indicators: Vec<Indicator>,
     pub groups: Vec<Group>,

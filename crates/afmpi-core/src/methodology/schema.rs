@@ -33,6 +33,9 @@ pub struct FileSpec {
     /// squared gap).
     #[serde(default)]
     pub alphas: Vec<i64>,
+    /// Inequality among the poor (the variance of their scores) beside M0.
+    #[serde(default)]
+    pub inequality: bool,
     /// Alternative weight vectors, for `robustness`.
     #[serde(rename = "weights", default)]
     pub weights: Vec<super::alternatives::FileWeights>,

@@ -57,6 +57,7 @@ pub fn validate(file: FileSpec, language: &dyn RuleLanguage) -> Result<Methodolo
         cutoffs,
         identification: file.identification,
         alphas: read_alphas(&file.alphas)?,
+        inequality: file.inequality,
         dimensions,
         indicators,
         groups,
