@@ -1,5 +1,6 @@
 //! Measures: the sufficient-statistics [`Table`] in, point [`Estimate`]s out — M0, H, A,
-//! hd, hdk, actb and pctb for every cutoff, round, the whole sample and each subgroup.
+//! hd, hdk, actb and pctb (popsh and contrib of subgroups; M1, M2 and ineq when asked
+//! for) for every cutoff, round, the whole sample and each subgroup.
 //!
 //! Every Alkire-Foster measure is a ratio of two weighted totals, R = Σ w·y / Σ w·x, where
 //! y and x are functions of a person's deprivation profile (and the cutoff): H is the
@@ -10,7 +11,10 @@
 //! ([`crate::inference::Totals`]; [`Layout`] says where each total sits in a row,
 //! [`Layout::contribution`] what a person adds). Every estimate of the domain, at every
 //! cutoff, is then one division of the totals' sums over the units, and its standard
-//! error linearizes the same ratio from the same totals unit by unit.
+//! error linearizes the same ratio from the same totals unit by unit. One measure is not
+//! a ratio: inequality among the poor, the variance of their scores, is the poor's mean
+//! squared score minus A² ([`Measure::Ineq`], [`Layout::inequality_of`]), from one more
+//! total per poverty line laid out when asked for ([`Extras`]).
 //!
 //! Identification is exact: a profile's score and each cutoff are integers over a common
 //! denominator ([`IntegerWeights`]), so `c_i >= k` is an integer comparison and a score of
