@@ -28,8 +28,9 @@ fn report(dir: &Path) -> (PathBuf, String) {
 /// Charts: contributions, headcounts, H and M0 against k, two per subgroup column (area,
 /// region), levels over the rounds, the parts of the changes, the ranking of each column
 /// under every specification of the robustness section, H against k for the rounds and
-/// for rural against urban (dominance), scores, the association between indicators.
-const CHARTS: usize = 15;
+/// for rural against urban (dominance), each column's levels ranked by inequality among
+/// the poor, scores, the association between indicators.
+const CHARTS: usize = 17;
 
 #[test]
 fn the_report_is_self_contained_with_every_section() {
@@ -63,6 +64,7 @@ fn the_report_is_self_contained_with_every_section() {
         "Changes over time",
         "Robustness of the comparisons",
         "Dominance",
+        "Inequality among the poor",
         "Distribution of deprivation scores",
         "Association between indicators",
         "Methodology",
@@ -96,6 +98,7 @@ fn the_report_is_self_contained_with_every_section() {
         "H (%)",
         "living standards ×2",
         "area rural against area urban",
+        "inequality among the poor (variance of the scores)",
     ] {
         assert!(page.contains(text), "no {text}");
     }

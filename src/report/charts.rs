@@ -337,6 +337,18 @@ pub(super) fn against_k<'a, 'b>(
 
 /// Subgroup levels ranked by M0, with interval whiskers.
 pub(super) fn subgroup_chart(a: &Analysis, head: Line, g: usize, round: u32) -> Result<String> {
+    levels_by(a, (Measure::M0, 100.0, "M0 (%)"), head, g, round)
+}
+
+/// Subgroup levels ranked by `measure` (times `scale`, on an axis so described), with
+/// interval whiskers.
+pub(super) fn levels_by(
+    a: &Analysis,
+    (measure, scale, x_desc): (Measure, f64, &str),
+    head: Line,
+    g: usize,
+    round: u32,
+) -> Result<String> {
     let grouping = &a.sample.groupings[g];
     let mut rows: Vec<(String, f64, f64, f64)> = (0..grouping.levels.len())
         .filter_map(|l| {
@@ -344,14 +356,14 @@ pub(super) fn subgroup_chart(a: &Analysis, head: Line, g: usize, round: u32) -> 
                 subgroup: Some((g, l as u32)),
                 round,
             };
-            find(a, Measure::M0, None, head, d)
+            find(a, measure, None, head, d)
                 .filter(|(b, _)| b.is_finite())
                 .map(|(b, p)| {
                     (
                         grouping.levels[l].clone(),
-                        100.0 * b,
-                        100.0 * p.ll,
-                        100.0 * p.ul,
+                        scale * b,
+                        scale * p.ll,
+                        scale * p.ul,
                     )
                 })
         })
@@ -361,12 +373,13 @@ pub(super) fn subgroup_chart(a: &Analysis, head: Line, g: usize, round: u32) -> 
         .iter()
         .map(|r| r.3)
         .filter(|x| x.is_finite())
-        .fold(1.0_f64, f64::max);
+        // At least 1 % of the scale (M0: 1 percentage point).
+        .fold(0.01 * scale, f64::max);
     let n = rows.len();
     let labels: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
     svg(|buf| {
         let root = SVGBackend::with_string(buf, (WIDTH, 100 + 28 * n as u32)).into_drawing_area();
-        let mut chart = row_chart(&root, top * 1.1, &labels, "M0 (%)")?;
+        let mut chart = row_chart(&root, top * 1.1, &labels, x_desc)?;
         chart
             .draw_series(
                 rows.iter()

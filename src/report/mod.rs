@@ -119,6 +119,7 @@ pub fn html(a: &Analysis, settings: &Settings) -> Result<String> {
     s.push_str(&changes_section(a, head)?);
     s.push_str(&sensitivity::robustness_section(a, settings)?);
     s.push_str(&sensitivity::dominance_section(a, settings)?);
+    s.push_str(&sensitivity::inequality_section(a)?);
     // Scores.
     let _ = write!(s, "<h2>Distribution of deprivation scores</h2><p>Share of the population at each weighted deprivation score, {}; the cutoffs are marked.</p>", escape(&round_name(a, last)));
     s.push_str(&score_chart(a, last)?);

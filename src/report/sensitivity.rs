@@ -4,7 +4,9 @@
 //! dimension doubled: a table of the shares of robust comparisons and a chart of each
 //! subgroup column's ranking under every specification) and dominance (H against k for
 //! the rounds and for the poorest and least poor levels of the first column, with bands
-//! and the ranges of k where they differ significantly shaded) out, as HTML.
+//! and the ranges of k where they differ significantly shaded), and inequality among the
+//! poor (its split within and between the levels of each column, the levels ranked by
+//! it) out, as HTML.
 
 use std::fmt::Write as _;
 
@@ -333,4 +335,77 @@ fn around(ks: &[f64], from: f64, to: f64) -> (f64, f64) {
         (ks[j] + ks[j + 1]) / 2.0
     };
     (left, right)
+}
+
+/// The inequality section (under `inequality`): the whole sample's inequality among the
+/// poor in each round at the headline cutoff, its parts within and between the levels of
+/// each column, and each column's levels ranked by it in the last round.
+pub(super) fn inequality_section(a: &Analysis) -> Result<String> {
+    let head = crate::compare::headline(a);
+    let Some(cutoff) = head.0.filter(|_| a.methodology.inequality) else {
+        return Ok(String::new());
+    };
+    let mut s = String::from("<h2>Inequality among the poor</h2><p>The variance of the deprivation scores among the poor (Seth and Alkire 2014): 0 when every poor person is equally deprived. Nationally it is the part within the levels of a subgroup column (their own inequality, weighted by their shares of the poor) plus the part between them (how far their intensities A differ).</p>");
+    s.push_str("<table><tr><th>round</th><th>inequality</th><th>s.e.</th><th>split over</th><th>within</th><th>between</th><th>between (% of it)</th></tr>");
+    let n_rounds = a.sample.round_info.len() as u32;
+    for round in 0..n_rounds {
+        let national = Domain {
+            subgroup: None,
+            round,
+        };
+        let Some(i) = a.find(Measure::Ineq, None, Some(cutoff), None, national) else {
+            continue;
+        };
+        let (v, se) = (a.estimates[i].b, a.inference.levels[i].se);
+        let splits: Vec<_> = (a.inference.splits.iter())
+            .filter(|x| x.round == round && x.cutoff == cutoff)
+            .collect();
+        let f = |x: f64| {
+            if x.is_finite() {
+                format!("{x:.4}")
+            } else {
+                "–".into()
+            }
+        };
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>",
+            escape(&round_name(a, round)),
+            f(v),
+            f(se)
+        );
+        match splits.first() {
+            None => s.push_str("<td></td><td></td><td></td><td></td></tr>"),
+            Some(_) => {
+                for (n, x) in splits.iter().enumerate() {
+                    if n > 0 {
+                        s.push_str("<tr><td></td><td></td><td></td>");
+                    }
+                    let _ = write!(s, "<td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1}</td></tr>",
+                        escape(&a.sample.groupings[x.column].column), f(x.within.0), f(x.between.0), 100.0 * x.between.0 / v);
+                }
+            }
+        }
+    }
+    s.push_str("</table>");
+    for (g, grouping) in a.sample.groupings.iter().enumerate() {
+        let _ = write!(
+            s,
+            "<p>Inequality among the poor by {}, {}, with confidence intervals, highest first.</p>",
+            escape(&grouping.column),
+            escape(&round_name(a, n_rounds - 1))
+        );
+        s.push_str(&super::charts::levels_by(
+            a,
+            (
+                Measure::Ineq,
+                1.0,
+                "inequality among the poor (variance of the scores)",
+            ),
+            head,
+            g,
+            n_rounds - 1,
+        )?);
+    }
+    Ok(s)
 }

@@ -3,8 +3,8 @@
 //!
 //! Every measure but one is a ratio R = Σ w·y / Σ w·x over a domain (a round, and the
 //! whole sample or one subgroup level); inequality among the poor, V = S2/Q − (S1/Q)²,
-//! linearizes to z = w (c² − 2A c + A² − V)/Q over the poor, as straight from the same
-//! unit totals. Its Taylor linearization is z_i = D_i w_i (y_i − R x_i) / Σ D w x,
+//! linearizes to z = w (c² − 2A c + A² − V)/Q over the poor, made from the same unit
+//! totals. Its Taylor linearization is z_i = D_i w_i (y_i − R x_i) / Σ D w x,
 //! and since y and x depend on the deprivation profile only, the PSU totals of z come
 //! straight from the table's cells: no row is read again. The variance is the survey
 //! package's stratified, with-replacement first-stage estimator
