@@ -111,7 +111,8 @@ fi
 
 if [ -f ../shared/data/ben_dhs17_18.csv ]; then
   m="$dir/gmpi-33.toml"
-  sed 's/cutoffs = \[20, "1\/3", 50\]/cutoffs = [20, 33, 50]/' data/global-mpi.toml > "$m"
+  sed -e 's/cutoffs = \[20, "1\/3", 50\]/cutoffs = [20, 33, 50]/' -e 's/^headline = "1\/3"/headline = 33/' \
+    data/global-mpi.toml > "$m"
   echo "== Benin DHS 2017-18 (72,412 persons used) and 2006 + 2017-18 with changes"
   one_round="d_cm d_nutr d_satt d_educ d_elct d_wtr d_sani d_hsg d_ckfl d_asst weight"
   one_round="$one_round strata:text psu:text area:text region:text"

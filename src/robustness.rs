@@ -3,6 +3,7 @@
 //! which part a row is) and the tables for the terminal out. The statistics are the
 //! engine's; here they are only labelled with the survey's names.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use polars::prelude::*;
@@ -14,21 +15,24 @@ use afmpi_core::Analysis;
 use crate::compare::domain_labels;
 use crate::output::count;
 
-fn round_label(a: &Analysis, round: u32) -> Option<String> {
-    a.sample.round_t(round).map(str::to_string)
+/// Text of the frame, borrowed from the analysis where it can be.
+type Text<'a> = Cow<'a, str>;
+
+fn round_label(a: &Analysis, round: u32) -> Option<Text<'_>> {
+    a.sample.round_t(round).map(Cow::Borrowed)
 }
 
 /// The labels of a comparison: level of analysis, the domain's level (for rounds), the
 /// first and second populations, and the round (for levels).
-struct PairLabels {
-    loa: String,
-    subg: Option<String>,
-    first: String,
-    second: String,
-    t: Option<String>,
+struct PairLabels<'a> {
+    loa: Text<'a>,
+    subg: Option<Text<'a>>,
+    first: Text<'a>,
+    second: Text<'a>,
+    t: Option<Text<'a>>,
 }
 
-fn pair_labels(a: &Analysis, pair: Pair) -> PairLabels {
+fn pair_labels(a: &Analysis, pair: Pair) -> PairLabels<'_> {
     match pair {
         Pair::Levels {
             column,
@@ -38,10 +42,10 @@ fn pair_labels(a: &Analysis, pair: Pair) -> PairLabels {
         } => {
             let grouping = &a.sample.groupings[column];
             PairLabels {
-                loa: grouping.column.clone(),
+                loa: Cow::Borrowed(&grouping.column),
                 subg: None,
-                first: grouping.levels[first as usize].clone(),
-                second: grouping.levels[second as usize].clone(),
+                first: Cow::Borrowed(&grouping.levels[first as usize]),
+                second: Cow::Borrowed(&grouping.levels[second as usize]),
                 t: round_label(a, round),
             }
         }
@@ -53,14 +57,23 @@ fn pair_labels(a: &Analysis, pair: Pair) -> PairLabels {
             let (loa, subg) = domain_labels(a, subgroup);
             let name = |r: u32| a.sample.round_name(r).unwrap_or_else(|| r.to_string());
             PairLabels {
-                loa,
-                subg: Some(subg),
-                first: name(later),
-                second: name(earlier),
+                loa: loa.into(),
+                subg: Some(subg.into()),
+                first: name(later).into(),
+                second: name(earlier).into(),
                 t: None,
             }
         }
     }
+}
+
+/// A column of optional text as polars takes it.
+fn text<'b>(v: &'b [Option<Text>]) -> Vec<Option<&'b str>> {
+    v.iter().map(|x| x.as_deref()).collect()
+}
+
+fn plain<'b>(v: &'b [Text]) -> Vec<&'b str> {
+    v.iter().map(|x| x.as_ref()).collect()
 }
 
 fn finite(x: f64) -> Option<f64> {
@@ -75,17 +88,17 @@ fn contrast_values(c: &afmpi_core::inference::Contrast) -> [Option<f64>; 4] {
 
 /// The columns of the long frame, filled row by row.
 #[derive(Default)]
-struct Columns {
+struct Columns<'a> {
     table: Vec<&'static str>,
-    spec: Vec<Option<String>>,
+    spec: Vec<Option<Text<'a>>>,
     variation: Vec<Option<&'static str>>,
     k: Vec<Option<f64>>,
     measure: Vec<&'static str>,
-    loa: Vec<String>,
-    subg: Vec<Option<String>>,
-    first: Vec<Option<String>>,
-    second: Vec<Option<String>>,
-    t: Vec<Option<String>>,
+    loa: Vec<Text<'a>>,
+    subg: Vec<Option<Text<'a>>>,
+    first: Vec<Option<Text<'a>>>,
+    second: Vec<Option<Text<'a>>>,
+    t: Vec<Option<Text<'a>>>,
     /// b, se, ll, ul.
     values: [Vec<Option<f64>>; 4],
     direction: Vec<Option<i32>>,
@@ -95,30 +108,30 @@ struct Columns {
     /// tau_b, rho.
     ranks: [Vec<Option<f64>>; 2],
     /// Dominance: the ranges where first is above, below; which is poorer at every k.
-    text: [Vec<Option<String>>; 3],
+    text: [Vec<Option<Text<'a>>>; 3],
 }
 
 /// What one row holds beyond its table and measure.
 #[derive(Default)]
-struct Row {
-    spec: Option<String>,
+struct Row<'a> {
+    spec: Option<Text<'a>>,
     variation: Option<&'static str>,
     k: Option<f64>,
-    loa: String,
-    subg: Option<String>,
-    first: Option<String>,
-    second: Option<String>,
-    t: Option<String>,
+    loa: Text<'a>,
+    subg: Option<Text<'a>>,
+    first: Option<Text<'a>>,
+    second: Option<Text<'a>>,
+    t: Option<Text<'a>>,
     values: [Option<f64>; 4],
     direction: Option<i32>,
     flags: [Option<bool>; 2],
     counts: [Option<u32>; 3],
     ranks: [Option<f64>; 2],
-    text: [Option<String>; 3],
+    text: [Option<Text<'a>>; 3],
 }
 
-impl Columns {
-    fn push(&mut self, table: &'static str, measure: Measure, r: Row) {
+impl<'a> Columns<'a> {
+    fn push(&mut self, table: &'static str, measure: Measure, r: Row<'a>) {
         self.table.push(table);
         self.measure.push(measure.name());
         self.spec.push(r.spec);
@@ -157,15 +170,15 @@ impl Columns {
         let [above, below, dominates] = self.text;
         let columns = vec![
             Column::new("table".into(), self.table),
-            Column::new("spec".into(), self.spec),
+            Column::new("spec".into(), text(&self.spec)),
             Column::new("variation".into(), self.variation),
             Column::new("k".into(), self.k),
             Column::new("measure".into(), self.measure),
-            Column::new("loa".into(), self.loa),
-            Column::new("subg".into(), self.subg),
-            Column::new("first".into(), self.first),
-            Column::new("second".into(), self.second),
-            Column::new("t".into(), self.t),
+            Column::new("loa".into(), plain(&self.loa)),
+            Column::new("subg".into(), text(&self.subg)),
+            Column::new("first".into(), text(&self.first)),
+            Column::new("second".into(), text(&self.second)),
+            Column::new("t".into(), text(&self.t)),
             Column::new("b".into(), b),
             Column::new("se".into(), se),
             Column::new("ll".into(), ll),
@@ -178,9 +191,9 @@ impl Columns {
             Column::new("robust_pairs".into(), robust_pairs),
             Column::new("tau_b".into(), tau_b),
             Column::new("rho".into(), rho),
-            Column::new("above".into(), above),
-            Column::new("below".into(), below),
-            Column::new("poorer".into(), dominates),
+            Column::new("above".into(), text(&above)),
+            Column::new("below".into(), text(&below)),
+            Column::new("poorer".into(), text(&dominates)),
         ];
         let columns = columns
             .into_iter()
@@ -215,7 +228,7 @@ pub fn frame(a: &Analysis, r: &Robustness) -> DataFrame {
     let spec_row = |s: usize| {
         let spec = &r.specifications[s];
         Row {
-            spec: Some(spec.name.clone()),
+            spec: Some(Cow::Borrowed(spec.name.as_str())),
             variation: Some(spec.variation.name()),
             k: Some(spec.k()),
             ..Row::default()
@@ -227,8 +240,8 @@ pub fn frame(a: &Analysis, r: &Robustness) -> DataFrame {
             "estimate",
             v.measure,
             Row {
-                loa,
-                subg: Some(subg),
+                loa: loa.into(),
+                subg: Some(subg.into()),
                 t: round_label(a, v.domain.round),
                 values: [finite(v.b), finite(v.se), None, None],
                 ..spec_row(v.spec)
@@ -258,8 +271,8 @@ pub fn frame(a: &Analysis, r: &Robustness) -> DataFrame {
         );
     }
     for s in &r.shares {
-        let loa = s.column.map_or("rounds".to_string(), |g| {
-            a.sample.groupings[g].column.clone()
+        let loa = s.column.map_or(Cow::Borrowed("rounds"), |g| {
+            Cow::Borrowed(a.sample.groupings[g].column.as_str())
         });
         c.push(
             "share",
@@ -286,7 +299,7 @@ pub fn frame(a: &Analysis, r: &Robustness) -> DataFrame {
             "rank",
             k.measure,
             Row {
-                loa: a.sample.groupings[k.column].column.clone(),
+                loa: Cow::Borrowed(a.sample.groupings[k.column].column.as_str()),
                 t: round_label(a, k.round),
                 counts: [Some(k.levels as u32), None, None],
                 ranks: [finite(k.tau_b), finite(k.rho)],
@@ -309,7 +322,7 @@ pub fn frame(a: &Analysis, r: &Robustness) -> DataFrame {
 }
 
 /// A row with a comparison's labels.
-fn with_pair(a: &Analysis, pair: Pair, row: Row) -> Row {
+fn with_pair<'a>(a: &'a Analysis, pair: Pair, row: Row<'a>) -> Row<'a> {
     let l = pair_labels(a, pair);
     Row {
         loa: l.loa,
@@ -346,8 +359,8 @@ pub fn dominance_frame(a: &Analysis, d: &dominance::Dominance) -> DataFrame {
                 direction: Some(v.significantly as i32),
                 counts: [Some(v.cutoffs as u32), None, None],
                 text: [
-                    Some(ranges(&v.above)),
-                    Some(ranges(&v.below)),
+                    Some(ranges(&v.above).into()),
+                    Some(ranges(&v.below).into()),
                     Some(who(v.dominates).into()),
                 ],
                 ..with_pair(a, v.pair, Row::default())
