@@ -111,6 +111,53 @@ struct Columns<'a> {
     text: [Vec<Option<Text<'a>>>; 3],
 }
 
+/// Rows made into frames a chunk at a time and stacked: a table of millions of
+/// comparisons never holds every row twice over.
+struct Frame<'a> {
+    keep: Vec<&'static str>,
+    chunk: Columns<'a>,
+    done: Option<DataFrame>,
+}
+
+/// Rows per chunk of a [`Frame`].
+const CHUNK_ROWS: usize = 1 << 16;
+
+impl<'a> Frame<'a> {
+    /// A frame of the columns named in `keep`.
+    fn new(keep: Vec<&'static str>, rows: usize) -> Frame<'a> {
+        Frame {
+            keep,
+            chunk: Columns::with_capacity(rows.min(CHUNK_ROWS)),
+            done: None,
+        }
+    }
+
+    fn push(&mut self, table: &'static str, measure: Measure, r: Row<'a>) {
+        self.chunk.push(table, measure, r);
+        if self.chunk.table.len() == CHUNK_ROWS {
+            self.flush(CHUNK_ROWS);
+        }
+    }
+
+    fn flush(&mut self, room: usize) {
+        let chunk = std::mem::replace(&mut self.chunk, Columns::with_capacity(room));
+        let df = chunk.frame(&self.keep);
+        match &mut self.done {
+            None => self.done = Some(df),
+            Some(done) => {
+                done.vstack_mut_owned(df).expect("chunks of one schema");
+            }
+        }
+    }
+
+    fn finish(mut self) -> DataFrame {
+        if self.done.is_none() || !self.chunk.table.is_empty() {
+            self.flush(0);
+        }
+        self.done.expect("flushed")
+    }
+}
+
 /// What one row holds beyond its table and measure.
 #[derive(Default)]
 struct Row<'a> {
@@ -160,46 +207,95 @@ impl<'a> Columns<'a> {
         }
     }
 
-    /// The frame, with the columns named in `keep` (and always the first ones).
-    fn frame(self, keep: &[&str]) -> DataFrame {
+    /// The frame of the columns named in `keep`, each column's rows let go of once
+    /// polars holds them.
+    fn frame(mut self, keep: &[&'static str]) -> DataFrame {
+        use std::mem::take;
         let n = self.table.len();
-        let [b, se, ll, ul] = self.values;
-        let [robust, same_order] = self.flags;
-        let [pairs, significant, robust_pairs] = self.counts;
-        let [tau_b, rho] = self.ranks;
-        let [above, below, dominates] = self.text;
-        let columns = vec![
-            Column::new("table".into(), self.table),
-            Column::new("spec".into(), text(&self.spec)),
-            Column::new("variation".into(), self.variation),
-            Column::new("k".into(), self.k),
-            Column::new("measure".into(), self.measure),
-            Column::new("loa".into(), plain(&self.loa)),
-            Column::new("subg".into(), text(&self.subg)),
-            Column::new("first".into(), text(&self.first)),
-            Column::new("second".into(), text(&self.second)),
-            Column::new("t".into(), text(&self.t)),
-            Column::new("b".into(), b),
-            Column::new("se".into(), se),
-            Column::new("ll".into(), ll),
-            Column::new("ul".into(), ul),
-            Column::new("direction".into(), self.direction),
-            Column::new("robust".into(), robust),
-            Column::new("same_order".into(), same_order),
-            Column::new("pairs".into(), pairs),
-            Column::new("significant".into(), significant),
-            Column::new("robust_pairs".into(), robust_pairs),
-            Column::new("tau_b".into(), tau_b),
-            Column::new("rho".into(), rho),
-            Column::new("above".into(), text(&above)),
-            Column::new("below".into(), text(&below)),
-            Column::new("poorer".into(), text(&dominates)),
-        ];
-        let columns = columns
+        let mut columns = Vec::new();
+        let mut add = |name: &str, make: &mut dyn FnMut() -> Column| {
+            if keep.contains(&name) {
+                columns.push(make());
+            }
+        };
+        add("table", &mut || {
+            Column::new("table".into(), take(&mut self.table))
+        });
+        add("spec", &mut || {
+            Column::new("spec".into(), text(&take(&mut self.spec)))
+        });
+        add("variation", &mut || {
+            Column::new("variation".into(), take(&mut self.variation))
+        });
+        add("k", &mut || Column::new("k".into(), take(&mut self.k)));
+        add("measure", &mut || {
+            Column::new("measure".into(), take(&mut self.measure))
+        });
+        add("loa", &mut || {
+            Column::new("loa".into(), plain(&take(&mut self.loa)))
+        });
+        for (name, v) in [
+            ("subg", &mut self.subg),
+            ("first", &mut self.first),
+            ("second", &mut self.second),
+            ("t", &mut self.t),
+        ] {
+            add(name, &mut || Column::new(name.into(), text(&take(v))));
+        }
+        for (name, v) in ["b", "se", "ll", "ul"]
             .into_iter()
-            .filter(|c| keep.contains(&c.name().as_str()))
-            .collect();
+            .zip(self.values.iter_mut())
+        {
+            add(name, &mut || Column::new(name.into(), take(v)));
+        }
+        add("direction", &mut || {
+            Column::new("direction".into(), take(&mut self.direction))
+        });
+        for (name, v) in ["robust", "same_order"]
+            .into_iter()
+            .zip(self.flags.iter_mut())
+        {
+            add(name, &mut || Column::new(name.into(), take(v)));
+        }
+        for (name, v) in ["pairs", "significant", "robust_pairs"]
+            .into_iter()
+            .zip(self.counts.iter_mut())
+        {
+            add(name, &mut || Column::new(name.into(), take(v)));
+        }
+        for (name, v) in ["tau_b", "rho"].into_iter().zip(self.ranks.iter_mut()) {
+            add(name, &mut || Column::new(name.into(), take(v)));
+        }
+        for (name, v) in ["above", "below", "poorer"]
+            .into_iter()
+            .zip(self.text.iter_mut())
+        {
+            add(name, &mut || Column::new(name.into(), text(&take(v))));
+        }
         DataFrame::new(n, columns).expect("columns of equal length")
+    }
+
+    /// Room for `n` rows in every column.
+    fn with_capacity(n: usize) -> Columns<'a> {
+        let mut c = Columns::default();
+        c.table.reserve_exact(n);
+        c.measure.reserve_exact(n);
+        c.spec.reserve_exact(n);
+        c.variation.reserve_exact(n);
+        c.k.reserve_exact(n);
+        c.loa.reserve_exact(n);
+        for v in [&mut c.subg, &mut c.first, &mut c.second, &mut c.t] {
+            v.reserve_exact(n);
+        }
+        c.values
+            .iter_mut()
+            .chain(&mut c.ranks)
+            .for_each(|v| v.reserve_exact(n));
+        c.direction.reserve_exact(n);
+        c.flags.iter_mut().for_each(|v| v.reserve_exact(n));
+        c.counts.iter_mut().for_each(|v| v.reserve_exact(n));
+        c.text.iter_mut().for_each(|v| v.reserve_exact(n));
+        c
     }
 }
 
@@ -224,7 +320,20 @@ const COMMON: [&str; 14] = [
 /// each specification), `difference` (each comparison under each), `verdict`,
 /// `share` or `rank`.
 pub fn frame(a: &Analysis, r: &Robustness) -> DataFrame {
-    let mut c = Columns::default();
+    let rows =
+        r.values.len() + r.outcomes.len() + r.verdicts.len() + r.shares.len() + r.ranks.len();
+    let mut keep = COMMON.to_vec();
+    keep.extend([
+        "direction",
+        "robust",
+        "same_order",
+        "pairs",
+        "significant",
+        "robust_pairs",
+        "tau_b",
+        "rho",
+    ]);
+    let mut c = Frame::new(keep, rows);
     let spec_row = |s: usize| {
         let spec = &r.specifications[s];
         Row {
@@ -307,18 +416,7 @@ pub fn frame(a: &Analysis, r: &Robustness) -> DataFrame {
             },
         );
     }
-    let mut keep = COMMON.to_vec();
-    keep.extend([
-        "direction",
-        "robust",
-        "same_order",
-        "pairs",
-        "significant",
-        "robust_pairs",
-        "tau_b",
-        "rho",
-    ]);
-    c.frame(&keep)
+    c.finish()
 }
 
 /// A row with a comparison's labels.
@@ -338,7 +436,13 @@ fn with_pair<'a>(a: &'a Analysis, pair: Pair, row: Row<'a>) -> Row<'a> {
 /// at each cutoff) or `verdict` (the ranges of k where the first is significantly above
 /// and below, and which is poorer at every k: `first`, `second` or `neither`).
 pub fn dominance_frame(a: &Analysis, d: &dominance::Dominance) -> DataFrame {
-    let mut c = Columns::default();
+    let mut keep: Vec<&str> = COMMON
+        .iter()
+        .copied()
+        .filter(|c| !["spec", "variation"].contains(c))
+        .collect();
+    keep.extend(["direction", "pairs", "above", "below", "poorer"]);
+    let mut c = Frame::new(keep, d.outcomes.len() + d.verdicts.len());
     for o in &d.outcomes {
         c.push(
             "difference",
@@ -367,13 +471,7 @@ pub fn dominance_frame(a: &Analysis, d: &dominance::Dominance) -> DataFrame {
             },
         );
     }
-    let mut keep: Vec<&str> = COMMON
-        .iter()
-        .copied()
-        .filter(|c| !["spec", "variation"].contains(c))
-        .collect();
-    keep.extend(["direction", "pairs", "above", "below", "poorer"]);
-    c.frame(&keep)
+    c.finish()
 }
 
 /// Ranges of k as text: "20-33.33; 50".
