@@ -117,6 +117,25 @@ fn tau_b(x: &[f64], y: &[f64]) -> f64 {
         / ((concordant + discordant + tied_x) * (concordant + discordant + tied_y)).sqrt()
 }
 
+/// Spearman's rho: Pearson's correlation of the ranks, ties sharing their average rank.
+fn rho(x: &[f64], y: &[f64]) -> f64 {
+    let ranks = |v: &[f64]| -> Vec<f64> {
+        (0..v.len())
+            .map(|i| {
+                let below = v.iter().filter(|&&w| w < v[i]).count() as f64;
+                let ties = v.iter().filter(|&&w| w == v[i]).count() as f64;
+                below + (ties + 1.0) / 2.0
+            })
+            .collect()
+    };
+    let (rx, ry) = (ranks(x), ranks(y));
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let (mx, my) = (mean(&rx), mean(&ry));
+    let cov: f64 = rx.iter().zip(&ry).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let sd = |v: &[f64], m: f64| v.iter().map(|a| (a - m).powi(2)).sum::<f64>().sqrt();
+    cov / (sd(&rx, mx) * sd(&ry, my))
+}
+
 fn spec_of(specs: &[Specification], o: &Outcome) -> (Vec<Ratio<i128>>, Ratio<i128>) {
     let s = &specs[o.spec];
     (s.weights.clone(), s.cutoff.value)
@@ -183,6 +202,7 @@ fn check_robustness(a: &Analysis, unit: impl Fn(usize) -> (u32, u64)) -> usize {
     }
     assert!(r.verdicts.iter().any(|v| v.robust) && r.verdicts.iter().any(|v| !v.robust));
     // Rank agreement of the levels' M0 with the baseline's, from the rows.
+    let mut checked_ranks = 0;
     for rank in r.ranks.iter().filter(|k| k.measure == Measure::M0) {
         let spec = &specs[rank.spec];
         let n = s.groupings[rank.column].levels.len() as u32;
@@ -204,7 +224,11 @@ fn check_robustness(a: &Analysis, unit: impl Fn(usize) -> (u32, u64)) -> usize {
         let base = at(&specs[0].weights, specs[0].cutoff.value);
         let alt = at(&spec.weights, spec.cutoff.value);
         assert_relative_eq!(rank.tau_b, tau_b(&base, &alt), max_relative = 1e-12);
+        assert_relative_eq!(rank.rho, rho(&base, &alt), max_relative = 1e-12);
+        checked_ranks += 1;
     }
+    // Some alternative reorders the levels: the correlations are not all 1.
+    assert!(checked_ranks > 0 && r.ranks.iter().any(|k| k.tau_b < 1.0));
     r.outcomes.len()
 }
 
