@@ -10,7 +10,7 @@ use std::path::Path;
 
 use afmpi::inference::{Change, ChangeType, Settings};
 use afmpi::measures::Measure;
-use afmpi::methodology::{IntegerWeights, SurveyColumns};
+use afmpi::methodology::IntegerWeights;
 use afmpi::{analyse_frame, Analysis};
 use approx::assert_relative_eq;
 
@@ -236,15 +236,9 @@ fn parts_of_a_change_in_a_panel_of_psus() {
 /// the rounds share none.
 #[test]
 fn parts_of_a_change_when_each_row_is_a_psu() {
-    let (df, m, survey) = common::simulated(3000);
-    let survey = SurveyColumns {
-        psu: None,
-        ..survey
-    };
-    let a = analyse_frame(&df, &m, &survey, &Settings::default(), Path::new("sim.csv")).unwrap();
-    assert!(a.inference.design.psu_is_row);
+    let a = common::each_row_a_psu(3000);
     let s = &a.sample;
-    let checked = check_parts(&a, &m, |i| (s.strata[i], i as u64));
+    let checked = check_parts(&a, &a.methodology, |i| (s.strata[i], i as u64));
     assert!(checked > 0);
 }
 

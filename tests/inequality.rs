@@ -10,7 +10,7 @@ use std::path::Path;
 use afmpi::domain::Domain;
 use afmpi::inference::{ChangeType, Settings};
 use afmpi::measures::Measure;
-use afmpi::methodology::{IntegerWeights, SurveyColumns};
+use afmpi::methodology::IntegerWeights;
 use afmpi::{analyse_frame, Analysis};
 use approx::assert_relative_eq;
 
@@ -197,13 +197,7 @@ fn inequality_in_a_panel_of_psus() {
 /// Without a PSU column each row is its own PSU.
 #[test]
 fn inequality_when_each_row_is_a_psu() {
-    let (df, m, survey) = common::simulated(2500);
-    let survey = SurveyColumns {
-        psu: None,
-        ..survey
-    };
-    let a = analyse_frame(&df, &m, &survey, &Settings::default(), Path::new("sim.csv")).unwrap();
-    assert!(a.inference.design.psu_is_row);
+    let a = common::each_row_a_psu(2500);
     let s = &a.sample;
     assert!(check(&a, |i| (s.strata[i], i as u64)) > 0);
 }

@@ -13,7 +13,6 @@ use std::path::Path;
 use afmpi::domain::Domain;
 use afmpi::inference::Settings;
 use afmpi::measures::Measure;
-use afmpi::methodology::SurveyColumns;
 use afmpi::robustness::{self, dominance, Outcome, Pair, Specification};
 use afmpi::{analyse_frame, Analysis};
 use approx::assert_relative_eq;
@@ -251,13 +250,7 @@ fn robustness_of_levels_and_rounds_in_a_panel_of_psus() {
 /// Without a PSU column each row is its own PSU: the levels of a column share no row.
 #[test]
 fn robustness_when_each_row_is_a_psu() {
-    let (df, m, survey) = common::simulated(2000);
-    let survey = SurveyColumns {
-        psu: None,
-        ..survey
-    };
-    let a = analyse_frame(&df, &m, &survey, &Settings::default(), Path::new("sim.csv")).unwrap();
-    assert!(a.inference.design.psu_is_row);
+    let a = common::each_row_a_psu(2000);
     let s = &a.sample;
     assert!(check_robustness(&a, |i| (s.strata[i], i as u64)) > 0);
 }

@@ -299,3 +299,18 @@ pub fn delta_method(
         .collect();
     (values, variances)
 }
+
+/// The analysis of a synthetic survey of `rows` persons (two rounds, the shipped global
+/// MPI) without its PSU column: each row is its own PSU.
+pub fn each_row_a_psu(rows: usize) -> afmpi::Analysis {
+    let (df, m, survey) = simulated(rows);
+    let survey = afmpi::methodology::SurveyColumns {
+        psu: None,
+        ..survey
+    };
+    let settings = afmpi::inference::Settings::default();
+    let a =
+        afmpi::analyse_frame(&df, &m, &survey, &settings, std::path::Path::new("sim.csv")).unwrap();
+    assert!(a.inference.design.psu_is_row);
+    a
+}
