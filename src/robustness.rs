@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 
 use polars::prelude::*;
 
+use afmpi_core::domain::Domain;
 use afmpi_core::measures::Measure;
 pub use afmpi_core::robustness::*;
 use afmpi_core::Analysis;
@@ -345,78 +346,64 @@ pub fn frame(a: &Analysis, r: &Robustness) -> DataFrame {
     };
     for v in &r.values {
         let (loa, subg) = domain_labels(a, v.domain.subgroup);
-        c.push(
-            "estimate",
-            v.measure,
-            Row {
-                loa: loa.into(),
-                subg: Some(subg.into()),
-                t: round_label(a, v.domain.round),
-                values: [finite(v.b), finite(v.se), None, None],
-                ..spec_row(v.spec)
-            },
-        );
+        let row = Row {
+            loa: loa.into(),
+            subg: Some(subg.into()),
+            t: round_label(a, v.domain.round),
+            values: [finite(v.b), finite(v.se), None, None],
+            ..spec_row(v.spec)
+        };
+        c.push("estimate", v.measure, row);
     }
     for o in &r.outcomes {
-        c.push(
-            "difference",
-            o.measure,
-            Row {
-                values: contrast_values(&o.contrast),
-                direction: Some(o.contrast.direction() as i32),
-                ..with_pair(a, o.pair, spec_row(o.spec))
-            },
-        );
+        let row = Row {
+            values: contrast_values(&o.contrast),
+            direction: Some(o.contrast.direction() as i32),
+            ..with_pair(a, o.pair, spec_row(o.spec))
+        };
+        c.push("difference", o.measure, row);
     }
     for v in &r.verdicts {
-        c.push(
-            "verdict",
-            v.measure,
-            Row {
-                direction: Some(v.baseline as i32),
-                flags: [Some(v.robust), Some(v.same_order)],
-                ..with_pair(a, v.pair, Row::default())
-            },
-        );
+        let row = Row {
+            direction: Some(v.baseline as i32),
+            flags: [Some(v.robust), Some(v.same_order)],
+            ..with_pair(a, v.pair, Row::default())
+        };
+        c.push("verdict", v.measure, row);
     }
     for s in &r.shares {
-        let loa = s.column.map_or(Cow::Borrowed("rounds"), |g| {
-            Cow::Borrowed(a.sample.groupings[g].column.as_str())
-        });
-        c.push(
-            "share",
-            s.measure,
-            Row {
-                loa,
-                values: [
-                    Some(s.robust as f64 / s.pairs.max(1) as f64),
-                    None,
-                    None,
-                    None,
-                ],
-                counts: [
-                    Some(s.pairs as u32),
-                    Some(s.significant as u32),
-                    Some(s.robust as u32),
-                ],
-                ..Row::default()
-            },
-        );
+        c.push("share", s.measure, share_row(a, s));
     }
     for k in &r.ranks {
-        c.push(
-            "rank",
-            k.measure,
-            Row {
-                loa: Cow::Borrowed(a.sample.groupings[k.column].column.as_str()),
-                t: round_label(a, k.round),
-                counts: [Some(k.levels as u32), None, None],
-                ranks: [finite(k.tau_b), finite(k.rho)],
-                ..spec_row(k.spec)
-            },
-        );
+        let row = Row {
+            loa: Cow::Borrowed(a.sample.groupings[k.column].column.as_str()),
+            t: round_label(a, k.round),
+            counts: [Some(k.levels as u32), None, None],
+            ranks: [finite(k.tau_b), finite(k.rho)],
+            ..spec_row(k.spec)
+        };
+        c.push("rank", k.measure, row);
     }
     c.finish()
+}
+
+/// The row of a share of robust comparisons: b the share, and the counts.
+fn share_row<'a>(a: &'a Analysis, s: &Share) -> Row<'a> {
+    let loa = s.column.map_or(Cow::Borrowed("rounds"), |g| {
+        Cow::Borrowed(a.sample.groupings[g].column.as_str())
+    });
+    let counts = [s.pairs, s.significant, s.robust].map(|n| Some(n as u32));
+    Row {
+        loa,
+        values: [
+            Some(s.robust as f64 / s.pairs.max(1) as f64),
+            None,
+            None,
+            None,
+        ],
+        counts,
+        ..Row::default()
+    }
 }
 
 /// A row with a comparison's labels.
@@ -500,6 +487,14 @@ fn who(direction: i8) -> &'static str {
 /// The tables for the terminal: the specifications and the national estimates under
 /// each, the share of robust comparisons, and the rank agreement of M0's rankings.
 pub fn summary(a: &Analysis, r: &Robustness) -> String {
+    let mut s = spec_table(a, r);
+    s.push_str(&share_table(a, r));
+    s.push_str(&rank_summary(a, r));
+    s
+}
+
+/// Each specification's k and national M0 and H (in the first round).
+fn spec_table(a: &Analysis, r: &Robustness) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -511,17 +506,18 @@ pub fn summary(a: &Analysis, r: &Robustness) -> String {
         "  {:<28} {:>8} {:>8} {:>8}",
         "specification", "k", "M0", "H"
     );
+    let whole = Domain {
+        subgroup: None,
+        round: 0,
+    };
     for (i, spec) in r.specifications.iter().enumerate() {
+        // The values are sorted by specification, measure and domain.
         let national = |m: Measure| {
             r.values
-                .iter()
-                .find(|v| {
-                    v.spec == i
-                        && v.measure == m
-                        && v.domain.subgroup.is_none()
-                        && v.domain.round == 0
+                .binary_search_by_key(&(i, m as u8, whole), |v| {
+                    (v.spec, v.measure as u8, v.domain)
                 })
-                .map_or("-".to_string(), |v| format!("{:.4}", v.b))
+                .map_or("-".to_string(), |at| format!("{:.4}", r.values[at].b))
         };
         let _ = writeln!(
             s,
@@ -532,6 +528,12 @@ pub fn summary(a: &Analysis, r: &Robustness) -> String {
             national(Measure::H)
         );
     }
+    s
+}
+
+/// The shares of robust comparisons, per measure and kind of comparison.
+fn share_table(a: &Analysis, r: &Robustness) -> String {
+    let mut s = String::new();
     let _ = writeln!(
         s,
         "robust comparisons (significant at the baseline, and in its direction under every specification):"
@@ -564,7 +566,6 @@ pub fn summary(a: &Analysis, r: &Robustness) -> String {
             pct(sh.robust, sh.significant)
         );
     }
-    s.push_str(&rank_summary(a, r));
     s
 }
 
@@ -632,6 +633,21 @@ pub fn dominance_summary(a: &Analysis, d: &dominance::Dominance) -> String {
         lo.percent(),
         hi.percent()
     );
+    s.push_str(&dominance_counts(a, d));
+    for v in d
+        .verdicts
+        .iter()
+        .filter(|v| matches!(v.pair, Pair::Rounds { subgroup: None, .. }))
+    {
+        s.push_str(&rounds_line(a, v));
+    }
+    s
+}
+
+/// Per measure and kind of comparison: how many pairs, in how many one population is
+/// poorer at every k (significantly), in how many the curves cross.
+fn dominance_counts(a: &Analysis, d: &dominance::Dominance) -> String {
+    let mut s = String::new();
     let _ = writeln!(
         s,
         "  {:<8} {:<22} {:>8} {:>12} {:>16} {:>8}",
@@ -663,33 +679,30 @@ pub fn dominance_summary(a: &Analysis, d: &dominance::Dominance) -> String {
             count(of.iter().filter(|v| v.dominates == 0).count())
         );
     }
-    for v in d
-        .verdicts
-        .iter()
-        .filter(|v| matches!(v.pair, Pair::Rounds { subgroup: None, .. }))
-    {
-        let l = pair_labels(a, v.pair);
-        let poorer = match v.dominates {
-            1 => format!("{} is poorer at every k", l.first),
-            -1 => format!("{} is poorer at every k", l.second),
-            _ => "the curves cross".to_string(),
-        };
-        let _ = writeln!(
-            s,
-            "{} {} against {}: significantly higher at k {}, lower at k {}; {poorer}{}",
-            v.measure.name(),
-            l.first,
-            l.second,
-            or_none(&ranges(&v.above)),
-            or_none(&ranges(&v.below)),
-            if v.significantly != 0 {
-                ", significantly at each"
-            } else {
-                ""
-            }
-        );
-    }
     s
+}
+
+/// A comparison of two rounds over the cutoffs, in a line.
+fn rounds_line(a: &Analysis, v: &dominance::Verdict) -> String {
+    let l = pair_labels(a, v.pair);
+    let poorer = match v.dominates {
+        1 => format!("{} is poorer at every k", l.first),
+        -1 => format!("{} is poorer at every k", l.second),
+        _ => "the curves cross".to_string(),
+    };
+    let each = if v.significantly != 0 {
+        ", significantly at each"
+    } else {
+        ""
+    };
+    format!(
+        "{} {} against {}: significantly higher at k {}, lower at k {}; {poorer}{each}\n",
+        v.measure.name(),
+        l.first,
+        l.second,
+        or_none(&ranges(&v.above)),
+        or_none(&ranges(&v.below)),
+    )
 }
 
 fn or_none(s: &str) -> &str {

@@ -267,21 +267,14 @@ impl<'a> Results<'a> {
             }
         } else if n < self.levels + self.facts.len() + 2 * self.splits.len() {
             let i = n - self.levels - self.facts.len();
-            let split = &self.splits[i / 2];
-            let (measure, (b, p)) = match i % 2 {
-                0 => ("ineq_within", &split.within),
-                _ => ("ineq_between", &split.between),
-            };
-            let v = values(*b, p);
-            Row {
-                measure,
-                t: a.sample.round_t(split.round),
-                loa: a.sample.groupings[split.column].column.as_str(),
-                subg: "",
-                note: Note::level(v[0], &v, false, df),
-                values: v,
-                ..key(Measure::Ineq, None, Some(split.cutoff), None, None)
-            }
+            let row = key(
+                Measure::Ineq,
+                None,
+                Some(self.splits[i / 2].cutoff),
+                None,
+                None,
+            );
+            self.split_row(i, row)
         } else {
             let c = &self.changes[n - self.levels - self.facts.len() - 2 * self.splits.len()];
             let row = Row {
@@ -302,6 +295,27 @@ impl<'a> Results<'a> {
                 },
                 None => row,
             }
+        }
+    }
+
+    /// Row `i` of the splits of inequality among the poor: split i / 2's part within
+    /// (even i) or between (odd) the levels of its column, over `row`'s labels.
+    fn split_row(&self, i: usize, row: Row<'a>) -> Row<'a> {
+        let a = self.a;
+        let split = &self.splits[i / 2];
+        let (measure, &(b, p)) = match i % 2 {
+            0 => ("ineq_within", &split.within),
+            _ => ("ineq_between", &split.between),
+        };
+        let v = [b, p.se, p.ll, p.ul].map(finite);
+        Row {
+            measure,
+            t: a.sample.round_t(split.round),
+            loa: a.sample.groupings[split.column].column.as_str(),
+            subg: "",
+            note: Note::level(v[0], &v, false, a.inference.design.df),
+            values: v,
+            ..row
         }
     }
 

@@ -346,54 +346,14 @@ pub(super) fn inequality_section(a: &Analysis) -> Result<String> {
         return Ok(String::new());
     };
     let mut s = String::from("<h2>Inequality among the poor</h2><p>The variance of the deprivation scores among the poor (Seth and Alkire 2014): 0 when every poor person is equally deprived. Nationally it is the part within the levels of a subgroup column (their own inequality, weighted by their shares of the poor) plus the part between them (how far their intensities A differ).</p>");
-    s.push_str("<table><tr><th>round</th><th>inequality</th><th>s.e.</th><th>split over</th><th>within</th><th>between</th><th>between (% of it)</th></tr>");
-    let n_rounds = a.sample.round_info.len() as u32;
-    for round in 0..n_rounds {
-        let national = Domain {
-            subgroup: None,
-            round,
-        };
-        let Some(i) = a.find(Measure::Ineq, None, Some(cutoff), None, national) else {
-            continue;
-        };
-        let (v, se) = (a.estimates[i].b, a.inference.levels[i].se);
-        let splits: Vec<_> = (a.inference.splits.iter())
-            .filter(|x| x.round == round && x.cutoff == cutoff)
-            .collect();
-        let f = |x: f64| {
-            if x.is_finite() {
-                format!("{x:.4}")
-            } else {
-                "–".into()
-            }
-        };
-        let _ = write!(
-            s,
-            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>",
-            escape(&round_name(a, round)),
-            f(v),
-            f(se)
-        );
-        match splits.first() {
-            None => s.push_str("<td></td><td></td><td></td><td></td></tr>"),
-            Some(_) => {
-                for (n, x) in splits.iter().enumerate() {
-                    if n > 0 {
-                        s.push_str("<tr><td></td><td></td><td></td>");
-                    }
-                    let _ = write!(s, "<td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1}</td></tr>",
-                        escape(&a.sample.groupings[x.column].column), f(x.within.0), f(x.between.0), 100.0 * x.between.0 / v);
-                }
-            }
-        }
-    }
-    s.push_str("</table>");
+    s.push_str(&inequality_table(a, cutoff));
+    let last = a.sample.round_info.len() as u32 - 1;
     for (g, grouping) in a.sample.groupings.iter().enumerate() {
         let _ = write!(
             s,
             "<p>Inequality among the poor by {}, {}, with confidence intervals, highest first.</p>",
             escape(&grouping.column),
-            escape(&round_name(a, n_rounds - 1))
+            escape(&round_name(a, last))
         );
         s.push_str(&super::charts::levels_by(
             a,
@@ -404,8 +364,53 @@ pub(super) fn inequality_section(a: &Analysis) -> Result<String> {
             ),
             head,
             g,
-            n_rounds - 1,
+            last,
         )?);
     }
     Ok(s)
+}
+
+/// Per round: the national inequality among the poor at `cutoff`, and its parts within
+/// and between the levels of each column.
+fn inequality_table(a: &Analysis, cutoff: usize) -> String {
+    let mut s = String::from("<table><tr><th>round</th><th>inequality</th><th>s.e.</th><th>split over</th><th>within</th><th>between</th><th>between (% of it)</th></tr>");
+    let f = |x: f64| {
+        if x.is_finite() {
+            format!("{x:.4}")
+        } else {
+            "–".into()
+        }
+    };
+    for round in 0..a.sample.round_info.len() as u32 {
+        let national = Domain {
+            subgroup: None,
+            round,
+        };
+        let Some(i) = a.find(Measure::Ineq, None, Some(cutoff), None, national) else {
+            continue;
+        };
+        let (v, se) = (a.estimates[i].b, a.inference.levels[i].se);
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>",
+            escape(&round_name(a, round)),
+            f(v),
+            f(se)
+        );
+        let splits = (a.inference.splits.iter()).filter(|x| x.round == round && x.cutoff == cutoff);
+        let mut any = false;
+        for (n, x) in splits.enumerate() {
+            if n > 0 {
+                s.push_str("<tr><td></td><td></td><td></td>");
+            }
+            let _ = write!(s, "<td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1}</td></tr>",
+                escape(&a.sample.groupings[x.column].column), f(x.within.0), f(x.between.0), 100.0 * x.between.0 / v);
+            any = true;
+        }
+        if !any {
+            s.push_str("<td></td><td></td><td></td><td></td></tr>");
+        }
+    }
+    s.push_str("</table>");
+    s
 }
