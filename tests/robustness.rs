@@ -178,7 +178,13 @@ fn check_robustness(a: &Analysis, unit: impl Fn(usize) -> (u32, u64)) -> usize {
         2 * specs.len() * (2 * levels + domains),
         "no level of round 2 is missing here"
     );
-    // Verdicts and shares from the directions.
+    check_verdicts(&r, &directions);
+    check_ranks(a, &r, &specs);
+    r.outcomes.len()
+}
+
+/// The verdicts and shares against the directions worked out from the rows.
+fn check_verdicts(r: &robustness::Robustness, directions: &BTreeMap<(u8, Pair), Directions>) {
     assert_eq!(r.verdicts.len(), directions.len());
     for v in &r.verdicts {
         let list = &directions[&(v.measure as u8, v.pair)];
@@ -200,7 +206,11 @@ fn check_robustness(a: &Analysis, unit: impl Fn(usize) -> (u32, u64)) -> usize {
         assert_eq!(sh.robust, of.iter().filter(|v| v.robust).count());
     }
     assert!(r.verdicts.iter().any(|v| v.robust) && r.verdicts.iter().any(|v| !v.robust));
-    // Rank agreement of the levels' M0 with the baseline's, from the rows.
+}
+
+/// Rank agreement of the levels' M0 with the baseline's, from the rows.
+fn check_ranks(a: &Analysis, r: &robustness::Robustness, specs: &[Specification]) {
+    let s = &a.sample;
     let mut checked_ranks = 0;
     for rank in r.ranks.iter().filter(|k| k.measure == Measure::M0) {
         let spec = &specs[rank.spec];
@@ -228,7 +238,6 @@ fn check_robustness(a: &Analysis, unit: impl Fn(usize) -> (u32, u64)) -> usize {
     }
     // Some alternative reorders the levels: the correlations are not all 1.
     assert!(checked_ranks > 0 && r.ranks.iter().any(|k| k.tau_b < 1.0));
-    r.outcomes.len()
 }
 
 /// A clustered design whose PSUs are visited in both rounds: levels share PSUs, and so
