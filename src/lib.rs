@@ -24,6 +24,7 @@ pub mod assoc;
 pub mod batches;
 pub mod compare;
 pub mod describe;
+pub mod diff;
 pub mod excel;
 pub mod indicators;
 pub mod members;

@@ -6,6 +6,7 @@ pub mod assoc;
 pub mod check;
 pub mod compare;
 pub mod describe;
+pub mod diff;
 pub mod dominance;
 mod flags;
 pub mod init;
@@ -42,6 +43,9 @@ pub enum Command {
     /// H(k) and M0(k) of every two subgroup levels and rounds at every cutoff: where one
     /// is significantly above the other, and whether one dominates at every k.
     Dominance(dominance::Args),
+    /// Methodologies side by side, without a survey: unit, cutoffs, identification, and
+    /// their indicators aligned by the variables they read, with weights and rules.
+    Diff(diff::Args),
     /// Write a self-contained HTML report: headline table, charts, changes, methodology.
     Report(report::Args),
     /// The association between every pair of indicators: Cramér's V and the redundancy
@@ -68,6 +72,7 @@ pub fn dispatch(cli: Cli) -> afmpi::Result<()> {
         Command::Compare(args) => compare::run(args),
         Command::Robustness(args) => robustness::run(args),
         Command::Dominance(args) => dominance::run(args),
+        Command::Diff(args) => diff::run(args),
         Command::Report(args) => report::run(args),
         Command::Assoc(args) => assoc::run(args),
         Command::Sql(args) => sql::run(args),

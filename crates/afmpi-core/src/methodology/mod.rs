@@ -7,6 +7,7 @@
 //! ([`crate::rules`]); the columns are checked against a survey by the reading layer.
 //! Reading the file from disk is the caller's: the engine does no I/O.
 
+pub mod alignment;
 mod alternatives;
 mod schema;
 mod validate;
