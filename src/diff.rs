@@ -92,20 +92,24 @@ pub fn summary(ms: &[&Methodology]) -> String {
 }
 
 fn facts_table(ms: &[&Methodology]) -> String {
-    let mut s = String::new();
     let width = 30;
-    let _ = write!(s, "{:<14}", "methodology");
-    for m in ms {
-        let _ = write!(s, " {:<width$}", truncate(&m.name, width));
-    }
-    s.push('\n');
+    let line = |first: String, cells: Vec<String>| {
+        let cells: String = cells
+            .iter()
+            .map(|c| format!(" {:<width$}", truncate(c, width)))
+            .collect();
+        format!("{first}{cells}").trim_end().to_string() + "\n"
+    };
+    let mut s = line(
+        format!("{:<14}", "methodology"),
+        ms.iter().map(|m| m.name.clone()).collect(),
+    );
     let all: Vec<Vec<(&str, String)>> = ms.iter().map(|m| facts(m)).collect();
     for (row, (what, _)) in all[0].iter().enumerate() {
-        let _ = write!(s, "  {what:<12}");
-        for f in &all {
-            let _ = write!(s, " {:<width$}", truncate(&f[row].1, width));
-        }
-        s.push('\n');
+        s.push_str(&line(
+            format!("  {what:<12}"),
+            all.iter().map(|f| f[row].1.clone()).collect(),
+        ));
     }
     s
 }

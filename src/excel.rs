@@ -89,6 +89,14 @@ pub fn write_comparison(c: &Comparison, path: &Path) -> Result<()> {
             frame_sheet(workbook.add_worksheet(), sheet, &part, path)?;
         }
     }
+    // The methodologies side by side, by concept (`afmpi diff`), before each one's own.
+    let methodologies: Vec<_> = c.analyses.iter().map(|a| &a.methodology).collect();
+    frame_sheet(
+        workbook.add_worksheet(),
+        "concepts",
+        &crate::diff::frame(&methodologies),
+        path,
+    )?;
     for a in c.analyses {
         let name: String = format!("m {}", a.methodology.name)
             .chars()

@@ -110,7 +110,7 @@ fn a_comparison_workbook_has_a_sheet_per_part() {
         "-o",
         xlsx.to_str().unwrap(),
     ]);
-    let book: Xlsx<_> = open_workbook(&xlsx).unwrap();
+    let mut book: Xlsx<_> = open_workbook(&xlsx).unwrap();
     assert_eq!(
         book.sheet_names(),
         [
@@ -118,8 +118,16 @@ fn a_comparison_workbook_has_a_sheet_per_part() {
             "overlap",
             "ranks",
             "differences",
+            "concepts",
             "m global-mpi-2018",
             "m global-mpi-2010"
         ]
     );
+    // The concepts sheet holds both methodologies' ten indicators and their facts.
+    let concepts = book.worksheet_range("concepts").unwrap();
+    let indicators = concepts
+        .rows()
+        .filter(|r| r[0].to_string() == "indicator")
+        .count();
+    assert_eq!(indicators, 20);
 }

@@ -51,6 +51,9 @@ pub fn run(args: Args) -> Result<()> {
     let settings = first_settings.expect("two methodologies or more");
     let comparison = compare::compare(&analyses, &settings)?;
     let mut text = format!("afmpi compare on {}\n", data.display());
+    // What the methodologies measure, side by side, before what they find.
+    let methodologies: Vec<_> = analyses.iter().map(|a| &a.methodology).collect();
+    text.push_str(&afmpi::diff::summary(&methodologies));
     text.push_str(&compare::summary(&comparison));
     if let Some(path) = args
         .output
@@ -59,7 +62,7 @@ pub fn run(args: Args) -> Result<()> {
     {
         afmpi::excel::write_comparison(&comparison, path)?;
         text.push_str(&format!(
-            "comparison: {} (sheets estimates, overlap, ranks, differences and each methodology)\n",
+            "comparison: {} (sheets estimates, overlap, ranks, differences, concepts and each methodology)\n",
             path.display()
         ));
     } else if let Some(path) = &args.output {
