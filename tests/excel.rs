@@ -127,7 +127,7 @@ fn a_comparison_workbook_has_a_sheet_per_part() {
     let concepts = book.worksheet_range("concepts").unwrap();
     let indicators = concepts
         .rows()
-        .filter(|r| r[0].to_string() == "indicator")
+        .filter(|r| r[0] == "indicator")
         .count();
     assert_eq!(indicators, 20);
 }
