@@ -125,9 +125,6 @@ fn a_comparison_workbook_has_a_sheet_per_part() {
     );
     // The concepts sheet holds both methodologies' ten indicators and their facts.
     let concepts = book.worksheet_range("concepts").unwrap();
-    let indicators = concepts
-        .rows()
-        .filter(|r| r[0] == "indicator")
-        .count();
+    let indicators = concepts.rows().filter(|r| r[0] == "indicator").count();
     assert_eq!(indicators, 20);
 }

@@ -361,5 +361,20 @@ pub fn methodology_summary(m: &Methodology) -> String {
             );
         }
     }
+    if m.inequality {
+        let _ = writeln!(
+            s,
+            "  also inequality among the poor (ineq): the variance of their scores"
+        );
+    }
+    for w in &m.alternative_weights {
+        let weights: Vec<String> = w.weights.iter().map(|x| x.to_string()).collect();
+        let _ = writeln!(
+            s,
+            "  alternative weights \"{}\" (for robustness): {}",
+            w.name,
+            weights.join(", ")
+        );
+    }
     s
 }
