@@ -39,6 +39,7 @@ pub mod robustness;
 pub mod rules;
 pub mod simulate;
 pub mod sql;
+pub mod surveys;
 
 pub use afmpi_core::{
     comparison, curve, domain, error, exact, finish, identification, inference, measures, sample,

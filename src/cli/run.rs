@@ -11,8 +11,13 @@ pub struct Args {
     /// The methodology file (TOML).
     pub methodology: PathBuf,
     /// The survey file (.csv, .parquet, .dta, .sav).
-    #[arg(required_unless_present = "from_table")]
+    #[arg(required_unless_present_any = ["from_table", "surveys"])]
     pub data: Option<PathBuf>,
+    /// Run the methodology on every survey of this list (a TOML file of [[survey]]
+    /// tables: id, country, ccty, year, file, columns, [survey.survey]) instead of DATA:
+    /// one results file with `survey`, `ccty` and `year` columns.
+    #[arg(long, conflicts_with_all = ["data", "from_table", "members", "persons", "changes_out"])]
+    pub surveys: Option<PathBuf>,
     /// Finish the estimates from a sufficient-statistics table made by the query of
     /// `afmpi sql` (CSV or Parquet) instead of reading a survey.
     #[arg(long, conflicts_with_all = ["data", "members"])]
@@ -69,6 +74,9 @@ pub fn run(args: Args) -> Result<()> {
     let mut m = afmpi::methodology::from_file(&args.methodology)?;
     let settings = args.inference.apply(&mut m)?;
     let survey = args.survey.apply(&mut m)?;
+    if let Some(list) = &args.surveys {
+        return run_surveys(&args, &m, &survey, &settings, list);
+    }
     let mut persons_written = None;
     let (analysis, data) = match (&args.from_table, &args.data) {
         (Some(table), _) => (
@@ -120,6 +128,71 @@ pub fn run(args: Args) -> Result<()> {
         print!("{summary}");
     }
     Ok(())
+}
+
+/// The methodology on every survey of a list: each survey's summary, the table across
+/// them, one results file; an error naming the surveys that failed once the others'
+/// results are written.
+fn run_surveys(
+    args: &Args,
+    m: &afmpi::methodology::Methodology,
+    survey: &afmpi::methodology::SurveyColumns,
+    settings: &afmpi::inference::Settings,
+    list: &std::path::Path,
+) -> Result<()> {
+    use afmpi::surveys;
+    let entries = surveys::read_list(list)?;
+    let outcomes = surveys::run_all(m, survey, settings, &entries);
+    let mut text = String::new();
+    for o in &outcomes {
+        text.push_str(&format!(
+            "== survey {}: {}\n",
+            o.entry.id,
+            o.entry.file.display()
+        ));
+        match &o.analysis {
+            Ok(a) => {
+                text.push_str(&output::data_summary(&a.report));
+                text.push_str(&output::national_summary(a, settings));
+            }
+            Err(e) => text.push_str(&format!("failed: {e}\n")),
+        }
+    }
+    text.push_str(&surveys::cross_table(&outcomes));
+    let mut frame = surveys::results_frame(&outcomes)?;
+    let ran = outcomes.iter().filter(|o| o.analysis.is_ok()).count();
+    match &args.output {
+        // Nothing is written when no survey ran.
+        Some(_) if ran == 0 => {}
+        Some(path) => {
+            output::write_frame(&mut frame, path)?;
+            text.push_str(&format!(
+                "results: {} ({} rows, {} surveys)\n",
+                path.display(),
+                output::count(frame.height()),
+                ran
+            ));
+        }
+        None => text.push_str(&format!(
+            "{} rows of results computed; write them with -o results.csv\n",
+            output::count(frame.height())
+        )),
+    }
+    print!("{text}");
+    let failed: Vec<&str> = (outcomes.iter())
+        .filter(|o| o.analysis.is_err())
+        .map(|o| o.entry.id.as_str())
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(afmpi::Error::Usage(format!(
+            "{} of {} surveys failed: {} (the others' results are written)",
+            failed.len(),
+            outcomes.len(),
+            failed.join(", ")
+        )))
+    }
 }
 
 /// Writes the results where the flags say; what was written, for the summary.

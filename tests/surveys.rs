@@ -1,0 +1,116 @@
+//! Many surveys in one run (`afmpi run --surveys`): the shipped list of three synthetic
+//! surveys, each survey's rows of the results those of a run on its file alone (with
+//! its own column names mapped by flags), and a list with a failing survey.
+
+mod common;
+
+use common::afmpi;
+
+fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn the_shipped_list_is_each_survey_run_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = dir.path().join("all.csv");
+    let o = afmpi(&[
+        "run",
+        "data/global-mpi.toml",
+        "--surveys",
+        "data/surveys.toml",
+        "-o",
+        all.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("across the surveys"), "{}", text(&o));
+    let rows = std::fs::read_to_string(&all).unwrap();
+    let mut lines = rows.lines();
+    let header = lines.next().unwrap();
+    assert!(
+        header.starts_with("survey,ccty,year,spec,measure,"),
+        "{header}"
+    );
+    // Syldavia alone: its own names given as flags and a columns file.
+    let columns = dir.path().join("columns.toml");
+    std::fs::write(
+        &columns,
+        "[columns]\nd_cm = \"priv_mortalidad\"\nd_nutr = \"priv_nutricion\"\n",
+    )
+    .unwrap();
+    let alone = dir.path().join("alone.csv");
+    let o = afmpi(&[
+        "run",
+        "data/global-mpi.toml",
+        "data/surveys/syldavia.csv",
+        "--weight",
+        "peso",
+        "--strata",
+        "estrato",
+        "--psu",
+        "upm",
+        "--over",
+        "zona,departamento",
+        "--columns",
+        columns.to_str().unwrap(),
+        "-o",
+        alone.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let alone = std::fs::read_to_string(&alone).unwrap();
+    let ours: Vec<&str> = rows
+        .lines()
+        .filter_map(|l| l.strip_prefix("SYL-2022,SYL,2022.0,"))
+        .collect();
+    let theirs: Vec<&str> = alone.lines().skip(1).collect();
+    assert_eq!(ours.len(), theirs.len());
+    assert_eq!(ours, theirs, "Syldavia's rows are those of its run alone");
+    // Every survey is there, Borduria over its region only.
+    for id in ["ATL-2019,ATL,2019.0,", "BOR-2021,BOR,2021.0,"] {
+        assert!(rows.lines().any(|l| l.starts_with(id)), "{id}");
+    }
+    assert!(!rows
+        .lines()
+        .any(|l| l.starts_with("BOR-2021") && l.contains(",area,")));
+}
+
+#[test]
+fn a_failing_survey_is_named_and_the_others_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let list = dir.path().join("list.toml");
+    std::fs::write(
+        &list,
+        format!("[[survey]]\nid = \"ok\"\nfile = \"{root}/data/surveys/atlantis.csv\"\n[[survey]]\nid = \"gone\"\nfile = \"nowhere.csv\"\n"),
+    )
+    .unwrap();
+    let out = dir.path().join("r.csv");
+    let o = afmpi(&[
+        "run",
+        "data/global-mpi.toml",
+        "--surveys",
+        list.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    let t = text(&o);
+    assert!(t.contains("1 of 2 surveys failed: gone"), "{t}");
+    assert!(t.contains("nowhere.csv"), "{t}");
+    let rows = std::fs::read_to_string(&out).unwrap();
+    assert!(rows.lines().skip(1).all(|l| l.starts_with("ok,")) && rows.lines().count() > 100);
+    // Two surveys of one id are refused before anything runs.
+    std::fs::write(&list, format!("[[survey]]\nid = \"a\"\nfile = \"{root}/data/surveys/atlantis.csv\"\n[[survey]]\nid = \"a\"\nfile = \"x.csv\"\n")).unwrap();
+    let o = afmpi(&[
+        "run",
+        "data/global-mpi.toml",
+        "--surveys",
+        list.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("survey[1]"), "{}", text(&o));
+}
