@@ -6,14 +6,15 @@
 //!
 //! Each survey is a run of its own, with the methodology's settings overridden by the
 //! survey's; a survey that fails (a missing file, a bad column) is reported by its id
-//! and leaves the others' results whole. The surveys run one after another: each run
-//! already uses every core.
+//! and leaves the others' results whole. The surveys run in parallel (rayon), their
+//! outcomes kept in the list's order, so the results are those of runs one by one.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
@@ -129,8 +130,9 @@ pub fn run_all(
     settings: &Settings,
     entries: &[Entry],
 ) -> Vec<Outcome> {
+    // In parallel (each run also uses the cores within); outcomes in the list's order.
     entries
-        .iter()
+        .par_iter()
         .map(|e| {
             let mut own = m.clone();
             own.columns.extend(e.columns.clone());
