@@ -148,34 +148,69 @@ pub fn run_all(
 /// The results of every survey that ran, one frame: `survey`, `ccty`, `year`, then the
 /// columns of a run's results.
 pub fn results_frame(outcomes: &[Outcome]) -> Result<DataFrame> {
-    let mut frames = Vec::new();
-    for o in outcomes {
-        let Ok(a) = &o.analysis else { continue };
-        let mut df = crate::output::results_frame(a);
-        let n = df.height();
-        let e = &o.entry;
-        let lead = [
-            Column::new("survey".into(), vec![e.id.as_str(); n]),
-            Column::new("ccty".into(), vec![e.ccty.as_deref(); n]),
-            Column::new("year".into(), vec![e.year; n]),
-        ];
-        for (i, c) in lead.into_iter().enumerate() {
-            df.insert_column(i, c).map_err(|err| {
-                Error::Usage(format!("cannot make the results of survey {}: {err}", e.id))
-            })?;
+    let frames = outcomes.iter().filter_map(|o| {
+        let a = o.analysis.as_ref().ok()?;
+        Some(labelled(&o.entry, crate::output::results_frame(a)))
+    });
+    stacked(frames)
+}
+
+/// A survey's frame with `survey`, `ccty` and `year` first.
+pub fn labelled(e: &Entry, mut df: DataFrame) -> Result<DataFrame> {
+    let n = df.height();
+    let lead = [
+        Column::new("survey".into(), vec![e.id.as_str(); n]),
+        Column::new("ccty".into(), vec![e.ccty.as_deref(); n]),
+        Column::new("year".into(), vec![e.year; n]),
+    ];
+    for (i, c) in lead.into_iter().enumerate() {
+        df.insert_column(i, c).map_err(|err| {
+            Error::Usage(format!("cannot make the results of survey {}: {err}", e.id))
+        })?;
+    }
+    Ok(df)
+}
+
+/// The surveys' frames one after another (an empty frame when there is none).
+pub fn stacked(frames: impl Iterator<Item = Result<DataFrame>>) -> Result<DataFrame> {
+    let mut out: Option<DataFrame> = None;
+    for df in frames {
+        let df = df?;
+        match &mut out {
+            None => out = Some(df),
+            Some(all) => {
+                all.vstack_mut_owned(df)
+                    .map_err(|e| Error::Usage(format!("cannot stack the surveys' results: {e}")))?;
+            }
         }
-        frames.push(df);
     }
-    let mut all = frames.into_iter();
-    let Some(mut first) = all.next() else {
-        return Ok(DataFrame::empty());
-    };
-    for df in all {
-        first
-            .vstack_mut_owned(df)
-            .map_err(|e| Error::Usage(format!("cannot stack the surveys' results: {e}")))?;
-    }
-    Ok(first)
+    Ok(out.unwrap_or_else(DataFrame::empty))
+}
+
+/// Each of `methodologies` run on the survey of `e` (its columns and settings over
+/// each methodology's), read whole: what `compare` needs of each survey.
+pub fn analyses_of(
+    e: &Entry,
+    methodologies: &[(Methodology, SurveyColumns)],
+    settings: &Settings,
+) -> Result<Vec<Analysis>> {
+    methodologies
+        .iter()
+        .map(|(m, survey)| {
+            let mut own = m.clone();
+            own.columns.extend(e.columns.clone());
+            let columns = merged(survey, &e.survey);
+            crate::analyse_files_reading(
+                &own,
+                &columns,
+                settings,
+                &e.file,
+                None,
+                crate::Reading::Whole,
+                &|_| {},
+            )
+        })
+        .collect()
 }
 
 /// The table across the surveys: each one's headline M0, H and A nationally (first

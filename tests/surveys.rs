@@ -114,3 +114,65 @@ fn a_failing_survey_is_named_and_the_others_are_written() {
     assert!(!o.status.success());
     assert!(text(&o).contains("survey[1]"), "{}", text(&o));
 }
+
+#[test]
+fn compare_on_every_survey_of_the_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let variant = dir.path().join("k20.toml");
+    let text_of = std::fs::read_to_string("data/global-mpi.toml").unwrap();
+    std::fs::write(
+        &variant,
+        text_of
+            .replace("name = \"global-mpi\"", "name = \"k20\"")
+            .replace("headline = \"1/3\"", "headline = 20"),
+    )
+    .unwrap();
+    let all = dir.path().join("all.csv");
+    let o = afmpi(&[
+        "compare",
+        "data/global-mpi.toml",
+        variant.to_str().unwrap(),
+        "--surveys",
+        "data/surveys.toml",
+        "-o",
+        all.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(text(&o).matches("== survey ").count(), 3);
+    // Syldavia's comparison is that of `compare` on its file alone.
+    let columns = dir.path().join("columns.toml");
+    std::fs::write(
+        &columns,
+        "[columns]\nd_cm = \"priv_mortalidad\"\nd_nutr = \"priv_nutricion\"\n",
+    )
+    .unwrap();
+    let alone = dir.path().join("alone.csv");
+    let o = afmpi(&[
+        "compare",
+        "data/global-mpi.toml",
+        variant.to_str().unwrap(),
+        "data/surveys/syldavia.csv",
+        "--weight",
+        "peso",
+        "--strata",
+        "estrato",
+        "--psu",
+        "upm",
+        "--over",
+        "zona,departamento",
+        "--columns",
+        columns.to_str().unwrap(),
+        "-o",
+        alone.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let rows = std::fs::read_to_string(&all).unwrap();
+    let ours: Vec<&str> = rows
+        .lines()
+        .filter_map(|l| l.strip_prefix("SYL-2022,SYL,2022.0,"))
+        .collect();
+    let alone = std::fs::read_to_string(&alone).unwrap();
+    let theirs: Vec<&str> = alone.lines().skip(1).collect();
+    assert!(ours.iter().any(|l| l.starts_with("difference,")));
+    assert_eq!(ours, theirs);
+}
