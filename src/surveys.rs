@@ -261,3 +261,16 @@ pub fn cross_table(outcomes: &[Outcome]) -> String {
     }
     s
 }
+
+/// A survey id as a file name: letters, digits, `-` and `_` kept, the rest `_`.
+pub fn file_stem(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}

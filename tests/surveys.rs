@@ -176,3 +176,48 @@ fn compare_on_every_survey_of_the_list() {
     assert!(ours.iter().any(|l| l.starts_with("difference,")));
     assert_eq!(ours, theirs);
 }
+
+#[test]
+fn a_report_per_survey_and_an_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let pages = dir.path().join("pages");
+    let o = afmpi(&[
+        "report",
+        "data/global-mpi.toml",
+        "--surveys",
+        "data/surveys.toml",
+        "-o",
+        pages.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let index = std::fs::read_to_string(pages.join("index.html")).unwrap();
+    for id in ["ATL-2019", "BOR-2021", "SYL-2022"] {
+        assert!(
+            index.contains(&format!("<a href=\"{id}.html\">{id}</a>")),
+            "{id}"
+        );
+        let page = std::fs::read_to_string(pages.join(format!("{id}.html"))).unwrap();
+        assert!(
+            page.contains("Headline estimates") && page.contains("<svg"),
+            "{id}"
+        );
+    }
+    // The table's M0 is each run's national M0 at the headline.
+    let all = dir.path().join("all.csv");
+    let o = afmpi(&[
+        "run",
+        "data/global-mpi.toml",
+        "--surveys",
+        "data/surveys.toml",
+        "-o",
+        all.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let rows = std::fs::read_to_string(&all).unwrap();
+    let m0 = rows
+        .lines()
+        .find(|l| l.starts_with("BOR-2021,BOR,2021.0,global-mpi,M0,,33.333333333333336,,nat,nat,"))
+        .unwrap();
+    let b: f64 = m0.split(',').nth(15).unwrap().parse().unwrap();
+    assert!(index.contains(&format!("{b:.4}")), "{b}");
+}

@@ -37,6 +37,67 @@ pub fn write(a: &Analysis, settings: &Settings, path: &Path) -> Result<()> {
     })
 }
 
+/// The index of a report per survey (`report --surveys`): the table across the surveys,
+/// each survey linked to its page (`pages`: id and file name), a failed one with why.
+pub fn write_index(
+    m: &crate::methodology::Methodology,
+    outcomes: &[crate::surveys::Outcome],
+    pages: &[(&str, String)],
+    path: &Path,
+) -> Result<()> {
+    let title = if m.title.is_empty() {
+        &m.name
+    } else {
+        &m.title
+    };
+    let mut s = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{t}</title><style>{STYLE}</style></head><body><h1>{t}</h1><p class=\"sub\">{n} surveys — afmpi {v}</p><h2>Across the surveys</h2><p>National M0, H and A at the headline identification, first round; each survey's page has the rest.</p><table><tr><th>survey</th><th>country</th><th>year</th><th>M0</th><th>H</th><th>A</th><th>M0 interval</th></tr>",
+        t = escape(title),
+        n = outcomes.len(),
+        v = env!("CARGO_PKG_VERSION")
+    );
+    for o in outcomes {
+        let e = &o.entry;
+        let link = pages.iter().find(|(id, _)| *id == e.id).map_or_else(
+            || escape(&e.id),
+            |(_, file)| format!("<a href=\"{}\">{}</a>", escape(file), escape(&e.id)),
+        );
+        let year = e
+            .year
+            .map(afmpi_core::sample::codes::number_label)
+            .unwrap_or_default();
+        let _ = write!(
+            s,
+            "<tr><td>{link}</td><td>{}</td><td>{year}</td>",
+            escape(e.country.as_deref().unwrap_or(""))
+        );
+        match &o.analysis {
+            Err(err) => {
+                let _ = write!(
+                    s,
+                    "<td colspan=\"4\">failed: {}</td></tr>",
+                    escape(&err.to_string())
+                );
+            }
+            Ok(a) => {
+                let get = |measure| crate::compare::headline_estimate(a, measure, None, 0);
+                let f =
+                    |measure| get(measure).map_or("–".to_string(), |(b, _)| format!("{b:.4}"));
+                let interval = get(Measure::M0).map_or("–".to_string(), |(_, p)| {
+                    format!("[{:.4}, {:.4}]", p.ll, p.ul)
+                });
+                let _ = write!(s, "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{interval}</td></tr>",
+                    f(Measure::M0), f(Measure::H), f(Measure::A));
+            }
+        }
+    }
+    s.push_str("</table></body></html>");
+    output::write_atomically(path, |file| {
+        std::io::Write::write_all(file, s.as_bytes())
+            .map_err(|e| Error::input(path, format!("cannot write: {e}")))
+    })
+}
+
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
