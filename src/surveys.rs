@@ -274,3 +274,24 @@ pub fn file_stem(id: &str) -> String {
         })
         .collect()
 }
+
+/// `Ok` when no survey failed; else the error naming those that did (`failed`, of
+/// `total`), once `what` of the others is written.
+pub fn failures(failed: &[&str], total: usize, what: &str) -> Result<()> {
+    if failed.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "{} of {total} surveys failed: {} (the others' {what} are written)",
+        failed.len(),
+        failed.join(", ")
+    )))
+}
+
+/// The ids of the surveys that failed.
+pub fn failed(outcomes: &[Outcome]) -> Vec<&str> {
+    (outcomes.iter())
+        .filter(|o| o.analysis.is_err())
+        .map(|o| o.entry.id.as_str())
+        .collect()
+}

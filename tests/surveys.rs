@@ -6,6 +6,31 @@ mod common;
 
 use common::afmpi;
 
+/// The flags that run Syldavia's file alone under its own column names (a columns file
+/// written in `dir`).
+fn syldavia_alone(dir: &std::path::Path) -> Vec<String> {
+    let columns = dir.join("columns.toml");
+    std::fs::write(
+        &columns,
+        "[columns]\nd_cm = \"priv_mortalidad\"\nd_nutr = \"priv_nutricion\"\n",
+    )
+    .unwrap();
+    let flags = [
+        "--weight",
+        "peso",
+        "--strata",
+        "estrato",
+        "--psu",
+        "upm",
+        "--over",
+        "zona,departamento",
+        "--columns",
+    ];
+    let mut v: Vec<String> = flags.iter().map(|s| s.to_string()).collect();
+    v.push(columns.to_str().unwrap().to_string());
+    v
+}
+
 fn text(o: &std::process::Output) -> String {
     format!(
         "{}{}",
@@ -36,30 +61,13 @@ fn the_shipped_list_is_each_survey_run_alone() {
         "{header}"
     );
     // Syldavia alone: its own names given as flags and a columns file.
-    let columns = dir.path().join("columns.toml");
-    std::fs::write(
-        &columns,
-        "[columns]\nd_cm = \"priv_mortalidad\"\nd_nutr = \"priv_nutricion\"\n",
-    )
-    .unwrap();
     let alone = dir.path().join("alone.csv");
-    let o = afmpi(&[
-        "run",
-        "data/global-mpi.toml",
-        "data/surveys/syldavia.csv",
-        "--weight",
-        "peso",
-        "--strata",
-        "estrato",
-        "--psu",
-        "upm",
-        "--over",
-        "zona,departamento",
-        "--columns",
-        columns.to_str().unwrap(),
-        "-o",
-        alone.to_str().unwrap(),
-    ]);
+    let mut args: Vec<String> = ["run", "data/global-mpi.toml", "data/surveys/syldavia.csv"]
+        .map(String::from)
+        .to_vec();
+    args.extend(syldavia_alone(dir.path()));
+    args.extend(["-o".to_string(), alone.to_str().unwrap().to_string()]);
+    let o = afmpi(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(o.status.success(), "{}", text(&o));
     let alone = std::fs::read_to_string(&alone).unwrap();
     let ours: Vec<&str> = rows
@@ -140,31 +148,16 @@ fn compare_on_every_survey_of_the_list() {
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(text(&o).matches("== survey ").count(), 3);
     // Syldavia's comparison is that of `compare` on its file alone.
-    let columns = dir.path().join("columns.toml");
-    std::fs::write(
-        &columns,
-        "[columns]\nd_cm = \"priv_mortalidad\"\nd_nutr = \"priv_nutricion\"\n",
-    )
-    .unwrap();
     let alone = dir.path().join("alone.csv");
-    let o = afmpi(&[
-        "compare",
-        "data/global-mpi.toml",
-        variant.to_str().unwrap(),
-        "data/surveys/syldavia.csv",
-        "--weight",
-        "peso",
-        "--strata",
-        "estrato",
-        "--psu",
-        "upm",
-        "--over",
-        "zona,departamento",
-        "--columns",
-        columns.to_str().unwrap(),
-        "-o",
-        alone.to_str().unwrap(),
-    ]);
+    let mut args: Vec<String> = vec![
+        "compare".into(),
+        "data/global-mpi.toml".into(),
+        variant.to_str().unwrap().into(),
+        "data/surveys/syldavia.csv".into(),
+    ];
+    args.extend(syldavia_alone(dir.path()));
+    args.extend(["-o".to_string(), alone.to_str().unwrap().to_string()]);
+    let o = afmpi(&args.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(o.status.success(), "{}", text(&o));
     let rows = std::fs::read_to_string(&all).unwrap();
     let ours: Vec<&str> = rows

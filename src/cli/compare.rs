@@ -136,14 +136,5 @@ fn run_surveys(args: &Args, list: &std::path::Path) -> Result<()> {
         ));
     }
     print!("{text}");
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Usage(format!(
-            "{} of {} surveys failed: {} (the others' comparisons are written)",
-            failed.len(),
-            entries.len(),
-            failed.join(", ")
-        )))
-    }
+    surveys::failures(&failed, entries.len(), "comparisons")
 }

@@ -69,17 +69,5 @@ fn run_surveys(args: &Args, list: &std::path::Path) -> Result<()> {
         dir.display(),
         pages.len()
     );
-    let failed: Vec<&str> = (outcomes.iter())
-        .filter(|o| o.analysis.is_err())
-        .map(|o| o.entry.id.as_str())
-        .collect();
-    match failed.is_empty() {
-        true => Ok(()),
-        false => Err(Error::Usage(format!(
-            "{} of {} surveys failed: {} (the others' pages are written)",
-            failed.len(),
-            outcomes.len(),
-            failed.join(", ")
-        ))),
-    }
+    surveys::failures(&surveys::failed(&outcomes), outcomes.len(), "pages")
 }

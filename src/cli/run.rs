@@ -179,20 +179,7 @@ fn run_surveys(
         )),
     }
     print!("{text}");
-    let failed: Vec<&str> = (outcomes.iter())
-        .filter(|o| o.analysis.is_err())
-        .map(|o| o.entry.id.as_str())
-        .collect();
-    if failed.is_empty() {
-        Ok(())
-    } else {
-        Err(afmpi::Error::Usage(format!(
-            "{} of {} surveys failed: {} (the others' results are written)",
-            failed.len(),
-            outcomes.len(),
-            failed.join(", ")
-        )))
-    }
+    surveys::failures(&surveys::failed(&outcomes), outcomes.len(), "results")
 }
 
 /// Writes the results where the flags say; what was written, for the summary.
