@@ -135,6 +135,11 @@ fn run_surveys(args: &Args, list: &std::path::Path) -> Result<()> {
             entries.len() - failed.len()
         ));
     }
-    print!("{text}");
+    // With the comparison on standard output (`-o -`), the summary goes to standard error.
+    if args.output.as_deref().is_some_and(|p| p.as_os_str() == "-") {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
     surveys::failures(&failed, entries.len(), "comparisons")
 }

@@ -178,7 +178,12 @@ fn run_surveys(
             output::count(frame.height())
         )),
     }
-    print!("{text}");
+    // With the results on standard output (`-o -`), the summary goes to standard error.
+    if args.output.as_deref().is_some_and(|p| p.as_os_str() == "-") {
+        eprint!("{text}");
+    } else {
+        print!("{text}");
+    }
     surveys::failures(&surveys::failed(&outcomes), outcomes.len(), "results")
 }
 
