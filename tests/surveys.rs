@@ -84,6 +84,18 @@ fn the_shipped_list_is_each_survey_run_alone() {
     assert!(!rows
         .lines()
         .any(|l| l.starts_with("BOR-2021") && l.contains(",area,")));
+    // `-o -`: the results on standard output, the summary on standard error.
+    let o = afmpi(&[
+        "run",
+        "data/global-mpi.toml",
+        "--surveys",
+        "data/surveys.toml",
+        "-o",
+        "-",
+    ]);
+    assert!(o.status.success());
+    assert_eq!(String::from_utf8_lossy(&o.stdout), rows);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("across the surveys"));
 }
 
 #[test]
