@@ -17,7 +17,7 @@ pub use afmpi_core::comparison::*;
 use afmpi_core::measures::Measure;
 use afmpi_core::Analysis;
 
-use crate::output::count;
+use crate::output::{count, finite, truncate};
 
 fn spec<'c>(c: &'c Comparison, i: usize) -> &'c str {
     &c.analyses[i].methodology.name
@@ -33,10 +33,6 @@ pub fn frame(c: &Comparison) -> DataFrame {
     rows.extend(pair_rows(c));
     rows.extend(difference_rows(c));
     rows_frame(&rows)
-}
-
-fn finite(x: f64) -> Option<f64> {
-    Some(x).filter(|x| x.is_finite())
 }
 
 /// Each methodology's headline H, A and M0 in every domain.
@@ -419,12 +415,4 @@ struct Row {
     t: Option<String>,
     /// b, se, ll, ul.
     values: [Option<f64>; 4],
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        s.chars().take(n - 1).chain(['…']).collect()
-    }
 }

@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use polars::prelude::{Column, DataFrame};
 
 use crate::methodology::{Headline, Identification, Methodology, Unit};
+use crate::output::truncate;
 use afmpi_core::methodology::alignment::{align, deprivation_rule, Concept};
 
 /// The facts of a methodology compared first: (what, value).
@@ -192,12 +193,4 @@ pub fn frame(ms: &[&Methodology]) -> DataFrame {
         }
     }
     DataFrame::new(n, columns).expect("columns of equal length")
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        s.chars().take(n - 1).chain(std::iter::once('…')).collect()
-    }
 }

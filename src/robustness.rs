@@ -14,7 +14,7 @@ pub use afmpi_core::robustness::*;
 use afmpi_core::Analysis;
 
 use crate::compare::domain_labels;
-use crate::output::count;
+use crate::output::{count, finite, truncate};
 
 /// Text of the frame, borrowed from the analysis where it can be.
 type Text<'a> = Cow<'a, str>;
@@ -75,10 +75,6 @@ fn text<'b>(v: &'b [Option<Text>]) -> Vec<Option<&'b str>> {
 
 fn plain<'b>(v: &'b [Text]) -> Vec<&'b str> {
     v.iter().map(|x| x.as_ref()).collect()
-}
-
-fn finite(x: f64) -> Option<f64> {
-    Some(x).filter(|x| x.is_finite())
 }
 
 /// A contrast's b, se, ll and ul.
@@ -710,13 +706,5 @@ fn or_none(s: &str) -> &str {
         "none"
     } else {
         s
-    }
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        s.chars().take(n - 1).chain(std::iter::once('…')).collect()
     }
 }

@@ -14,8 +14,12 @@ mod rows;
 mod summary;
 
 pub use files::{write_atomically, write_frame, write_frames, FrameSink};
-pub use rows::{change_key, changes_frame, level_key, levels_frame, results_frame, Part, Results};
-pub use summary::{count, data_summary, methodology_summary, national_summary, run_header};
+pub use rows::{
+    change_key, changes_frame, finite, level_key, levels_frame, results_frame, Part, Results,
+};
+pub use summary::{
+    count, data_summary, methodology_summary, national_summary, run_header, truncate,
+};
 
 /// The results frame's columns, in order.
 pub const COLUMNS: [&str; 17] = [

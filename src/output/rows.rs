@@ -69,7 +69,8 @@ impl Note {
     }
 }
 
-pub(super) fn finite(x: f64) -> Option<f64> {
+/// A value of the results: none when it is not finite.
+pub fn finite(x: f64) -> Option<f64> {
     Some(x).filter(|x| x.is_finite())
 }
 

@@ -14,6 +14,16 @@ use crate::methodology::{Identification, Methodology};
 use crate::Analysis;
 
 /// Thousands separators for counts read by people.
+/// At most `n` characters of `s`, the last an ellipsis when it is cut: for the
+/// terminal's tables.
+pub fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n - 1).chain(['…']).collect()
+    }
+}
+
 pub fn count(n: usize) -> String {
     let s = n.to_string();
     let mut out = String::new();

@@ -47,9 +47,14 @@ pub(super) fn colour(i: usize) -> RGBColor {
 
 /// The label of the bar centred at `y` (bars listed top first), none between bars.
 fn row_label(y: f64, n: usize, label: impl Fn(usize) -> String) -> String {
-    let r = y.round();
-    if (y - r).abs() < 1e-6 && r >= 0.0 && (r as usize) < n {
-        label(n - 1 - r as usize)
+    at_position(y, n, |r| label(n - 1 - r))
+}
+
+/// The label of position `x` of `n` (0, 1, …), none between positions.
+pub(super) fn at_position(x: f64, n: usize, label: impl Fn(usize) -> String) -> String {
+    let r = x.round();
+    if (x - r).abs() < 1e-6 && r >= 0.0 && (r as usize) < n {
+        label(r as usize)
     } else {
         String::new()
     }

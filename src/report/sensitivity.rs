@@ -12,7 +12,9 @@ use std::fmt::Write as _;
 
 use plotters::prelude::*;
 
-use super::charts::{against_k, colour, err, html_legend, legend, svg, xy_chart, WIDTH};
+use super::charts::{
+    against_k, at_position, colour, err, html_legend, legend, svg, xy_chart, WIDTH,
+};
 use super::{escape, round_name};
 use crate::error::Result;
 use crate::inference::Settings;
@@ -111,14 +113,7 @@ fn ranking_chart(a: &Analysis, r: &Robustness, g: usize, round: u32) -> Result<S
             .axis_desc_style(("sans-serif", 16))
             .disable_x_mesh()
             .x_labels(n_specs)
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < n_specs {
-                    names[i as usize].clone()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| at_position(*x, n_specs, |i| names[i].clone()))
             .y_labels(levels)
             .y_label_formatter(&|y| format!("{}", (top + 0.5 - y).round()))
             .y_desc("rank by M0")
